@@ -25,18 +25,18 @@ logger = logging.getLogger(__name__)
 
 def send_email(to: str, subject: str, body: str) -> None:
     """Send a plain-text email. Failures are logged, never raised: the caller has moved on."""
-    if not SMTP_HOST:
-        logger.info("email to %s: %s", to, subject)
-        return
-    message = EmailMessage()
-    message["From"] = MAIL_FROM
-    message["To"] = to
-    message["Subject"] = subject
-    message.set_content(body)
     try:
+        if not SMTP_HOST:
+            logger.info("email to %s: %s", to, subject)
+            return
+        message = EmailMessage()
+        message["From"] = MAIL_FROM
+        message["To"] = to
+        message["Subject"] = subject
+        message.set_content(body)
         with smtplib.SMTP(SMTP_HOST, SMTP_PORT, timeout=HTTP_TIMEOUT) as smtp:
             smtp.send_message(message)
-    except (OSError, smtplib.SMTPException):
+    except Exception:
         logger.exception("could not send %r to %s", subject, to)
 
 

@@ -51,21 +51,21 @@ scheduler.add_job(refresh_exchange_rates, "interval", hours=1, id="exchange-rate
 scheduler.start()
 
 
-def _low_stock_skus() -> list[str]:
+def _resync_low_stock() -> None:
+    """Low stock may just be a stale count: ask the warehouse for the real numbers."""
     with SessionLocal() as db:
-        return list(
-            db.scalars(
-                select(StockItem.sku).where(
-                    StockItem.on_hand - StockItem.reserved < StockItem.reorder_level
-                )
+        skus = db.scalars(
+            select(StockItem.sku).where(
+                StockItem.on_hand - StockItem.reserved < StockItem.reorder_level
             )
-        )
+        ).all()
+    for sku in skus:
+        sync_inventory.delay(sku)
 
 
 async def watch_low_stock() -> None:
     while True:
-        for sku in await asyncio.to_thread(_low_stock_skus):
-            sync_inventory.delay(sku)
+        await asyncio.to_thread(_resync_low_stock)
         await asyncio.sleep(LOW_STOCK_CHECK_INTERVAL)
 
 

@@ -98,5 +98,6 @@ class AuditEvent(Base):
     subject: Mapped[str] = mapped_column(String(50))
     subject_id: Mapped[int] = mapped_column(Integer, index=True)
     action: Mapped[str] = mapped_column(String(50))
+    detail: Mapped[str | None] = mapped_column(Text, default=None)
     client_ip: Mapped[str | None] = mapped_column(String(45), default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)

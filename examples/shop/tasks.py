@@ -72,24 +72,28 @@ def record_security_event(user_id: int, action: str, client_ip: str | None) -> N
         logger.exception("could not record %s for user %s", action, user_id)
 
 
+def _save_avatar(user_id: int, data: bytes) -> None:
+    path = Path(MEDIA_ROOT) / "avatars" / f"{user_id}.img"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    with SessionLocal() as db:
+        user = db.get(User, user_id)
+        if user is not None:
+            user.avatar_path = str(path)
+            db.commit()
+
+
 async def store_avatar(user_id: int, request: Request) -> None:
     try:
         data = await request.body()
-        path = Path(MEDIA_ROOT) / "avatars" / f"{user_id}.img"
-        await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
-        await asyncio.to_thread(path.write_bytes, data)
-        with SessionLocal() as db:
-            user = db.get(User, user_id)
-            if user is not None:
-                user.avatar_path = str(path)
-                db.commit()
+        await asyncio.to_thread(_save_avatar, user_id, data)
     except Exception:
         logger.exception("avatar upload for user %s failed", user_id)
 
 
 def import_users(import_id: str, rows: list[tuple[str, str]]) -> None:
-    IMPORT_STATUS[import_id] = "running"
     try:
+        IMPORT_STATUS[import_id] = "running"
         with SessionLocal() as db:
             existing = set(db.scalars(select(User.email)))
             db.add_all(
@@ -141,9 +145,9 @@ def sync_newsletter_subscription(email: str, subscribed: bool) -> None:
 # --- orders -----------------------------------------------------------------------------
 
 
-def record_audit_event(db: Session, order_id: int, action: str) -> None:
+def record_audit_event(db: Session, order_id: int, action: str, detail: str | None = None) -> None:
     try:
-        db.add(AuditEvent(subject="order", subject_id=order_id, action=action))
+        db.add(AuditEvent(subject="order", subject_id=order_id, action=action, detail=detail))
         db.commit()
     except Exception:
         logger.exception("could not record %s for order %s", action, order_id)
@@ -213,19 +217,22 @@ async def notify_delivered(order_id: int, email: str) -> None:
 
 
 def push_shipment_to_warehouse(order_id: int, sku: str, quantity: int) -> None:
-    # The warehouse API is flaky in the mornings; keep trying for a few minutes.
-    for attempt in range(1, 6):
-        try:
-            httpx.post(
-                f"{WAREHOUSE_API_URL}/shipments",
-                json={"order_id": order_id, "sku": sku, "quantity": quantity},
-                timeout=HTTP_TIMEOUT,
-            ).raise_for_status()
-            return
-        except Exception:
-            logger.warning("warehouse push for order %s failed (attempt %d)", order_id, attempt)
-            time.sleep(30 * attempt)
-    logger.error("giving up on pushing order %s to the warehouse", order_id)
+    try:
+        # The warehouse API is flaky in the mornings; keep trying for a few minutes.
+        for attempt in range(1, 6):
+            try:
+                httpx.post(
+                    f"{WAREHOUSE_API_URL}/shipments",
+                    json={"order_id": order_id, "sku": sku, "quantity": quantity},
+                    timeout=HTTP_TIMEOUT,
+                ).raise_for_status()
+                return
+            except httpx.HTTPError:
+                logger.warning("warehouse push for order %s failed (attempt %d)", order_id, attempt)
+                time.sleep(30 * attempt)
+        logger.error("giving up on pushing order %s to the warehouse", order_id)
+    except Exception:
+        logger.exception("warehouse push for order %s failed", order_id)
 
 
 def award_loyalty_points(user_id: int, total_cents: int) -> None:

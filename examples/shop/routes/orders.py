@@ -109,7 +109,7 @@ def add_note(
     db: Session = Depends(get_db),
 ) -> None:
     order = _get_order(db, order_id)
-    background_tasks.add_task(partial(record_audit_event, db), order.id, "note")
+    background_tasks.add_task(partial(record_audit_event, db), order.id, "note", payload.text)
 
 
 @router.post("/{order_id}/cancel", response_model=OrderOut)
