@@ -1,0 +1,3 @@
+from fastapi_task_lint.cli import main
+
+main()

@@ -1,0 +1,214 @@
+"""The command line: read options, call the engine, choose a reporter. No analysis here."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import NoReturn
+
+import click
+
+from fastapi_task_lint import __version__
+from fastapi_task_lint.config import Config, ConfigError, check_code, load_config
+from fastapi_task_lint.docs import rule_markdown
+from fastapi_task_lint.engine import Linter, RunResult
+from fastapi_task_lint.reporters import REPORTERS, Report
+from fastapi_task_lint.reporters.base import RuleInfo
+from fastapi_task_lint.rules import all_options, all_rules
+from fastapi_task_lint.source import SourceError, decode, read_bytes
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def _codes(value: str | None, option: str) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    codes = tuple(c.strip().upper() for c in value.split(",") if c.strip())
+    known = set(all_rules())
+    for code in codes:
+        try:
+            check_code(code, known, option)
+        except ConfigError as error:
+            raise click.BadParameter(str(error).split(": ", 1)[-1], param_hint=option) from None
+    return codes
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"fastapi-task-lint: error: {message}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+def load_run_config(config_path: Path | None) -> Config:
+    try:
+        return load_config(config_path, Path.cwd(), all_options(), all_rules())
+    except ConfigError as error:
+        _fail(str(error))
+
+
+def rule_infos() -> dict[str, RuleInfo]:
+    return {
+        code: RuleInfo(
+            code,
+            rule.name,
+            rule.summary,
+            rule_markdown(rule),
+            ("fastapi", "background-tasks", code[:4]),
+        )
+        for code, rule in all_rules().items()
+    }
+
+
+def _read_lines(path: str) -> list[str]:
+    try:
+        return decode(read_bytes(Path(path))).splitlines()
+    except SourceError:
+        return []
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="fastapi-task-lint")
+def main() -> None:
+    """Find FastAPI background-task mistakes that lose data silently."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--select", help="Comma-separated codes or prefixes to enable (replaces defaults).")
+@click.option("--extend-select", help="Codes or prefixes to enable on top of the selection.")
+@click.option("--ignore", help="Comma-separated codes or prefixes to disable.")
+@click.option("--exclude", help="Comma-separated globs to skip (replaces the defaults).")
+@click.option("--extend-exclude", help="Comma-separated globs to skip on top of the defaults.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(sorted(REPORTERS)),
+    default="text",
+    show_default=True,
+)
+@click.option("--output-file", type=click.Path(path_type=Path), help="Write the report here.")
+@click.option("--show-source", is_flag=True, help="Show the offending line with a caret.")
+@click.option("--statistics", is_flag=True, help="Print the number of findings per code.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--config", "config_path", type=click.Path(path_type=Path), help="Config file.")
+@click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary.")
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+def check(
+    paths: tuple[Path, ...],
+    select: str | None,
+    extend_select: str | None,
+    ignore: str | None,
+    exclude: str | None,
+    extend_exclude: str | None,
+    output_format: str,
+    output_file: Path | None,
+    show_source: bool,
+    statistics: bool,
+    exit_zero: bool,
+    config_path: Path | None,
+    quiet: bool,
+    debug: bool,
+) -> None:
+    """Check PATHS (default: the current directory)."""
+    base = load_run_config(config_path)
+    extra_select = _codes(extend_select, "--extend-select")
+    extra_ignore = _codes(ignore, "--ignore")
+    config = base.with_overrides(
+        select=_codes(select, "--select"),
+        extend_select=(*base.extend_select, *extra_select) if extra_select else None,
+        ignore=(*base.ignore, *extra_ignore) if extra_ignore else None,
+        exclude=tuple(exclude.split(",")) if exclude else None,
+        extend_exclude=(*base.extend_exclude, *extend_exclude.split(","))
+        if extend_exclude
+        else None,
+    )
+    try:
+        result = Linter(config, debug=debug).check_paths(list(paths) or [Path(".")])
+    except Exception as error:  # an engine bug: report it, exit 2, traceback only with --debug
+        if debug:
+            raise
+        _fail(f"internal error: {type(error).__name__}: {error}")
+    for missing in result.missing:
+        click.echo(f"fastapi-task-lint: error: {missing}: no such file or directory", err=True)
+    _report(result, output_format, output_file, show_source, quiet)
+    if statistics:
+        _print_statistics(result)
+    sys.exit(_exit_status(result, exit_zero))
+
+
+def _report(
+    result: RunResult, output_format: str, output_file: Path | None, show_source: bool, quiet: bool
+) -> None:
+    report = Report(
+        result.diagnostics,
+        rule_infos(),
+        __version__,
+        show_source=show_source,
+        read_lines=_read_lines,
+        files_checked=len(result.files),
+    )
+    text = REPORTERS[output_format](report)
+    if output_file is not None:
+        try:
+            output_file.write_text(text, encoding="utf-8")
+        except OSError as error:
+            _fail(f"cannot write {output_file}: {error.strerror}")
+    else:
+        click.echo(text, nl=False)
+    if output_format == "text" and not quiet:
+        count = len(result.diagnostics)
+        summary = (
+            f"Found {count} finding{'s' if count != 1 else ''} in {len(result.files)} "
+            f"file{'s' if len(result.files) != 1 else ''}."
+            if count
+            else f"All checks passed ({len(result.files)} files)."
+        )
+        click.echo(summary, err=True)
+
+
+def _print_statistics(result: RunResult) -> None:
+    counts = Counter((d.code, d.name) for d in result.diagnostics)
+    for (code, name), count in sorted(counts.items()):
+        click.echo(f"{count:5d}  {code}  {name}")
+
+
+def _exit_status(result: RunResult, exit_zero: bool) -> int:
+    if result.crashed or result.missing:
+        return EXIT_ERROR
+    if result.diagnostics and not exit_zero:
+        return EXIT_FINDINGS
+    return EXIT_CLEAN
+
+
+@main.command("rules")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+def list_rules(output_format: str) -> None:
+    """List every rule: code, name, summary, default, fixable."""
+    rows = [
+        {
+            "code": code,
+            "name": rule.name,
+            "summary": rule.summary,
+            "default": rule.default_enabled,
+            "fixable": rule.fixable,
+        }
+        for code, rule in all_rules().items()
+    ]
+    if output_format == "json":
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        default = "on " if row["default"] else "off"
+        fix = f" [fix: {row['fixable']}]" if row["fixable"] else ""
+        click.echo(f"{row['code']}  {default}  {row['name']:<40} {row['summary']}{fix}")
+
+
+@main.command()
+@click.argument("code")
+def explain(code: str) -> None:
+    """Print the full documentation of rule CODE."""
+    rule = all_rules().get(code.upper())
+    if rule is None:
+        _fail(f"unknown rule code {code!r}; see `fastapi-task-lint rules`")
+    click.echo(rule_markdown(rule, heading="#"), nl=False)

@@ -1,0 +1,73 @@
+"""Which files a run checks: paths given, walked, minus excludes and git-ignored files."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import subprocess
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class Discovery:
+    files: list[Path] = field(default_factory=list)
+    missing: list[Path] = field(default_factory=list)
+
+
+def _excluded(path: Path, patterns: Sequence[str]) -> bool:
+    text = path.as_posix()
+    return any(
+        fnmatch.fnmatch(path.name, pattern)
+        or fnmatch.fnmatch(text, pattern)
+        or fnmatch.fnmatch(text, f"*/{pattern}")
+        for pattern in patterns
+    )
+
+
+def discover(paths: Iterable[Path], exclude: Sequence[str]) -> Discovery:
+    """Files to check. A file named explicitly is always checked; walked ones are filtered."""
+    result = Discovery()
+    walked: list[Path] = []
+    for given in paths:
+        if given.is_dir():
+            walked.extend(_walk(given, exclude))
+        elif given.exists() or given.is_symlink():
+            result.files.append(given)
+        else:
+            result.missing.append(given)
+    ignored = _git_ignored(walked)
+    result.files.extend(p for p in walked if p not in ignored)
+    result.files = sorted(set(result.files), key=lambda p: p.as_posix())
+    return result
+
+
+def _walk(root: Path, exclude: Sequence[str]) -> Iterable[Path]:
+    for directory, subdirs, files in os.walk(root):
+        base = Path(directory)
+        subdirs[:] = sorted(d for d in subdirs if not _excluded(base / d, exclude))
+        for name in sorted(files):
+            path = base / name
+            if name.endswith(".py") and not _excluded(path, exclude):
+                yield path
+
+
+def _git_ignored(paths: list[Path]) -> set[Path]:
+    """Files `.gitignore` excludes, asked of git itself once per run; none outside a work tree."""
+    if not paths:
+        return set()
+    try:
+        completed = subprocess.run(
+            ["git", "check-ignore", "--stdin", "-z"],
+            input=b"\0".join(os.fsencode(p) for p in paths) + b"\0",
+            capture_output=True,
+            cwd=Path.cwd(),
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return set()
+    if completed.returncode not in (0, 1):
+        return set()
+    return {Path(os.fsdecode(p)) for p in completed.stdout.split(b"\0") if p}

@@ -1,0 +1,178 @@
+"""The engine: discover, prefilter, parse, run rules, suppress. One entry point for every face."""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import os
+import traceback
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastapi_task_lint.config import Config
+from fastapi_task_lint.diagnostics import Diagnostic, sort_diagnostics
+from fastapi_task_lint.discovery import discover
+from fastapi_task_lint.noqa import apply_noqa, file_is_suppressed
+from fastapi_task_lint.rules import all_rules, select_rules
+from fastapi_task_lint.rules.base import NodeFix, Rule, RuleContext
+from fastapi_task_lint.semantics.model import ModuleModel
+from fastapi_task_lint.semantics.project import ProjectIndex
+from fastapi_task_lint.source import SourceError, decode, load_module, read_bytes
+
+PARSE_ERROR = "FTL001"
+RULE_ERROR = "FTL002"
+
+
+@dataclass
+class FileResult:
+    path: str
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    suppressed: list[Diagnostic] = field(default_factory=list)
+    node_fixes: dict[int, NodeFix] = field(default_factory=dict)
+    model: ModuleModel | None = None
+
+
+@dataclass
+class RunResult:
+    diagnostics: list[Diagnostic]
+    files: list[FileResult]
+    missing: list[Path]
+
+    @property
+    def crashed(self) -> bool:
+        return any(d.code == RULE_ERROR for d in self.diagnostics)
+
+
+def display_path(path: Path) -> str:
+    """The path as the user should read it: relative to the current directory when inside it."""
+    text = os.path.normpath(str(path))
+    if os.path.isabs(text):
+        try:
+            relative = os.path.relpath(text)
+        except ValueError:
+            return text
+        return text if relative.startswith("..") else relative
+    return text
+
+
+class Linter:
+    def __init__(self, config: Config, debug: bool = False) -> None:
+        self.config = config
+        self.debug = debug
+        self.rules: list[Rule] = [
+            rule()
+            for rule in select_rules(config.select, config.extend_select, config.ignore)
+            if rule.triggers
+        ]
+        self.triggers = tuple({t for rule in self.rules for t in rule.triggers})
+
+    # -- runs ----------------------------------------------------------------------------
+    def check_paths(self, paths: Sequence[Path]) -> RunResult:
+        found = discover(paths, (*self.config.exclude, *self.config.extend_exclude))
+        project = ProjectIndex(found.files, self.config)
+        results = [self.check_file(path, project) for path in found.files]
+        diagnostics = sort_diagnostics([d for r in results for d in r.diagnostics])
+        return RunResult(diagnostics, results, found.missing)
+
+    def check_source(
+        self, text: str, path: Path, project: ProjectIndex | None = None
+    ) -> FileResult:
+        """Check `text` as if it were the file `path`; other project files come from disk."""
+        project = project or ProjectIndex([], self.config)
+        shown = display_path(path)
+        try:
+            model = load_module(path, project, text)
+        except SourceError as error:
+            return FileResult(shown, [self._source_error(shown, error)])
+        project.register(model)
+        return self._run_rules(model, shown)
+
+    def check_file(self, path: Path, project: ProjectIndex) -> FileResult:
+        shown = display_path(path)
+        try:
+            data = read_bytes(path)
+            if not any(trigger in data for trigger in self.triggers):
+                return FileResult(shown)
+            text = decode(data)
+        except SourceError as error:
+            return FileResult(shown, [self._source_error(shown, error)])
+        model = project.model_for_path(path)
+        if model is None:
+            failure = project.source_error(path) or SourceError("cannot parse")
+            return FileResult(shown, [self._source_error(shown, failure)])
+        if model.source != text:  # parsed earlier from an older read: use what we read now
+            return self.check_source(text, path, project)
+        return self._run_rules(model, shown)
+
+    # -- one file ------------------------------------------------------------------------
+    def _run_rules(self, model: ModuleModel, shown: str) -> FileResult:
+        result = FileResult(shown, model=model)
+        if file_is_suppressed(model.source):
+            return result
+        raw: list[Diagnostic] = []
+        source = model.source.encode("utf-8", "surrogatepass")
+        for rule in self.rules:
+            if not any(trigger in source for trigger in rule.triggers):
+                continue
+            ctx = RuleContext(model, self.config, rule, shown)
+            try:
+                rule.check(ctx)
+            except Exception as error:  # a rule bug must not hide other rules' findings
+                raw.append(self._rule_error(shown, rule, error))
+                continue
+            raw.extend(ctx.diagnostics)
+            result.node_fixes.update(ctx.node_fixes)
+        raw = [d for d in raw if not self._ignored_for_file(d)]
+        suppression = apply_noqa(raw, model.lines)
+        result.diagnostics = suppression.kept
+        result.suppressed = suppression.suppressed
+        return result
+
+    def _ignored_for_file(self, diagnostic: Diagnostic) -> bool:
+        if diagnostic.code in (PARSE_ERROR, RULE_ERROR):
+            return False
+        path = Path(diagnostic.path)
+        candidates = {path.as_posix()}
+        with contextlib.suppress(ValueError):
+            candidates.add(path.absolute().relative_to(self.config.root).as_posix())
+        return any(
+            any(
+                fnmatch.fnmatch(c, pattern) or fnmatch.fnmatch(c, f"*/{pattern}")
+                for c in candidates
+            )
+            and any(diagnostic.code.startswith(code) for code in codes)
+            for pattern, codes in self.config.per_file_ignores
+        )
+
+    def _source_error(self, shown: str, error: SourceError) -> Diagnostic:
+        return Diagnostic(
+            PARSE_ERROR,
+            "parse-error",
+            f"cannot check file: {error.reason}",
+            shown,
+            error.line,
+            error.column,
+            error.line,
+            error.column,
+        )
+
+    def _rule_error(self, shown: str, rule: Rule, error: Exception) -> Diagnostic:
+        detail = f"{type(error).__name__}: {error}".splitlines()[0][:200]
+        if self.debug:
+            traceback.print_exception(type(error), error, error.__traceback__)
+        return Diagnostic(
+            RULE_ERROR,
+            "rule-error",
+            f"rule {rule.code} ({rule.name}) failed on this file: {detail}; "
+            "please report it with the file",
+            shown,
+            1,
+            1,
+            1,
+            1,
+        )
+
+
+def known_codes() -> Iterable[str]:
+    return all_rules().keys()

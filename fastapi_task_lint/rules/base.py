@@ -1,0 +1,108 @@
+"""What a rule is: metadata and docs in one place, and a check that reports through a context."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import libcst as cst
+
+from fastapi_task_lint.config import Config, RuleOption
+from fastapi_task_lint.diagnostics import Applicability, Diagnostic, Edit, Fix
+
+if TYPE_CHECKING:
+    from fastapi_task_lint.semantics.model import ModuleModel
+
+
+@dataclass(frozen=True)
+class RuleDocs:
+    """The fixed sections of a rule's documentation (ruff's shape)."""
+
+    what: str
+    why: str
+    example: str
+    use_instead: str
+    fix_safety: str = ""
+    references: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class NodeFix:
+    """A fix expressed as libcst node replacements; edits are derived from it."""
+
+    message: str
+    applicability: Applicability
+    replacements: tuple[tuple[cst.CSTNode, cst.CSTNode], ...]
+
+
+class Rule:
+    code: ClassVar[str]
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    docs: ClassVar[RuleDocs]
+    default_enabled: ClassVar[bool] = True
+    fixable: ClassVar[Applicability | None] = None
+    # The prefilter: a file that contains none of these bytes cannot trigger the rule.
+    triggers: ClassVar[tuple[bytes, ...]] = ()
+    options: ClassVar[tuple[RuleOption, ...]] = ()
+
+    def check(self, ctx: RuleContext) -> None:
+        raise NotImplementedError
+
+
+@dataclass
+class RuleContext:
+    """What a rule sees of one file, and how it reports."""
+
+    model: ModuleModel
+    config: Config
+    rule: Rule
+    path: str
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    node_fixes: dict[int, NodeFix] = field(default_factory=dict)
+
+    def option(self, option: RuleOption) -> Any:
+        return self.config.option(option)
+
+    def report(self, node: cst.CSTNode, message: str, fix: NodeFix | None = None) -> None:
+        position = self.model.position(node)
+        diagnostic = Diagnostic(
+            code=self.rule.code,
+            name=self.rule.name,
+            message=message,
+            path=self.path,
+            line=position.start.line,
+            column=position.start.column + 1,
+            end_line=position.end.line,
+            end_column=position.end.column + 1,
+            fix=self._to_fix(fix) if fix else None,
+        )
+        self.diagnostics.append(diagnostic)
+        if fix is not None:
+            self.node_fixes[id(diagnostic)] = fix
+
+    def _to_fix(self, fix: NodeFix) -> Fix:
+        edits: list[Edit] = []
+        for old, new in fix.replacements:
+            position = self.model.position(old)
+            edits.append(
+                Edit(
+                    position.start.line,
+                    position.start.column + 1,
+                    position.end.line,
+                    position.end.column + 1,
+                    self.model.tree.code_for_node(new),
+                )
+            )
+        return Fix(fix.message, fix.applicability, tuple(edits))
+
+
+def quote(code: str) -> str:
+    """User code inside a message, shortened to one readable line."""
+    code = " ".join(code.split())
+    return f"`{code if len(code) <= 60 else code[:57] + '...'}`"
+
+
+def names_list(items: Sequence[str]) -> str:
+    return ", ".join(f"`{item}`" for item in items)

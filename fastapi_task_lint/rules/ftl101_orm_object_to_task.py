@@ -1,0 +1,95 @@
+"""FTL101: an ORM model instance handed to a task."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from fastapi_task_lint.rules.base import Rule, RuleContext, RuleDocs, quote
+from fastapi_task_lint.semantics.origins import OriginKind, value_origin
+from fastapi_task_lint.semantics.scheduling import SITE_TRIGGERS, SchedulingSite
+from fastapi_task_lint.semantics.values import task_label, task_values
+
+
+class OrmObjectToTask(Rule):
+    code = "FTL101"
+    name = "orm-object-to-task"
+    summary = "ORM model instance passed to a background task or queued job"
+    triggers = SITE_TRIGGERS
+    docs = RuleDocs(
+        what=(
+            "Flags an ORM model instance (SQLAlchemy, SQLModel `table=True`, Django, Tortoise, "
+            "Beanie, Peewee, or a class listed in `orm-base-classes`) passed to any scheduling "
+            "site: `BackgroundTasks.add_task`, `BackgroundTask(...)`, Celery `.delay`/"
+            "`.apply_async`/signatures, ARQ, RQ, Dramatiq, Taskiq or APScheduler. The instance "
+            "may be passed positionally, by keyword, inside a `functools.partial`, a lambda "
+            "body or a list/tuple/dict literal. Instances are recognised from query results "
+            "(`db.get(User, id)`, `db.query(User).first()`, `db.scalars(select(User)).one()`), "
+            "constructors (`User(...)`), loops over query results and project functions "
+            "annotated `-> User`."
+        ),
+        why=(
+            "The instance belongs to the request's session. By the time an in-process task "
+            "runs, that session is closed or the object is detached, so touching a lazy "
+            "attribute raises `DetachedInstanceError` (or silently reads stale data). A "
+            "durable queue must serialize its arguments: Celery's default JSON serializer "
+            "raises `kombu.exceptions.EncodeError` for a model object, and pickling one "
+            "copies a stale snapshot into the worker."
+        ),
+        example=(
+            '@router.post("/users")\n'
+            "def create_user(data: UserIn, background_tasks: BackgroundTasks,\n"
+            "                db: Session = Depends(get_db)):\n"
+            "    user = User(email=data.email)\n"
+            "    db.add(user)\n"
+            "    db.commit()\n"
+            "    background_tasks.add_task(send_welcome, user)  # FTL101"
+        ),
+        use_instead=(
+            "Pass the primary key (or the plain values the task needs) and load the row "
+            "inside the task with its own session:\n\n"
+            "    background_tasks.add_task(send_welcome, user.id)\n\n"
+            "def send_welcome(user_id: int) -> None:\n"
+            "    with SessionLocal() as db:\n"
+            "        user = db.get(User, user_id)"
+        ),
+        references=(
+            "https://fastapi.tiangolo.com/tutorial/background-tasks/",
+            "https://docs.sqlalchemy.org/en/20/errors.html#error-bhk3",
+        ),
+    )
+
+    def check(self, ctx: RuleContext) -> None:
+        for site in ctx.model.scheduling_sites:
+            for value in task_values(ctx.model, site):
+                origin = value_origin(ctx.model, value, site.scope, site.order)
+                if origin is None or origin.kind not in (
+                    OriginKind.ORM_INSTANCE,
+                    OriginKind.ORM_COLLECTION,
+                ):
+                    continue
+                ctx.report(value, _message(ctx, site, value, origin.type_name, origin.kind))
+
+
+def _message(
+    ctx: RuleContext,
+    site: SchedulingSite,
+    value: cst.BaseExpression,
+    model_name: str,
+    kind: OriginKind,
+) -> str:
+    name = ctx.model.code_for(value)
+    task = task_label(ctx.model, site)
+    load_in = f" inside {quote(task)}" if task else " inside the task"
+    if kind is OriginKind.ORM_COLLECTION:
+        return (
+            f"{quote(name)} (ORM model `{model_name}` instances) is passed to "
+            f"{quote(site.describe(ctx.model))}; pass their ids and load them{load_in}"
+        )
+    return (
+        f"{quote(name)} (ORM model `{model_name}`) is passed to "
+        f"{quote(site.describe(ctx.model))}; pass `{_id_of(name)}` and load it{load_in}"
+    )
+
+
+def _id_of(name: str) -> str:
+    return f"{name}.id" if name.isidentifier() else "its id"

@@ -1,0 +1,370 @@
+"""One walk over a libcst tree that fills scopes, bindings, definitions and calls."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from fastapi_task_lint.semantics.functions import CallInfo, ClassInfo, FunctionInfo, ParamInfo
+from fastapi_task_lint.semantics.scope import Binding, BindingKind, Scope, ScopeKind
+
+
+@dataclass
+class ModuleFacts:
+    """What the walk found; `ModuleModel` answers questions from it."""
+
+    module_scope: Scope
+    functions: list[FunctionInfo] = field(default_factory=list)
+    classes: list[ClassInfo] = field(default_factory=list)
+    calls: list[CallInfo] = field(default_factory=list)
+    star_imports: list[str] = field(default_factory=list)
+    function_by_node: dict[int, FunctionInfo] = field(default_factory=dict)
+    scope_by_node: dict[int, Scope] = field(default_factory=dict)
+
+
+def resolve_relative(module_name: str, is_package: bool, level: int, target: str) -> str:
+    """Absolute dotted name of `from <level dots><target> import ...` inside `module_name`."""
+    parts = module_name.split(".") if module_name else []
+    if not is_package:
+        parts = parts[:-1]
+    if level > 1:
+        parts = parts[: len(parts) - (level - 1)] if level - 1 <= len(parts) else []
+    base = ".".join(parts)
+    if target:
+        return f"{base}.{target}" if base else target
+    return base
+
+
+def dotted_name(node: cst.BaseExpression | cst.ImportAlias | None) -> str:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return f"{dotted_name(node.value)}.{node.attr.value}"
+    return ""
+
+
+class ModelBuilder(cst.CSTVisitor):
+    def __init__(self, tree: cst.Module, module_name: str, is_package: bool) -> None:
+        self.module_name = module_name
+        self.is_package = is_package
+        scope = Scope(ScopeKind.MODULE, None, tree)
+        self.facts = ModuleFacts(module_scope=scope)
+        self.facts.scope_by_node[id(tree)] = scope
+        self.scope = scope
+        self.function_stack: list[FunctionInfo] = []
+        self.class_stack: list[ClassInfo] = []
+        self.qual_stack: list[str] = [module_name] if module_name else []
+        self.order = 0
+        self.awaited: set[int] = set()
+
+    # -- helpers ---------------------------------------------------------------------
+    def _tick(self) -> int:
+        self.order += 1
+        return self.order
+
+    def _bind(self, name: str, kind: BindingKind, node: cst.CSTNode, **extra: object) -> None:
+        self.scope.add(Binding(name, kind, self._tick(), node, **extra))  # type: ignore[arg-type]
+
+    def _bind_target(
+        self,
+        target: cst.BaseExpression,
+        kind: BindingKind,
+        value: cst.BaseExpression | None,
+        annotation: cst.BaseExpression | None = None,
+        iterable: cst.BaseExpression | None = None,
+    ) -> None:
+        if isinstance(target, cst.Name):
+            self._bind(
+                target.value,
+                kind,
+                target,
+                value=value,
+                annotation=annotation,
+                iterable=iterable,
+            )
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            values: list[cst.BaseExpression | None] = [None] * len(target.elements)
+            if isinstance(value, (cst.Tuple, cst.List)) and len(value.elements) == len(
+                target.elements
+            ):
+                values = [e.value for e in value.elements]
+            for element, element_value in zip(target.elements, values, strict=False):
+                inner = element.value
+                self._bind_target(
+                    inner, kind if element_value else BindingKind.OTHER, element_value
+                )
+        elif isinstance(target, cst.StarredElement):
+            self._bind_target(target.value, BindingKind.OTHER, None)
+
+    def _push(self, kind: ScopeKind, node: cst.CSTNode, function: FunctionInfo | None) -> Scope:
+        scope = Scope(kind, self.scope, node, function=function)
+        self.facts.scope_by_node[id(node)] = scope
+        self.scope = scope
+        return scope
+
+    def _pop(self) -> None:
+        assert self.scope.parent is not None
+        self.scope = self.scope.parent
+
+    def _params(self, params: cst.Parameters) -> list[ParamInfo]:
+        result: list[ParamInfo] = []
+        groups: list[tuple[str, list[cst.Param]]] = [
+            ("", list(params.posonly_params)),
+            ("", list(params.params)),
+        ]
+        if isinstance(params.star_arg, cst.Param):
+            groups.append(("*", [params.star_arg]))
+        groups.append(("", list(params.kwonly_params)))
+        if params.star_kwarg is not None:
+            groups.append(("**", [params.star_kwarg]))
+        for star, group in groups:
+            for param in group:
+                annotation = param.annotation.annotation if param.annotation else None
+                result.append(
+                    ParamInfo(param.name.value, param, annotation, param.default, star, len(result))
+                )
+        return result
+
+    # -- definitions -----------------------------------------------------------------
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        for decorator in node.decorators:
+            decorator.visit(self)
+        node.params.visit(self)
+        if node.returns is not None:
+            node.returns.visit(self)
+        parent = self.scope
+        qualname = ".".join([*self.qual_stack, node.name.value])
+        klass = (
+            self.class_stack[-1] if parent.kind is ScopeKind.CLASS and self.class_stack else None
+        )
+        params = self._params(node.params)
+        info = FunctionInfo(
+            name=node.name.value,
+            qualname=qualname,
+            node=node,
+            scope=parent,  # replaced below once the body scope exists
+            parent_scope=parent,
+            is_async=node.asynchronous is not None,
+            params=params,
+            decorators=[d.decorator for d in node.decorators],
+            returns=node.returns.annotation if node.returns else None,
+            klass=klass,
+        )
+        self._bind(node.name.value, BindingKind.FUNCTION, node, function=info)
+        if klass is not None:
+            klass.methods[node.name.value] = info
+        self.facts.functions.append(info)
+        self.facts.function_by_node[id(node)] = info
+        info.scope = self._push(ScopeKind.FUNCTION, node, info)
+        for param in params:
+            self.scope.add(Binding(param.name, BindingKind.PARAM, 0, param.node, param=param))
+        self.function_stack.append(info)
+        self.qual_stack.append(node.name.value)
+        node.body.visit(self)
+        self.qual_stack.pop()
+        self.function_stack.pop()
+        self._pop()
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        node.params.visit(self)
+        parent = self.scope
+        params = self._params(node.params)
+        info = FunctionInfo(
+            name="<lambda>",
+            qualname=".".join([*self.qual_stack, "<lambda>"]),
+            node=node,
+            scope=parent,
+            parent_scope=parent,
+            is_async=False,
+            params=params,
+            decorators=[],
+            returns=None,
+            return_values=[node.body],
+        )
+        self.facts.function_by_node[id(node)] = info
+        info.scope = self._push(ScopeKind.LAMBDA, node, info)
+        for param in params:
+            self.scope.add(Binding(param.name, BindingKind.PARAM, 0, param.node, param=param))
+        self.function_stack.append(info)
+        node.body.visit(self)
+        self.function_stack.pop()
+        self._pop()
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        for decorator in node.decorators:
+            decorator.visit(self)
+        for arg in (*node.bases, *node.keywords):
+            arg.visit(self)
+        parent = self.scope
+        info = ClassInfo(
+            name=node.name.value,
+            qualname=".".join([*self.qual_stack, node.name.value]),
+            node=node,
+            scope=parent,
+            parent_scope=parent,
+            bases=[a.value for a in node.bases],
+            keywords={a.keyword.value: a.value for a in node.keywords if a.keyword},
+        )
+        self._bind(node.name.value, BindingKind.CLASS, node, klass=info)
+        self.facts.classes.append(info)
+        info.scope = self._push(ScopeKind.CLASS, node, None)
+        self.class_stack.append(info)
+        self.qual_stack.append(node.name.value)
+        node.body.visit(self)
+        self.qual_stack.pop()
+        self.class_stack.pop()
+        self._pop()
+        return False
+
+    def _visit_comprehension(
+        self, node: cst.ListComp | cst.SetComp | cst.GeneratorExp | cst.DictComp
+    ) -> bool:
+        self._push(ScopeKind.COMPREHENSION, node, None)
+        node.for_in.visit(self)
+        if isinstance(node, cst.DictComp):
+            node.key.visit(self)
+            node.value.visit(self)
+        else:
+            node.elt.visit(self)
+        self._pop()
+        return False
+
+    def visit_ListComp(self, node: cst.ListComp) -> bool:
+        return self._visit_comprehension(node)
+
+    def visit_SetComp(self, node: cst.SetComp) -> bool:
+        return self._visit_comprehension(node)
+
+    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> bool:
+        return self._visit_comprehension(node)
+
+    def visit_DictComp(self, node: cst.DictComp) -> bool:
+        return self._visit_comprehension(node)
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self._bind_target(node.target, BindingKind.LOOP, None, iterable=node.iter)
+
+    # -- imports ---------------------------------------------------------------------
+    def visit_Import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            full = dotted_name(alias.name)
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                self._bind(alias.asname.name.value, BindingKind.IMPORT, node, imported=full)
+            else:
+                top = full.split(".", 1)[0]
+                self._bind(top, BindingKind.IMPORT, node, imported=top)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        target = dotted_name(node.module) if node.module is not None else ""
+        level = len(node.relative)
+        base = (
+            resolve_relative(self.module_name, self.is_package, level, target) if level else target
+        )
+        if isinstance(node.names, cst.ImportStar):
+            if self.scope.kind is ScopeKind.MODULE:
+                self.facts.star_imports.append(base)
+            return
+        for alias in node.names:
+            name = dotted_name(alias.name)
+            local = (
+                alias.asname.name.value
+                if alias.asname is not None and isinstance(alias.asname.name, cst.Name)
+                else name
+            )
+            full = f"{base}.{name}" if base else name
+            self._bind(local, BindingKind.IMPORT, node, imported=full)
+
+    # -- bindings --------------------------------------------------------------------
+    def leave_Assign(self, original_node: cst.Assign) -> None:
+        for target in original_node.targets:
+            self._bind_target(target.target, BindingKind.ASSIGN, original_node.value)
+
+    def leave_AnnAssign(self, original_node: cst.AnnAssign) -> None:
+        self._bind_target(
+            original_node.target,
+            BindingKind.ASSIGN,
+            original_node.value,
+            annotation=original_node.annotation.annotation,
+        )
+
+    def leave_AugAssign(self, original_node: cst.AugAssign) -> None:
+        self._bind_target(original_node.target, BindingKind.OTHER, None)
+
+    def leave_NamedExpr(self, original_node: cst.NamedExpr) -> None:
+        scope = self.scope
+        while scope.kind is ScopeKind.COMPREHENSION and scope.parent is not None:
+            scope = scope.parent
+        if isinstance(original_node.target, cst.Name):
+            scope.add(
+                Binding(
+                    original_node.target.value,
+                    BindingKind.ASSIGN,
+                    self._tick(),
+                    original_node,
+                    value=original_node.value,
+                )
+            )
+
+    def visit_For(self, node: cst.For) -> None:
+        self._bind_target(node.target, BindingKind.LOOP, None, iterable=node.iter)
+
+    def leave_WithItem(self, original_node: cst.WithItem) -> None:
+        if original_node.asname is not None:
+            target = original_node.asname.name
+            if isinstance(target, cst.Name):
+                self._bind(target.value, BindingKind.WITH, original_node, value=original_node.item)
+            else:
+                self._bind_target(target, BindingKind.OTHER, None)
+
+    def visit_With(self, node: cst.With) -> None:
+        if node.asynchronous is not None:
+            for item in node.items:
+                self.awaited.add(id(item.item))
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        if node.name is not None and isinstance(node.name.name, cst.Name):
+            self._bind(node.name.name.value, BindingKind.EXCEPT, node)
+
+    def visit_MatchAs(self, node: cst.MatchAs) -> None:
+        if node.name is not None:
+            self._bind(node.name.value, BindingKind.OTHER, node)
+
+    def visit_MatchStar(self, node: cst.MatchStar) -> None:
+        if node.name is not None:
+            self._bind(node.name.value, BindingKind.OTHER, node)
+
+    def visit_Global(self, node: cst.Global) -> None:
+        self.scope.global_names.update(n.name.value for n in node.names)
+
+    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
+        self.scope.nonlocal_names.update(n.name.value for n in node.names)
+
+    # -- calls, returns, awaits ------------------------------------------------------
+    def visit_Await(self, node: cst.Await) -> None:
+        self.awaited.add(id(node.expression))
+        if self.function_stack:
+            self.function_stack[-1].awaits += 1
+
+    def visit_Call(self, node: cst.Call) -> None:
+        info = CallInfo(node, self.scope, self._tick(), awaited=id(node) in self.awaited)
+        self.facts.calls.append(info)
+        if self.function_stack:
+            self.function_stack[-1].calls.append(info)
+
+    def visit_Return(self, node: cst.Return) -> None:
+        if self.function_stack:
+            self.function_stack[-1].return_values.append(node.value)
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        if self.function_stack:
+            value = node.value if isinstance(node.value, cst.BaseExpression) else None
+            self.function_stack[-1].yield_values.append(value)
+
+
+def build_facts(tree: cst.Module, module_name: str, is_package: bool) -> ModuleFacts:
+    builder = ModelBuilder(tree, module_name, is_package)
+    tree.visit(builder)
+    return builder.facts

@@ -1,0 +1,127 @@
+"""Calls and their callees: which project function a call runs, and what it returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from fastapi_task_lint.semantics import names
+from fastapi_task_lint.semantics.functions import FunctionInfo
+from fastapi_task_lint.semantics.scope import BindingKind, Scope
+
+if TYPE_CHECKING:
+    from fastapi_task_lint.semantics.model import ModuleModel
+
+# Return values that are certainly not callable.
+_PLAIN_VALUES = (
+    cst.SimpleString,
+    cst.ConcatenatedString,
+    cst.FormattedString,
+    cst.Integer,
+    cst.Float,
+    cst.Imaginary,
+    cst.List,
+    cst.Tuple,
+    cst.Dict,
+    cst.Set,
+    cst.ListComp,
+    cst.SetComp,
+    cst.DictComp,
+    cst.Comparison,
+    cst.BooleanOperation,
+    cst.BinaryOperation,
+    cst.UnaryOperation,
+)
+_PLAIN_TYPES = frozenset(
+    {
+        "builtins.None",
+        "builtins.str",
+        "builtins.int",
+        "builtins.float",
+        "builtins.bool",
+        "builtins.bytes",
+        "builtins.dict",
+        "builtins.list",
+        "builtins.tuple",
+        "builtins.set",
+    }
+)
+
+
+@dataclass(frozen=True)
+class CallResult:
+    """A value that is the result of calling a project function."""
+
+    call: cst.Call
+    function: FunctionInfo
+    model: ModuleModel
+    may_return_callable: bool
+
+
+def resolve_callee(
+    model: ModuleModel, call: cst.Call, scope: Scope, order: int | None
+) -> tuple[ModuleModel, FunctionInfo] | None:
+    """The project function `call` runs, in this module or another one of the run."""
+    qualname = model.qualified_name(call.func, scope, order)
+    return model.project.resolve_function(qualname) if qualname else None
+
+
+def call_result_of(
+    model: ModuleModel, expr: cst.BaseExpression, scope: Scope, order: int | None
+) -> CallResult | None:
+    """When `expr` is (or names) the result of calling a project function, that call."""
+    call: cst.Call | None = None
+    if isinstance(expr, cst.Call):
+        call = expr
+    elif isinstance(expr, cst.Name):
+        binding = scope.lookup(expr.value, order)
+        if (
+            binding is not None
+            and binding.kind is BindingKind.ASSIGN
+            and isinstance(binding.value, cst.Call)
+        ):
+            call = binding.value
+            scope, order = model.scope_of_binding(binding), binding.order
+    if call is None or model.qualified_name(call.func, scope, order) == names.PARTIAL:
+        return None
+    found = resolve_callee(model, call, scope, order)
+    if found is None:
+        return None
+    owner, function = found
+    may_return = not function.is_async and returns_callable(owner, function)
+    return CallResult(call, function, owner, may_return)
+
+
+def returns_callable(model: ModuleModel, function: FunctionInfo) -> bool:
+    """Whether calling `function` may give a callable: when unsure, say yes."""
+    if function.is_generator:
+        return False
+    if function.returns is not None:
+        declared = model.annotation_type(function.returns, function.parent_scope)
+        if declared is None:
+            return not _is_none(function.returns)
+        if declared.qualname in _PLAIN_TYPES:
+            return False
+        klass = model.project.resolve_class(declared.qualname)
+        # A project class is callable only with `__call__`; an unknown type may be.
+        return klass is None or "__call__" in klass[1].methods
+    return any(not _plain_value(model, function, value) for value in function.return_values)
+
+
+def _is_none(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "None"
+
+
+def _plain_value(
+    model: ModuleModel, function: FunctionInfo, value: cst.BaseExpression | None
+) -> bool:
+    if value is None or _is_none(value) or isinstance(value, _PLAIN_VALUES):
+        return True
+    if isinstance(value, cst.Name) and value.value in ("True", "False"):
+        return True
+    if isinstance(value, cst.Await):
+        return False
+    type_ref = model.infer_type(value, function.scope)
+    return type_ref is not None and type_ref.qualname in _PLAIN_TYPES

@@ -1,0 +1,74 @@
+"""Records for the definitions and calls of a module, filled by the builder's walk."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+if TYPE_CHECKING:
+    from fastapi_task_lint.semantics.scope import Scope
+
+
+@dataclass(eq=False)
+class ParamInfo:
+    name: str
+    node: cst.Param
+    annotation: cst.BaseExpression | None
+    default: cst.BaseExpression | None
+    star: str  # "", "*" or "**"
+    position: int
+
+
+@dataclass(eq=False)
+class CallInfo:
+    """A call expression and where it sits: its scope and its place in walk order."""
+
+    node: cst.Call
+    scope: Scope
+    order: int
+    awaited: bool = False
+
+
+@dataclass(eq=False)
+class FunctionInfo:
+    """A `def`, `async def` or `lambda`, with the facts rules ask about most."""
+
+    name: str
+    qualname: str
+    node: cst.FunctionDef | cst.Lambda
+    scope: Scope
+    parent_scope: Scope
+    is_async: bool
+    params: list[ParamInfo]
+    decorators: list[cst.BaseExpression]
+    returns: cst.BaseExpression | None
+    klass: ClassInfo | None = None
+    calls: list[CallInfo] = field(default_factory=list)
+    return_values: list[cst.BaseExpression | None] = field(default_factory=list)
+    yield_values: list[cst.BaseExpression | None] = field(default_factory=list)
+    awaits: int = 0
+
+    @property
+    def is_lambda(self) -> bool:
+        return isinstance(self.node, cst.Lambda)
+
+    @property
+    def is_generator(self) -> bool:
+        return bool(self.yield_values)
+
+    def param(self, name: str) -> ParamInfo | None:
+        return next((p for p in self.params if p.name == name), None)
+
+
+@dataclass(eq=False)
+class ClassInfo:
+    name: str
+    qualname: str
+    node: cst.ClassDef
+    scope: Scope
+    parent_scope: Scope
+    bases: list[cst.BaseExpression]
+    keywords: dict[str, cst.BaseExpression]
+    methods: dict[str, FunctionInfo] = field(default_factory=dict)

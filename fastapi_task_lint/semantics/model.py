@@ -1,0 +1,384 @@
+"""The semantic model of one module: the questions every rule asks, answered once.
+
+Name resolution goes through the module's own import table and bindings (see
+`scope.py`); only positions come from libcst's metadata, and only when a rule reports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import libcst as cst
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+
+from fastapi_task_lint.semantics import names
+from fastapi_task_lint.semantics.builder import build_facts
+from fastapi_task_lint.semantics.functions import CallInfo, ClassInfo, FunctionInfo
+from fastapi_task_lint.semantics.scope import Binding, BindingKind, Scope
+
+if TYPE_CHECKING:
+    from fastapi_task_lint.semantics.orm import OrmModels
+    from fastapi_task_lint.semantics.project import ProjectIndex
+    from fastapi_task_lint.semantics.routes import Route
+    from fastapi_task_lint.semantics.scheduling import SchedulingSite
+
+_MAX_DEPTH = 8
+
+
+@dataclass(frozen=True)
+class TypeRef:
+    """The class of a value, by canonical qualified name; `container` for list[...] etc."""
+
+    qualname: str
+    container: bool = False
+
+
+class ModuleModel:
+    def __init__(
+        self,
+        path: Path,
+        module_name: str,
+        is_package: bool,
+        source: str,
+        tree: cst.Module,
+        project: ProjectIndex,
+    ) -> None:
+        self.path = path
+        self.module_name = module_name
+        self.is_package = is_package
+        self.source = source
+        self.tree = tree
+        self.project = project
+        facts = build_facts(tree, module_name, is_package)
+        self.module_scope: Scope = facts.module_scope
+        self.functions: list[FunctionInfo] = facts.functions
+        self.classes: list[ClassInfo] = facts.classes
+        self.calls: list[CallInfo] = facts.calls
+        self.star_imports: list[str] = facts.star_imports
+        self._function_by_node = facts.function_by_node
+        self._scope_by_node = facts.scope_by_node
+
+    # -- positions (lazy: most files never report) ----------------------------------------
+    @cached_property
+    def _positions(self) -> dict[cst.CSTNode, CodeRange]:
+        wrapper = MetadataWrapper(self.tree, unsafe_skip_copy=True)
+        return dict(wrapper.resolve(PositionProvider))
+
+    def position(self, node: cst.CSTNode) -> CodeRange:
+        return self._positions[node]
+
+    @cached_property
+    def lines(self) -> list[str]:
+        return self.source.splitlines()
+
+    def code_for(self, node: cst.CSTNode) -> str:
+        return self.tree.code_for_node(node)
+
+    # -- definitions -----------------------------------------------------------------------
+    def function_for_node(self, node: cst.CSTNode) -> FunctionInfo | None:
+        return self._function_by_node.get(id(node))
+
+    def scope_for_node(self, node: cst.CSTNode) -> Scope | None:
+        return self._scope_by_node.get(id(node))
+
+    # -- names -----------------------------------------------------------------------------
+    def lookup(self, name: str, scope: Scope, order: int | None = None) -> Binding | None:
+        return scope.lookup(name, order)
+
+    def qualified_name(
+        self, expr: cst.BaseExpression, scope: Scope, order: int | None = None, _depth: int = 0
+    ) -> str | None:
+        """The canonical dotted name `expr` refers to, resolved through imports and aliases."""
+        if _depth > _MAX_DEPTH:
+            return None
+        if isinstance(expr, cst.Name):
+            binding = scope.lookup(expr.value, order)
+            if binding is None:
+                return f"builtins.{expr.value}" if expr.value in _BUILTINS else None
+            return self._binding_qualname(binding, _depth)
+        if isinstance(expr, cst.Attribute):
+            base = self.qualified_name(expr.value, scope, order, _depth + 1)
+            return names.canonical(f"{base}.{expr.attr.value}") if base else None
+        return None
+
+    def _binding_qualname(self, binding: Binding, depth: int) -> str | None:
+        if binding.kind is BindingKind.IMPORT and binding.imported:
+            return names.canonical(binding.imported)
+        if binding.function is not None:
+            return binding.function.qualname
+        if binding.klass is not None:
+            return binding.klass.qualname
+        if (
+            binding.kind is BindingKind.ASSIGN
+            and isinstance(binding.value, (cst.Name, cst.Attribute))
+            and binding.annotation is None
+        ):
+            # `BT = BackgroundTasks`: an alias of another name.
+            owner = self.scope_of_binding(binding)
+            return self.qualified_name(binding.value, owner, binding.order, depth + 1)
+        return None
+
+    def scope_of_binding(self, binding: Binding) -> Scope:
+        """The scope a binding lives in (bindings do not keep a back-pointer)."""
+        return self._binding_scopes.get(id(binding), self.module_scope)
+
+    @cached_property
+    def _binding_scopes(self) -> dict[int, Scope]:
+        result: dict[int, Scope] = {}
+        for scope in self._scope_by_node.values():
+            for bindings in scope.bindings.values():
+                for binding in bindings:
+                    result.setdefault(id(binding), scope)
+        return result
+
+    def resolve_call(self, call: CallInfo) -> str | None:
+        return self.qualified_name(call.node.func, call.scope, call.order)
+
+    # -- types -----------------------------------------------------------------------------
+    def annotation_type(
+        self, annotation: cst.BaseExpression | None, scope: Scope, _depth: int = 0
+    ) -> TypeRef | None:
+        """The class an annotation names, looking through Annotated, Optional and strings."""
+        if annotation is None or _depth > _MAX_DEPTH:
+            return None
+        if isinstance(annotation, cst.SimpleString):
+            try:
+                inner = cst.parse_expression(annotation.evaluated_value.strip())  # type: ignore[arg-type]
+            except (cst.ParserSyntaxError, AttributeError, TypeError):
+                return None
+            return self.annotation_type(inner, scope, _depth + 1)
+        if isinstance(annotation, cst.BinaryOperation) and isinstance(
+            annotation.operator, cst.BitOr
+        ):
+            for side in (annotation.left, annotation.right):
+                if not (isinstance(side, cst.Name) and side.value == "None"):
+                    return self.annotation_type(side, scope, _depth + 1)
+            return None
+        if isinstance(annotation, cst.Subscript):
+            base = self.qualified_name(annotation.value, scope)
+            args = [e.slice.value for e in annotation.slice if isinstance(e.slice, cst.Index)]
+            if not args or base is None:
+                return None
+            if base == names.ANNOTATED or base in names.OPTIONAL_WRAPPERS:
+                non_none = [a for a in args if not (isinstance(a, cst.Name) and a.value == "None")]
+                return self.annotation_type(non_none[0], scope, _depth + 1) if non_none else None
+            if base in names.PRODUCER_WRAPPERS:
+                return self.annotation_type(args[0], scope, _depth + 1)
+            if base in names.CONTAINER_TYPES:
+                element = self.annotation_type(args[0], scope, _depth + 1)
+                return TypeRef(element.qualname, container=True) if element else None
+            return TypeRef(base)
+        qualname = self.qualified_name(annotation, scope)
+        return TypeRef(qualname) if qualname else None
+
+    def infer_type(
+        self,
+        expr: cst.BaseExpression,
+        scope: Scope,
+        order: int | None = None,
+        _depth: int = 0,
+    ) -> TypeRef | None:
+        """The class of the value `expr` evaluates to, when the code shows it."""
+        if _depth > _MAX_DEPTH:
+            return None
+        if isinstance(expr, cst.Await):
+            return self.infer_type(expr.expression, scope, order, _depth + 1)
+        if isinstance(expr, cst.Name):
+            binding = scope.lookup(expr.value, order)
+            return self.binding_type(binding, _depth + 1) if binding else None
+        if isinstance(expr, cst.Attribute):
+            qualname = self.qualified_name(expr, scope, order)
+            if qualname is not None:
+                return self._external_value_type(qualname, _depth + 1)
+            return None
+        if isinstance(expr, cst.Call):
+            return self._call_type(expr, scope, order, _depth + 1)
+        return None
+
+    def binding_type(self, binding: Binding, _depth: int = 0) -> TypeRef | None:
+        owner = self.scope_of_binding(binding)
+        if binding.kind is BindingKind.PARAM and binding.param is not None:
+            function = owner.function
+            annotation_scope = function.parent_scope if function else owner
+            declared = self.annotation_type(binding.param.annotation, annotation_scope)
+            if declared is not None:
+                return declared
+            if function is not None and function.klass is not None and binding.param.position == 0:
+                return TypeRef(function.klass.qualname)
+            default = binding.param.default
+            if isinstance(default, cst.Call):
+                dependency = self.depends_target(default, annotation_scope)
+                if dependency is not None:
+                    return self.dependency_type(dependency, annotation_scope, _depth + 1)
+            return None
+        if binding.kind in (BindingKind.ASSIGN, BindingKind.WITH):
+            if binding.annotation is not None:
+                declared = self.annotation_type(binding.annotation, owner)
+                if declared is not None:
+                    return declared
+            if binding.value is not None:
+                return self.infer_type(binding.value, owner, binding.order, _depth + 1)
+            return None
+        if binding.kind is BindingKind.LOOP and binding.iterable is not None:
+            iterable = self.infer_type(binding.iterable, owner, binding.order, _depth + 1)
+            if iterable is not None and iterable.container:
+                return TypeRef(iterable.qualname)
+            return None
+        if binding.kind is BindingKind.IMPORT and binding.imported:
+            return self._external_value_type(names.canonical(binding.imported), _depth + 1)
+        return None
+
+    def _external_value_type(self, qualname: str, depth: int) -> TypeRef | None:
+        """Type of a module-level value defined in another project module."""
+        found = self.project.resolve(qualname)
+        if found is None or found.binding is None or found.binding.kind is not BindingKind.ASSIGN:
+            return None
+        return found.model.binding_type(found.binding, depth + 1)
+
+    def _call_type(
+        self, call: cst.Call, scope: Scope, order: int | None, depth: int
+    ) -> TypeRef | None:
+        func = call.func
+        # Calling a session factory instance (`SessionLocal()`) yields a session.
+        factory = self.infer_type(func, scope, order, depth + 1)
+        if factory is not None and not factory.container:
+            produced = names.SESSION_FACTORY_TYPES.get(factory.qualname)
+            if produced is not None:
+                return TypeRef(produced)
+        qualname = self.qualified_name(func, scope, order)
+        if qualname is None:
+            return None
+        if qualname in self.project.config.session_factories:
+            return TypeRef("sqlalchemy.orm.Session")
+        if qualname in names.FACTORY_RESULTS:
+            return TypeRef(names.FACTORY_RESULTS[qualname])
+        found = self.project.resolve(qualname)
+        if found is not None:
+            if found.klass is not None:
+                return TypeRef(found.klass.qualname)
+            if found.function is not None:
+                return found.model.annotation_type(
+                    found.function.returns, found.function.parent_scope
+                )
+            return None
+        last = qualname.rsplit(".", 1)[-1]
+        if last[:1].isupper() or qualname in names.SESSION_FACTORY_TYPES:
+            return TypeRef(qualname)
+        return None
+
+    # -- dependencies ----------------------------------------------------------------------
+    def depends_target(self, call: cst.Call, scope: Scope) -> cst.BaseExpression | None:
+        """The dependency callable of a `Depends(dep)` call, else None."""
+        if self.qualified_name(call.func, scope) != names.DEPENDS:
+            return None
+        for arg in call.args:
+            if arg.keyword is None or arg.keyword.value == "dependency":
+                return arg.value
+        return None
+
+    def dependency_type(
+        self, dependency: cst.BaseExpression, scope: Scope, _depth: int = 0
+    ) -> TypeRef | None:
+        """What a dependency function provides: its annotation, or what it yields/returns."""
+        qualname = self.qualified_name(dependency, scope)
+        if qualname is None:
+            return None
+        found = self.project.resolve_function(qualname)
+        if found is None:
+            return None
+        model, function = found
+        declared = model.annotation_type(function.returns, function.parent_scope)
+        if declared is not None:
+            return declared
+        for value in function.yield_values or function.return_values:
+            if value is not None:
+                produced = model.infer_type(value, function.scope, None, _depth + 1)
+                if produced is not None:
+                    return produced
+        return None
+
+    def param_type(self, function: FunctionInfo, name: str) -> TypeRef | None:
+        bindings = function.scope.bindings.get(name, [])
+        params = [b for b in bindings if b.kind is BindingKind.PARAM]
+        return self.binding_type(params[0]) if params else None
+
+    def is_instance(self, type_ref: TypeRef | None, targets: frozenset[str] | set[str]) -> bool:
+        """Whether `type_ref` is (a project subclass of) one of `targets`."""
+        if type_ref is None or type_ref.container:
+            return False
+        return bool(self.ancestors(type_ref.qualname) & targets)
+
+    def ancestors(self, qualname: str, _depth: int = 0) -> set[str]:
+        """`qualname` and every base class the project shows for it."""
+        result = {names.canonical(qualname)}
+        if _depth > _MAX_DEPTH:
+            return result
+        found = self.project.resolve_class(qualname)
+        if found is None:
+            return result
+        model, klass = found
+        result.add(klass.qualname)
+        for base in klass.bases:
+            base_name = model.qualified_name(base, klass.parent_scope)
+            if base_name is not None:
+                result |= model.ancestors(base_name, _depth + 1)
+        return result
+
+    # -- derived facts, computed on first use ------------------------------------------------
+    @cached_property
+    def scheduling_sites(self) -> list[SchedulingSite]:
+        from fastapi_task_lint.semantics.scheduling import find_scheduling_sites
+
+        return find_scheduling_sites(self)
+
+    @cached_property
+    def routes(self) -> list[Route]:
+        from fastapi_task_lint.semantics.routes import find_routes
+
+        return find_routes(self)
+
+    @cached_property
+    def orm(self) -> OrmModels:
+        from fastapi_task_lint.semantics.orm import OrmModels
+
+        return OrmModels(self)
+
+
+_BUILTINS = frozenset(
+    {
+        "open",
+        "input",
+        "print",
+        "len",
+        "dict",
+        "list",
+        "set",
+        "tuple",
+        "frozenset",
+        "str",
+        "int",
+        "float",
+        "bool",
+        "bytes",
+        "object",
+        "type",
+        "super",
+        "isinstance",
+        "callable",
+        "getattr",
+        "setattr",
+        "iter",
+        "next",
+        "range",
+        "enumerate",
+        "zip",
+        "map",
+        "filter",
+        "sorted",
+        "Exception",
+        "BaseException",
+    }
+)

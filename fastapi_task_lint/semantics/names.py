@@ -1,0 +1,172 @@
+"""Qualified names of the library objects the rules care about, in one place.
+
+Libraries re-export the same class under several paths (`fastapi.BackgroundTasks` is
+Starlette's subclass, `sqlmodel.Session` is SQLAlchemy's). `canonical` maps every
+spelling a user can import to one name, so rules compare a single string.
+"""
+
+from __future__ import annotations
+
+_ALIASES: dict[str, str] = {
+    # FastAPI / Starlette
+    "fastapi.BackgroundTasks": "starlette.background.BackgroundTasks",
+    "fastapi.background.BackgroundTasks": "starlette.background.BackgroundTasks",
+    "fastapi.Request": "starlette.requests.Request",
+    "fastapi.requests.Request": "starlette.requests.Request",
+    "fastapi.HTTPConnection": "starlette.requests.HTTPConnection",
+    "fastapi.requests.HTTPConnection": "starlette.requests.HTTPConnection",
+    "fastapi.WebSocket": "starlette.websockets.WebSocket",
+    "fastapi.websockets.WebSocket": "starlette.websockets.WebSocket",
+    "fastapi.UploadFile": "starlette.datastructures.UploadFile",
+    "fastapi.datastructures.UploadFile": "starlette.datastructures.UploadFile",
+    "fastapi.Response": "starlette.responses.Response",
+    "fastapi.responses.Response": "starlette.responses.Response",
+    "fastapi.responses.JSONResponse": "starlette.responses.JSONResponse",
+    "fastapi.responses.HTMLResponse": "starlette.responses.HTMLResponse",
+    "fastapi.responses.PlainTextResponse": "starlette.responses.PlainTextResponse",
+    "fastapi.responses.RedirectResponse": "starlette.responses.RedirectResponse",
+    "fastapi.responses.StreamingResponse": "starlette.responses.StreamingResponse",
+    "fastapi.responses.FileResponse": "starlette.responses.FileResponse",
+    "fastapi.applications.FastAPI": "fastapi.FastAPI",
+    "fastapi.routing.APIRouter": "fastapi.APIRouter",
+    "fastapi.param_functions.Depends": "fastapi.Depends",
+    "fastapi.params.Depends": "fastapi.Depends",
+    # SQLAlchemy / SQLModel
+    "sqlalchemy.orm.session.Session": "sqlalchemy.orm.Session",
+    "sqlmodel.Session": "sqlalchemy.orm.Session",
+    "sqlmodel.orm.session.Session": "sqlalchemy.orm.Session",
+    "sqlalchemy.ext.asyncio.session.AsyncSession": "sqlalchemy.ext.asyncio.AsyncSession",
+    "sqlmodel.ext.asyncio.session.AsyncSession": "sqlalchemy.ext.asyncio.AsyncSession",
+    "sqlalchemy.orm.session.sessionmaker": "sqlalchemy.orm.sessionmaker",
+    "sqlalchemy.ext.asyncio.session.async_sessionmaker": (
+        "sqlalchemy.ext.asyncio.async_sessionmaker"
+    ),
+    "sqlalchemy.orm.scoping.scoped_session": "sqlalchemy.orm.scoped_session",
+    "sqlalchemy.ext.asyncio.scoping.async_scoped_session": (
+        "sqlalchemy.ext.asyncio.async_scoped_session"
+    ),
+    "sqlalchemy.ext.declarative.declarative_base": "sqlalchemy.orm.declarative_base",
+    "sqlalchemy.orm.decl_api.declarative_base": "sqlalchemy.orm.declarative_base",
+    "sqlalchemy.orm.decl_api.DeclarativeBase": "sqlalchemy.orm.DeclarativeBase",
+    "sqlalchemy.orm.decl_api.registry": "sqlalchemy.orm.registry",
+    "sqlalchemy.future.select": "sqlalchemy.select",
+    "sqlalchemy.sql.select": "sqlalchemy.select",
+    "sqlmodel.select": "sqlalchemy.select",
+    "sqlmodel.main.SQLModel": "sqlmodel.SQLModel",
+    # Task queues
+    "celery.app.base.Celery": "celery.Celery",
+    "celery.app.shared_task": "celery.shared_task",
+    "celery.canvas.signature": "celery.signature",
+    "rq.queue.Queue": "rq.Queue",
+    "arq.connections.create_pool": "arq.create_pool",
+    "arq.ArqRedis": "arq.connections.ArqRedis",
+    "dramatiq.actor.actor": "dramatiq.actor",
+    "functools.partial": "functools.partial",
+    "typing_extensions.Annotated": "typing.Annotated",
+    "typing_extensions.Optional": "typing.Optional",
+}
+
+
+def canonical(qualname: str) -> str:
+    """The one spelling of `qualname` that rules compare against."""
+    alias = _ALIASES.get(qualname)
+    if alias is not None:
+        return alias
+    for prefix, target in _MODULE_ALIASES:
+        if qualname.startswith(prefix):
+            return target + qualname[len(prefix) :]
+    return qualname
+
+
+_MODULE_ALIASES: tuple[tuple[str, str], ...] = (("typing_extensions.", "typing."),)
+
+BACKGROUND_TASKS = "starlette.background.BackgroundTasks"
+BACKGROUND_TASK = "starlette.background.BackgroundTask"
+PARTIAL = "functools.partial"
+DEPENDS = "fastapi.Depends"
+ANNOTATED = "typing.Annotated"
+
+OPTIONAL_WRAPPERS = frozenset({"typing.Optional", "typing.Union"})
+# Subscripted types whose first argument is what a dependency or coroutine produces.
+PRODUCER_WRAPPERS = frozenset(
+    {
+        "typing.Generator",
+        "typing.Iterator",
+        "typing.Iterable",
+        "typing.AsyncGenerator",
+        "typing.AsyncIterator",
+        "typing.AsyncIterable",
+        "typing.Awaitable",
+        "collections.abc.Generator",
+        "collections.abc.Iterator",
+        "collections.abc.Iterable",
+        "collections.abc.AsyncGenerator",
+        "collections.abc.AsyncIterator",
+        "collections.abc.AsyncIterable",
+        "collections.abc.Awaitable",
+        "contextlib.AbstractContextManager",
+        "contextlib.AbstractAsyncContextManager",
+    }
+)
+CONTAINER_TYPES = frozenset(
+    {
+        "builtins.list",
+        "builtins.tuple",
+        "builtins.set",
+        "builtins.frozenset",
+        "typing.List",
+        "typing.Tuple",
+        "typing.Set",
+        "typing.FrozenSet",
+        "typing.Sequence",
+        "typing.Iterable",
+        "typing.MutableSequence",
+        "collections.abc.Sequence",
+        "collections.abc.Iterable",
+        "collections.abc.MutableSequence",
+    }
+)
+CALLABLE_TYPES = frozenset({"typing.Callable", "collections.abc.Callable"})
+
+SESSION_TYPES = frozenset({"sqlalchemy.orm.Session", "sqlalchemy.ext.asyncio.AsyncSession"})
+# Calling an instance of one of these produces a session of the given type.
+SESSION_FACTORY_TYPES: dict[str, str] = {
+    "sqlalchemy.orm.sessionmaker": "sqlalchemy.orm.Session",
+    "sqlalchemy.orm.scoped_session": "sqlalchemy.orm.Session",
+    "sqlalchemy.ext.asyncio.async_sessionmaker": "sqlalchemy.ext.asyncio.AsyncSession",
+    "sqlalchemy.ext.asyncio.async_scoped_session": "sqlalchemy.ext.asyncio.AsyncSession",
+}
+
+REQUEST_OBJECT_TYPES: dict[str, str] = {
+    "starlette.requests.Request": "Request",
+    "starlette.requests.HTTPConnection": "HTTPConnection",
+    "starlette.websockets.WebSocket": "WebSocket",
+    "starlette.datastructures.UploadFile": "UploadFile",
+    "starlette.responses.Response": "Response",
+    BACKGROUND_TASKS: "BackgroundTasks",
+}
+
+# External functions whose result type is known (the value of `await f(...)` or `f(...)`).
+FACTORY_RESULTS: dict[str, str] = {
+    "arq.create_pool": "arq.connections.ArqRedis",
+}
+
+ORM_BASE_CLASSES = frozenset(
+    {
+        "sqlalchemy.orm.DeclarativeBase",
+        "sqlalchemy.orm.DeclarativeBaseNoMeta",
+        "django.db.models.Model",
+        "django.db.models.base.Model",
+        "tortoise.models.Model",
+        "tortoise.Model",
+        "beanie.Document",
+        "beanie.odm.documents.Document",
+        "peewee.Model",
+        "ormar.Model",
+        "piccolo.table.Table",
+    }
+)
+DECLARATIVE_BASE_FACTORIES = frozenset(
+    {"sqlalchemy.orm.declarative_base", "sqlalchemy.orm.as_declarative"}
+)
+SQLMODEL = "sqlmodel.SQLModel"

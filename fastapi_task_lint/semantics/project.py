@@ -1,0 +1,151 @@
+"""The project index: every module of the run by dotted name, parsed lazily, once.
+
+Rules that follow a task to its definition in another module ask the index; it parses
+that module the first time it is asked for and keeps only its semantic model.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fastapi_task_lint.semantics.scope import Binding, BindingKind
+from fastapi_task_lint.source import SourceError, load_module
+
+if TYPE_CHECKING:
+    from fastapi_task_lint.config import Config
+    from fastapi_task_lint.semantics.functions import ClassInfo, FunctionInfo
+    from fastapi_task_lint.semantics.model import ModuleModel
+
+_MAX_HOPS = 12
+
+
+def module_name_for(path: Path) -> tuple[str, bool]:
+    """Dotted module name of `path` from its package root, and whether it is a package."""
+    path = path.absolute()
+    is_package = path.name == "__init__.py"
+    parts: list[str] = [] if is_package else [path.stem]
+    directory = path.parent
+    while (directory / "__init__.py").is_file():
+        parts.insert(0, directory.name)
+        if directory.parent == directory:
+            break
+        directory = directory.parent
+    return ".".join(parts), is_package
+
+
+@dataclass(frozen=True)
+class Definition:
+    """Where a qualified name is defined: a module-level binding, or a class member."""
+
+    model: ModuleModel
+    binding: Binding | None
+    function: FunctionInfo | None = None
+    klass: ClassInfo | None = None
+
+    @property
+    def is_module(self) -> bool:
+        return self.binding is None and self.function is None and self.klass is None
+
+
+class ProjectIndex:
+    def __init__(self, paths: Iterable[Path], config: Config) -> None:
+        self.config = config
+        self._paths_by_module: dict[str, Path] = {}
+        self._models: dict[Path, ModuleModel | None] = {}
+        self._errors: dict[Path, SourceError] = {}
+        for path in paths:
+            self.add_path(path)
+
+    def add_path(self, path: Path) -> None:
+        name, _ = module_name_for(path)
+        if name:
+            self._paths_by_module.setdefault(name, path)
+
+    @property
+    def paths(self) -> Iterator[Path]:
+        return iter(self._paths_by_module.values())
+
+    def model_for_path(self, path: Path) -> ModuleModel | None:
+        """The model of `path`, parsed on first request; None when it cannot be parsed."""
+        key = path.absolute()
+        if key not in self._models:
+            self._models[key] = None
+            try:
+                self._models[key] = load_module(key, self)
+            except SourceError as error:
+                self._errors[key] = error
+        return self._models[key]
+
+    def source_error(self, path: Path) -> SourceError | None:
+        return self._errors.get(path.absolute())
+
+    def register(self, model: ModuleModel) -> None:
+        """Adopt a model parsed outside the index (e.g. from an in-memory source)."""
+        self._models[model.path.absolute()] = model
+        if model.module_name:
+            self._paths_by_module[model.module_name] = model.path.absolute()
+
+    def module(self, name: str) -> ModuleModel | None:
+        path = self._paths_by_module.get(name)
+        if path is None:
+            path = self._find_by_suffix(name)
+        return self.model_for_path(path) if path is not None else None
+
+    def _find_by_suffix(self, name: str) -> Path | None:
+        """Modules of namespace packages or scripts run from their folder: match by path."""
+        relative = name.replace(".", os.sep)
+        matches = [
+            path
+            for path in self._paths_by_module.values()
+            if str(path.with_suffix("")).endswith(os.sep + relative)
+            or (str(path.parent).endswith(os.sep + relative) and path.name == "__init__.py")
+        ]
+        return matches[0] if len(matches) == 1 else None
+
+    def resolve(self, qualname: str, _hops: int = 0) -> Definition | None:
+        """The project definition that `qualname` names, following re-exports."""
+        if _hops > _MAX_HOPS:
+            return None
+        parts = qualname.split(".")
+        for split in range(len(parts), 0, -1):
+            model = self.module(".".join(parts[:split]))
+            if model is None:
+                continue
+            return self._resolve_in(model, parts[split:], _hops)
+        return None
+
+    def _resolve_in(self, model: ModuleModel, rest: list[str], hops: int) -> Definition | None:
+        if not rest:
+            return Definition(model, None)
+        binding = model.module_scope.lookup(rest[0])
+        if binding is None:
+            for star in model.star_imports:
+                found = self.resolve(".".join([star, *rest]), hops + 1)
+                if found is not None:
+                    return found
+            return None
+        if binding.kind is BindingKind.IMPORT and binding.imported:
+            return self.resolve(".".join([binding.imported, *rest[1:]]), hops + 1)
+        if len(rest) == 1:
+            return Definition(model, binding, binding.function, binding.klass)
+        if binding.kind is BindingKind.CLASS and binding.klass is not None and len(rest) == 2:
+            method = binding.klass.methods.get(rest[1])
+            if method is not None:
+                return Definition(model, None, function=method)
+        return None
+
+    def resolve_function(self, qualname: str) -> tuple[ModuleModel, FunctionInfo] | None:
+        found = self.resolve(qualname)
+        if found is None or found.function is None:
+            return None
+        return found.model, found.function
+
+    def resolve_class(self, qualname: str) -> tuple[ModuleModel, ClassInfo] | None:
+        found = self.resolve(qualname)
+        if found is None or found.klass is None:
+            return None
+        return found.model, found.klass

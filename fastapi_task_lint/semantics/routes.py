@@ -1,0 +1,112 @@
+"""Route handlers: functions FastAPI calls per request, found through their app or router."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from fastapi_task_lint.semantics.functions import FunctionInfo
+
+if TYPE_CHECKING:
+    from fastapi_task_lint.semantics.model import ModuleModel
+
+HTTP_METHODS = frozenset({"get", "post", "put", "patch", "delete", "options", "head", "trace"})
+_ROUTE_DECORATORS = HTTP_METHODS | {"api_route", "websocket"}
+_APP_TYPES = frozenset({"fastapi.FastAPI", "fastapi.APIRouter", "starlette.applications.Starlette"})
+
+
+@dataclass(frozen=True)
+class Route:
+    function: FunctionInfo
+    methods: tuple[str, ...]
+    path: str | None
+    decorator: cst.BaseExpression
+
+    def keyword(self, name: str) -> cst.BaseExpression | None:
+        """A keyword argument of the route decorator, e.g. `status_code`."""
+        if isinstance(self.decorator, cst.Call):
+            for arg in self.decorator.args:
+                if arg.keyword is not None and arg.keyword.value == name:
+                    return arg.value
+        return None
+
+
+def find_routes(model: ModuleModel) -> list[Route]:
+    routes: list[Route] = []
+    for function in model.functions:
+        for decorator in function.decorators:
+            route = _route_from_decorator(model, function, decorator)
+            if route is not None:
+                routes.append(route)
+                break
+    routes.extend(_added_routes(model))
+    return routes
+
+
+def _is_app(model: ModuleModel, expr: cst.BaseExpression, function: FunctionInfo) -> bool:
+    type_ref = model.infer_type(expr, function.parent_scope)
+    return model.is_instance(type_ref, _APP_TYPES)
+
+
+def _route_from_decorator(
+    model: ModuleModel, function: FunctionInfo, decorator: cst.BaseExpression
+) -> Route | None:
+    if not isinstance(decorator, cst.Call) or not isinstance(decorator.func, cst.Attribute):
+        return None
+    method = decorator.func.attr.value
+    if method not in _ROUTE_DECORATORS or not _is_app(model, decorator.func.value, function):
+        return None
+    path = _string_arg(decorator, "path")
+    if method == "api_route":
+        methods_arg = next(
+            (a.value for a in decorator.args if a.keyword and a.keyword.value == "methods"), None
+        )
+        methods = _string_list(methods_arg) or ("get",)
+    else:
+        methods = (method,)
+    return Route(function, methods, path, decorator)
+
+
+def _added_routes(model: ModuleModel) -> list[Route]:
+    """`app.add_api_route("/x", endpoint, methods=[...])`."""
+    routes: list[Route] = []
+    for call in model.calls:
+        func = call.node.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value == "add_api_route"):
+            continue
+        type_ref = model.infer_type(func.value, call.scope, call.order)
+        if not model.is_instance(type_ref, _APP_TYPES):
+            continue
+        positional = [a.value for a in call.node.args if a.keyword is None]
+        keyword = {a.keyword.value: a.value for a in call.node.args if a.keyword}
+        endpoint = keyword.get("endpoint", positional[1] if len(positional) > 1 else None)
+        if endpoint is None:
+            continue
+        qualname = model.qualified_name(endpoint, call.scope, call.order)
+        found = model.project.resolve_function(qualname) if qualname else None
+        if found is None:
+            continue
+        methods = _string_list(keyword.get("methods")) or ("get",)
+        routes.append(Route(found[1], methods, _string_arg(call.node, "path"), call.node))
+    return routes
+
+
+def _string_arg(call: cst.Call, keyword: str) -> str | None:
+    for arg in call.args:
+        if (arg.keyword is None or arg.keyword.value == keyword) and isinstance(
+            arg.value, cst.SimpleString
+        ):
+            value = arg.value.evaluated_value
+            return value if isinstance(value, str) else None
+    return None
+
+
+def _string_list(node: cst.BaseExpression | None) -> tuple[str, ...]:
+    if not isinstance(node, (cst.List, cst.Tuple, cst.Set)):
+        return ()
+    values = [
+        e.value.evaluated_value for e in node.elements if isinstance(e.value, cst.SimpleString)
+    ]
+    return tuple(v.lower() for v in values if isinstance(v, str))

@@ -1,0 +1,422 @@
+"""Scheduling sites: every place work is handed off to run later, one model for all queues.
+
+A site separates the callable from its arguments (a `functools.partial` around the
+callable is opened, its bound arguments become task arguments) and knows its mechanism.
+Receivers are resolved by type, never by method name alone: `progress.add_task(...)`
+from rich is not a site, `background_tasks.add_task(...)` on a `BackgroundTasks` is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from fastapi_task_lint.semantics import names
+from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
+from fastapi_task_lint.semantics.scope import BindingKind, Scope
+
+if TYPE_CHECKING:
+    from fastapi_task_lint.semantics.model import ModuleModel
+
+
+class Mechanism(Enum):
+    BACKGROUND_TASKS = "BackgroundTasks"
+    BACKGROUND_TASK = "BackgroundTask"
+    CELERY = "Celery"
+    ARQ = "ARQ"
+    RQ = "RQ"
+    DRAMATIQ = "Dramatiq"
+    TASKIQ = "Taskiq"
+    APSCHEDULER = "APScheduler"
+
+    @property
+    def kind(self) -> str:
+        """`in-process`, `durable` (a broker keeps the job) or `scheduler`."""
+        if self in (Mechanism.BACKGROUND_TASKS, Mechanism.BACKGROUND_TASK):
+            return "in-process"
+        if self is Mechanism.APSCHEDULER:
+            return "scheduler"
+        return "durable"
+
+    @property
+    def in_process(self) -> bool:
+        return self.kind == "in-process"
+
+
+@dataclass(frozen=True)
+class TaskArgument:
+    """An argument the task will receive; `star` is "", "*" or "**"."""
+
+    value: cst.BaseExpression
+    keyword: str | None = None
+    star: str = ""
+
+
+@dataclass(eq=False)
+class SchedulingSite:
+    call: CallInfo
+    mechanism: Mechanism
+    api: str
+    callable: cst.BaseExpression | None
+    arguments: list[TaskArgument] = field(default_factory=list)
+    partial: cst.Call | None = None
+    task_name: str | None = None
+
+    @property
+    def node(self) -> cst.Call:
+        return self.call.node
+
+    @property
+    def scope(self) -> Scope:
+        return self.call.scope
+
+    @property
+    def order(self) -> int:
+        return self.call.order
+
+    @property
+    def function(self) -> FunctionInfo | None:
+        """The function that contains the site."""
+        return self.call.scope.enclosing_function()
+
+    def describe(self, model: ModuleModel) -> str:
+        """How the site reads in the user's code, e.g. `background_tasks.add_task`."""
+        return model.code_for(self.node.func)
+
+
+_CELERY_TASK_DECORATORS = frozenset({"celery.shared_task", "celery.Celery.task"})
+_DRAMATIQ_DECORATORS = frozenset({"dramatiq.actor"})
+
+
+def find_scheduling_sites(model: ModuleModel) -> list[SchedulingSite]:
+    finder = _SiteFinder(model)
+    sites: list[SchedulingSite] = []
+    for call in model.calls:
+        site = finder.classify(call)
+        if site is not None:
+            sites.append(site)
+    return sites
+
+
+class _SiteFinder:
+    def __init__(self, model: ModuleModel) -> None:
+        self.model = model
+        self.imports = _imported_roots(model)
+
+    def classify(self, call: CallInfo) -> SchedulingSite | None:
+        func = call.node.func
+        if isinstance(func, cst.Attribute):
+            site = self._method_site(call, func.value, func.attr.value)
+            if site is not None:
+                return site
+        qualname = self.model.qualified_name(func, call.scope, call.order)
+        if qualname == names.BACKGROUND_TASK:
+            return self._site(call, Mechanism.BACKGROUND_TASK, "BackgroundTask", call.node.args, 0)
+        if qualname == "celery.signature":
+            return self._from_signature(call)
+        return None
+
+    def _method_site(
+        self, call: CallInfo, receiver: cst.BaseExpression, method: str
+    ) -> SchedulingSite | None:
+        args = call.node.args
+        if method == "add_task":
+            if self._receiver_is(call, receiver, {names.BACKGROUND_TASKS}):
+                return self._site(call, Mechanism.BACKGROUND_TASKS, method, args, 0)
+            return None
+        if method in (
+            "delay",
+            "apply_async",
+            "s",
+            "si",
+            "signature",
+            "send",
+            "send_with_options",
+            "kiq",
+        ):
+            return self._task_object_site(call, receiver, method)
+        if method == "send_task":
+            if self._receiver_is(call, receiver, {"celery.Celery"}, fallback_root="celery"):
+                return self._named_site(call, Mechanism.CELERY, method)
+            return None
+        if method == "enqueue_job":
+            if self._receiver_is(call, receiver, {"arq.connections.ArqRedis"}, fallback_root="arq"):
+                return self._named_site(call, Mechanism.ARQ, method)
+            return None
+        if method in ("enqueue", "enqueue_call", "enqueue_at", "enqueue_in"):
+            if self._receiver_is(call, receiver, {"rq.Queue"}, fallback_root="rq"):
+                return self._rq_site(call, method)
+            return None
+        if method in ("add_job", "add_schedule"):
+            type_ref = self.model.infer_type(receiver, call.scope, call.order)
+            if type_ref is not None and any(
+                a.startswith("apscheduler.") for a in self.model.ancestors(type_ref.qualname)
+            ):
+                return self._site(
+                    call, Mechanism.APSCHEDULER, method, args, 0, args_kw="args", kwargs_kw="kwargs"
+                )
+        return None
+
+    def _receiver_is(
+        self,
+        call: CallInfo,
+        receiver: cst.BaseExpression,
+        targets: set[str],
+        fallback_root: str | None = None,
+    ) -> bool:
+        type_ref = self.model.infer_type(receiver, call.scope, call.order)
+        if type_ref is not None:
+            return self.model.is_instance(type_ref, targets)
+        # An untyped receiver (`request.app.state.redis`) counts only in a module that
+        # imports the queue library: its method names are then unambiguous.
+        return fallback_root is not None and fallback_root in self.imports
+
+    def _task_object_site(
+        self, call: CallInfo, receiver: cst.BaseExpression, method: str
+    ) -> SchedulingSite | None:
+        mechanism = self.task_object_mechanism(receiver, call.scope, call.order)
+        if mechanism is None:
+            return None
+        allowed = {
+            Mechanism.CELERY: ("delay", "apply_async", "s", "si", "signature"),
+            Mechanism.DRAMATIQ: ("send", "send_with_options"),
+            Mechanism.TASKIQ: ("kiq",),
+        }[mechanism]
+        if method not in allowed:
+            return None
+        args = call.node.args
+        if method in ("apply_async", "signature", "send_with_options"):
+            return self._packed_site(call, mechanism, method, receiver, args)
+        return _make_site(call, mechanism, method, receiver, list(args))
+
+    def task_object_mechanism(
+        self, expr: cst.BaseExpression, scope: Scope, order: int | None
+    ) -> Mechanism | None:
+        """The queue a decorated task object belongs to (`@app.task`, `@actor`, ...)."""
+        qualname = self.model.qualified_name(expr, scope, order)
+        if qualname is None:
+            return None
+        found = self.model.project.resolve_function(qualname)
+        if found is None:
+            return None
+        owner, function = found
+        return decorator_mechanism(owner, function)
+
+    def _packed_site(
+        self,
+        call: CallInfo,
+        mechanism: Mechanism,
+        method: str,
+        receiver: cst.BaseExpression,
+        args: Sequence[cst.Arg],
+    ) -> SchedulingSite:
+        """`apply_async(args=[...], kwargs={...})` and friends: unpack literal containers."""
+        positional = [a for a in args if a.keyword is None and not a.star]
+        keyword = {a.keyword.value: a.value for a in args if a.keyword is not None}
+        packed_args = keyword.get("args", positional[0].value if positional else None)
+        packed_kwargs = keyword.get("kwargs", positional[1].value if len(positional) > 1 else None)
+        return SchedulingSite(
+            call, mechanism, method, receiver, _unpack(packed_args, packed_kwargs)
+        )
+
+    def _from_signature(self, call: CallInfo) -> SchedulingSite | None:
+        args = call.node.args
+        if not args or args[0].keyword is not None:
+            return None
+        target = args[0].value
+        return self._packed_site(call, Mechanism.CELERY, "signature", target, list(args[1:]))
+
+    def _named_site(self, call: CallInfo, mechanism: Mechanism, method: str) -> SchedulingSite:
+        """A job named by string (`send_task("x", args=[...])`, `enqueue_job("x", a)`)."""
+        args = list(call.node.args)
+        name = args[0].value if args and args[0].keyword is None else None
+        task_name = name.evaluated_value if isinstance(name, cst.SimpleString) else None
+        rest = args[1:] if name is not None else args
+        if mechanism is Mechanism.CELERY:
+            site = self._packed_site(call, mechanism, method, name or call.node.func, rest)
+            site.callable = None
+        else:
+            site = SchedulingSite(call, mechanism, method, None, _plain_arguments(rest))
+        site.task_name = task_name if isinstance(task_name, str) else None
+        return site
+
+    def _rq_site(self, call: CallInfo, method: str) -> SchedulingSite | None:
+        args = list(call.node.args)
+        if method == "enqueue_call":
+            keyword = {a.keyword.value: a.value for a in args if a.keyword is not None}
+            positional = [a for a in args if a.keyword is None]
+            func = keyword.get("func", positional[0].value if positional else None)
+            site = SchedulingSite(
+                call,
+                Mechanism.RQ,
+                method,
+                func,
+                _unpack(keyword.get("args"), keyword.get("kwargs")),
+            )
+            return _open_partial(self.model, site)
+        skip = 1 if method in ("enqueue_at", "enqueue_in") else 0
+        return self._site(call, Mechanism.RQ, method, args, skip)
+
+    def _site(
+        self,
+        call: CallInfo,
+        mechanism: Mechanism,
+        api: str,
+        args: Sequence[cst.Arg],
+        skip: int,
+        args_kw: str | None = None,
+        kwargs_kw: str | None = None,
+    ) -> SchedulingSite | None:
+        """A site whose callable is the first positional argument after `skip` others."""
+        positional = [a for a in args if a.keyword is None and not a.star]
+        func_kw = {"BackgroundTask": "func", "add_task": "func", "add_job": "func"}.get(api)
+        keyword = {a.keyword.value: a for a in args if a.keyword is not None}
+        if len(positional) > skip:
+            target: cst.BaseExpression | None = positional[skip].value
+            rest = [a for a in args if a is not positional[skip] and a not in positional[:skip]]
+        elif func_kw and func_kw in keyword:
+            target = keyword[func_kw].value
+            rest = [a for a in args if a is not keyword[func_kw]]
+        else:
+            return None
+        if args_kw is not None:
+            # APScheduler: positional arguments after the callable are the trigger etc.
+            site = SchedulingSite(
+                call,
+                mechanism,
+                api,
+                target,
+                _unpack(
+                    keyword[args_kw].value if args_kw in keyword else None,
+                    keyword[kwargs_kw].value if kwargs_kw and kwargs_kw in keyword else None,
+                ),
+            )
+        else:
+            site = SchedulingSite(call, mechanism, api, target, _plain_arguments(rest))
+        return _open_partial(self.model, site)
+
+
+def _make_site(
+    call: CallInfo,
+    mechanism: Mechanism,
+    api: str,
+    target: cst.BaseExpression,
+    args: list[cst.Arg],
+) -> SchedulingSite:
+    return SchedulingSite(call, mechanism, api, target, _plain_arguments(args))
+
+
+def _plain_arguments(args: Sequence[cst.Arg]) -> list[TaskArgument]:
+    return [
+        TaskArgument(a.value, a.keyword.value if a.keyword else None, str(a.star)) for a in args
+    ]
+
+
+def _unpack(
+    packed_args: cst.BaseExpression | None, packed_kwargs: cst.BaseExpression | None
+) -> list[TaskArgument]:
+    """Arguments from literal `args=[...]`/`kwargs={...}`; anything else stays one value."""
+    result: list[TaskArgument] = []
+    if isinstance(packed_args, (cst.List, cst.Tuple)):
+        for item in packed_args.elements:
+            star = "*" if isinstance(item, cst.StarredElement) else ""
+            result.append(TaskArgument(item.value, None, star))
+    elif packed_args is not None:
+        result.append(TaskArgument(packed_args, None, "*"))
+    if isinstance(packed_kwargs, cst.Dict):
+        for element in packed_kwargs.elements:
+            if isinstance(element, cst.DictElement):
+                key = element.key
+                name = key.evaluated_value if isinstance(key, cst.SimpleString) else None
+                result.append(TaskArgument(element.value, name if isinstance(name, str) else None))
+            else:
+                result.append(TaskArgument(element.value, None, "**"))
+    elif packed_kwargs is not None:
+        result.append(TaskArgument(packed_kwargs, None, "**"))
+    return result
+
+
+def partial_parts(
+    model: ModuleModel, expr: cst.BaseExpression, scope: Scope, order: int | None
+) -> tuple[cst.Call, cst.BaseExpression, list[TaskArgument]] | None:
+    """(partial call, wrapped callable, bound arguments) when `expr` is or names a partial."""
+    if isinstance(expr, cst.Name):
+        binding = scope.lookup(expr.value, order)
+        if (
+            binding is not None
+            and binding.kind is BindingKind.ASSIGN
+            and isinstance(binding.value, cst.Call)
+        ):
+            owner = model.scope_of_binding(binding)
+            return partial_parts(model, binding.value, owner, binding.order)
+        return None
+    if not isinstance(expr, cst.Call):
+        return None
+    if model.qualified_name(expr.func, scope, order) != names.PARTIAL or not expr.args:
+        return None
+    first = expr.args[0]
+    if first.keyword is not None or first.star:
+        return None
+    return expr, first.value, _plain_arguments(list(expr.args[1:]))
+
+
+def _open_partial(model: ModuleModel, site: SchedulingSite) -> SchedulingSite:
+    if site.callable is None:
+        return site
+    parts = partial_parts(model, site.callable, site.scope, site.order)
+    if parts is not None:
+        site.partial, site.callable, bound = parts
+        site.arguments = [*bound, *site.arguments]
+    return site
+
+
+def decorator_mechanism(model: ModuleModel, function: FunctionInfo) -> Mechanism | None:
+    """Which durable queue a function's decorator registers it with, if any."""
+    for decorator in function.decorators:
+        target = decorator.func if isinstance(decorator, cst.Call) else decorator
+        qualname = model.qualified_name(target, function.parent_scope)
+        if qualname in _CELERY_TASK_DECORATORS or qualname in _DRAMATIQ_DECORATORS:
+            return Mechanism.CELERY if qualname in _CELERY_TASK_DECORATORS else Mechanism.DRAMATIQ
+        if isinstance(target, cst.Attribute):
+            receiver_type = model.infer_type(target.value, function.parent_scope)
+            if receiver_type is None:
+                continue
+            ancestors = model.ancestors(receiver_type.qualname)
+            if target.attr.value == "task" and "celery.Celery" in ancestors:
+                return Mechanism.CELERY
+            if target.attr.value == "task" and any(a.startswith("taskiq") for a in ancestors):
+                return Mechanism.TASKIQ
+            if target.attr.value == "actor" and any(a.startswith("dramatiq") for a in ancestors):
+                return Mechanism.DRAMATIQ
+    return None
+
+
+def _imported_roots(model: ModuleModel) -> set[str]:
+    roots: set[str] = set()
+    for bindings in model.module_scope.bindings.values():
+        for binding in bindings:
+            if binding.kind is BindingKind.IMPORT and binding.imported:
+                roots.add(binding.imported.split(".", 1)[0])
+    return roots
+
+
+# A file without one of these strings has no scheduling site (the rules' prefilter).
+SITE_TRIGGERS: tuple[bytes, ...] = (
+    b"add_task",
+    b"BackgroundTask",
+    b"delay",
+    b"apply_async",
+    b"send_task",
+    b"signature",
+    b".s(",
+    b".si(",
+    b"enqueue",
+    b".send",
+    b"kiq",
+    b"add_job",
+    b"add_schedule",
+)
