@@ -19,7 +19,7 @@ class OrderNotFound(LookupError):
     pass
 
 
-class InvalidTransition(ValueError):
+class OrderRejected(ValueError):
     pass
 
 
@@ -38,7 +38,7 @@ class OrderService:
     def place(self, user_id: int, sku: str, quantity: int) -> Order:
         item = self.db.get(StockItem, sku)
         if item is None or item.on_hand - item.reserved < quantity:
-            raise InvalidTransition(f"{sku} is out of stock")
+            raise OrderRejected(f"{sku} is out of stock")
         item.reserved += quantity
         order = Order(
             user_id=user_id, sku=sku, quantity=quantity, total_cents=item.price_cents * quantity
@@ -50,7 +50,7 @@ class OrderService:
     def cancel(self, order_id: int) -> Order:
         order = self.get(order_id)
         if order.status not in ("pending", "paid"):
-            raise InvalidTransition(f"cannot cancel a {order.status} order")
+            raise OrderRejected(f"cannot cancel a {order.status} order")
         order.status = "cancelled"
         self.db.commit()
         return order

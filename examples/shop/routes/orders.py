@@ -12,7 +12,7 @@ from ..db import get_db
 from ..emails import send_email
 from ..models import Order, User
 from ..schemas import OrderCreate, OrderNote, OrderOut, OrderStatusUpdate, Shipment
-from ..services import InvalidTransition, OrderNotFound, OrderService, run_later
+from ..services import OrderNotFound, OrderRejected, OrderService, run_later
 from ..tasks import (
     award_loyalty_points,
     charge_payment,
@@ -45,7 +45,7 @@ def place_order(
         raise HTTPException(status.HTTP_404_NOT_FOUND, "user not found")
     try:
         order = OrderService(db).place(user.id, payload.sku, payload.quantity)
-    except InvalidTransition as exc:
+    except OrderRejected as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
     charge_payment_task.delay(order.id)
     run_later(
@@ -121,7 +121,7 @@ def cancel_order(
         order = service.cancel(order_id)
     except OrderNotFound:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "order not found") from None
-    except InvalidTransition as exc:
+    except OrderRejected as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
     background_tasks.add_task(service.release_stock, order.id)
     return order
