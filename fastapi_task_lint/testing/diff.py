@@ -195,10 +195,14 @@ def _diff_rows(before: Rows, after: Rows) -> Iterator[Change]:
     if old is None or new is None:  # key not unique (e.g. part of it excluded): plain multiset
         yield from _diff_multiset(before.rows, after.rows, name)
         return
+    for k, row in new.items():
+        if k not in old:
+            yield Change("added", "", after=row, group=name)
     for k, row in old.items():
         if k not in new:
             yield Change("removed", "", before=row, group=name)
-        elif row != new[k]:
+    for k, row in old.items():
+        if k in new and row != new[k]:
             other = new[k]
             columns = tuple(
                 (col, row.get(col), other.get(col))
@@ -207,9 +211,6 @@ def _diff_rows(before: Rows, after: Rows) -> Iterator[Change]:
             )
             label = ", ".join(f"{c}={v!r}" for c, v in zip(key, k, strict=True))
             yield Change("changed", label, before=row, after=other, group=name, columns=columns)
-    for k, row in new.items():
-        if k not in old:
-            yield Change("added", "", after=row, group=name)
 
 
 def _by_key(
@@ -227,15 +228,17 @@ def _by_key(
 def _diff_multiset(
     before: tuple[dict[str, object], ...], after: tuple[dict[str, object], ...], name: str
 ) -> Iterator[Change]:
-    remaining = Counter(repr(row) for row in after)
-    for row in before:
-        if remaining[repr(row)]:
-            remaining[repr(row)] -= 1
+    yield from (Change("added", "", after=row, group=name) for row in _unmatched(after, before))
+    yield from (Change("removed", "", before=row, group=name) for row in _unmatched(before, after))
+
+
+def _unmatched(
+    rows: tuple[dict[str, object], ...], others: tuple[dict[str, object], ...]
+) -> Iterator[dict[str, object]]:
+    """The rows of ``rows`` left over once each row of ``others`` has cancelled one equal row."""
+    available = Counter(repr(row) for row in others)
+    for row in rows:
+        if available[repr(row)]:
+            available[repr(row)] -= 1
         else:
-            yield Change("removed", "", before=row, group=name)
-    kept = Counter(repr(row) for row in before)
-    for row in after:
-        if kept[repr(row)]:
-            kept[repr(row)] -= 1
-        else:
-            yield Change("added", "", after=row, group=name)
+            yield row

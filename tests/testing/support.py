@@ -1,0 +1,23 @@
+"""Shared pieces of the pytester-based tests."""
+
+from __future__ import annotations
+
+import glob
+
+import pytest
+
+# Plugins of other dev dependencies that slow every inner session and play no part here.
+UNRELATED_PLUGINS = ("-p", "no:hypothesispytest", "-p", "no:asyncio", "-p", "no:pytest-lsp")
+
+
+def runpytest(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    """Run pytest in-process on the files the test made, with the plugin loaded as installed."""
+    return pytester.runpytest(*UNRELATED_PLUGINS, *args)
+
+
+def expect_lines(result: pytest.RunResult, *texts: str) -> None:
+    """Each text appears in the output, within a line, in this order.
+
+    Literal text, since failure messages are full of ``[`` and ``*``.
+    """
+    result.stdout.fnmatch_lines([f"*{glob.escape(text)}*" for text in texts])
