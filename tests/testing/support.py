@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import glob
+import importlib
 
 import pytest
+
+# pytester's in-process runs forget the modules first imported inside them, and SQLAlchemy's
+# compiled extensions break when imported a second time: load the frameworks once, up front.
+for _framework in ("sqlalchemy", "sqlalchemy.orm", "celery", "dramatiq", "fastapi", "arq"):
+    importlib.import_module(_framework)
 
 # Plugins of other dev dependencies that slow every inner session and play no part here.
 UNRELATED_PLUGINS = ("-p", "no:hypothesispytest", "-p", "no:asyncio", "-p", "no:pytest-lsp")
