@@ -111,14 +111,16 @@ class ModuleModel:
             return binding.function.qualname
         if binding.klass is not None:
             return binding.klass.qualname
+        owner = self.scope_of_binding(binding)
         if (
             binding.kind is BindingKind.ASSIGN
             and isinstance(binding.value, (cst.Name, cst.Attribute))
             and binding.annotation is None
         ):
             # `BT = BackgroundTasks`: an alias of another name.
-            owner = self.scope_of_binding(binding)
             return self.qualified_name(binding.value, owner, binding.order, depth + 1)
+        if binding.kind is BindingKind.ASSIGN and owner is self.module_scope and self.module_name:
+            return f"{self.module_name}.{binding.name}"  # a global: others import it by this name
         return None
 
     def scope_of_binding(self, binding: Binding) -> Scope:

@@ -157,9 +157,11 @@ def _orm_class_in(
     model: ModuleModel, expr: cst.BaseExpression, scope: Scope, order: int | None
 ) -> str | None:
     """`User` or `select(User)`: the ORM class named, if any."""
-    if isinstance(expr, cst.Call) and expr.args:
+    if isinstance(expr, cst.Call):
         if model.qualified_name(expr.func, scope, order) == "sqlalchemy.select":
-            return _orm_class_in(model, expr.args[0].value, scope, order)
+            return _orm_class_in(model, expr.args[0].value, scope, order) if expr.args else None
+        if isinstance(expr.func, cst.Attribute):  # `select(User).where(...)`
+            return _orm_class_in(model, expr.func.value, scope, order)
         return None
     if not isinstance(expr, (cst.Name, cst.Attribute)):
         return None
