@@ -11,9 +11,10 @@ from typing import NoReturn
 import click
 
 from fastapi_task_lint import __version__
+from fastapi_task_lint.api import check_paths
 from fastapi_task_lint.config import Config, ConfigError, check_code, load_config
 from fastapi_task_lint.docs import rule_markdown
-from fastapi_task_lint.engine import Linter, RunResult
+from fastapi_task_lint.engine import RunResult
 from fastapi_task_lint.reporters import REPORTERS, Report
 from fastapi_task_lint.reporters.base import RuleInfo
 from fastapi_task_lint.rules import all_options, all_rules
@@ -124,7 +125,7 @@ def check(
         else None,
     )
     try:
-        result = Linter(config, debug=debug).check_paths(list(paths) or [Path(".")])
+        result = check_paths(list(paths) or [Path(".")], config, debug=debug)
     except Exception as error:  # an engine bug: report it, exit 2, traceback only with --debug
         if debug:
             raise
