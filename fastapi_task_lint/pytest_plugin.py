@@ -115,4 +115,11 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
         return (yield)
     with testing.capture_background_tasks() as captured:
         yield  # a failing test body raises here and is reported as it is
-    captured.assert_idempotent(state)
+    try:
+        captured.assert_idempotent(state)
+    except AssertionError as exc:
+        failure = f"@pytest.mark.{MARKER}: {exc}"
+    else:
+        return
+    # Outside the except block, so the message is shown once, without the plugin's frames.
+    pytest.fail(failure, pytrace=False)
