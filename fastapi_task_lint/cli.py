@@ -14,7 +14,8 @@ from fastapi_task_lint import __version__
 from fastapi_task_lint.api import check_paths
 from fastapi_task_lint.config import Config, ConfigError, check_code, load_config
 from fastapi_task_lint.docs import rule_markdown
-from fastapi_task_lint.engine import RunResult
+from fastapi_task_lint.engine import Linter, RunResult
+from fastapi_task_lint.fixer import FixRun, allowed_fixes, fix_paths
 from fastapi_task_lint.reporters import REPORTERS, Report
 from fastapi_task_lint.reporters.base import RuleInfo
 from fastapi_task_lint.rules import all_options, all_rules
@@ -95,6 +96,9 @@ def main() -> None:
 @click.option("--config", "config_path", type=click.Path(path_type=Path), help="Config file.")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary.")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+@click.option("--fix", is_flag=True, help="Apply safe fixes in place, then report what remains.")
+@click.option("--unsafe-fixes", is_flag=True, help="With --fix or --diff: apply unsafe fixes too.")
+@click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; change no file.")
 def check(
     paths: tuple[Path, ...],
     select: str | None,
@@ -110,8 +114,13 @@ def check(
     config_path: Path | None,
     quiet: bool,
     debug: bool,
+    fix: bool,
+    unsafe_fixes: bool,
+    diff: bool,
 ) -> None:
     """Check PATHS (default: the current directory)."""
+    if unsafe_fixes and not (fix or diff):
+        raise click.UsageError("--unsafe-fixes applies with --fix or --diff")
     base = load_run_config(config_path)
     extra_select = _codes(extend_select, "--extend-select")
     extra_ignore = _codes(ignore, "--ignore")
@@ -124,22 +133,53 @@ def check(
         if extend_exclude
         else None,
     )
+    targets = list(paths) or [Path(".")]
+    fixing: FixRun | None = None
     try:
-        result = check_paths(list(paths) or [Path(".")], config, debug=debug)
+        if fix or diff:
+            allowed = allowed_fixes(unsafe_fixes)
+            fixing = fix_paths(Linter(config, debug=debug), targets, allowed, write=not diff)
+            result = fixing.remaining
+        else:
+            result = check_paths(targets, config, debug=debug)
     except Exception as error:  # an engine bug: report it, exit 2, traceback only with --debug
         if debug:
             raise
         _fail(f"internal error: {type(error).__name__}: {error}")
     for missing in result.missing:
         click.echo(f"fastapi-task-lint: error: {missing}: no such file or directory", err=True)
-    _report(result, output_format, output_file, show_source, quiet)
+    for warning in fixing.warnings if fixing else ():
+        click.echo(f"fastapi-task-lint: warning: {warning}", err=True)
+    if diff and fixing is not None:
+        _print_diff(fixing, quiet)
+        failed = result.crashed or result.missing
+        sys.exit(EXIT_ERROR if failed else EXIT_FINDINGS if fixing.fixed else EXIT_CLEAN)
+    _report(result, output_format, output_file, show_source, quiet, fixing)
     if statistics:
         _print_statistics(result)
     sys.exit(_exit_status(result, exit_zero))
 
 
+def _print_diff(fixing: FixRun, quiet: bool) -> None:
+    for file in fixing.files:
+        click.echo(file.diff(), nl=False)
+    if not quiet:
+        files = sum(f.changed for f in fixing.files)
+        would = f"Would fix {_plural(fixing.fixed, 'finding')} in {_plural(files, 'file')}."
+        click.echo(would, err=True)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'s' if count != 1 else ''}"
+
+
 def _report(
-    result: RunResult, output_format: str, output_file: Path | None, show_source: bool, quiet: bool
+    result: RunResult,
+    output_format: str,
+    output_file: Path | None,
+    show_source: bool,
+    quiet: bool,
+    fixing: FixRun | None = None,
 ) -> None:
     report = Report(
         result.diagnostics,
@@ -148,6 +188,7 @@ def _report(
         show_source=show_source,
         read_lines=_read_lines,
         files_checked=len(result.files),
+        files=[f.path for f in result.files],
     )
     text = REPORTERS[output_format](report)
     if output_file is not None:
@@ -157,8 +198,14 @@ def _report(
             _fail(f"cannot write {output_file}: {error.strerror}")
     else:
         click.echo(text, nl=False)
-    if output_format == "text" and not quiet:
-        count = len(result.diagnostics)
+    count = len(result.diagnostics)
+    if fixing is not None and not quiet:  # on stderr, so in every format
+        click.echo(
+            f"Fixed {_plural(fixing.fixed, 'finding')}, {count} remaining "
+            f"({_plural(len(result.files), 'file')} checked).",
+            err=True,
+        )
+    elif output_format == "text" and not quiet:
         summary = (
             f"Found {count} finding{'s' if count != 1 else ''} in {len(result.files)} "
             f"file{'s' if len(result.files) != 1 else ''}."

@@ -12,16 +12,19 @@ from pathlib import Path
 
 from fastapi_task_lint.config import Config
 from fastapi_task_lint.diagnostics import Diagnostic, sort_diagnostics
-from fastapi_task_lint.discovery import discover
-from fastapi_task_lint.noqa import apply_noqa, file_is_suppressed
+from fastapi_task_lint.discovery import Discovery, discover
+from fastapi_task_lint.noqa import apply_noqa, file_is_suppressed, line_ends, unused_noqa
 from fastapi_task_lint.rules import all_rules, select_rules
 from fastapi_task_lint.rules.base import NodeFix, Rule, RuleContext
+from fastapi_task_lint.rules.ftl003_unused_noqa import UnusedNoqaRule
 from fastapi_task_lint.semantics.model import ModuleModel
 from fastapi_task_lint.semantics.project import ProjectIndex
 from fastapi_task_lint.source import SourceError, decode, load_module, read_bytes
 
 PARSE_ERROR = "FTL001"
 RULE_ERROR = "FTL002"
+# FTL003 reads noqa comments, so a file that has one must be parsed even with no trigger.
+_NOQA_TRIGGERS = (b"noqa", b"NOQA")
 
 
 @dataclass
@@ -60,17 +63,23 @@ class Linter:
     def __init__(self, config: Config, debug: bool = False) -> None:
         self.config = config
         self.debug = debug
-        self.rules: list[Rule] = [
-            rule()
-            for rule in select_rules(config.select, config.extend_select, config.ignore)
-            if rule.triggers
-        ]
-        self.triggers = tuple({t for rule in self.rules for t in rule.triggers})
+        selected = select_rules(config.select, config.extend_select, config.ignore)
+        self.rules: list[Rule] = [rule() for rule in selected if rule.triggers]
+        # FTL003 is reported by the engine once suppression has run, like FTL001/FTL002.
+        self.unused_noqa = UnusedNoqaRule() if UnusedNoqaRule in selected else None
+        self.triggers = tuple(
+            {t for rule in self.rules for t in rule.triggers}
+            | (set(_NOQA_TRIGGERS) if self.unused_noqa else set())
+        )
 
     # -- runs ----------------------------------------------------------------------------
-    def check_paths(self, paths: Sequence[Path]) -> RunResult:
+    def index(self, paths: Sequence[Path]) -> tuple[Discovery, ProjectIndex]:
+        """The files `paths` name (walked, minus excludes) and a lazy project index of them."""
         found = discover(paths, (*self.config.exclude, *self.config.extend_exclude))
-        project = ProjectIndex(found.files, self.config)
+        return found, ProjectIndex(found.files, self.config)
+
+    def check_paths(self, paths: Sequence[Path]) -> RunResult:
+        found, project = self.index(paths)
         results = [self.check_file(path, project) for path in found.files]
         diagnostics = sort_diagnostics([d for r in results for d in r.diagnostics])
         return RunResult(diagnostics, results, found.missing)
@@ -92,11 +101,13 @@ class Linter:
         shown = display_path(path)
         try:
             data = read_bytes(path)
-            if not any(trigger in data for trigger in self.triggers):
-                return FileResult(shown)
             text = decode(data)
         except SourceError as error:
             return FileResult(shown, [self._source_error(shown, error)])
+        # The prefilter: a file without any enabled rule's trigger cannot hold a finding,
+        # so it is not parsed (and its syntax errors are left to the compiler's tools).
+        if not any(trigger in data for trigger in self.triggers):
+            return FileResult(shown)
         model = project.model_for_path(path)
         if model is None:
             failure = project.source_error(path) or SourceError("cannot parse")
@@ -111,6 +122,7 @@ class Linter:
         if file_is_suppressed(model.source):
             return result
         raw: list[Diagnostic] = []
+        crashed: set[str] = set()
         source = model.source.encode("utf-8", "surrogatepass")
         for rule in self.rules:
             if not any(trigger in source for trigger in rule.triggers):
@@ -120,19 +132,42 @@ class Linter:
                 rule.check(ctx)
             except Exception as error:  # a rule bug must not hide other rules' findings
                 raw.append(self._rule_error(shown, rule, error))
+                crashed.add(rule.code)
                 continue
             raw.extend(ctx.diagnostics)
             result.node_fixes.update(ctx.node_fixes)
-        raw = [d for d in raw if not self._ignored_for_file(d)]
+        raw = [d for d in raw if not self._ignored_for_file(d.path, d.code)]
         suppression = apply_noqa(raw, model.lines)
         result.diagnostics = suppression.kept
         result.suppressed = suppression.suppressed
+        rule = self.unused_noqa
+        if rule is not None and not self._ignored_for_file(shown, rule.code):
+            self._report_unused_noqa(rule, result, model, suppression.used, crashed)
         return result
 
-    def _ignored_for_file(self, diagnostic: Diagnostic) -> bool:
-        if diagnostic.code in (PARSE_ERROR, RULE_ERROR):
+    def _report_unused_noqa(
+        self,
+        rule: UnusedNoqaRule,
+        result: FileResult,
+        model: ModuleModel,
+        used: dict[int, set[str]],
+        crashed: set[str],
+    ) -> None:
+        """FTL003: only rules that ran to the end on this file can say a `# noqa` is unused."""
+        ran = {
+            r.code
+            for r in self.rules
+            if r.code not in crashed and not self._ignored_for_file(result.path, r.code)
+        }
+        ctx = RuleContext(model, self.config, rule, result.path)
+        rule.report(ctx, unused_noqa(line_ends(model), used, ran.__contains__, _is_rule))
+        result.diagnostics.extend(ctx.diagnostics)
+        result.node_fixes.update(ctx.node_fixes)
+
+    def _ignored_for_file(self, shown: str, code: str) -> bool:
+        if code in (PARSE_ERROR, RULE_ERROR):
             return False
-        path = Path(diagnostic.path)
+        path = Path(shown)
         candidates = {path.as_posix()}
         with contextlib.suppress(ValueError):
             candidates.add(path.absolute().relative_to(self.config.root).as_posix())
@@ -141,7 +176,7 @@ class Linter:
                 fnmatch.fnmatch(c, pattern) or fnmatch.fnmatch(c, f"*/{pattern}")
                 for c in candidates
             )
-            and any(diagnostic.code.startswith(code) for code in codes)
+            and any(code.startswith(ignored) for ignored in codes)
             for pattern, codes in self.config.per_file_ignores
         )
 
@@ -176,3 +211,7 @@ class Linter:
 
 def known_codes() -> Iterable[str]:
     return all_rules().keys()
+
+
+def _is_rule(code: str) -> bool:
+    return code in all_rules()

@@ -31,3 +31,4 @@ class Report:
     show_source: bool = False
     read_lines: Callable[[str], Sequence[str]] = field(default=lambda path: ())
     files_checked: int = 0
+    files: Sequence[str] = ()  # every file checked, as displayed, with or without findings
