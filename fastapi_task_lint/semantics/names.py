@@ -55,6 +55,7 @@ _ALIASES: dict[str, str] = {
     "sqlmodel.main.SQLModel": "sqlmodel.SQLModel",
     # Task queues
     "celery.app.base.Celery": "celery.Celery",
+    "celery.app.task.Task": "celery.Task",
     "celery.app.shared_task": "celery.shared_task",
     "celery.canvas.signature": "celery.signature",
     "rq.queue.Queue": "rq.Queue",

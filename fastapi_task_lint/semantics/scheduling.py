@@ -376,22 +376,33 @@ def _open_partial(model: ModuleModel, site: SchedulingSite) -> SchedulingSite:
 
 def decorator_mechanism(model: ModuleModel, function: FunctionInfo) -> Mechanism | None:
     """Which durable queue a function's decorator registers it with, if any."""
+    found = task_decorator(model, function)
+    return found[1] if found else None
+
+
+def task_decorator(
+    model: ModuleModel, function: FunctionInfo
+) -> tuple[cst.BaseExpression, Mechanism] | None:
+    """The decorator that registers `function` with a durable queue, and the queue."""
     for decorator in function.decorators:
         target = decorator.func if isinstance(decorator, cst.Call) else decorator
         qualname = model.qualified_name(target, function.parent_scope)
         if qualname in _CELERY_TASK_DECORATORS or qualname in _DRAMATIQ_DECORATORS:
-            return Mechanism.CELERY if qualname in _CELERY_TASK_DECORATORS else Mechanism.DRAMATIQ
+            mechanism = (
+                Mechanism.CELERY if qualname in _CELERY_TASK_DECORATORS else Mechanism.DRAMATIQ
+            )
+            return decorator, mechanism
         if isinstance(target, cst.Attribute):
             receiver_type = model.infer_type(target.value, function.parent_scope)
             if receiver_type is None:
                 continue
             ancestors = model.ancestors(receiver_type.qualname)
             if target.attr.value == "task" and "celery.Celery" in ancestors:
-                return Mechanism.CELERY
+                return decorator, Mechanism.CELERY
             if target.attr.value == "task" and any(a.startswith("taskiq") for a in ancestors):
-                return Mechanism.TASKIQ
+                return decorator, Mechanism.TASKIQ
             if target.attr.value == "actor" and any(a.startswith("dramatiq") for a in ancestors):
-                return Mechanism.DRAMATIQ
+                return decorator, Mechanism.DRAMATIQ
     return None
 
 
