@@ -7,10 +7,10 @@ that module the first time it is asked for and keeps only its semantic model.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from fastapi_task_lint.semantics.scope import Binding, BindingKind
 from fastapi_task_lint.source import SourceError, load_module
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from fastapi_task_lint.semantics.model import ModuleModel
 
 _MAX_HOPS = 12
+_T = TypeVar("_T")
 
 
 def module_name_for(path: Path) -> tuple[str, bool]:
@@ -57,6 +58,7 @@ class ProjectIndex:
         self._paths_by_module: dict[str, Path] = {}
         self._models: dict[Path, ModuleModel | None] = {}
         self._errors: dict[Path, SourceError] = {}
+        self._memo: dict[str, Any] = {}
         for path in paths:
             self.add_path(path)
 
@@ -80,11 +82,24 @@ class ProjectIndex:
                 self._errors[key] = error
         return self._models[key]
 
+    def models(self) -> list[ModuleModel]:
+        """Every parseable module of the run, in path order (whole-program rules)."""
+        found = (self.model_for_path(path) for path in sorted(self.paths))
+        return [model for model in found if model is not None]
+
+    def memo(self, key: str, compute: Callable[[], _T]) -> _T:
+        """A whole-program fact, computed once per run however many files ask for it."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        result: _T = self._memo[key]
+        return result
+
     def source_error(self, path: Path) -> SourceError | None:
         return self._errors.get(path.absolute())
 
     def register(self, model: ModuleModel) -> None:
         """Adopt a model parsed outside the index (e.g. from an in-memory source)."""
+        self._memo.clear()  # whole-program facts may have seen the old model
         self._models[model.path.absolute()] = model
         if model.module_name:
             self._paths_by_module[model.module_name] = model.path.absolute()

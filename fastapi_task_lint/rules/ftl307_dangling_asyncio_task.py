@@ -1,0 +1,78 @@
+"""FTL307: an asyncio task that nothing keeps a reference to."""
+
+from __future__ import annotations
+
+from fastapi_task_lint.rules.base import Rule, RuleContext, RuleDocs
+from fastapi_task_lint.semantics.asyncio_tasks import (
+    SPAWN_TRIGGERS,
+    Fate,
+    SpawnFate,
+    TaskSpawn,
+    find_task_spawns,
+    spawn_fate,
+)
+
+
+class DanglingAsyncioTask(Rule):
+    code = "FTL307"
+    name = "dangling-asyncio-task"
+    summary = "asyncio task started and not kept: it can be garbage-collected mid-run"
+    triggers = SPAWN_TRIGGERS
+    docs = RuleDocs(
+        what=(
+            "Flags `asyncio.create_task(...)`, `asyncio.ensure_future(...)` and "
+            "`loop.create_task(...)` whose result is discarded (also after "
+            "`.add_done_callback(...)`), or kept only in a local variable or a local list that "
+            "nothing reads for later (only `add_done_callback`, `append`, ...). Not flagged: a "
+            "task that is awaited, returned, stored on an object or in a module-level "
+            "collection, passed to another call (`asyncio.gather`, `set.add`, a project helper), "
+            "created by a `TaskGroup`, or a `create_task` that is not asyncio's (resolved by "
+            "name, so a project `spawn`/`create_task` wrapper is not flagged)."
+        ),
+        why=(
+            "The event loop keeps only a weak reference to a task. When the last strong "
+            "reference goes away, the task can be garbage-collected before it finishes, so the "
+            "work stops silently; and an exception it raises is only logged as 'Task exception "
+            "was never retrieved', if at all. In a request handler this looks like work that "
+            "'sometimes does not happen'."
+        ),
+        example=(
+            '@router.post("/cache/purge")\n'
+            "async def purge(paths: list[str]) -> dict[str, str]:\n"
+            "    asyncio.create_task(purge_cdn(paths))  # FTL307\n"
+            '    return {"detail": "purge requested"}'
+        ),
+        use_instead=(
+            "_running: set[asyncio.Task[None]] = set()\n\n"
+            "def spawn(coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:\n"
+            "    task = asyncio.create_task(coro)\n"
+            "    _running.add(task)\n"
+            "    task.add_done_callback(_running.discard)\n"
+            "    return task\n\n"
+            "# or, when the work must survive a restart, a durable queue (Celery, ARQ, Dramatiq)"
+        ),
+        references=(
+            "https://docs.python.org/3/library/asyncio-task.html#asyncio.create_task",
+            "https://textual.textualize.io/blog/2023/02/11/the-heisenbug-lurking-in-your-async-code/",
+        ),
+    )
+
+    def check(self, ctx: RuleContext) -> None:
+        for spawn in find_task_spawns(ctx.model):
+            fate = spawn_fate(spawn)
+            if fate.fate is not Fate.KEPT:
+                ctx.report(spawn.node, _message(ctx, spawn, fate))
+
+
+def _message(ctx: RuleContext, spawn: TaskSpawn, fate: SpawnFate) -> str:
+    started = f"`{spawn.api}(...)`"
+    if fate.fate is Fate.DISCARDED:
+        kept = "its result is discarded"
+    else:
+        kept = f"it is kept only in the local `{fate.holder}`, which nothing reads afterwards"
+    return (
+        f"{started} starts a task and {kept}: the event loop keeps only a weak reference, so "
+        "the task can be garbage-collected mid-run and its exception is lost; keep it in a "
+        "module-level set with `add_done_callback(set.discard)`, await it, or use a durable "
+        "queue"
+    )

@@ -1,0 +1,248 @@
+"""asyncio tasks a module starts (`create_task`, `ensure_future`, `loop.create_task`) and what
+keeps them alive.
+
+The event loop holds only weak references to its tasks. A task whose result nothing keeps
+can be garbage-collected mid-run, and its exception is never seen. Receivers are resolved:
+`tg.create_task(...)` on a `TaskGroup` keeps its tasks, a project function named
+`create_task` is not asyncio's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
+from fastapi_task_lint.semantics.scope import BindingKind, Scope
+from fastapi_task_lint.semantics.uses import NameUse, is_local, local_uses, parent_chains
+
+if TYPE_CHECKING:
+    from fastapi_task_lint.semantics.model import ModuleModel
+
+TASK_FACTORIES = frozenset(
+    {
+        "asyncio.create_task",
+        "asyncio.ensure_future",
+        "asyncio.tasks.create_task",
+        "asyncio.tasks.ensure_future",
+    }
+)
+_LOOP_FACTORIES = frozenset(
+    {
+        "asyncio.get_event_loop",
+        "asyncio.get_running_loop",
+        "asyncio.new_event_loop",
+        "asyncio.events.get_event_loop",
+        "asyncio.events.get_running_loop",
+        "asyncio.events.new_event_loop",
+    }
+)
+_LOOP_TYPES = frozenset(
+    {
+        "asyncio.AbstractEventLoop",
+        "asyncio.events.AbstractEventLoop",
+        "asyncio.BaseEventLoop",
+        "asyncio.base_events.BaseEventLoop",
+    }
+)
+# Methods of a task that read it now and keep nothing for later.
+_TASK_PEEKS = frozenset({"add_done_callback", "set_name", "get_name", "done", "cancelled"})
+# Methods of a local list/set that only put the task in it.
+_CONTAINER_FILLS = frozenset({"append", "add", "extend", "insert", "appendleft"})
+_MAX_DEPTH = 4
+
+# A file without one of these strings starts no asyncio task.
+SPAWN_TRIGGERS: tuple[bytes, ...] = (b"create_task", b"ensure_future")
+
+
+class Fate(Enum):
+    DISCARDED = "discarded"  # the result is dropped (also after `.add_done_callback`)
+    LOCAL_ONLY = "local-only"  # a local (or a local list) that nothing reads for later
+    KEPT = "kept"  # awaited, returned, stored, passed on: something holds it
+
+
+@dataclass(frozen=True)
+class TaskSpawn:
+    """A call that starts an asyncio task; `parents` are its ancestors in the module."""
+
+    call: CallInfo
+    api: str  # as written: `asyncio.create_task`, `loop.create_task`, ...
+    coroutine: cst.BaseExpression | None
+    parents: tuple[cst.CSTNode, ...]
+
+    @property
+    def node(self) -> cst.Call:
+        return self.call.node
+
+    @property
+    def function(self) -> FunctionInfo | None:
+        return self.call.scope.enclosing_function()
+
+    def stored_in(self) -> cst.BaseExpression | None:
+        """The target the task is assigned to (`t = ...`, `self.t = ...`), if any."""
+        parent = self.parents[-1] if self.parents else None
+        if isinstance(parent, cst.Assign) and len(parent.targets) == 1:
+            return parent.targets[0].target
+        if isinstance(parent, cst.AnnAssign):
+            return parent.target
+        return None
+
+
+@dataclass(frozen=True)
+class SpawnFate:
+    fate: Fate
+    holder: str | None = None  # the local that holds it, for LOCAL_ONLY
+
+
+def find_task_spawns(model: ModuleModel) -> list[TaskSpawn]:
+    found: list[tuple[CallInfo, str]] = []
+    for call in model.calls:
+        api = _spawn_api(model, call)
+        if api is not None:
+            found.append((call, api))
+    chains = parent_chains(model.tree, [call.node for call, _ in found])
+    spawns: list[TaskSpawn] = []
+    for call, api in found:
+        args = [a for a in call.node.args if a.keyword is None and not a.star]
+        coroutine = args[0].value if args else None
+        spawns.append(TaskSpawn(call, api, coroutine, chains.get(id(call.node), ())))
+    return spawns
+
+
+def _spawn_api(model: ModuleModel, call: CallInfo) -> str | None:
+    func = call.node.func
+    qualname = model.qualified_name(func, call.scope, call.order)
+    if qualname in TASK_FACTORIES:
+        return model.code_for(func)
+    if (
+        isinstance(func, cst.Attribute)
+        and func.attr.value in ("create_task", "ensure_future")
+        and _is_loop(model, func.value, call.scope, call.order, 0)
+    ):
+        return model.code_for(func)
+    return None
+
+
+def _is_loop(
+    model: ModuleModel, expr: cst.BaseExpression, scope: Scope, order: int | None, depth: int
+) -> bool:
+    if depth > _MAX_DEPTH:
+        return False
+    if isinstance(expr, cst.Call):
+        return model.qualified_name(expr.func, scope, order) in _LOOP_FACTORIES
+    if isinstance(expr, cst.Name):
+        binding = scope.lookup(expr.value, order)
+        if binding is not None and binding.kind is BindingKind.ASSIGN and binding.value:
+            owner = model.scope_of_binding(binding)
+            if _is_loop(model, binding.value, owner, binding.order, depth + 1):
+                return True
+    type_ref = model.infer_type(expr, scope, order)
+    return type_ref is not None and not type_ref.container and type_ref.qualname in _LOOP_TYPES
+
+
+def spawn_fate(spawn: TaskSpawn) -> SpawnFate:
+    """Whether anything keeps the task once the function that started it returns."""
+    if spawn.call.awaited:
+        return SpawnFate(Fate.KEPT)
+    return _expression_fate(spawn.node, spawn.parents, spawn.function, task=True)
+
+
+def _expression_fate(
+    expr: cst.CSTNode,
+    parents: tuple[cst.CSTNode, ...],
+    function: FunctionInfo | None,
+    task: bool,
+) -> SpawnFate:
+    """What happens to the value of `expr` (a task, or a list/set of tasks)."""
+    parent = parents[-1] if parents else None
+    if isinstance(parent, cst.Expr):
+        return SpawnFate(Fate.DISCARDED)
+    if isinstance(parent, cst.Attribute) and len(parents) >= 2 and parent.value is expr:
+        call = parents[-2]
+        if task and isinstance(call, cst.Call) and parent.attr.value in _TASK_PEEKS:
+            # `create_task(...).add_done_callback(cb)`: the outer call's value is not the task.
+            return SpawnFate(Fate.DISCARDED) if _is_statement(parents, 3) else _kept()
+        return _kept()
+    if isinstance(parent, cst.Arg) and len(parents) >= 2 and function is not None:
+        owner = _filled_local(function, parents[-2])
+        if task and owner is not None:
+            return _local_fate(function, owner, False, 1)
+        return _kept()
+    target = _assigned_name(parent, expr)
+    if target is not None:
+        if function is None or not is_local(function, target):
+            return _kept()
+        return _local_fate(function, target, task, 0)
+    if isinstance(parent, (cst.Element, cst.StarredElement)) or _is_comprehension(parent, expr):
+        # `[create_task(...) for ...]` or `[t1, t2]`: follow the container.
+        container_index = next(
+            (
+                i
+                for i in range(len(parents) - 1, -1, -1)
+                if isinstance(parents[i], (cst.List, cst.Set, cst.ListComp, cst.SetComp))
+            ),
+            None,
+        )
+        if container_index is None:
+            return _kept()
+        container = parents[container_index]
+        return _expression_fate(container, parents[:container_index], function, task=False)
+    return _kept()
+
+
+def _is_statement(parents: tuple[cst.CSTNode, ...], up: int) -> bool:
+    return len(parents) >= up and isinstance(parents[-up], cst.Expr)
+
+
+def _filled_local(function: FunctionInfo, call: cst.CSTNode) -> str | None:
+    """`tasks` in `tasks.append(x)` when `tasks` is a plain local."""
+    if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute):
+        return None
+    owner = call.func.value
+    if call.func.attr.value not in _CONTAINER_FILLS or not isinstance(owner, cst.Name):
+        return None
+    return owner.value if is_local(function, owner.value) else None
+
+
+def _kept() -> SpawnFate:
+    return SpawnFate(Fate.KEPT)
+
+
+def _is_comprehension(parent: cst.CSTNode | None, expr: cst.CSTNode) -> bool:
+    return isinstance(parent, (cst.ListComp, cst.SetComp)) and parent.elt is expr
+
+
+def _assigned_name(parent: cst.CSTNode | None, expr: cst.CSTNode) -> str | None:
+    if isinstance(parent, cst.Assign) and parent.value is expr and len(parent.targets) == 1:
+        target = parent.targets[0].target
+        return target.value if isinstance(target, cst.Name) else None
+    if isinstance(parent, cst.AnnAssign) and parent.value is expr:
+        return parent.target.value if isinstance(parent.target, cst.Name) else None
+    return None
+
+
+def _local_fate(function: FunctionInfo, name: str, task: bool, depth: int) -> SpawnFate:
+    if depth > _MAX_DEPTH:
+        return _kept()
+    for use in local_uses(function, name):
+        if not _use_keeps_nothing(function, use, task, depth):
+            return _kept()
+    return SpawnFate(Fate.LOCAL_ONLY, name)
+
+
+def _use_keeps_nothing(function: FunctionInfo, use: NameUse, task: bool, depth: int) -> bool:
+    if use.nested:
+        return False
+    method = use.method_call()
+    if method is not None:
+        allowed = _TASK_PEEKS if task else _CONTAINER_FILLS
+        return method[0] in allowed and _is_statement(use.parents, 3)
+    receiver = use.argument_of()
+    owner = _filled_local(function, receiver) if task and receiver is not None else None
+    # `tasks.append(t)` into a local list that nothing keeps either.
+    return (
+        owner is not None and _local_fate(function, owner, False, depth + 1).fate is Fate.LOCAL_ONLY
+    )
