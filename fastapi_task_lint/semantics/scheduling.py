@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING
+from weakref import WeakKeyDictionary
 
 import libcst as cst
 
@@ -65,6 +66,9 @@ class SchedulingSite:
     arguments: list[TaskArgument] = field(default_factory=list)
     partial: cst.Call | None = None
     task_name: str | None = None
+    # For a call of a project helper that schedules its parameters (`run_later(bg, f, x)`):
+    # where the helper hands them over, e.g. "`bg.add_task` in `run_later` (app/util.py:12)".
+    via: str | None = None
 
     @property
     def node(self) -> cst.Call:
@@ -87,19 +91,35 @@ class SchedulingSite:
         """How the site reads in the user's code, e.g. `background_tasks.add_task`."""
         return model.code_for(self.node.func)
 
+    def reference(self, model: ModuleModel) -> str:
+        """The site quoted for a message, with the helper's own site when there is one."""
+        own = f"`{self.describe(model)}`"
+        return f"{own} (which calls {self.via})" if self.via else own
+
 
 _CELERY_TASK_DECORATORS = frozenset({"celery.shared_task", "celery.Celery.task"})
 _DRAMATIQ_DECORATORS = frozenset({"dramatiq.actor"})
 
 
 def find_scheduling_sites(model: ModuleModel) -> list[SchedulingSite]:
-    finder = _SiteFinder(model)
-    sites: list[SchedulingSite] = []
-    for call in model.calls:
-        site = finder.classify(call)
-        if site is not None:
-            sites.append(site)
-    return sites
+    """The sites written in the module and the calls of project helpers that schedule."""
+    from fastapi_task_lint.semantics.wrappers import wrapper_sites
+
+    sites = [*direct_sites(model), *wrapper_sites(model)]
+    return sorted(sites, key=lambda site: site.order)
+
+
+_DIRECT_SITES: WeakKeyDictionary[ModuleModel, list[SchedulingSite]] = WeakKeyDictionary()
+
+
+def direct_sites(model: ModuleModel) -> list[SchedulingSite]:
+    """The sites written in the module itself (`add_task(...)`, `.delay(...)`), cached."""
+    cached = _DIRECT_SITES.get(model)
+    if cached is None:
+        finder = _SiteFinder(model)
+        cached = [site for call in model.calls if (site := finder.classify(call)) is not None]
+        _DIRECT_SITES[model] = cached
+    return cached
 
 
 class _SiteFinder:
@@ -178,7 +198,7 @@ class _SiteFinder:
     def _task_object_site(
         self, call: CallInfo, receiver: cst.BaseExpression, method: str
     ) -> SchedulingSite | None:
-        mechanism = self.task_object_mechanism(receiver, call.scope, call.order)
+        mechanism = task_object_mechanism(self.model, receiver, call.scope, call.order)
         if mechanism is None:
             return None
         allowed = {
@@ -192,19 +212,6 @@ class _SiteFinder:
         if method in ("apply_async", "signature", "send_with_options"):
             return self._packed_site(call, mechanism, method, receiver, args)
         return _make_site(call, mechanism, method, receiver, list(args))
-
-    def task_object_mechanism(
-        self, expr: cst.BaseExpression, scope: Scope, order: int | None
-    ) -> Mechanism | None:
-        """The queue a decorated task object belongs to (`@app.task`, `@actor`, ...)."""
-        qualname = self.model.qualified_name(expr, scope, order)
-        if qualname is None:
-            return None
-        found = self.model.project.resolve_function(qualname)
-        if found is None:
-            return None
-        owner, function = found
-        return decorator_mechanism(owner, function)
 
     def _packed_site(
         self,
@@ -257,7 +264,7 @@ class _SiteFinder:
                 func,
                 _unpack(keyword.get("args"), keyword.get("kwargs")),
             )
-            return _open_partial(self.model, site)
+            return open_partial(self.model, site)
         skip = 1 if method in ("enqueue_at", "enqueue_in") else 0
         return self._site(call, Mechanism.RQ, method, args, skip)
 
@@ -297,7 +304,7 @@ class _SiteFinder:
             )
         else:
             site = SchedulingSite(call, mechanism, api, target, _plain_arguments(rest))
-        return _open_partial(self.model, site)
+        return open_partial(self.model, site)
 
 
 def _make_site(
@@ -364,7 +371,7 @@ def partial_parts(
     return expr, first.value, _plain_arguments(list(expr.args[1:]))
 
 
-def _open_partial(model: ModuleModel, site: SchedulingSite) -> SchedulingSite:
+def open_partial(model: ModuleModel, site: SchedulingSite) -> SchedulingSite:
     if site.callable is None:
         return site
     parts = partial_parts(model, site.callable, site.scope, site.order)
@@ -372,6 +379,22 @@ def _open_partial(model: ModuleModel, site: SchedulingSite) -> SchedulingSite:
         site.partial, site.callable, bound = parts
         site.arguments = [*bound, *site.arguments]
     return site
+
+
+def task_object_mechanism(
+    model: ModuleModel, expr: cst.BaseExpression, scope: Scope, order: int | None
+) -> Mechanism | None:
+    """The queue a decorated task object belongs to (`@app.task`, `@actor`, ...)."""
+    found = task_object(model, expr, scope, order)
+    return decorator_mechanism(*found) if found is not None else None
+
+
+def task_object(
+    model: ModuleModel, expr: cst.BaseExpression, scope: Scope, order: int | None
+) -> tuple[ModuleModel, FunctionInfo] | None:
+    """The project function `expr` names, in whichever module of the run defines it."""
+    qualname = model.qualified_name(expr, scope, order)
+    return model.project.resolve_function(qualname) if qualname is not None else None
 
 
 def decorator_mechanism(model: ModuleModel, function: FunctionInfo) -> Mechanism | None:

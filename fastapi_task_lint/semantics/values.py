@@ -46,9 +46,15 @@ def flatten_literal(expr: cst.BaseExpression) -> list[cst.BaseExpression]:
     return [expr]
 
 
-def captured_names(function: cst.Lambda | cst.FunctionDef) -> list[cst.Name]:
-    """Names the body uses as whole values that its own parameters do not bind."""
-    collector = _CapturedNames()
+def captured_names(
+    function: cst.Lambda | cst.FunctionDef, receivers: bool = False
+) -> list[cst.Name]:
+    """Names the body uses as whole values that its own parameters do not bind.
+
+    With `receivers`, a name whose method the body calls counts too: `db.commit()` in a
+    deferred function uses the session itself, where `user.id` only reads a value.
+    """
+    collector = _CapturedNames(receivers)
     function.body.visit(collector)
     own = {p.name.value for p in _all_params(function.params)}
     return [name for name in collector.names if name.value not in own]
@@ -64,8 +70,9 @@ def _all_params(params: cst.Parameters) -> list[cst.Param]:
 
 
 class _CapturedNames(cst.CSTVisitor):
-    def __init__(self) -> None:
+    def __init__(self, receivers: bool) -> None:
         self.names: list[cst.Name] = []
+        self.receivers = receivers
 
     def visit_Name(self, node: cst.Name) -> None:
         self.names.append(node)
@@ -76,8 +83,11 @@ class _CapturedNames(cst.CSTVisitor):
         return False
 
     def visit_Call(self, node: cst.Call) -> bool:
-        if not isinstance(node.func, cst.Name):
-            node.func.visit(self)
+        func = node.func
+        if self.receivers and isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+            self.names.append(func.value)
+        elif not isinstance(func, cst.Name):
+            func.visit(self)
         for arg in node.args:
             arg.value.visit(self)
         return False

@@ -1,0 +1,240 @@
+"""Every value that reaches a task at a scheduling site, and how it gets there.
+
+A value reaches the task when it is passed as an argument (also inside a literal or a
+`functools.partial`), captured by a lambda or nested `def` passed as the task, bound
+in a partial that a project helper builds from its parameters, or carried inside an
+object built from it in the same function (`OrderService(db)` passed on, or its bound
+method scheduled). Rules pick the origins they care about; the walk is done once here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from fastapi_task_lint.semantics.calls import resolve_callee
+from fastapi_task_lint.semantics.functions import FunctionInfo
+from fastapi_task_lint.semantics.origins import Origin, value_origin
+from fastapi_task_lint.semantics.scheduling import SchedulingSite, partial_parts
+from fastapi_task_lint.semantics.scope import Binding, BindingKind, Scope, ScopeKind
+from fastapi_task_lint.semantics.values import captured_names, flatten_literal
+from fastapi_task_lint.semantics.wrappers import bind_arguments, own_param, shown_path
+
+if TYPE_CHECKING:
+    from fastapi_task_lint.semantics.model import ModuleModel
+
+_MAX_DEPTH = 3
+# Library containers that carry what they are built from.
+_CARRIERS = frozenset({"builtins.dict", "types.SimpleNamespace"})
+
+
+@dataclass(frozen=True)
+class Reach:
+    """A value with an interesting origin that the task receives.
+
+    `node` is what to report: the expression as written at the site (or inside the
+    lambda); `value` is the expression whose origin was found, `scope`/`order` where it
+    is evaluated, and `path` says how it gets to the task, for messages.
+    """
+
+    node: cst.BaseExpression
+    value: cst.BaseExpression
+    origin: Origin
+    path: str
+    scope: Scope
+    order: int | None
+
+    def binding(self) -> Binding | None:
+        """Where a name `value` was bound, as seen where it is used."""
+        if not isinstance(self.value, cst.Name):
+            return None
+        return self.scope.lookup(self.value.value, self.order)
+
+
+def reaching_values(model: ModuleModel, site: SchedulingSite) -> list[Reach]:
+    walker = _Walker(model, site)
+    walker.walk()
+    return walker.found
+
+
+class _Walker:
+    def __init__(self, model: ModuleModel, site: SchedulingSite) -> None:
+        self.model = model
+        self.site = site
+        self.found: list[Reach] = []
+        self._seen: set[tuple[int, int]] = set()
+
+    def walk(self) -> None:
+        site = self.site
+        bound_by_partial = (
+            {id(a.value) for a in site.partial.args[1:]} if site.partial is not None else set()
+        )
+        for argument in site.arguments:
+            if id(argument.value) in bound_by_partial:
+                how = f"bound in `{_short(self.model, site.partial)}`"
+            elif argument.keyword is not None:
+                how = f"as `{argument.keyword}=`"
+            else:
+                how = "as an argument"
+            for value in flatten_literal(argument.value):
+                self._collect(value, value, site.scope, site.order, how, 0)
+        if site.callable is not None:
+            self._callable(site.callable, site.scope, site.order)
+
+    def _callable(self, target: cst.BaseExpression, scope: Scope, order: int | None) -> None:
+        model = self.model
+        if isinstance(target, cst.Lambda):
+            for name in captured_names(target, receivers=True):
+                self._collect(name, name, scope, order, "captured by the lambda", 0)
+            return
+        if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
+            # A bound method takes its object along: `service.release_stock`.
+            how = f"through its object `{target.value.value}`"
+            self._collect(target, target.value, scope, order, how, 0)
+            return
+        if isinstance(target, cst.Call):
+            self._helper_built(target, target, scope, order)
+            return
+        if not isinstance(target, cst.Name):
+            return
+        binding = scope.lookup(target.value, order)
+        if binding is None:
+            return
+        if binding.kind is BindingKind.FUNCTION and binding.function is not None:
+            self._nested_def(target, binding.function)
+        elif (
+            binding.kind is BindingKind.ASSIGN
+            and isinstance(binding.value, cst.Call)
+            and partial_parts(model, target, scope, order) is None
+        ):
+            owner = model.scope_of_binding(binding)
+            self._helper_built(target, binding.value, owner, binding.order)
+
+    def _nested_def(self, node: cst.BaseExpression, function: FunctionInfo) -> None:
+        """A `def` inside the scheduling function: the names it takes from outside."""
+        if function.parent_scope.kind is not ScopeKind.FUNCTION:
+            return
+        assert isinstance(function.node, cst.FunctionDef)
+        how = f"captured by the nested function `{function.name}`"
+        for name in captured_names(function.node, receivers=True):
+            binding = function.scope.lookup(name.value)
+            if binding is None or _inside(self.model.scope_of_binding(binding), function.scope):
+                continue
+            self._collect(node, name, function.scope, None, how, 0)
+
+    def _helper_built(
+        self, node: cst.BaseExpression, call: cst.Call, scope: Scope, order: int | None
+    ) -> None:
+        """`make_task(db)` where the helper returns `partial(f, db)` or a closure over `db`."""
+        found = resolve_callee(self.model, call, scope, order)
+        if found is None:
+            return
+        owner, helper = found
+        carried: list[tuple[cst.BaseExpression, Scope]] = []
+        for returned in helper.return_values:
+            if returned is None:
+                continue
+            parts = partial_parts(owner, returned, helper.scope, None)
+            if parts is not None:
+                carried.extend((a.value, helper.scope) for a in parts[2])
+                continue
+            closure = _returned_function(owner, returned, helper)
+            if closure is not None:
+                carried.extend(
+                    (name, closure.scope) for name in captured_names(closure.node, receivers=True)
+                )
+        if not carried:
+            return
+        line = owner.position(helper.node).start.line
+        where = f"{shown_path(owner.path)}:{line}" if owner is not self.model else f"line {line}"
+        how = f"built into the task by `{helper.name}(...)` ({where})"
+        bound = bind_arguments(helper, call)
+        for value, value_scope in carried:
+            for item in flatten_literal(value):
+                param = own_param(owner, helper, item, value_scope, None)
+                for argument in bound.get(param.name, []) if param is not None else []:
+                    self._collect(node, argument.value, scope, order, how, 0)
+
+    def _collect(
+        self,
+        node: cst.BaseExpression,
+        value: cst.BaseExpression,
+        scope: Scope,
+        order: int | None,
+        how: str,
+        depth: int,
+    ) -> None:
+        key = (id(node), id(value))
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        origin = value_origin(self.model, value, scope, order)
+        if origin is not None:
+            self.found.append(Reach(node, value, origin, how, scope, order))
+            return
+        if depth >= _MAX_DEPTH:
+            return
+        built = self._constructed_from(value, scope, order)
+        if built is None:
+            return
+        call, call_scope, call_order = built
+        inside = f"{how} (built from it by `{_short(self.model, call)}`)"
+        for argument in call.args:
+            for item in flatten_literal(argument.value):
+                self._collect(node, item, call_scope, call_order, inside, depth + 1)
+
+    def _constructed_from(
+        self, value: cst.BaseExpression, scope: Scope, order: int | None
+    ) -> tuple[cst.Call, Scope, int | None] | None:
+        """The constructor call that built `value` in this function, if it is an object."""
+        if isinstance(value, cst.Name):
+            binding = scope.lookup(value.value, order)
+            if (
+                binding is None
+                or binding.kind is not BindingKind.ASSIGN
+                or not isinstance(binding.value, cst.Call)
+            ):
+                return None
+            owner = self.model.scope_of_binding(binding)
+            if owner.kind is ScopeKind.MODULE:
+                return None
+            return self._constructed_from(binding.value, owner, binding.order)
+        if not isinstance(value, cst.Call):
+            return None
+        qualname = self.model.qualified_name(value.func, scope, order)
+        if qualname is None:
+            return None
+        if qualname in _CARRIERS or self.model.project.resolve_class(qualname) is not None:
+            return value, scope, order
+        return None
+
+
+def _returned_function(
+    model: ModuleModel, returned: cst.BaseExpression, helper: FunctionInfo
+) -> FunctionInfo | None:
+    """The lambda or nested `def` a helper returns."""
+    if isinstance(returned, cst.Lambda):
+        return model.function_for_node(returned)
+    if isinstance(returned, cst.Name):
+        binding = helper.scope.lookup(returned.value)
+        if binding is not None and binding.kind is BindingKind.FUNCTION:
+            return binding.function
+    return None
+
+
+def _inside(scope: Scope, outer: Scope) -> bool:
+    current: Scope | None = scope
+    while current is not None:
+        if current is outer:
+            return True
+        current = current.parent
+    return False
+
+
+def _short(model: ModuleModel, node: cst.CSTNode | None) -> str:
+    if node is None:
+        return ""
+    code = " ".join(model.code_for(node).split())
+    return code if len(code) <= 50 else code[:47] + "..."

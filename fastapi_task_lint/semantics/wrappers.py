@@ -1,0 +1,210 @@
+"""Helpers that schedule their own parameters: calls to them are scheduling sites too.
+
+`def run_later(bg, fn, *args): bg.add_task(fn, *args)` hands `fn` and `args` to a task,
+so `run_later(background_tasks, send, user)` schedules `send(user)`. Each project
+function is examined once (which parameter becomes the task callable, which are
+forwarded as task arguments); a call to it anywhere in the run then becomes a site whose
+callable and arguments are the caller's own expressions, so every rule sees them.
+Only one level is followed: a helper that calls another helper is not a wrapper.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+from weakref import WeakKeyDictionary
+
+import libcst as cst
+
+from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo, ParamInfo
+from fastapi_task_lint.semantics.scheduling import (
+    SchedulingSite,
+    TaskArgument,
+    direct_sites,
+    open_partial,
+)
+from fastapi_task_lint.semantics.scope import BindingKind, Scope
+
+if TYPE_CHECKING:
+    from fastapi_task_lint.semantics.model import ModuleModel
+    from fastapi_task_lint.semantics.project import ProjectIndex
+
+
+@dataclass(frozen=True)
+class WrapperSpec:
+    """One scheduling site inside a helper, in terms of the helper's parameters."""
+
+    model: ModuleModel
+    function: FunctionInfo
+    site: SchedulingSite
+    callable_param: ParamInfo | None
+    # Each task argument of the inner site: the helper parameter it forwards, or None.
+    forwarded: tuple[tuple[TaskArgument, ParamInfo | None], ...]
+
+    def where(self) -> str:
+        """The inner site for messages: "`bg.add_task` in `run_later` (app/util.py:12)"."""
+        line = self.model.position(self.site.node).start.line
+        return (
+            f"`{self.site.describe(self.model)}` in `{self.function.name}` "
+            f"({shown_path(self.model.path)}:{line})"
+        )
+
+
+_SPECS: WeakKeyDictionary[ModuleModel, dict[int, list[WrapperSpec]]] = WeakKeyDictionary()
+_RESOLVED: WeakKeyDictionary[ProjectIndex, dict[str, tuple[ModuleModel, FunctionInfo] | None]] = (
+    WeakKeyDictionary()
+)
+
+
+def wrapper_sites(model: ModuleModel) -> list[SchedulingSite]:
+    """The calls in `model` of project helpers that schedule their parameters."""
+    sites: list[SchedulingSite] = []
+    for call in model.calls:
+        if not call.node.args:
+            continue
+        found = _callee(model, call)
+        if found is None:
+            continue
+        owner, function = found
+        for spec in wrapper_specs(owner, function):
+            site = _site_for(model, call, spec)
+            if site is not None:
+                sites.append(site)
+    return sites
+
+
+def wrapper_specs(model: ModuleModel, function: FunctionInfo) -> list[WrapperSpec]:
+    """How `function` schedules its parameters; empty when it is not such a helper."""
+    per_module = _SPECS.setdefault(model, {})
+    key = id(function.node)
+    if key not in per_module:
+        per_module[key] = _compute_specs(model, function)
+    return per_module[key]
+
+
+def _compute_specs(model: ModuleModel, function: FunctionInfo) -> list[WrapperSpec]:
+    # A method's first parameter is bound by the receiver: callers' arguments do not line
+    # up with its parameters, so methods are not treated as wrappers.
+    if function.klass is not None or function.is_lambda:
+        return []
+    specs: list[WrapperSpec] = []
+    for site in direct_sites(model):
+        if site.function is not function:
+            continue
+        callable_param = (
+            own_param(model, function, site.callable, site.scope, site.order)
+            if site.callable is not None
+            else None
+        )
+        forwarded = tuple(
+            (argument, own_param(model, function, argument.value, site.scope, site.order))
+            for argument in site.arguments
+        )
+        if callable_param is None and not any(param for _, param in forwarded):
+            continue
+        specs.append(WrapperSpec(model, function, site, callable_param, forwarded))
+    return specs
+
+
+def own_param(
+    model: ModuleModel,
+    function: FunctionInfo,
+    expr: cst.BaseExpression,
+    scope: Scope,
+    order: int | None,
+) -> ParamInfo | None:
+    """The parameter of `function` that `expr` names where it is used, if any."""
+    if not isinstance(expr, cst.Name):
+        return None
+    binding = scope.lookup(expr.value, order)
+    if binding is None or binding.kind is not BindingKind.PARAM or binding.param is None:
+        return None
+    if model.scope_of_binding(binding) is not function.scope:
+        return None
+    return binding.param
+
+
+def bind_arguments(function: FunctionInfo, call: cst.Call) -> dict[str, list[TaskArgument]]:
+    """What each parameter of `function` receives from `call` (`*args` may get several)."""
+    node = function.node
+    positional = [p.name.value for p in (*node.params.posonly_params, *node.params.params)]
+    star = next((p.name for p in function.params if p.star == "*"), None)
+    double = next((p.name for p in function.params if p.star == "**"), None)
+    named = {p.name for p in function.params if not p.star}
+    bound: dict[str, list[TaskArgument]] = {}
+    index = 0
+    for arg in call.args:
+        if arg.keyword is not None:
+            name = arg.keyword.value
+            if name in named:
+                bound.setdefault(name, []).append(TaskArgument(arg.value))
+            elif double is not None:
+                bound.setdefault(double, []).append(TaskArgument(arg.value, name))
+        elif arg.star == "**":
+            if double is not None:
+                bound.setdefault(double, []).append(TaskArgument(arg.value, None, "**"))
+        elif arg.star == "*" or index >= len(positional):
+            # Once a `*xs` is unpacked, positions are unknown: the rest go to `*args`.
+            index = len(positional)
+            if star is not None:
+                bound.setdefault(star, []).append(TaskArgument(arg.value, None, str(arg.star)))
+        else:
+            bound.setdefault(positional[index], []).append(TaskArgument(arg.value))
+            index += 1
+    return bound
+
+
+def _site_for(model: ModuleModel, call: CallInfo, spec: WrapperSpec) -> SchedulingSite | None:
+    bound = bind_arguments(spec.function, call.node)
+    target: cst.BaseExpression | None = None
+    if spec.callable_param is not None:
+        given = bound.get(spec.callable_param.name)
+        if not given or given[0].star:
+            return None
+        target = given[0].value
+    arguments: list[TaskArgument] = []
+    for inner, param in spec.forwarded:
+        if param is None:
+            continue
+        for value in bound.get(param.name, []):
+            if param.star:
+                arguments.append(value)
+            else:
+                arguments.append(TaskArgument(value.value, inner.keyword, inner.star))
+    site = SchedulingSite(
+        call,
+        spec.site.mechanism,
+        spec.site.api,
+        target,
+        arguments,
+        via=spec.where(),
+    )
+    if target is None:
+        inner_callable = spec.site.callable
+        site.task_name = (
+            spec.model.code_for(inner_callable)
+            if inner_callable is not None
+            else spec.site.task_name
+        )
+    return open_partial(model, site)
+
+
+def _callee(model: ModuleModel, call: CallInfo) -> tuple[ModuleModel, FunctionInfo] | None:
+    qualname = model.qualified_name(call.node.func, call.scope, call.order)
+    if qualname is None:
+        return None
+    cache = _RESOLVED.setdefault(model.project, {})
+    if qualname not in cache:
+        cache[qualname] = model.project.resolve_function(qualname)
+    return cache[qualname]
+
+
+def shown_path(path: Path) -> str:
+    """A path as messages show it: relative to the working directory when inside it."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return str(path) if relative.startswith("..") else relative
