@@ -173,8 +173,30 @@ class ModuleModel:
                 element = self.annotation_type(args[0], scope, _depth + 1)
                 return TypeRef(element.qualname, container=True) if element else None
             return TypeRef(base)
+        alias = self._type_alias(annotation, scope)
+        if alias is not None:
+            return alias[0].annotation_type(alias[1], alias[2], _depth + 1)
         qualname = self.qualified_name(annotation, scope)
         return TypeRef(qualname) if qualname else None
+
+    def _type_alias(
+        self, annotation: cst.BaseExpression, scope: Scope
+    ) -> tuple[ModuleModel, cst.BaseExpression, Scope] | None:
+        """`SessionDep = Annotated[Session, Depends(get_db)]`, here or imported: its value."""
+        binding: Binding | None = None
+        model: ModuleModel = self
+        if isinstance(annotation, cst.Name):
+            binding = scope.lookup(annotation.value)
+        if binding is not None and binding.kind is BindingKind.IMPORT and binding.imported:
+            found = self.project.resolve(names.canonical(binding.imported))
+            binding, model = (found.binding, found.model) if found else (None, self)
+        if (
+            binding is None
+            or binding.kind is not BindingKind.ASSIGN
+            or not isinstance(binding.value, cst.Subscript)
+        ):
+            return None
+        return model, binding.value, model.scope_of_binding(binding)
 
     def infer_type(
         self,
