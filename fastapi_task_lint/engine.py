@@ -160,7 +160,11 @@ class Linter:
             if r.code not in crashed and not self._ignored_for_file(result.path, r.code)
         }
         ctx = RuleContext(model, self.config, rule, result.path)
-        rule.report(ctx, unused_noqa(line_ends(model), used, ran.__contains__, _is_rule))
+        try:
+            rule.report(ctx, unused_noqa(line_ends(model), used, ran.__contains__, _is_rule))
+        except Exception as error:  # like any rule: a bug here is FTL002, not a crashed run
+            result.diagnostics.append(self._rule_error(result.path, rule, error))
+            return
         result.diagnostics.extend(ctx.diagnostics)
         result.node_fixes.update(ctx.node_fixes)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import io
+import re
 import sys
 import tokenize
 from dataclasses import dataclass
@@ -17,6 +19,7 @@ if TYPE_CHECKING:
 
 # libcst's native parser recurses on the C stack; deeply nested input is refused before it.
 _RECURSION_LIMIT = 10_000
+_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", re.MULTILINE)
 
 
 @dataclass
@@ -48,7 +51,10 @@ def decode(data: bytes) -> str:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as error:
-        raise SourceError(f"cannot detect encoding: {error.msg}", error.lineno or 1) from None
+        if not _COOKIE.search(b"\n".join(data.splitlines()[:2])):
+            encoding = "utf-8"  # no cookie: the bytes themselves are bad; say where below
+        else:
+            raise SourceError(f"bad coding cookie: {error.msg}", error.lineno or 1) from None
     try:
         return data.decode(encoding)
     except (UnicodeDecodeError, LookupError) as error:
@@ -64,16 +70,27 @@ def parse(text: str) -> cst.Module:
         sys.setrecursionlimit(max(limit, _RECURSION_LIMIT))
         return cst.parse_module(text)
     except cst.ParserSyntaxError as error:
-        message = str(error.message).strip().splitlines()[0] if error.message else "syntax error"
-        raise SourceError(
-            f"syntax error: {message}", error.raw_line, error.raw_column + 1
-        ) from None
+        raise _syntax_error(text, error) from None
     except RecursionError:
         raise SourceError("syntax error: too deeply nested to parse") from None
     except Exception as error:  # the native parser reports some failures untyped
         raise SourceError(f"cannot parse: {error}".splitlines()[0]) from None
     finally:
         sys.setrecursionlimit(limit)
+
+
+def _syntax_error(text: str, error: cst.ParserSyntaxError) -> SourceError:
+    """CPython's message and position when it agrees the code is invalid: users know them."""
+    try:
+        compile(text, "<checked file>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as cpython:
+        return SourceError(
+            f"syntax error: {cpython.msg}", cpython.lineno or 1, max(cpython.offset or 1, 1)
+        )
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    message = str(error.message).strip().splitlines()[0] if error.message else "invalid syntax"
+    return SourceError(f"syntax error: {message}", error.raw_line, error.raw_column + 1)
 
 
 def load_module(path: Path, project: ProjectIndex, text: str | None = None) -> ModuleModel:
