@@ -140,9 +140,9 @@ class Linter:
         suppression = apply_noqa(raw, model.lines)
         result.diagnostics = suppression.kept
         result.suppressed = suppression.suppressed
-        rule = self.unused_noqa
-        if rule is not None and not self._ignored_for_file(shown, rule.code):
-            self._report_unused_noqa(rule, result, model, suppression.used, crashed)
+        unused = self.unused_noqa
+        if unused is not None and not self._ignored_for_file(shown, unused.code):
+            self._report_unused_noqa(unused, result, model, suppression.used, crashed)
         return result
 
     def _report_unused_noqa(
