@@ -152,10 +152,12 @@ FACTORY_RESULTS: dict[str, str] = {
     "arq.create_pool": "arq.connections.ArqRedis",
 }
 
+# A direct subclass of these is the declarative base itself; its subclasses are models.
+DECLARATIVE_ROOTS = frozenset(
+    {"sqlalchemy.orm.DeclarativeBase", "sqlalchemy.orm.DeclarativeBaseNoMeta"}
+)
 ORM_BASE_CLASSES = frozenset(
     {
-        "sqlalchemy.orm.DeclarativeBase",
-        "sqlalchemy.orm.DeclarativeBaseNoMeta",
         "django.db.models.Model",
         "django.db.models.base.Model",
         "tortoise.models.Model",

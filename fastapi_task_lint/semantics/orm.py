@@ -38,6 +38,8 @@ class OrmModels:
         qualname = names.canonical(qualname)
         if qualname in self._configured or (qualname in names.ORM_BASE_CLASSES and depth > 0):
             return True
+        if qualname in names.DECLARATIVE_ROOTS:
+            return depth > 1
         if qualname == names.SQLMODEL:
             return table
         if depth > _MAX_DEPTH:

@@ -1,0 +1,353 @@
+"""The semantic model, queried directly: names, types, sites, routes, ORM models, origins."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import libcst as cst
+import pytest
+
+from fastapi_task_lint.config import Config
+from fastapi_task_lint.semantics.model import ModuleModel
+from fastapi_task_lint.semantics.origins import OriginKind, value_origin
+from fastapi_task_lint.semantics.project import ProjectIndex, module_name_for
+from fastapi_task_lint.semantics.scheduling import Mechanism
+
+
+def model_of(source: str, tmp_path: Path, name: str = "mod.py", **files: str) -> ModuleModel:
+    for other, text in files.items():
+        path = tmp_path / other
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(source))
+    project = ProjectIndex(sorted(tmp_path.rglob("*.py")), Config(root=tmp_path))
+    model = project.model_for_path(path)
+    assert model is not None
+    return model
+
+
+def function(model: ModuleModel, name: str):  # type: ignore[no-untyped-def]
+    return next(f for f in model.functions if f.name == name)
+
+
+def test_qualified_names_through_aliases(tmp_path: Path) -> None:
+    model = model_of(
+        """
+        import time as t
+        from os import path as p
+        from fastapi import BackgroundTasks as BT
+
+        def sleep(x): ...
+
+        def f():
+            t.sleep(1)
+            p.join("a")
+            sleep(2)
+            BT()
+        """,
+        tmp_path,
+    )
+    resolved = [model.resolve_call(c) for c in function(model, "f").calls]
+    assert resolved == [
+        "time.sleep",
+        "os.path.join",
+        "mod.sleep",
+        "starlette.background.BackgroundTasks",
+    ]
+
+
+def test_module_names_follow_init_files(tmp_path: Path) -> None:
+    (tmp_path / "app" / "api").mkdir(parents=True)
+    for init in ("app/__init__.py", "app/api/__init__.py"):
+        (tmp_path / init).write_text("")
+    (tmp_path / "app" / "api" / "routes.py").write_text("")
+    assert module_name_for(tmp_path / "app" / "api" / "routes.py") == ("app.api.routes", False)
+    assert module_name_for(tmp_path / "app" / "api" / "__init__.py") == ("app.api", True)
+
+
+SITES = """
+    import dramatiq
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+    from arq.connections import ArqRedis
+    from celery import Celery, shared_task, signature
+    from fastapi import BackgroundTasks
+    from functools import partial
+    from rich.progress import Progress
+    from rq import Queue
+    from starlette.background import BackgroundTask
+
+    app = Celery()
+    scheduler = AsyncIOScheduler()
+
+    @app.task
+    def celery_job(x): ...
+
+    @shared_task(bind=True)
+    def shared_job(self, x): ...
+
+    @dramatiq.actor
+    def actor_job(x): ...
+
+    def plain(x): ...
+
+    async def handler(tasks: BackgroundTasks, progress: Progress, redis: ArqRedis, q: Queue):
+        tasks.add_task(plain, 1)
+        tasks.add_task(partial(plain, 2), 3)
+        BackgroundTask(plain, 4)
+        celery_job.delay(5)
+        shared_job.apply_async(args=[6], kwargs={"y": 7})
+        celery_job.s(8)
+        signature(celery_job, args=(9,))
+        app.send_task("name", args=[10])
+        actor_job.send(11)
+        actor_job.send_with_options(args=(12,))
+        await redis.enqueue_job("job", 13)
+        q.enqueue(plain, 14)
+        scheduler.add_job(plain, "interval", args=[15])
+        progress.add_task("not a site", total=100)
+        plain.delay(16)
+"""
+
+
+def test_scheduling_sites_for_every_mechanism(tmp_path: Path) -> None:
+    model = model_of(SITES, tmp_path)
+    found = [
+        (
+            s.mechanism,
+            s.api,
+            model.code_for(s.callable) if s.callable is not None else s.task_name,
+            [model.code_for(a.value) for a in s.arguments],
+        )
+        for s in model.scheduling_sites
+    ]
+    assert found == [
+        (Mechanism.BACKGROUND_TASKS, "add_task", "plain", ["1"]),
+        (Mechanism.BACKGROUND_TASKS, "add_task", "plain", ["2", "3"]),
+        (Mechanism.BACKGROUND_TASK, "BackgroundTask", "plain", ["4"]),
+        (Mechanism.CELERY, "delay", "celery_job", ["5"]),
+        (Mechanism.CELERY, "apply_async", "shared_job", ["6", "7"]),
+        (Mechanism.CELERY, "s", "celery_job", ["8"]),
+        (Mechanism.CELERY, "signature", "celery_job", ["9"]),
+        (Mechanism.CELERY, "send_task", "name", ["10"]),
+        (Mechanism.DRAMATIQ, "send", "actor_job", ["11"]),
+        (Mechanism.DRAMATIQ, "send_with_options", "actor_job", ["12"]),
+        (Mechanism.ARQ, "enqueue_job", "job", ["13"]),
+        (Mechanism.RQ, "enqueue", "plain", ["14"]),
+        (Mechanism.APSCHEDULER, "add_job", "plain", ["15"]),
+    ]
+    kinds = {s.mechanism.kind for s in model.scheduling_sites}
+    assert kinds == {"in-process", "durable", "scheduler"}
+
+
+def test_receivers_are_resolved_not_guessed(tmp_path: Path) -> None:
+    model = model_of(
+        """
+        from fastapi import FastAPI
+
+        app = FastAPI()
+
+        class TaskQueue:
+            def add_task(self, fn): ...
+
+        task_queue = TaskQueue()
+
+        def work(): ...
+
+        @app.post("/jobs")
+        def create_task(queue: TaskQueue):
+            task_queue.add_task(work)
+            queue.add_task(work)
+        """,
+        tmp_path,
+    )
+    assert model.scheduling_sites == []
+    assert [r.function.name for r in model.routes] == ["create_task"]
+
+
+def test_background_tasks_through_annotated_alias_and_dependency(tmp_path: Path) -> None:
+    model = model_of(
+        """
+        from typing import Annotated
+        from fastapi import BackgroundTasks, Depends
+
+        Tasks = Annotated[BackgroundTasks, "injected"]
+
+        def dep(bg: "BackgroundTasks"):
+            bg.add_task(print)
+
+        def handler(t: Tasks, other: Annotated[BackgroundTasks, Depends()]):
+            t.add_task(print)
+            other.add_task(print)
+        """,
+        tmp_path,
+    )
+    assert len(model.scheduling_sites) == 3
+
+
+def test_routes(tmp_path: Path) -> None:
+    model = model_of(
+        """
+        from fastapi import APIRouter
+        from .main import app
+
+        router = APIRouter()
+
+        @router.get("/a/{item_id}", status_code=202)
+        async def read(item_id: int): ...
+
+        @app.api_route("/b", methods=["PUT", "POST"])
+        def write(): ...
+
+        def added(): ...
+
+        router.add_api_route("/c", added, methods=["DELETE"])
+
+        @other.get("/x")
+        def not_a_route(): ...
+        """,
+        tmp_path,
+        name="pkg/routes.py",
+        **{"pkg/__init__.py": "", "pkg/main.py": "from fastapi import FastAPI\napp = FastAPI()\n"},
+    )
+    routes = {(r.function.name, r.methods, r.path) for r in model.routes}
+    assert routes == {
+        ("read", ("get",), "/a/{item_id}"),
+        ("write", ("put", "post"), "/b"),
+        ("added", ("delete",), "/c"),
+    }
+    read = next(r for r in model.routes if r.function.name == "read")
+    assert isinstance(read.keyword("status_code"), cst.Integer)
+
+
+@pytest.mark.parametrize(
+    "definition",
+    [
+        "from sqlalchemy.orm import DeclarativeBase\nclass Base(DeclarativeBase): ...\n"
+        "class User(Base): ...",
+        "from sqlalchemy.orm import declarative_base\nBase = declarative_base()\n"
+        "class User(Base): ...",
+        "from sqlalchemy.ext.declarative import declarative_base\nBase = declarative_base()\n"
+        "class Mixin(Base): ...\nclass User(Mixin): ...",
+        "from sqlalchemy.orm import registry\nmapper_registry = registry()\n"
+        "Base = mapper_registry.generate_base()\nclass User(Base): ...",
+        "from sqlmodel import SQLModel\nclass User(SQLModel, table=True): ...",
+        "from django.db import models\nclass User(models.Model): ...",
+        "from tortoise.models import Model\nclass User(Model): ...",
+        "from beanie import Document\nclass User(Document): ...",
+    ],
+)
+def test_orm_models(tmp_path: Path, definition: str) -> None:
+    model = model_of(definition, tmp_path)
+    assert model.orm.is_model_class("mod.User")
+
+
+@pytest.mark.parametrize(
+    "definition",
+    [
+        "from sqlmodel import SQLModel\nclass User(SQLModel): ...",  # no table=True: a schema
+        "from pydantic import BaseModel\nclass User(BaseModel): ...",
+        "from dataclasses import dataclass\n@dataclass\nclass User: ...",
+        "from sqlalchemy.orm import DeclarativeBase\nclass User(DeclarativeBase): ...",
+    ],
+)
+def test_not_orm_models(tmp_path: Path, definition: str) -> None:
+    model = model_of(definition, tmp_path)
+    assert not model.orm.is_model_class("mod.User")
+
+
+def test_orm_model_imported_from_another_module_and_configured_bases(tmp_path: Path) -> None:
+    model = model_of(
+        "from app.models import User\nfrom app.base import Custom\n",
+        tmp_path,
+        **{
+            "app/__init__.py": "",
+            "app/models.py": "from .db import Base\nclass User(Base): ...\n",
+            "app/db.py": "from sqlalchemy.orm import declarative_base\nBase = declarative_base()\n",
+            "app/base.py": "class Model: ...\nclass Custom(Model): ...\n",
+        },
+    )
+    assert model.orm.is_model_class("app.models.User")
+    assert not model.orm.is_model_class("app.base.Custom")
+    project = ProjectIndex(model.project.paths, Config(orm_base_classes=("app.base.Model",)))
+    configured = project.model_for_path(model.path)
+    assert configured is not None and configured.orm.is_model_class("app.base.Custom")
+
+
+def test_value_origins(tmp_path: Path) -> None:
+    model = model_of(
+        """
+        from typing import Annotated
+        from fastapi import Depends, Request, UploadFile
+        from sqlalchemy import select
+        from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+        from sqlalchemy.ext.asyncio import AsyncSession
+
+        SessionLocal = sessionmaker()
+
+        class Base(DeclarativeBase): ...
+        class User(Base): ...
+
+        def get_db():
+            db = SessionLocal()
+            try:
+                yield db
+            finally:
+                db.close()
+
+        def load(db: Session) -> User: ...
+        def load_all(db: Session) -> list[User]: ...
+
+        async def handler(
+            request: Request,
+            file: UploadFile,
+            db: Session = Depends(get_db),
+            adb: Annotated[AsyncSession, Depends()] = None,
+        ):
+            a = db.get(User, 1)
+            b = db.query(User).filter_by(id=1).one()
+            c = (await adb.execute(select(User))).scalar_one_or_none()
+            d = load(db)
+            e = load_all(db)
+            f = a.id
+            g = await request.json()
+            own = SessionLocal()
+            marker()
+        """,
+        tmp_path,
+    )
+    handler = function(model, "handler")
+    order = handler.calls[-1].order
+
+    def origin(name: str) -> tuple[OriginKind, str] | None:
+        found = value_origin(model, cst.Name(name), handler.scope, order)
+        return (found.kind, found.type_name) if found else None
+
+    assert origin("a") == (OriginKind.ORM_INSTANCE, "User")
+    assert origin("b") == (OriginKind.ORM_INSTANCE, "User")
+    assert origin("d") == (OriginKind.ORM_INSTANCE, "User")
+    assert origin("e") == (OriginKind.ORM_COLLECTION, "User")
+    assert origin("f") is None
+    assert origin("g") is None
+    assert origin("db") == (OriginKind.SESSION, "Session")
+    assert origin("adb") == (OriginKind.SESSION, "AsyncSession")
+    assert origin("own") == (OriginKind.SESSION, "Session")
+    assert origin("request") == (OriginKind.REQUEST_OBJECT, "Request")
+    assert origin("file") == (OriginKind.REQUEST_OBJECT, "UploadFile")
+
+
+def test_project_index_follows_reexports_and_star_imports(tmp_path: Path) -> None:
+    model = model_of(
+        "from app import send_welcome, notify\n",
+        tmp_path,
+        **{
+            "app/__init__.py": "from .tasks import send_welcome\nfrom .more import *\n",
+            "app/tasks.py": "def send_welcome(user_id): ...\n",
+            "app/more.py": "async def notify(): ...\n",
+        },
+    )
+    found = model.project.resolve_function("app.send_welcome")
+    assert found is not None and found[1].qualname == "app.tasks.send_welcome"
+    star = model.project.resolve_function("app.notify")
+    assert star is not None and star[1].is_async
