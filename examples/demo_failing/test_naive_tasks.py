@@ -51,8 +51,9 @@ def test_record_security_event_inserts_a_second_row(
     assert_idempotent: Callable[..., None],
 ) -> None:
     # Append-only insert: a redelivered task records the event twice.
-    assert_idempotent(tasks.record_security_event, 1, "password_changed", "203.0.113.7",
-                      state="shop_state")
+    assert_idempotent(
+        tasks.record_security_event, 1, "password_changed", "203.0.113.7", state="shop_state"
+    )
 
 
 def test_verification_email_is_sent_twice(assert_idempotent: Callable[..., None]) -> None:

@@ -38,16 +38,19 @@ class NotRetrySafeError(AssertionError):
     """A crash and a retry left a different state than one clean run."""
 
 
-def assert_idempotent(task: object, *args: Any, state: State | str, runs: int = 2,
-                      **kwargs: Any) -> None:
+def assert_idempotent(
+    task: object, *args: Any, state: State | str, runs: int = 2, **kwargs: Any
+) -> None:
     """Run ``task`` ``runs`` times; fail if any run after the first changes ``state()``."""
     __tracebackhide__ = True
-    run_sync(_idempotent(prepare(task, args, kwargs), as_state(state), runs),
-             "assert_idempotent_async")
+    run_sync(
+        _idempotent(prepare(task, args, kwargs), as_state(state), runs), "assert_idempotent_async"
+    )
 
 
-async def assert_idempotent_async(task: object, *args: Any, state: State | str, runs: int = 2,
-                                  **kwargs: Any) -> None:
+async def assert_idempotent_async(
+    task: object, *args: Any, state: State | str, runs: int = 2, **kwargs: Any
+) -> None:
     """:func:`assert_idempotent` for tests already running in an event loop."""
     __tracebackhide__ = True
     await run_async(_idempotent(prepare(task, args, kwargs), as_state(state), runs))
@@ -72,8 +75,10 @@ def assert_retry_safe(
     """
     __tracebackhide__ = True
     points = _points(crash_at, nth, crash_points)
-    run_sync(_retry_safe(prepare(task, args, kwargs), as_state(state), points, reset),
-             "assert_retry_safe_async")
+    run_sync(
+        _retry_safe(prepare(task, args, kwargs), as_state(state), points, reset),
+        "assert_retry_safe_async",
+    )
 
 
 async def assert_retry_safe_async(
@@ -108,8 +113,9 @@ def _idempotent(run: Run, state: State, runs: int) -> Steps[None]:
             )
 
 
-def _retry_safe(run: Run, state: State, points: list[CrashPoint],
-                reset: Callable[[], object] | None) -> Steps[None]:
+def _retry_safe(
+    run: Run, state: State, points: list[CrashPoint], reset: Callable[[], object] | None
+) -> Steps[None]:
     __tracebackhide__ = True
     start = yield from snapshot(state)
     yield from run.steps()
@@ -169,8 +175,9 @@ def _rerun(run: Run, which: str, context: str) -> Steps[None]:
         ) from exc
 
 
-def _points(crash_at: CrashSpec | Literal["each"], nth: int,
-            crash_points: Sequence[CrashSpec]) -> list[CrashPoint]:
+def _points(
+    crash_at: CrashSpec | Literal["each"], nth: int, crash_points: Sequence[CrashSpec]
+) -> list[CrashPoint]:
     if crash_at == "each":
         if not crash_points:
             raise ValueError('crash_at="each" needs crash_points=[...] to list the calls')

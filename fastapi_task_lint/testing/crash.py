@@ -98,8 +98,9 @@ def inject_crash(point: CrashPoint | Target | tuple[Target, int]) -> Iterator[In
                 delattr(target, attr)
 
 
-def _set(patched: list[tuple[object, str, object, bool]], owner: object, name: str,
-         value: object) -> None:
+def _set(
+    patched: list[tuple[object, str, object, bool]], owner: object, name: str, value: object
+) -> None:
     existed = name in getattr(owner, "__dict__", {})
     previous = vars(owner)[name] if existed else None
     try:

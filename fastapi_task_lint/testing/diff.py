@@ -58,8 +58,9 @@ def _canonical_order(
     rows: list[dict[str, object]], key: tuple[str, ...]
 ) -> tuple[dict[str, object], ...]:
     try:
-        return tuple(sorted(rows, key=lambda row: (*(_none_first(row.get(k)) for k in key),
-                                                   repr(row))))
+        return tuple(
+            sorted(rows, key=lambda row: (*(_none_first(row.get(k)) for k in key), repr(row)))
+        )
     except TypeError:  # keys of mixed, unorderable types
         return tuple(sorted(rows, key=repr))
 
@@ -128,8 +129,11 @@ def format_diff(before: object, after: object) -> str:
 
 def _summary(changes: list[Change], group: str) -> str:
     counts = Counter(c.kind for c in changes if c.group == group)
-    return ", ".join(f"{counts[kind]} row{'s' * (counts[kind] != 1)} {kind}"
-                     for kind in ("added", "removed", "changed") if counts[kind])
+    return ", ".join(
+        f"{counts[kind]} row{'s' * (counts[kind] != 1)} {kind}"
+        for kind in ("added", "removed", "changed")
+        if counts[kind]
+    )
 
 
 def _diff(before: object, after: object, path: str) -> Iterator[Change]:

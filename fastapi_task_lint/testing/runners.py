@@ -77,8 +77,9 @@ def describe_call(name: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -
     return f"{name}({text})"
 
 
-def _plain(func: Callable[..., object], args: tuple[Any, ...], kwargs: Mapping[str, Any],
-           kind: str) -> Run:
+def _plain(
+    func: Callable[..., object], args: tuple[Any, ...], kwargs: Mapping[str, Any], kind: str
+) -> Run:
     bound = functools.partial(func, *args, **kwargs)
     return Run(kind + describe_call(_qualname(func), args, kwargs), lambda: call(bound))
 

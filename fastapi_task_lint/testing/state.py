@@ -71,8 +71,11 @@ def sqlalchemy_state(
                 table = reflected[table]
             if not isinstance(table, Table):
                 raise TypeError(f"{ref!r} is not a table name, Table or ORM model")
-            drop = {c.name for c in table.columns
-                    if c.name in excluded or f"{table.name}.{c.name}" in excluded}
+            drop = {
+                c.name
+                for c in table.columns
+                if c.name in excluded or f"{table.name}.{c.name}" in excluded
+            }
             rows = (
                 {k: v for k, v in row._mapping.items() if k not in drop}
                 for row in connection.execute(select(table))

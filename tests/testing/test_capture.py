@@ -6,7 +6,7 @@ import pytest
 
 from tests.testing.support import expect_lines, runpytest
 
-APP = '''
+APP = """
 import pytest
 from fastapi import BackgroundTasks, FastAPI
 from fastapi.testclient import TestClient
@@ -61,7 +61,7 @@ def empty_db():
 @pytest.fixture
 def db_state():
     return lambda: DB
-'''
+"""
 
 
 @pytest.fixture
@@ -71,7 +71,7 @@ def app(pytester: pytest.Pytester) -> pytest.Pytester:
 
 
 def test_captured_tasks_records_and_reruns(app: pytest.Pytester) -> None:
-    app.makepyfile('''
+    app.makepyfile("""
 from conftest import DB, client, save_user, save_user_async, send_welcome
 
 def test_records_function_and_arguments(captured_tasks):
@@ -89,7 +89,7 @@ def test_naive_signup(captured_tasks):
     client.post("/signup/2")
     assert [t.func for t in captured_tasks] == [save_user_async, send_welcome]
     captured_tasks.assert_idempotent(state="db_state")
-''')
+""")
     result = runpytest(app)
     result.assert_outcomes(passed=2, failed=1)
     expect_lines(
@@ -101,7 +101,7 @@ def test_naive_signup(captured_tasks):
 
 
 def test_a_task_failing_on_rerun_is_reported(app: pytest.Pytester) -> None:
-    app.makepyfile('''
+    app.makepyfile("""
 from fastapi import BackgroundTasks
 from conftest import DB
 
@@ -117,15 +117,18 @@ async def test_run_by_starlette(captured_tasks):
     captured_tasks.assert_idempotent(state="db_state")
 
 test_run_by_starlette = __import__("pytest").mark.anyio(test_run_by_starlette)
-''')
+""")
     result = runpytest(app)
     result.assert_outcomes(failed=1)
-    expect_lines(result, "test_a_task_failing_on_rerun_is_reported.insert_once('k') raised "
-                         "KeyError when run again: 'duplicate'")
+    expect_lines(
+        result,
+        "test_a_task_failing_on_rerun_is_reported.insert_once('k') raised "
+        "KeyError when run again: 'duplicate'",
+    )
 
 
 def test_only_tasks_that_ran_are_rerun(app: pytest.Pytester) -> None:
-    app.makepyfile('''
+    app.makepyfile("""
 import pytest
 from fastapi import BackgroundTasks
 from conftest import save_user
@@ -135,12 +138,12 @@ def test_scheduled_but_never_run(captured_tasks):
     assert len(captured_tasks) == 1 and captured_tasks[0].runs == 0
     with pytest.raises(AssertionError, match=r"no background task ran during the test \\(1 sch"):
         captured_tasks.assert_idempotent(state="db_state")
-''')
+""")
     runpytest(app).assert_outcomes(passed=1)
 
 
 def test_marker_reruns_the_tasks_of_the_test(app: pytest.Pytester) -> None:
-    app.makepyfile('''
+    app.makepyfile("""
 import pytest
 from conftest import DB, client
 
@@ -165,7 +168,7 @@ def test_nothing_scheduled():
 @pytest.mark.idempotent_tasks()
 def test_no_state():
     pass
-''')
+""")
     result = runpytest(app, "--strict-markers")
     result.assert_outcomes(passed=1, failed=3, errors=1)
     expect_lines(
@@ -182,7 +185,7 @@ def test_no_state():
 
 
 def test_async_rerun_in_a_running_loop(app: pytest.Pytester) -> None:
-    app.makepyfile('''
+    app.makepyfile("""
 import pytest
 from fastapi import BackgroundTasks
 from conftest import DB, save_user_async, send_welcome
@@ -196,14 +199,14 @@ async def test_async(captured_tasks):
     with pytest.raises(RuntimeError, match="use `await captured_tasks.assert_idempotent_async"):
         captured_tasks.assert_idempotent(state="db_state")
     await captured_tasks.assert_idempotent_async(state="db_state")
-''')
+""")
     result = runpytest(app)
     result.assert_outcomes(failed=1)
     expect_lines(result, "conftest.send_welcome('x@example.com') is not idempotent")
 
 
 def test_capture_never_leaks_between_tests(app: pytest.Pytester) -> None:
-    app.makepyfile('''
+    app.makepyfile("""
 import pytest
 from starlette.background import BackgroundTask
 from conftest import client
@@ -225,7 +228,7 @@ def test_3_restored_and_empty(captured_tasks):
 def test_4_unpatched_without_fixture():
     assert (BackgroundTask.__init__, BackgroundTask.__call__) == (INIT, CALL)
     client.post("/users/4", params={"name": "d"})
-''')
+""")
     result = runpytest(app)
     result.assert_outcomes(passed=2, failed=2)
     expect_lines(result, "py::test_1_fails_while_capturing", "py::test_2_marker_fails")

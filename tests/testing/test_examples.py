@@ -12,9 +12,24 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 def run_from_examples(*args: str) -> subprocess.CompletedProcess[str]:
     """As documented: `python -m pytest ...` from `examples/`, so `shop` is importable."""
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:hypothesispytest",
-         "-p", "no:pytest-lsp", "-p", "no:asyncio", *args],
-        cwd=EXAMPLES, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:hypothesispytest",
+            "-p",
+            "no:pytest-lsp",
+            "-p",
+            "no:asyncio",
+            *args,
+        ],
+        cwd=EXAMPLES,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 

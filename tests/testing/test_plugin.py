@@ -17,7 +17,7 @@ def test_marker_is_registered(pytester: pytest.Pytester) -> None:
 
 
 def test_fixtures_resolve_state_by_fixture_name(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile('''
+    pytester.makepyfile("""
 import pytest
 
 COUNTS = {"n": 0}
@@ -42,14 +42,14 @@ def test_fixture_must_return_a_callable(assert_idempotent):
 
 def test_unknown_fixture(assert_idempotent):
     assert_idempotent(bump, state="no_such_fixture")
-''')
+""")
     result = runpytest(pytester)
     result.assert_outcomes(passed=1, failed=2)
     expect_lines(result, "~ ['n']: 1 -> 2", "fixture 'no_such_fixture' not found")
 
 
 def test_async_variants_in_a_running_loop(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile('''
+    pytester.makepyfile("""
 import pytest
 from fastapi_task_lint.testing import assert_idempotent, CrashPoint
 
@@ -75,7 +75,7 @@ async def test_retry_safe_async(assert_retry_safe_async):
     STORE.clear()
     await assert_retry_safe_async(ledger, "b", state=lambda: STORE,
                                   crash_at=CrashPoint(save), reset=STORE.clear)
-''')
+""")
     result = runpytest(pytester)
     result.assert_outcomes(passed=2, failed=1)
     expect_lines(
@@ -87,7 +87,7 @@ async def test_retry_safe_async(assert_retry_safe_async):
     )
 
 
-LONG_DIFF = '''
+LONG_DIFF = """
 from fastapi_task_lint.testing import assert_idempotent
 
 ITEMS = []
@@ -97,7 +97,7 @@ def add_thirty():
 
 def test_long():
     assert_idempotent(add_thirty, state=lambda: ITEMS)
-'''
+"""
 
 
 def test_long_diffs_are_truncated_unless_very_verbose(pytester: pytest.Pytester) -> None:

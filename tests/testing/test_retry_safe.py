@@ -65,7 +65,7 @@ def confirm_catching_everything(order_id):
         pass
 '''
 
-CONFTEST = '''
+CONFTEST = """
 import pytest
 import sqlalchemy as sa
 
@@ -92,7 +92,7 @@ def reset():
 @pytest.fixture
 def db_state(db):
     return sqlalchemy_state(db)
-'''
+"""
 
 
 @pytest.fixture
@@ -102,7 +102,7 @@ def shop(pytester: pytest.Pytester) -> pytest.Pytester:
 
 
 def test_naive_task_is_caught_with_a_table_diff(shop: pytest.Pytester) -> None:
-    shop.makepyfile('''
+    shop.makepyfile("""
 from conftest import reset
 from fastapi_task_lint.testing import assert_retry_safe
 import tasks
@@ -110,7 +110,7 @@ import tasks
 def test_naive(db, db_state):
     assert_retry_safe(tasks.confirm_naive, 1, state=db_state, crash_at="shop.mark_confirmed",
                       reset=reset)
-''')
+""")
     result = runpytest(shop)
     result.assert_outcomes(failed=1)
     expect_lines(
@@ -124,7 +124,7 @@ def test_naive(db, db_state):
 
 
 def test_safe_task_passes_at_each_crash_point(shop: pytest.Pytester) -> None:
-    shop.makepyfile('''
+    shop.makepyfile("""
 from conftest import reset
 import shop, tasks
 
@@ -135,7 +135,7 @@ def test_safe(db, assert_retry_safe):
 def test_naive_fails_at_the_first_point(db, assert_retry_safe):
     assert_retry_safe(tasks.confirm_naive, 1, state="db_state", reset=reset, crash_at="each",
                       crash_points=["shop.send_email", "shop.mark_confirmed"])
-''')
+""")
     result = runpytest(shop)
     result.assert_outcomes(passed=1, failed=1)
     expect_lines(
@@ -147,7 +147,7 @@ def test_naive_fails_at_the_first_point(db, assert_retry_safe):
 
 
 def test_except_exception_cannot_swallow_the_crash(shop: pytest.Pytester) -> None:
-    shop.makepyfile('''
+    shop.makepyfile("""
 from conftest import reset
 from fastapi_task_lint.testing import assert_retry_safe
 import tasks
@@ -159,7 +159,7 @@ def test_broad_except(db, db_state):
 def test_base_exception_handler_is_reported(db, db_state):
     assert_retry_safe(tasks.confirm_catching_everything, 1, state=db_state,
                       crash_at="shop.mark_confirmed", reset=reset)
-''')
+""")
     result = runpytest(shop)
     result.assert_outcomes(passed=1, failed=1)
     expect_lines(
@@ -170,7 +170,7 @@ def test_base_exception_handler_is_reported(db, db_state):
 
 
 def test_nth_call_and_unreached_crash_point(shop: pytest.Pytester) -> None:
-    shop.makepyfile('''
+    shop.makepyfile("""
 from conftest import reset
 from fastapi_task_lint.testing import assert_retry_safe
 import shop
@@ -187,7 +187,7 @@ def test_second_call(db, db_state):
 def test_never_reached(db, db_state):
     assert_retry_safe(two_emails, 1, state=db_state, crash_at="shop.send_email", nth=3,
                       reset=reset)
-''')
+""")
     result = runpytest(shop)
     result.assert_outcomes(passed=1, failed=1)
     expect_lines(
@@ -198,14 +198,14 @@ def test_never_reached(db, db_state):
 
 
 def test_reset_that_does_not_restore_is_reported(shop: pytest.Pytester) -> None:
-    shop.makepyfile('''
+    shop.makepyfile("""
 from fastapi_task_lint.testing import assert_retry_safe
 import tasks
 
 def test_no_real_reset(db, db_state):
     assert_retry_safe(tasks.confirm_safe, 1, state=db_state, crash_at="shop.mark_confirmed",
                       reset=lambda: None)
-''')
+""")
     result = runpytest(shop)
     result.assert_outcomes(failed=1)
     expect_lines(
@@ -218,7 +218,7 @@ def test_no_real_reset(db, db_state):
 
 
 def test_celery_and_async_tasks_crash_too(shop: pytest.Pytester) -> None:
-    shop.makepyfile('''
+    shop.makepyfile("""
 import asyncio
 from celery import Celery
 from conftest import reset
@@ -242,14 +242,14 @@ def test_celery(db, db_state):
 
 def test_async_crash_point(db, db_state):
     assert_retry_safe(confirm_async, 1, state=db_state, crash_at=notify, reset=reset)
-''')
+""")
     result = runpytest(shop)
     result.assert_outcomes(passed=1, failed=1)
     expect_lines(result, "Celery task shop.confirm(1) is not retry-safe")
 
 
 def test_crash_points_are_restored_when_the_check_or_task_fails(shop: pytest.Pytester) -> None:
-    shop.makepyfile('''
+    shop.makepyfile("""
 import pytest
 from conftest import reset
 from fastapi_task_lint.testing import InjectedCrash, assert_retry_safe, inject_crash
@@ -285,7 +285,7 @@ def test_5_inject_crash_directly(db):
             tasks.send_email(1, "second")
     assert injection.calls == 2 and injection.crashed
     assert shop.send_email is ORIGINALS[0]
-''')
+""")
     result = runpytest(shop)
     result.assert_outcomes(passed=3, failed=2)
     expect_lines(result, "py::test_1_check_fails", "py::test_3_test_fails_inside_injection")

@@ -133,8 +133,11 @@ def test_async_binds_give_an_async_state(engine: sa.Engine) -> None:
     insert(engine, User(id=1, name="ada"))
     expected = take(sqlalchemy_state(engine))
     with engine.connect() as connection, orm.Session(engine) as session:
-        for bind in (FakeAsyncEngine(engine), FakeAsyncConnection(connection),
-                     FakeAsyncSession(session)):
+        for bind in (
+            FakeAsyncEngine(engine),
+            FakeAsyncConnection(connection),
+            FakeAsyncSession(session),
+        ):
             state = sqlalchemy_state(bind)
             assert asyncio.iscoroutinefunction(state)
             assert take(state) == expected
@@ -149,7 +152,7 @@ def test_sync_check_awaits_an_async_state(engine: sa.Engine) -> None:
 
 
 def test_duplicate_insert_is_caught_with_a_clear_diff(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile('''
+    pytester.makepyfile("""
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import orm
@@ -191,7 +194,7 @@ def test_once(engine, assert_idempotent):
 
 def test_duplicate(engine, assert_idempotent):
     assert_idempotent(record_welcome_email, engine, user_id=7, state="db_state")
-''')
+""")
     result = runpytest(pytester)
     result.assert_outcomes(passed=1, failed=1)
     expect_lines(

@@ -6,7 +6,7 @@ import pytest
 
 from tests.testing.support import expect_lines, runpytest
 
-STORE = '''
+STORE = """
 import pytest
 from fastapi_task_lint.testing import assert_idempotent
 
@@ -18,7 +18,7 @@ def clean_store():
 
 def state():
     return STORE
-'''
+"""
 
 
 def run(pytester: pytest.Pytester, body: str) -> pytest.RunResult:
@@ -27,7 +27,9 @@ def run(pytester: pytest.Pytester, body: str) -> pytest.RunResult:
 
 
 def test_plain_function(pytester: pytest.Pytester) -> None:
-    result = run(pytester, '''
+    result = run(
+        pytester,
+        """
 def upsert(key, value):
     STORE[key] = value
 
@@ -39,28 +41,37 @@ def test_upsert():
 
 def test_append():
     assert_idempotent(append, "a", value=1, state=state)
-''')
+""",
+    )
     result.assert_outcomes(passed=1, failed=1)
-    expect_lines(result, "test_kind.append('a', value=1) is not idempotent: "
+    expect_lines(
+        result,
+        "test_kind.append('a', value=1) is not idempotent: "
         "the state after run 2 differs from the state after run 1:",
-        "+ ['a'][1]: 1")
+        "+ ['a'][1]: 1",
+    )
 
 
 def test_later_run_is_named(pytester: pytest.Pytester) -> None:
-    result = run(pytester, '''
+    result = run(
+        pytester,
+        """
 def third_time_unlucky():
     STORE["calls"] = STORE.get("calls", 0) + 1
     STORE["flag"] = STORE["calls"] >= 3
 
 def test_three_runs():
     assert_idempotent(third_time_unlucky, state=lambda: {"flag": STORE.get("flag")}, runs=4)
-''')
+""",
+    )
     result.assert_outcomes(failed=1)
     expect_lines(result, "the state after run 3 differs from the state after run 1:")
 
 
 def test_exception_on_a_later_run_is_the_finding(pytester: pytest.Pytester) -> None:
-    result = run(pytester, '''
+    result = run(
+        pytester,
+        """
 def create(key):
     if key in STORE:
         raise KeyError(f"duplicate {key}")
@@ -68,7 +79,8 @@ def create(key):
 
 def test_create():
     assert_idempotent(create, "a", state=state)
-''')
+""",
+    )
     result.assert_outcomes(failed=1)
     expect_lines(
         result, "test_kind.create('a') raised KeyError on run 2 (run 1 succeeded): 'duplicate a'"
@@ -76,7 +88,9 @@ def test_create():
 
 
 def test_async_function(pytester: pytest.Pytester) -> None:
-    result = run(pytester, '''
+    result = run(
+        pytester,
+        """
 import asyncio
 
 async def upsert(key):
@@ -98,13 +112,16 @@ def calls_asyncio_run(key):
 
 def test_sync_task_may_run_its_own_loop():
     assert_idempotent(calls_asyncio_run, "b", state=state)
-''')
+""",
+    )
     result.assert_outcomes(passed=2, failed=1)
     expect_lines(result, "test_kind.append('a') is not idempotent", "+ ['a'][1]: 'done'")
 
 
 def test_starlette_background_task(pytester: pytest.Pytester) -> None:
-    result = run(pytester, '''
+    result = run(
+        pytester,
+        """
 from starlette.background import BackgroundTask, BackgroundTasks
 
 def upsert(key):
@@ -125,14 +142,16 @@ def test_background_tasks_run_in_order():
 def test_arguments_are_refused():
     with pytest.raises(TypeError, match="already holds its arguments"):
         assert_idempotent(BackgroundTask(upsert, "a"), "b", state=state)
-''')
+""",
+    )
     result.assert_outcomes(passed=2, failed=1)
-    expect_lines(result, "BackgroundTasks(2 tasks) is not idempotent",
-        "+ ['b'][1]: 1")
+    expect_lines(result, "BackgroundTasks(2 tasks) is not idempotent", "+ ['b'][1]: 1")
 
 
 def test_celery_task_applied_without_broker(pytester: pytest.Pytester) -> None:
-    result = run(pytester, '''
+    result = run(
+        pytester,
+        """
 from celery import Celery
 
 app = Celery("inner", broker="memory://nowhere")
@@ -160,15 +179,20 @@ def test_append():
 
 def test_exception_propagates_from_apply():
     assert_idempotent(insert, "a", state=state)
-''')
+""",
+    )
     result.assert_outcomes(passed=1, failed=2)
-    expect_lines(result, "Celery task shop.append(key='a') is not idempotent",
-        "Celery task shop.insert('a') raised ValueError on run 2 (run 1 succeeded): "
-        "duplicate key")
+    expect_lines(
+        result,
+        "Celery task shop.append(key='a') is not idempotent",
+        "Celery task shop.insert('a') raised ValueError on run 2 (run 1 succeeded): duplicate key",
+    )
 
 
 def test_dramatiq_actor_with_stub_broker(pytester: pytest.Pytester) -> None:
-    result = run(pytester, '''
+    result = run(
+        pytester,
+        """
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
 
@@ -189,13 +213,16 @@ def test_upsert():
 
 def test_append():
     assert_idempotent(append, "a", state=state)
-''')
+""",
+    )
     result.assert_outcomes(passed=1, failed=1)
     expect_lines(result, "Dramatiq actor naive_append: test_kind.append('a') is not")
 
 
 def test_arq_job_function(pytester: pytest.Pytester) -> None:
-    result = run(pytester, '''
+    result = run(
+        pytester,
+        """
 from arq.worker import func
 
 CTXS = []
@@ -227,14 +254,17 @@ def test_ctx_passed_positionally():
 
 def test_arq_function_object():
     assert_idempotent(func(append, name="append_job"), "a", state=state)
-''')
+""",
+    )
     result.assert_outcomes(passed=3, failed=1)
     expect_lines(result, "ARQ job test_kind.append('a') is not idempotent")
 
 
 def test_taskiq_task_by_duck_typing(pytester: pytest.Pytester) -> None:
     # Taskiq is an optional dependency: a stand-in with the attributes the runner relies on.
-    result = run(pytester, '''
+    result = run(
+        pytester,
+        """
 class FakeTaskiqTask:
     def __init__(self, fn):
         self.original_func = fn
@@ -254,13 +284,16 @@ def test_upsert():
 
 def test_append():
     assert_idempotent(FakeTaskiqTask(_append), "a", state=state)
-''')
+""",
+    )
     result.assert_outcomes(passed=1, failed=1)
     expect_lines(result, "Taskiq task inner:_append: test_kind._append('a') is not")
 
 
 def test_bad_arguments_are_explained(pytester: pytest.Pytester) -> None:
-    result = run(pytester, '''
+    result = run(
+        pytester,
+        """
 def noop():
     pass
 
@@ -275,5 +308,6 @@ def test_not_a_task():
 def test_fixture_name_needs_the_fixture():
     with pytest.raises(TypeError, match="names a fixture"):
         assert_idempotent(noop, state="db_state")
-''')
+""",
+    )
     result.assert_outcomes(passed=3)
