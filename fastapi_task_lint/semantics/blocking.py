@@ -1,0 +1,379 @@
+"""Calls that block the event loop, and the wrappers that move work off it.
+
+Resolution goes by qualified name (`import time as t; t.sleep(1)` is `time.sleep`) and,
+for methods, by the receiver's inferred type (`requests.Session().get` blocks,
+`httpx.AsyncClient().get` does not). An unknown receiver is never blocking.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from fastapi_task_lint.config import RuleOption
+from fastapi_task_lint.semantics.callgraph import Target, callees, find_chain
+from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
+from fastapi_task_lint.semantics.scope import BindingKind, Scope
+
+if TYPE_CHECKING:
+    from fastapi_task_lint.semantics.model import ModuleModel, TypeRef
+
+_HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
+
+# Functions that block, by qualified name; `*` matches any attribute of a module.
+BLOCKING_FUNCTIONS: tuple[str, ...] = (
+    "time.sleep",
+    *(f"requests.{verb}" for verb in _HTTP_VERBS),
+    *(f"httpx.{verb}" for verb in (*_HTTP_VERBS, "stream")),
+    "urllib.request.urlopen",
+    "urllib.request.urlretrieve",
+    "urllib3.request",
+    "smtplib.SMTP",
+    "smtplib.SMTP_SSL",
+    "smtplib.LMTP",
+    "subprocess.run",
+    "subprocess.call",
+    "subprocess.check_call",
+    "subprocess.check_output",
+    "subprocess.Popen",
+    "subprocess.getoutput",
+    "subprocess.getstatusoutput",
+    "os.system",
+    "os.popen",
+    "os.wait",
+    "os.wait3",
+    "os.wait4",
+    "os.waitid",
+    "os.waitpid",
+    "os.spawn*",
+    "os.posix_spawn*",
+    "socket.create_connection",
+    "socket.getaddrinfo",
+    "socket.gethostbyname",
+    "socket.gethostbyname_ex",
+    "socket.gethostbyaddr",
+    "builtins.open",
+    "builtins.input",
+    "io.open",
+    "psycopg2.connect",
+    "psycopg.connect",
+    "pymysql.connect",
+    "sqlite3.connect",
+)
+
+# Blocking methods by receiver class (canonical qualified name, subclasses included).
+BLOCKING_METHODS: dict[str, frozenset[str]] = {
+    "requests.Session": frozenset({*_HTTP_VERBS, "send"}),
+    "httpx.Client": frozenset({*_HTTP_VERBS, "send", "stream"}),
+    "urllib3.PoolManager": frozenset({"request", "urlopen", "request_encode_url"}),
+    "urllib3.HTTPConnectionPool": frozenset({"request", "urlopen"}),
+    "urllib3.HTTPSConnectionPool": frozenset({"request", "urlopen"}),
+    "socket.socket": frozenset(
+        {"connect", "accept", "recv", "recv_into", "recvfrom", "send", "sendall", "sendto"}
+    ),
+    "subprocess.Popen": frozenset({"wait", "communicate"}),
+    "pathlib.Path": frozenset(
+        {"read_text", "read_bytes", "write_text", "write_bytes", "open", "iterdir", "glob"}
+    ),
+    "sqlalchemy.orm.Session": frozenset(
+        {
+            "execute",
+            "query",
+            "commit",
+            "rollback",
+            "flush",
+            "get",
+            "get_one",
+            "scalar",
+            "scalars",
+            "refresh",
+            "merge",
+            "connection",
+            "bulk_save_objects",
+            "bulk_insert_mappings",
+            "bulk_update_mappings",
+        }
+    ),
+    "sqlalchemy.engine.Engine": frozenset({"connect", "begin", "execute", "raw_connection"}),
+    "sqlalchemy.engine.Connection": frozenset(
+        {"execute", "exec_driver_sql", "scalar", "scalars", "commit", "rollback"}
+    ),
+    "sqlite3.Connection": frozenset({"execute", "executemany", "executescript", "commit"}),
+}
+# Classes whose every public method does I/O, but for these (they build or describe).
+ALL_METHODS_BLOCK_EXCEPT: dict[str, frozenset[str]] = {
+    "smtplib.SMTP": frozenset({"set_debuglevel", "has_extn"}),
+    "smtplib.SMTP_SSL": frozenset({"set_debuglevel", "has_extn"}),
+    "smtplib.LMTP": frozenset({"set_debuglevel", "has_extn"}),
+    "redis.Redis": frozenset({"pipeline", "pubsub", "lock", "register_script", "close"}),
+    "botocore.client.BaseClient": frozenset(
+        {"get_paginator", "get_waiter", "can_paginate", "close", "meta", "exceptions"}
+    ),
+}
+
+# Spellings of the same classes, mapped to the keys above.
+_TYPE_ALIASES: dict[str, str] = {
+    "requests.sessions.Session": "requests.Session",
+    "requests.session": "requests.Session",
+    "httpx._client.Client": "httpx.Client",
+    "urllib3.poolmanager.PoolManager": "urllib3.PoolManager",
+    "urllib3.connectionpool.HTTPConnectionPool": "urllib3.HTTPConnectionPool",
+    "urllib3.connectionpool.HTTPSConnectionPool": "urllib3.HTTPSConnectionPool",
+    "sqlalchemy.Engine": "sqlalchemy.engine.Engine",
+    "sqlalchemy.engine.base.Engine": "sqlalchemy.engine.Engine",
+    "sqlalchemy.Connection": "sqlalchemy.engine.Connection",
+    "sqlalchemy.engine.base.Connection": "sqlalchemy.engine.Connection",
+    "redis.StrictRedis": "redis.Redis",
+    "redis.client.Redis": "redis.Redis",
+    "redis.client.StrictRedis": "redis.Redis",
+    "pathlib.PosixPath": "pathlib.Path",
+    "pathlib.WindowsPath": "pathlib.Path",
+}
+
+# What a library call returns, when the callee's name does not say it.
+_FACTORIES: dict[str, str] = {
+    "requests.session": "requests.Session",
+    "redis.from_url": "redis.Redis",
+    "redis.Redis.from_url": "redis.Redis",
+    "redis.StrictRedis.from_url": "redis.Redis",
+    "boto3.client": "botocore.client.BaseClient",
+    "boto3.session.Session.client": "botocore.client.BaseClient",
+    "boto3.Session.client": "botocore.client.BaseClient",
+    "sqlalchemy.create_engine": "sqlalchemy.engine.Engine",
+    "sqlalchemy.engine.create_engine": "sqlalchemy.engine.Engine",
+    "sqlite3.connect": "sqlite3.Connection",
+    "socket.socket": "socket.socket",
+    "socket.create_connection": "socket.socket",
+    "urllib3.PoolManager": "urllib3.PoolManager",
+    "subprocess.Popen": "subprocess.Popen",
+}
+# Methods whose result has a known blocking type (`engine.connect()` gives a Connection).
+_METHOD_RESULTS: dict[tuple[str, str], str] = {
+    ("sqlalchemy.engine.Engine", "connect"): "sqlalchemy.engine.Connection",
+    ("sqlalchemy.engine.Engine", "begin"): "sqlalchemy.engine.Connection",
+    ("sqlalchemy.orm.Session", "connection"): "sqlalchemy.engine.Connection",
+    ("pathlib.Path", "joinpath"): "pathlib.Path",
+    ("pathlib.Path", "with_suffix"): "pathlib.Path",
+    ("pathlib.Path", "with_name"): "pathlib.Path",
+    ("pathlib.Path", "resolve"): "pathlib.Path",
+    ("pathlib.Path", "absolute"): "pathlib.Path",
+}
+_PATH_ATTRIBUTES = frozenset({"parent"})
+
+# Calls that run the callable they are given in a worker thread (or another process).
+OFFLOAD_FUNCTIONS = frozenset(
+    {
+        "asyncio.to_thread",
+        "starlette.concurrency.run_in_threadpool",
+        "fastapi.concurrency.run_in_threadpool",
+        "anyio.to_thread.run_sync",
+        "asyncer.asyncify",
+        "asgiref.sync.sync_to_async",
+    }
+)
+OFFLOAD_METHODS = frozenset({"run_in_executor"})
+
+
+# Shared by FTL201 and FTL202: one catalogue, one pair of settings.
+EXTRA_BLOCKING_CALLS = RuleOption(
+    "extra-blocking-calls",
+    list,
+    [],
+    "More blocking calls, as qualified-name patterns: `mylib.sync_client.*`, "
+    "`mylib.Client.fetch` (a method of that class and its subclasses).",
+)
+ALLOWED_BLOCKING_CALLS = RuleOption(
+    "allowed-blocking-calls",
+    list,
+    [],
+    "Qualified-name patterns never reported as blocking, e.g. `builtins.open` for small "
+    "local files, or `sqlalchemy.orm.Session.*`.",
+)
+
+
+@dataclass(frozen=True)
+class BlockingCall:
+    """A call that blocks, named the way messages show it (`requests.get`, `Session.execute`)."""
+
+    call: cst.Call
+    name: str
+
+
+@dataclass(frozen=True)
+class BlockingPolicy:
+    """The catalogue plus the user's `extra-blocking-calls` and `allowed-blocking-calls`."""
+
+    extra: tuple[str, ...] = ()
+    allowed: tuple[str, ...] = ()
+
+    def function_blocks(self, qualname: str) -> bool:
+        if _matches(qualname, self.allowed):
+            return False
+        return _matches(qualname, BLOCKING_FUNCTIONS) or _matches(qualname, self.extra)
+
+    def method_blocks(self, classes: Iterable[str], method: str) -> str | None:
+        """The class whose `method` blocks, if any of `classes` has one."""
+        for klass in classes:
+            key = _TYPE_ALIASES.get(klass, klass)
+            qualname = f"{key}.{method}"
+            if _matches(qualname, self.allowed):
+                return None
+            if method in BLOCKING_METHODS.get(key, ()):
+                return key
+            exceptions = ALL_METHODS_BLOCK_EXCEPT.get(key)
+            if exceptions is not None and method not in exceptions and not method.startswith("_"):
+                return key
+            if _matches(qualname, self.extra):
+                return key
+        return None
+
+
+def _matches(qualname: str, patterns: Iterable[str]) -> bool:
+    return any(
+        qualname == pattern or fnmatch.fnmatchcase(qualname, pattern) for pattern in patterns
+    )
+
+
+def blocking_call(
+    model: ModuleModel, call: CallInfo, policy: BlockingPolicy
+) -> BlockingCall | None:
+    """The blocking operation `call` performs on its own (not through project functions)."""
+    func = call.node.func
+    qualname = model.qualified_name(func, call.scope, call.order)
+    if qualname is not None and model.project.resolve(qualname) is None:
+        if policy.function_blocks(qualname):
+            return BlockingCall(call.node, qualname.removeprefix("builtins."))
+        if not isinstance(func, cst.Attribute):
+            return None
+    if not isinstance(func, cst.Attribute):
+        return None
+    receiver = receiver_type(model, func.value, call.scope, call.order)
+    if receiver is None:
+        return None
+    owner = policy.method_blocks(model.ancestors(receiver), func.attr.value)
+    if owner is None:
+        return None
+    return BlockingCall(call.node, f"{owner.rsplit('.', 1)[-1]}.{func.attr.value}")
+
+
+def receiver_type(
+    model: ModuleModel, expr: cst.BaseExpression, scope: Scope, order: int | None, _depth: int = 0
+) -> str | None:
+    """The class of a method call's receiver, also for library factories the model does not know.
+
+    `boto3.client("s3")`, `redis.from_url(...)`, `engine.connect()` and `Path(p) / "x"` are
+    typed here, since their names do not say what they return.
+    """
+    if _depth > 6:
+        return None
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Divide):
+        left = receiver_type(model, expr.left, scope, order, _depth + 1)
+        return left if left is not None and _canonical_type(left) == "pathlib.Path" else None
+    if isinstance(expr, cst.Attribute) and expr.attr.value in _PATH_ATTRIBUTES:
+        base = receiver_type(model, expr.value, scope, order, _depth + 1)
+        if base is not None and _canonical_type(base) == "pathlib.Path":
+            return base
+    if isinstance(expr, cst.Call):
+        produced = _produced_by(model, expr, scope, order, _depth)
+        if produced is not None:
+            return produced
+    if isinstance(expr, cst.Name):
+        binding = scope.lookup(expr.value, order)
+        if (
+            binding is not None
+            and binding.kind in (BindingKind.ASSIGN, BindingKind.WITH)
+            and binding.value is not None
+            and binding.annotation is None
+        ):
+            owner = model.scope_of_binding(binding)
+            found = receiver_type(model, binding.value, owner, binding.order, _depth + 1)
+            if found is not None:
+                return found
+    inferred: TypeRef | None = model.infer_type(expr, scope, order)
+    if inferred is None or inferred.container:
+        return None
+    return _canonical_type(inferred.qualname)
+
+
+def _produced_by(
+    model: ModuleModel, call: cst.Call, scope: Scope, order: int | None, depth: int
+) -> str | None:
+    qualname = model.qualified_name(call.func, scope, order)
+    if qualname is not None and qualname in _FACTORIES:
+        return _FACTORIES[qualname]
+    if isinstance(call.func, cst.Attribute):
+        owner = receiver_type(model, call.func.value, scope, order, depth + 1)
+        if owner is not None:
+            return _METHOD_RESULTS.get((_canonical_type(owner), call.func.attr.value))
+    return None
+
+
+def _canonical_type(qualname: str) -> str:
+    return _TYPE_ALIASES.get(qualname, qualname)
+
+
+def offload_call(model: ModuleModel, call: CallInfo) -> bool:
+    """Whether `call` hands a callable to a thread (`asyncio.to_thread`, `run_in_executor`)."""
+    func = call.node.func
+    if isinstance(func, cst.Attribute) and func.attr.value in OFFLOAD_METHODS:
+        return True
+    return model.qualified_name(func, call.scope, call.order) in OFFLOAD_FUNCTIONS
+
+
+@dataclass(frozen=True)
+class BlockingUse:
+    """A call in a function that blocks, itself or through project functions (`via`)."""
+
+    call: CallInfo
+    via: tuple[str, ...]
+    blocking: BlockingCall
+
+    def chain(self, start: str) -> str:
+        """`send_digest -> render_pdf -> requests.get`."""
+        return " -> ".join((start, *self.via, self.blocking.name))
+
+
+def blocking_uses(
+    model: ModuleModel, function: FunctionInfo, policy: BlockingPolicy
+) -> list[BlockingUse]:
+    """Calls in `function`'s body that block the thread running it.
+
+    Calls handed to `asyncio.to_thread` and friends are references, not calls, and code in
+    nested defs and lambdas runs only if called, so neither counts. Project functions are
+    followed down the call graph: sync ones always, async ones where they are awaited
+    (an un-awaited coroutine is someone else's task).
+    """
+
+    def leaf(owner: ModuleModel, call: CallInfo) -> BlockingCall | None:
+        return blocking_call(owner, call, policy)
+
+    def follow(target: Target, call: CallInfo) -> bool:
+        return not target.function.is_async or call.awaited
+
+    found: list[BlockingUse] = []
+    edges = {id(edge.call): edge for edge in callees(model, function)}
+    for call in function.calls:
+        direct = blocking_call(model, call, policy)
+        if direct is not None:
+            found.append(BlockingUse(call, (), direct))
+            continue
+        edge = edges.get(id(call))
+        if edge is None or not follow(edge.target, call):
+            continue
+        chain = find_chain(edge.target, leaf, follow)
+        if chain is not None:
+            names = (edge.target.function.name, *chain.names())
+            found.append(BlockingUse(call, names, chain.leaf))
+    return found
+
+
+def call_label(model: ModuleModel, call: cst.Call) -> str:
+    """A call as messages show it: `` `time.sleep(3)` ``, or `` `emails.send(...)` `` when long."""
+    code = " ".join(model.code_for(call).split())
+    if len(code) > 40:
+        code = " ".join(model.code_for(call.func).split()) + "(...)"
+    return f"`{code}`"

@@ -1,0 +1,131 @@
+"""The project call graph: which project functions a function calls, across modules.
+
+A call is resolved by qualified name (through imports and re-exports), to a nested
+`def` of the same function, or to a method through the receiver's type (`self.render()`,
+`service.release_stock()`, inherited methods included). Searches are depth-bounded and
+stop at cycles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+import libcst as cst
+
+from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
+from fastapi_task_lint.semantics.scope import BindingKind, Scope
+
+if TYPE_CHECKING:
+    from fastapi_task_lint.semantics.model import ModuleModel
+
+MAX_DEPTH = 10
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Target:
+    """A project function and the module it is defined in."""
+
+    model: ModuleModel
+    function: FunctionInfo
+
+
+@dataclass(frozen=True)
+class Edge:
+    """`call` (in the caller's module) runs `target`."""
+
+    call: CallInfo
+    target: Target
+
+
+@dataclass(frozen=True)
+class Chain(Generic[T]):
+    """Edges from a function down to the call where `leaf` was found."""
+
+    edges: tuple[Edge, ...]
+    leaf: T
+
+    def names(self) -> list[str]:
+        return [edge.target.function.name for edge in self.edges]
+
+
+def resolve_function_ref(
+    model: ModuleModel, expr: cst.BaseExpression, scope: Scope, order: int | None
+) -> Target | None:
+    """The project function an expression names (`f`, `mod.f`, `self.m`, `obj.m`)."""
+    if isinstance(expr, cst.Name):
+        binding = scope.lookup(expr.value, order)
+        if binding is not None and binding.kind is BindingKind.FUNCTION and binding.function:
+            return Target(model, binding.function)
+    qualname = model.qualified_name(expr, scope, order)
+    if qualname is not None:
+        found = model.project.resolve_function(qualname)
+        if found is not None:
+            return Target(*found)
+    if isinstance(expr, cst.Attribute):
+        receiver = model.infer_type(expr.value, scope, order)
+        if receiver is not None and not receiver.container:
+            return method_of(model, receiver.qualname, expr.attr.value)
+    return None
+
+
+def method_of(model: ModuleModel, class_qualname: str, name: str, _depth: int = 0) -> Target | None:
+    """`name` on a project class or the first project base class that defines it."""
+    found = model.project.resolve_class(class_qualname)
+    if found is None or _depth > MAX_DEPTH:
+        return None
+    owner, klass = found
+    method = klass.methods.get(name)
+    if method is not None:
+        return Target(owner, method)
+    for base in klass.bases:
+        base_name = owner.qualified_name(base, klass.parent_scope)
+        if base_name is not None:
+            inherited = method_of(owner, base_name, name, _depth + 1)
+            if inherited is not None:
+                return inherited
+    return None
+
+
+def callees(model: ModuleModel, function: FunctionInfo) -> list[Edge]:
+    """Calls in `function`'s own body (not in nested defs or lambdas) to project functions."""
+    edges: list[Edge] = []
+    for call in function.calls:
+        target = resolve_function_ref(model, call.node.func, call.scope, call.order)
+        if target is not None:
+            edges.append(Edge(call, target))
+    return edges
+
+
+def find_chain(
+    target: Target,
+    leaf: Callable[[ModuleModel, CallInfo], T | None],
+    follow: Callable[[Target, CallInfo], bool],
+    max_depth: int = MAX_DEPTH,
+) -> Chain[T] | None:
+    """The first path from `target`'s body down the call graph to a call where `leaf` says yes.
+
+    `follow(callee, call)` decides which callees are entered. Each function is searched at
+    most once, so cycles end the search instead of looping.
+    """
+    seen: set[int] = set()
+
+    def search(current: Target, depth: int) -> Chain[T] | None:
+        if depth > max_depth or id(current.function) in seen:
+            return None
+        seen.add(id(current.function))
+        for call in current.function.calls:
+            found = leaf(current.model, call)
+            if found is not None:
+                return Chain((), found)
+        for edge in callees(current.model, current.function):
+            if not follow(edge.target, edge.call):
+                continue
+            below = search(edge.target, depth + 1)
+            if below is not None:
+                return Chain((edge, *below.edges), below.leaf)
+        return None
+
+    return search(target, 0)

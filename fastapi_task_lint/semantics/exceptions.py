@@ -1,0 +1,143 @@
+"""Where a function can raise with nothing in it to catch the exception.
+
+"Work" is a call or a `raise`; it is guarded when it sits in the body of a `try` with a
+handler for `Exception`/`BaseException` (or a bare `except`) that does not raise again.
+Logging, `print` and a few builtins that do not fail on ordinary values are not work,
+and neither is a call to a project function that itself guards all of its work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from fastapi_task_lint.semantics.callgraph import Target, resolve_function_ref
+from fastapi_task_lint.semantics.functions import FunctionInfo
+from fastapi_task_lint.semantics.scope import Scope
+
+if TYPE_CHECKING:
+    from fastapi_task_lint.semantics.model import ModuleModel
+
+_BROAD = frozenset({"builtins.Exception", "builtins.BaseException"})
+_QUIET_BUILTINS = frozenset(
+    {
+        "builtins.print",
+        "builtins.len",
+        "builtins.str",
+        "builtins.repr",
+        "builtins.bool",
+        "builtins.isinstance",
+        "builtins.range",
+        "builtins.enumerate",
+        "builtins.zip",
+        "builtins.dict",
+        "builtins.list",
+        "builtins.set",
+        "builtins.tuple",
+        "builtins.frozenset",
+        "builtins.sorted",
+    }
+)
+_LOG_METHODS = frozenset(
+    {"debug", "info", "warning", "warn", "error", "exception", "critical", "log", "msg"}
+)
+_MAX_DEPTH = 4
+
+
+def unguarded_work(
+    model: ModuleModel, function: FunctionInfo, _depth: int = 0
+) -> list[cst.Call | cst.Raise]:
+    """Calls and raises in `function`'s own body that no broad handler covers, in order."""
+    collector = _Collector(model, function.scope)
+    body = function.node.body
+    body.visit(collector)
+    found: list[cst.Call | cst.Raise] = []
+    for node in collector.unguarded:
+        if isinstance(node, cst.Call) and _handled_call(model, function.scope, node, _depth):
+            continue
+        found.append(node)
+    return found
+
+
+def _handled_call(model: ModuleModel, scope: Scope, call: cst.Call, depth: int) -> bool:
+    """Logging and quiet builtins, or a project function that guards all its own work."""
+    func = call.func
+    qualname = model.qualified_name(func, scope)
+    if qualname in _QUIET_BUILTINS or (qualname or "").startswith("logging."):
+        return True
+    if isinstance(func, cst.Attribute) and func.attr.value in _LOG_METHODS:
+        receiver = model.code_for(func.value).lower()
+        if "log" in receiver:
+            return True
+    if depth >= _MAX_DEPTH:
+        return False
+    target: Target | None = resolve_function_ref(model, func, scope, None)
+    return target is not None and not unguarded_work(target.model, target.function, depth + 1)
+
+
+def is_broad_handler(model: ModuleModel, scope: Scope, handler: cst.ExceptHandler) -> bool:
+    """`except:`, `except Exception`, `except BaseException` or a tuple holding one."""
+    kind = handler.type
+    if kind is None:
+        return True
+    kinds: Sequence[cst.BaseExpression] = (
+        [e.value for e in kind.elements] if isinstance(kind, cst.Tuple) else [kind]
+    )
+    return any(model.qualified_name(k, scope) in _BROAD for k in kinds)
+
+
+class _Collector(cst.CSTVisitor):
+    def __init__(self, model: ModuleModel, scope: Scope) -> None:
+        self.model = model
+        self.scope = scope
+        self.guarded = 0
+        self.unguarded: list[cst.Call | cst.Raise] = []
+
+    def visit_Try(self, node: cst.Try) -> bool:
+        guards = any(
+            is_broad_handler(self.model, self.scope, h) and not _raises(h) for h in node.handlers
+        )
+        self.guarded += guards
+        node.body.visit(self)
+        self.guarded -= guards
+        for part in (*node.handlers, node.orelse, node.finalbody):
+            if part is not None:
+                part.visit(self)
+        return False
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if not self.guarded:
+            self.unguarded.append(node)
+
+    def visit_Raise(self, node: cst.Raise) -> None:
+        if not self.guarded:
+            self.unguarded.append(node)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+
+def _raises(handler: cst.ExceptHandler) -> bool:
+    """Whether the handler raises again (a bare `raise` or a new exception)."""
+    finder = _RaiseFinder()
+    handler.body.visit(finder)
+    return finder.found
+
+
+class _RaiseFinder(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.found = False
+
+    def visit_Raise(self, node: cst.Raise) -> None:
+        self.found = True
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False

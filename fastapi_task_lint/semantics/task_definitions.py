@@ -1,0 +1,394 @@
+"""Which `def`s of the run are tasks, and how each one is launched.
+
+Rules about a task's body (FTL201-FTL205) run on the file that defines the task and
+ask here whether a function is scheduled anywhere in the run. The answer comes from one
+scan per project of the files that can contain a scheduling site (a byte prefilter,
+then their models): BackgroundTasks/BackgroundTask, Celery, RQ, Dramatiq, Taskiq and
+APScheduler sites, `asyncio.create_task(coro())` and task groups, ARQ
+`WorkerSettings.functions`/`cron_jobs`, `@scheduler.scheduled_job`, and helpers that
+forward a parameter to one of those (`run_later(background_tasks, func, *args)`). A
+callable is followed to its definition through `functools.partial`, re-exports, nested
+defs and methods of the receiver's class (`self.render`, `service.release_stock`).
+Decorated queue tasks (`@app.task`, `@broker.task`, `@dramatiq.actor`) need no scan.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+from weakref import WeakKeyDictionary
+
+import libcst as cst
+
+from fastapi_task_lint.semantics.callgraph import Target, resolve_function_ref
+from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
+from fastapi_task_lint.semantics.scheduling import (
+    SITE_TRIGGERS,
+    Mechanism,
+    SchedulingSite,
+    decorator_mechanism,
+    partial_parts,
+)
+from fastapi_task_lint.semantics.scope import BindingKind, Scope
+from fastapi_task_lint.source import SourceError, read_bytes
+
+if TYPE_CHECKING:
+    from fastapi_task_lint.semantics.model import ModuleModel
+    from fastapi_task_lint.semantics.project import ProjectIndex
+
+_CREATE_TASK_FUNCTIONS = frozenset({"asyncio.create_task", "asyncio.ensure_future"})
+_CREATE_TASK_METHODS = frozenset({"create_task"})  # loop.create_task, TaskGroup.create_task
+_START_SOON_METHODS = frozenset({"start_soon"})  # anyio / trio task groups take the callable
+_ARQ_WRAPPERS = frozenset({"arq.func", "arq.worker.func", "arq.cron", "arq.cron.cron"})
+_ASYNCIO_SCHEDULERS = frozenset(
+    {
+        "apscheduler.schedulers.asyncio.AsyncIOScheduler",
+        "apscheduler.AsyncScheduler",
+        "apscheduler.schedulers.async_.AsyncScheduler",
+    }
+)
+_SCAN_TRIGGERS: tuple[bytes, ...] = (
+    *SITE_TRIGGERS,
+    b"create_task",
+    b"ensure_future",
+    b"start_soon",
+    b"functions",
+    b"cron_jobs",
+    b"scheduled_job",
+)
+
+
+@dataclass(frozen=True, eq=False)
+class TaskUse:
+    """One way a function is launched as a task; `mechanism` is None for asyncio tasks.
+
+    `node` is the scheduling call (or decorator) in `model`; None for a decorated task.
+    """
+
+    mechanism: Mechanism | None
+    api: str
+    on_event_loop: bool
+    model: ModuleModel | None = None
+    node: cst.CSTNode | None = None
+
+    @property
+    def in_process(self) -> bool:
+        return self.mechanism is not None and self.mechanism.in_process
+
+    @property
+    def where(self) -> str:
+        """`routes/orders.py:142`, relative to the configured root when inside it."""
+        if self.model is None or self.node is None:
+            return ""
+        path = str(self.model.path)
+        try:
+            relative = os.path.relpath(path, self.model.project.config.root)
+        except ValueError:
+            relative = path
+        line = self.model.position(self.node).start.line
+        return f"{path if relative.startswith('..') else relative}:{line}"
+
+    @property
+    def label(self) -> str:
+        """How a message names the launch: `` `background_tasks.add_task` at routes/x.py:9 ``."""
+        where = self.where
+        return f"`{self.api}` at {where}" if where else f"`{self.api}`"
+
+
+@dataclass
+class ScheduledFunction:
+    """A task's `def`; `queue` is the queue its decorator registers it with, if any."""
+
+    model: ModuleModel
+    function: FunctionInfo
+    uses: list[TaskUse] = field(default_factory=list)
+    queue: Mechanism | None = None
+
+    @property
+    def runs_on_event_loop(self) -> bool:
+        return self.function.is_async and any(use.on_event_loop for use in self.uses)
+
+    def uses_of(self, *mechanisms: Mechanism) -> list[TaskUse]:
+        return [use for use in self.uses if use.mechanism in mechanisms]
+
+
+def tasks_in(model: ModuleModel) -> list[ScheduledFunction]:
+    """The functions defined in `model` that the run schedules as tasks, in source order."""
+    index = _project_tasks(model.project)
+    found: list[ScheduledFunction] = []
+    for function in model.functions:
+        uses = list(index.get(_key(model, function), ()))
+        queue = decorator_mechanism(model, function)
+        if queue is not None:
+            uses.append(TaskUse(queue, f"@{queue.value} task", _on_loop(queue)))
+        if uses:
+            found.append(ScheduledFunction(model, function, uses, queue))
+    return found
+
+
+def resolve_task(
+    model: ModuleModel, expr: cst.BaseExpression, scope: Scope, order: int | None
+) -> Target | None:
+    """The `def` a scheduled callable runs: through `partial`, re-exports and methods."""
+    parts = partial_parts(model, expr, scope, order)
+    if parts is not None:
+        return resolve_task(model, parts[1], scope, order)
+    if isinstance(expr, cst.Lambda):
+        # `lambda: send(x)` runs `send`; an async callee would only be called, not awaited.
+        if isinstance(expr.body, cst.Call):
+            lambda_scope = model.scope_for_node(expr) or scope
+            target = resolve_function_ref(model, expr.body.func, lambda_scope, None)
+            return target if target is not None and not target.function.is_async else None
+        return None
+    return resolve_function_ref(model, expr, scope, order)
+
+
+# -- the project scan -------------------------------------------------------------------
+
+
+def models_containing(project: ProjectIndex, triggers: tuple[bytes, ...]) -> Iterator[ModuleModel]:
+    """Models of the run's files that contain one of `triggers` (parsed on first use)."""
+    for path in list(project.paths):
+        try:
+            data: bytes | None = read_bytes(path)
+        except SourceError:
+            data = None  # only in memory (an editor buffer): ask the index
+        if data is not None and not any(trigger in data for trigger in triggers):
+            continue
+        model = project.model_for_path(path)
+        if model is not None:
+            yield model
+
+
+@dataclass(frozen=True)
+class _Forwarder:
+    """A helper that schedules one of its parameters: `def spawn(coro): create_task(coro)`."""
+
+    target: Target
+    param: str
+    position: int
+    mechanism: Mechanism | None
+    api: str
+    coroutine: bool
+    on_event_loop: bool
+
+
+_CACHE: WeakKeyDictionary[ProjectIndex, dict[tuple[str, str], list[TaskUse]]] = WeakKeyDictionary()
+
+
+def _key(model: ModuleModel, function: FunctionInfo) -> tuple[str, str]:
+    return (str(model.path.absolute()), function.qualname)
+
+
+def _project_tasks(project: ProjectIndex) -> dict[tuple[str, str], list[TaskUse]]:
+    cached = _CACHE.get(project)
+    if cached is None:
+        cached = _Scan(project).run()
+        _CACHE[project] = cached
+    return cached
+
+
+class _Scan:
+    def __init__(self, project: ProjectIndex) -> None:
+        self.project = project
+        self.found: dict[tuple[str, str], list[TaskUse]] = {}
+        self.forwarders: list[_Forwarder] = []
+
+    def run(self) -> dict[tuple[str, str], list[TaskUse]]:
+        for model in models_containing(self.project, _SCAN_TRIGGERS):
+            self._sites(model)
+            self._asyncio_tasks(model)
+            self._arq_settings(model)
+            self._scheduled_job_decorators(model)
+        self._forwarded()
+        return self.found
+
+    def _add(self, target: Target | None, use: TaskUse) -> None:
+        if target is None:
+            return
+        uses = self.found.setdefault(_key(target.model, target.function), [])
+        if not any(u.node is use.node and u.api == use.api for u in uses):
+            uses.append(use)
+
+    def _sites(self, model: ModuleModel) -> None:
+        for site in model.scheduling_sites:
+            if site.callable is None:
+                continue
+            on_loop = _on_loop(site.mechanism) or self._asyncio_scheduler(model, site)
+            api = site.describe(model)
+            if self._forwarder(model, site.call, site.callable, site.mechanism, api, on_loop):
+                continue
+            use = TaskUse(site.mechanism, api, on_loop, model, site.node)
+            self._add(resolve_task(model, site.callable, site.scope, site.order), use)
+
+    def _asyncio_scheduler(self, model: ModuleModel, site: SchedulingSite) -> bool:
+        func = site.node.func
+        if site.mechanism is not Mechanism.APSCHEDULER or not isinstance(func, cst.Attribute):
+            return False
+        receiver = model.infer_type(func.value, site.scope, site.order)
+        return receiver is not None and bool(
+            model.ancestors(receiver.qualname) & _ASYNCIO_SCHEDULERS
+        )
+
+    def _asyncio_tasks(self, model: ModuleModel) -> None:
+        for call in model.calls:
+            func = call.node.func
+            method = func.attr.value if isinstance(func, cst.Attribute) else None
+            qualname = model.qualified_name(func, call.scope, call.order)
+            creates = qualname in _CREATE_TASK_FUNCTIONS or method in _CREATE_TASK_METHODS
+            if not (creates or method in _START_SOON_METHODS) or not call.node.args:
+                continue
+            first = call.node.args[0].value
+            api = model.code_for(func)
+            if self._forwarder(model, call, first, None, api, True, coroutine=creates):
+                continue
+            use = TaskUse(None, api, True, model, call.node)
+            if creates and isinstance(first, cst.Call):
+                target = resolve_function_ref(model, first.func, call.scope, call.order)
+            elif not creates:
+                target = resolve_task(model, first, call.scope, call.order)
+            else:
+                target = None
+            if target is not None and target.function.is_async:
+                self._add(target, use)
+
+    def _arq_settings(self, model: ModuleModel) -> None:
+        imports_arq = any(
+            b.kind is BindingKind.IMPORT and (b.imported or "").split(".")[0] == "arq"
+            for bindings in model.module_scope.bindings.values()
+            for b in bindings
+        )
+        for klass in model.classes:
+            if not (imports_arq or klass.name == "WorkerSettings"):
+                continue
+            for attribute in ("functions", "cron_jobs"):
+                bindings = klass.scope.bindings.get(attribute, [])
+                value = bindings[-1].value if bindings else None
+                if not isinstance(value, (cst.List, cst.Tuple)):
+                    continue
+                for element in value.elements:
+                    job = element.value
+                    if isinstance(job, cst.Call) and job.args:
+                        wrapper = model.qualified_name(job.func, klass.scope)
+                        if wrapper not in _ARQ_WRAPPERS:
+                            continue
+                        job = job.args[0].value
+                    use = TaskUse(Mechanism.ARQ, f"{klass.name}.{attribute}", True, model, element)
+                    self._add(resolve_task(model, job, klass.scope, None), use)
+
+    def _scheduled_job_decorators(self, model: ModuleModel) -> None:
+        for function in model.functions:
+            for decorator in function.decorators:
+                if not (
+                    isinstance(decorator, cst.Call)
+                    and isinstance(decorator.func, cst.Attribute)
+                    and decorator.func.attr.value == "scheduled_job"
+                ):
+                    continue
+                receiver = model.infer_type(decorator.func.value, function.parent_scope)
+                if receiver is None:
+                    continue
+                ancestors = model.ancestors(receiver.qualname)
+                if not any(a.startswith("apscheduler.") for a in ancestors):
+                    continue
+                use = TaskUse(
+                    Mechanism.APSCHEDULER,
+                    model.code_for(decorator.func),
+                    bool(ancestors & _ASYNCIO_SCHEDULERS),
+                    model,
+                    decorator,
+                )
+                self._add(Target(model, function), use)
+
+    # -- helpers that schedule what they are given ---------------------------------------
+    def _forwarder(
+        self,
+        model: ModuleModel,
+        call: CallInfo,
+        task: cst.BaseExpression,
+        mechanism: Mechanism | None,
+        api: str,
+        on_loop: bool,
+        coroutine: bool = False,
+    ) -> bool:
+        """Record `task` as forwarded when it is a parameter of the enclosing function."""
+        if not isinstance(task, cst.Name):
+            return False
+        binding = call.scope.lookup(task.value, call.order)
+        if binding is None or binding.kind is not BindingKind.PARAM or binding.param is None:
+            return False
+        helper = model.scope_of_binding(binding).function
+        if helper is None or helper.is_lambda or binding.param.star:
+            return False
+        self.forwarders.append(
+            _Forwarder(
+                Target(model, helper),
+                binding.param.name,
+                binding.param.position,
+                mechanism,
+                api,
+                coroutine,
+                on_loop,
+            )
+        )
+        return True
+
+    def _forwarded(self) -> None:
+        """Calls of forwarding helpers, anywhere in the run (files that name the helper)."""
+        if not self.forwarders:
+            return
+        by_name: dict[str, list[_Forwarder]] = {}
+        for forwarder in self.forwarders:
+            by_name.setdefault(forwarder.target.function.name, []).append(forwarder)
+        triggers = tuple(name.encode() for name in by_name)
+        for model in models_containing(self.project, triggers):
+            for call in model.calls:
+                func = call.node.func
+                name = func.attr.value if isinstance(func, cst.Attribute) else None
+                name = func.value if isinstance(func, cst.Name) else name
+                if name not in by_name:
+                    continue
+                callee = resolve_function_ref(model, func, call.scope, call.order)
+                for forwarder in by_name[name]:
+                    if callee is None or callee.function is not forwarder.target.function:
+                        continue
+                    self._forwarded_call(model, call, forwarder)
+
+    def _forwarded_call(self, model: ModuleModel, call: CallInfo, forwarder: _Forwarder) -> None:
+        offset = 1 if forwarder.target.function.klass is not None else 0
+        argument: cst.BaseExpression | None = None
+        positional = [a for a in call.node.args if a.keyword is None and not a.star]
+        for arg in call.node.args:
+            if arg.keyword is not None and arg.keyword.value == forwarder.param:
+                argument = arg.value
+        index = forwarder.position - offset
+        if argument is None and 0 <= index < len(positional):
+            argument = positional[index].value
+        if argument is None:
+            return
+        use = TaskUse(
+            forwarder.mechanism,
+            f"{model.code_for(call.node.func)} -> {forwarder.api}",
+            forwarder.on_event_loop,
+            model,
+            call.node,
+        )
+        if forwarder.coroutine:
+            if isinstance(argument, cst.Call):
+                target = resolve_function_ref(model, argument.func, call.scope, call.order)
+                if target is not None and target.function.is_async:
+                    self._add(target, use)
+            return
+        self._add(resolve_task(model, argument, call.scope, call.order), use)
+
+
+def _on_loop(mechanism: Mechanism) -> bool:
+    """Whether an `async def` launched this way is awaited on an event loop."""
+    return mechanism in (
+        Mechanism.BACKGROUND_TASKS,
+        Mechanism.BACKGROUND_TASK,
+        Mechanism.ARQ,
+        Mechanism.TASKIQ,
+    )

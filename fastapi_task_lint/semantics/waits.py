@@ -1,0 +1,183 @@
+"""Waiting in a function body: long sleeps, retry loops, polling loops, retry decorators.
+
+Sleeps are resolved by qualified name (`time.sleep`, `asyncio.sleep`, `anyio.sleep`,
+`trio.sleep`); their duration is evaluated when it is a literal, a module constant
+(also imported from another module of the run) or arithmetic on those.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from fastapi_task_lint.semantics.functions import FunctionInfo
+from fastapi_task_lint.semantics.scope import BindingKind, Scope
+
+if TYPE_CHECKING:
+    from fastapi_task_lint.semantics.model import ModuleModel
+
+LONG_SLEEP_SECONDS = 30
+SLEEPS = frozenset({"time.sleep", "asyncio.sleep", "anyio.sleep", "trio.sleep", "gevent.sleep"})
+RETRY_DECORATORS = frozenset(
+    {
+        "tenacity.retry",
+        "backoff.on_exception",
+        "backoff.on_predicate",
+        "stamina.retry",
+        "retrying.retry",
+        "retry.retry",
+    }
+)
+_MAX_DEPTH = 6
+
+
+class WaitKind(Enum):
+    LONG_SLEEP = "long sleep"
+    RETRY_LOOP = "retry loop"
+    POLLING = "polling loop"
+    RETRY_DECORATOR = "retry decorator"
+
+
+@dataclass(frozen=True)
+class Wait:
+    """A sleep call (or a retry decorator) and why it matters; `seconds` when known."""
+
+    node: cst.CSTNode
+    kinds: tuple[WaitKind, ...]
+    seconds: float | None = None
+
+
+def waits_in(model: ModuleModel, function: FunctionInfo) -> list[Wait]:
+    found: list[Wait] = []
+    for decorator in function.decorators:
+        target = decorator.func if isinstance(decorator, cst.Call) else decorator
+        if model.qualified_name(target, function.parent_scope) in RETRY_DECORATORS:
+            found.append(Wait(decorator, (WaitKind.RETRY_DECORATOR,)))
+    walker = _LoopWalker(model, function.scope)
+    function.node.body.visit(walker)
+    for call, loops in walker.sleeps:
+        kinds: list[WaitKind] = []
+        seconds = _sleep_seconds(model, call, function.scope)
+        if seconds is not None and seconds >= LONG_SLEEP_SECONDS:
+            kinds.append(WaitKind.LONG_SLEEP)
+        if any(catches for _, catches in loops):
+            kinds.append(WaitKind.RETRY_LOOP)
+        elif any(isinstance(loop, cst.While) for loop, _ in loops):
+            kinds.append(WaitKind.POLLING)
+        if kinds:
+            found.append(Wait(call, tuple(kinds), seconds))
+    return found
+
+
+def _sleep_seconds(model: ModuleModel, call: cst.Call, scope: Scope) -> float | None:
+    for arg in call.args:
+        if arg.keyword is None or arg.keyword.value in ("seconds", "delay", "secs"):
+            return constant_number(model, arg.value, scope)
+    return None
+
+
+def constant_number(
+    model: ModuleModel, expr: cst.BaseExpression, scope: Scope, _depth: int = 0
+) -> float | None:
+    """The value of a numeric constant expression, when the code shows it."""
+    if _depth > _MAX_DEPTH:
+        return None
+    if isinstance(expr, (cst.Integer, cst.Float)):
+        return float(expr.evaluated_value)
+    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
+        inner = constant_number(model, expr.expression, scope, _depth + 1)
+        return -inner if inner is not None else None
+    if isinstance(expr, cst.BinaryOperation):
+        left = constant_number(model, expr.left, scope, _depth + 1)
+        right = constant_number(model, expr.right, scope, _depth + 1)
+        if left is None or right is None:
+            return None
+        if isinstance(expr.operator, cst.Add):
+            return left + right
+        if isinstance(expr.operator, cst.Subtract):
+            return left - right
+        if isinstance(expr.operator, cst.Multiply):
+            return left * right
+        if isinstance(expr.operator, cst.Divide) and right:
+            return left / right
+        return None
+    if isinstance(expr, (cst.Name, cst.Attribute)):
+        return _named_constant(model, expr, scope, _depth)
+    return None
+
+
+def _named_constant(
+    model: ModuleModel, expr: cst.Name | cst.Attribute, scope: Scope, depth: int
+) -> float | None:
+    if isinstance(expr, cst.Name):
+        binding = scope.lookup(expr.value)
+        if binding is not None and binding.kind is BindingKind.ASSIGN and binding.value:
+            owner = model.scope_of_binding(binding)
+            if len(scope.bindings.get(expr.value, [])) <= 1 or owner is model.module_scope:
+                return constant_number(model, binding.value, owner, depth + 1)
+            return None
+    qualname = model.qualified_name(expr, scope)
+    found = model.project.resolve(qualname) if qualname else None
+    if found is None or found.binding is None or found.binding.kind is not BindingKind.ASSIGN:
+        return None
+    if found.binding.value is None:
+        return None
+    owner = found.model.scope_of_binding(found.binding)
+    return constant_number(found.model, found.binding.value, owner, depth + 1)
+
+
+class _LoopWalker(cst.CSTVisitor):
+    """Sleep calls with the loops around them, and whether each loop catches exceptions."""
+
+    def __init__(self, model: ModuleModel, scope: Scope) -> None:
+        self.model = model
+        self.scope = scope
+        self.loops: list[tuple[cst.For | cst.While, bool]] = []
+        self.sleeps: list[tuple[cst.Call, tuple[tuple[cst.For | cst.While, bool], ...]]] = []
+
+    def _loop(self, node: cst.For | cst.While) -> bool:
+        self.loops.append((node, _catches(node.body)))
+        node.body.visit(self)
+        self.loops.pop()
+        if node.orelse is not None:
+            node.orelse.visit(self)
+        return False
+
+    def visit_For(self, node: cst.For) -> bool:
+        node.iter.visit(self)
+        return self._loop(node)
+
+    def visit_While(self, node: cst.While) -> bool:
+        node.test.visit(self)
+        return self._loop(node)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.model.qualified_name(node.func, self.scope) in SLEEPS:
+            self.sleeps.append((node, tuple(self.loops)))
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+
+def _catches(body: cst.BaseSuite) -> bool:
+    finder = _TryFinder()
+    body.visit(finder)
+    return finder.found
+
+
+class _TryFinder(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.found = False
+
+    def visit_Try(self, node: cst.Try) -> None:
+        if node.handlers:
+            self.found = True
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
