@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
 
 import click
 
-from fastapi_task_lint import __version__
+from fastapi_task_lint import __version__, baseline
+from fastapi_task_lint.add_noqa import add_noqa as write_noqa
 from fastapi_task_lint.api import check_paths
 from fastapi_task_lint.config import Config, ConfigError, check_code, load_config
+from fastapi_task_lint.diagnostics import Diagnostic
 from fastapi_task_lint.docs import rule_markdown
 from fastapi_task_lint.engine import Linter, RunResult
 from fastapi_task_lint.fixer import FixRun, allowed_fixes, fix_paths
@@ -99,6 +102,18 @@ def main() -> None:
 @click.option("--fix", is_flag=True, help="Apply safe fixes in place, then report what remains.")
 @click.option("--unsafe-fixes", is_flag=True, help="With --fix or --diff: apply unsafe fixes too.")
 @click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; change no file.")
+@click.option(
+    "--baseline",
+    "baseline_path",
+    type=click.Path(path_type=Path),
+    help="Do not report (or fail on) findings recorded in this baseline file.",
+)
+@click.option(
+    "--write-baseline",
+    type=click.Path(path_type=Path),
+    help="Record the current findings in this baseline file and exit 0.",
+)
+@click.option("--add-noqa", is_flag=True, help="Add `# noqa: CODE` to every reported line.")
 def check(
     paths: tuple[Path, ...],
     select: str | None,
@@ -117,6 +132,9 @@ def check(
     fix: bool,
     unsafe_fixes: bool,
     diff: bool,
+    baseline_path: Path | None,
+    write_baseline: Path | None,
+    add_noqa: bool,
 ) -> None:
     """Check PATHS (default: the current directory)."""
     if unsafe_fixes and not (fix or diff):
@@ -154,10 +172,55 @@ def check(
         _print_diff(fixing, quiet)
         failed = result.crashed or result.missing
         sys.exit(EXIT_ERROR if failed else EXIT_FINDINGS if fixing.fixed else EXIT_CLEAN)
-    _report(result, output_format, output_file, show_source, quiet, fixing)
+    if write_baseline is not None:
+        _write_baseline(write_baseline, result, quiet)
+    baselined: list[Diagnostic] | None = None
+    if baseline_path is not None:
+        try:
+            outcome = baseline.load(baseline_path).split(result)
+        except baseline.BaselineError as error:
+            _fail(str(error))
+        result = replace(result, diagnostics=outcome.new)
+        baselined = outcome.baselined
+    if add_noqa:
+        _add_noqa(result, quiet)
+    _report(result, output_format, output_file, show_source, quiet, fixing, baselined)
     if statistics:
-        _print_statistics(result)
+        _print_statistics(result, baselined)
     sys.exit(_exit_status(result, exit_zero))
+
+
+def _write_baseline(path: Path, result: RunResult, quiet: bool) -> NoReturn:
+    try:
+        count = baseline.write(path, result)
+    except OSError as error:
+        _fail(f"cannot write {path}: {error.strerror}")
+    if not quiet:
+        click.echo(f"Wrote {_plural(count, 'finding')} to baseline {path}.", err=True)
+    sys.exit(EXIT_ERROR if result.crashed or result.missing else EXIT_CLEAN)
+
+
+def _add_noqa(result: RunResult, quiet: bool) -> NoReturn:
+    try:
+        outcome = write_noqa(result)
+    except OSError as error:
+        _fail(f"cannot write: {error}")
+    for diagnostic in outcome.skipped:
+        click.echo(
+            f"fastapi-task-lint: warning: {diagnostic.path}:{diagnostic.line}: no noqa comment "
+            f"added for {diagnostic.code}: the line ends inside a string or a continuation",
+            err=True,
+        )
+    for path in outcome.stale:
+        click.echo(f"fastapi-task-lint: warning: {path}: changed during the run; skipped", err=True)
+    if not quiet:
+        skipped = f" ({len(outcome.skipped)} skipped)" if outcome.skipped else ""
+        click.echo(
+            f"Added {_plural(outcome.added, 'noqa directive')} "
+            f"in {_plural(outcome.files, 'file')}{skipped}.",
+            err=True,
+        )
+    sys.exit(EXIT_ERROR if result.crashed or result.missing else EXIT_CLEAN)
 
 
 def _print_diff(fixing: FixRun, quiet: bool) -> None:
@@ -180,6 +243,7 @@ def _report(
     show_source: bool,
     quiet: bool,
     fixing: FixRun | None = None,
+    baselined: list[Diagnostic] | None = None,
 ) -> None:
     report = Report(
         result.diagnostics,
@@ -208,17 +272,28 @@ def _report(
     elif output_format == "text" and not quiet:
         summary = (
             f"Found {count} finding{'s' if count != 1 else ''} in {len(result.files)} "
-            f"file{'s' if len(result.files) != 1 else ''}."
+            f"file{'s' if len(result.files) != 1 else ''}"
             if count
-            else f"All checks passed ({len(result.files)} files)."
+            else f"All checks passed ({len(result.files)} files"
         )
-        click.echo(summary, err=True)
+        closing = "." if count else ")."
+        if baselined is not None:
+            old = len(baselined)
+            closing = f" ({old} baselined)." if count else f"; {old} baselined)."
+        click.echo(summary + closing, err=True)
 
 
-def _print_statistics(result: RunResult) -> None:
+def _print_statistics(result: RunResult, baselined: list[Diagnostic] | None) -> None:
     counts = Counter((d.code, d.name) for d in result.diagnostics)
-    for (code, name), count in sorted(counts.items()):
-        click.echo(f"{count:5d}  {code}  {name}")
+    if baselined is None:
+        for (code, name), count in sorted(counts.items()):
+            click.echo(f"{count:5d}  {code}  {name}")
+        return
+    old = Counter((d.code, d.name) for d in baselined)
+    click.echo(f"{'new':>5}  {'baselined':>9}  code    name")
+    for code, name in sorted({*counts, *old}):
+        click.echo(f"{counts[(code, name)]:5d}  {old[(code, name)]:9d}  {code}  {name}")
+    click.echo(f"{sum(counts.values()):5d}  {sum(old.values()):9d}  total")
 
 
 def _exit_status(result: RunResult, exit_zero: bool) -> int:
