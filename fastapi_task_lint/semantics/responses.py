@@ -13,7 +13,7 @@ import libcst as cst
 
 from fastapi_task_lint.semantics.functions import FunctionInfo
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
-from fastapi_task_lint.semantics.uses import local_uses
+from fastapi_task_lint.semantics.uses import assigned_attribute
 
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.model import ModuleModel
@@ -96,21 +96,5 @@ def _response_for(
     module_level = scope is model.module_scope
     background = call_argument(call, "background", _BACKGROUND_POSITION.get(klass, 4))
     if holder is not None:
-        background = _assigned_background(function, holder) or background
+        background = assigned_attribute(function, holder, "background") or background
     return ReturnedResponse(value, call, klass, module_level, background)
-
-
-def _assigned_background(function: FunctionInfo, holder: str) -> cst.BaseExpression | None:
-    """`response.background = ...` on the local that is returned."""
-    for use in local_uses(function, holder):
-        if len(use.parents) < 3:
-            continue
-        attribute, target, assign = use.parents[-1], use.parents[-2], use.parents[-3]
-        if (
-            isinstance(attribute, cst.Attribute)
-            and attribute.attr.value == "background"
-            and isinstance(target, cst.AssignTarget)
-            and isinstance(assign, cst.Assign)
-        ):
-            return assign.value
-    return None

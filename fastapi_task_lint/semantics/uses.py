@@ -131,3 +131,22 @@ class _UseCollector(cst.CSTVisitor):
         if isinstance(parent, cst.NamedExpr):
             return parent.target is not node
         return True
+
+
+def assigned_attribute(
+    function: FunctionInfo, name: str, attribute: str
+) -> cst.BaseExpression | None:
+    """The value of the last `name.attribute = value` in `function`."""
+    value: cst.BaseExpression | None = None
+    for use in local_uses(function, name):
+        if len(use.parents) < 3:
+            continue
+        node, target, assign = use.parents[-1], use.parents[-2], use.parents[-3]
+        if (
+            isinstance(node, cst.Attribute)
+            and node.attr.value == attribute
+            and isinstance(target, cst.AssignTarget)
+            and isinstance(assign, cst.Assign)
+        ):
+            value = assign.value
+    return value

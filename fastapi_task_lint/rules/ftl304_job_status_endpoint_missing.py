@@ -1,0 +1,65 @@
+"""FTL304: routes start jobs and return their ids, but no route reports a job's status."""
+
+from __future__ import annotations
+
+from fastapi_task_lint.rules.base import Rule, RuleContext, RuleDocs
+from fastapi_task_lint.rules.ftl303_job_endpoint_not_202 import JOB_TRIGGERS
+from fastapi_task_lint.semantics.jobs import JobSubmission, is_status_route, job_submissions
+from fastapi_task_lint.semantics.project import ProjectIndex
+
+
+class JobStatusEndpointMissing(Rule):
+    code = "FTL304"
+    name = "job-status-endpoint-missing"
+    summary = "job ids are returned to clients, but no route reports a job's status"
+    triggers = JOB_TRIGGERS
+    docs = RuleDocs(
+        what=(
+            "Whole-program: when the linted files contain routes that submit a durable job and "
+            "return its id (as in FTL303) but no `GET` route with a path parameter that looks "
+            "a job up (Celery `AsyncResult(id)` or `app.AsyncResult(id)`, ARQ `Job(id, redis)`, "
+            "RQ `Job.fetch(id)`, or a database lookup of an ORM model named like `Job`/`Task`), "
+            "reports once, at the first submission route (in path order)."
+        ),
+        why=(
+            "A client that receives a job id has no way to learn whether the job finished, "
+            "failed or was lost: it can only guess or resubmit, which repeats the work."
+        ),
+        example=(
+            '@app.post("/reports", status_code=202)  # FTL304: nothing to poll\n'
+            "def start_report(payload: ReportIn) -> dict[str, str]:\n"
+            '    return {"task_id": build_report.delay(payload.month).id}'
+        ),
+        use_instead=(
+            '@app.get("/tasks/{task_id}")\n'
+            "def task_status(task_id: str) -> dict[str, str]:\n"
+            "    result = AsyncResult(task_id, app=celery_app)\n"
+            '    return {"task_id": task_id, "status": result.state}  # PENDING, SUCCESS, ...'
+        ),
+        references=("https://docs.celeryq.dev/en/stable/reference/celery.result.html",),
+    )
+
+    def check(self, ctx: RuleContext) -> None:
+        project = ctx.model.project
+        found = project.memo("FTL304.unpolled", lambda: _unpolled_submissions(project))
+        if not found or found[0].model is not ctx.model:
+            return
+        submission = found[0]
+        others = "" if len(found) == 1 else f" ({len(found) - 1} more in this run)"
+        ctx.report(
+            submission.route.decorator,
+            f"`{submission.function.name}` returns a {submission.site.mechanism.value} job "
+            f"to poll{others}, but no route reports a job's status; add e.g. "
+            "`GET /tasks/{task_id}` that looks the job up and returns "
+            "pending/running/completed/failed",
+        )
+
+
+def _unpolled_submissions(project: ProjectIndex) -> list[JobSubmission]:
+    """Every job-submission route of the run, in path order; none when a status route exists."""
+    submissions: list[JobSubmission] = []
+    for model in project.models():
+        if any(is_status_route(model, route) for route in model.routes):
+            return []
+        submissions.extend(job_submissions(model))
+    return submissions

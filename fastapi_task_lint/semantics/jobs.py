@@ -1,0 +1,253 @@
+"""Job routes: a route that submits a durable job and hands its id back, and routes that
+look a job up by id.
+
+A submission route returns the job (its id, the job object) or a queued-status payload
+to the client, who is expected to poll. A status route is a `GET` with a path parameter
+that looks the job up: Celery `AsyncResult`, ARQ `Job`, RQ `Job.fetch`, or a database
+row of a job/task model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
+from fastapi_task_lint.semantics.responses import RESPONSE_BASE, returned_responses
+from fastapi_task_lint.semantics.routes import Route
+from fastapi_task_lint.semantics.scheduling import Mechanism, SchedulingSite, decorator_mechanism
+from fastapi_task_lint.semantics.scope import BindingKind, Scope
+from fastapi_task_lint.semantics.uses import assigned_attribute
+from fastapi_task_lint.semantics.words import word_parts
+
+if TYPE_CHECKING:
+    from fastapi_task_lint.semantics.model import ModuleModel
+
+# Site APIs that submit a job now (signatures built with `.s()` submit nothing).
+_SUBMIT_APIS = frozenset(
+    {
+        "delay",
+        "apply_async",
+        "send_task",
+        "enqueue_job",
+        "enqueue",
+        "enqueue_call",
+        "enqueue_at",
+        "enqueue_in",
+        "send",
+        "send_with_options",
+        "kiq",
+    }
+)
+QUEUED_STATUSES = frozenset(
+    {"queued", "pending", "accepted", "submitted", "scheduled", "started", "processing"}
+)
+_LOOKUPS = frozenset(
+    {
+        "celery.result.AsyncResult",
+        "celery.AsyncResult",
+        "arq.jobs.Job",
+        "arq.Job",
+        "rq.job.Job.fetch",
+        "rq.job.Job.fetch_many",
+        "rq.Job.fetch",
+        "rq.Job.fetch_many",
+    }
+)
+_JOB_WORDS = frozenset({"job", "jobs", "task", "tasks"})
+_MAX_ROUNDS = 4
+
+
+@dataclass(frozen=True)
+class JobSubmission:
+    """A route that submits a durable job and returns the job or a queued status."""
+
+    model: ModuleModel
+    route: Route
+    site: SchedulingSite
+    returned: cst.BaseExpression  # the returned expression that carries it
+
+    @property
+    def function(self) -> FunctionInfo:
+        return self.route.function
+
+
+def job_submissions(model: ModuleModel) -> list[JobSubmission]:
+    found: list[JobSubmission] = []
+    for route in model.routes:
+        for site in model.scheduling_sites:
+            if site.function is not route.function or not is_submission(site):
+                continue
+            returned = _returned_reference(model, route.function, site)
+            if returned is not None:
+                found.append(JobSubmission(model, route, site, returned))
+                break
+    return found
+
+
+def is_submission(site: SchedulingSite) -> bool:
+    return site.mechanism.kind == "durable" and site.api in _SUBMIT_APIS
+
+
+def _returned_reference(
+    model: ModuleModel, function: FunctionInfo, site: SchedulingSite
+) -> cst.BaseExpression | None:
+    """The return value that hands the job (or a queued status) to the client."""
+    job_names = _names_holding_job(function, site)
+    for value in function.return_values:
+        if value is None:
+            continue
+        if _mentions_job(value, site.node, job_names):
+            return value
+        if isinstance(value, cst.Name):
+            binding = function.scope.lookup(value.value)
+            if (
+                binding is not None
+                and binding.kind is BindingKind.ASSIGN
+                and binding.value is not None
+                and _mentions_job(binding.value, site.node, job_names)
+            ):
+                return value
+    return None
+
+
+def _names_holding_job(function: FunctionInfo, site: SchedulingSite) -> set[str]:
+    """Locals bound to the submitted job, or to a value computed from it (`task.id`)."""
+    held: set[str] = set()
+    assigns = [
+        b
+        for bindings in function.scope.bindings.values()
+        for b in bindings
+        if b.kind is BindingKind.ASSIGN and b.value is not None
+    ]
+    for _ in range(_MAX_ROUNDS):
+        before = len(held)
+        for binding in assigns:
+            value = binding.value
+            if value is not None and binding.name not in held:
+                inner = value.expression if isinstance(value, cst.Await) else value
+                if inner is site.node or (held and _mentions_names(value, held)):
+                    held.add(binding.name)
+        if len(held) == before:
+            break
+    return held
+
+
+def _mentions_job(expr: cst.BaseExpression, call: cst.Call, job_names: set[str]) -> bool:
+    finder = _JobReference(call, job_names)
+    expr.visit(finder)
+    return finder.found
+
+
+def _mentions_names(expr: cst.BaseExpression, names: set[str]) -> bool:
+    finder = _JobReference(None, names, statuses=False)
+    expr.visit(finder)
+    return finder.found
+
+
+class _JobReference(cst.CSTVisitor):
+    def __init__(self, call: cst.Call | None, names: set[str], statuses: bool = True) -> None:
+        self.call = call
+        self.names = names
+        self.statuses = statuses
+        self.found = False
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if self.found:
+            return False
+        if node is self.call or (isinstance(node, cst.Name) and node.value in self.names):
+            self.found = True
+        elif self.statuses and isinstance(node, cst.SimpleString):
+            value = node.evaluated_value
+            self.found = isinstance(value, str) and value.lower() in QUEUED_STATUSES
+        return not isinstance(node, (cst.Lambda, cst.FunctionDef))
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        node.value.visit(self)
+        return False
+
+    def visit_Arg(self, node: cst.Arg) -> bool:
+        node.value.visit(self)
+        return False
+
+
+def is_status_route(model: ModuleModel, route: Route) -> bool:
+    """A `GET` route with a path parameter that looks a job up."""
+    if "get" not in route.methods or route.path is None or "{" not in route.path:
+        return False
+    return job_lookup(model, route.function) is not None
+
+
+def job_lookup(model: ModuleModel, function: FunctionInfo) -> cst.Call | None:
+    for call in function.calls:
+        func = call.node.func
+        qualname = model.qualified_name(func, call.scope, call.order)
+        if qualname in _LOOKUPS:
+            return call.node
+        if isinstance(func, cst.Attribute) and func.attr.value == "AsyncResult":
+            # `celery_app.AsyncResult(id)` / `my_task.AsyncResult(id)`
+            receiver = model.infer_type(func.value, call.scope, call.order)
+            if model.is_instance(receiver, {"celery.Celery"}) or _is_celery_task(
+                model, func.value, call
+            ):
+                return call.node
+        for arg in call.node.args:
+            if _is_job_model(model, arg.value, call.scope, call.order):
+                return call.node
+    return None
+
+
+def _is_celery_task(model: ModuleModel, expr: cst.BaseExpression, call: CallInfo) -> bool:
+    qualname = model.qualified_name(expr, call.scope, call.order)
+    found = model.project.resolve_function(qualname) if qualname else None
+    return found is not None and decorator_mechanism(found[0], found[1]) is Mechanism.CELERY
+
+
+def _is_job_model(model: ModuleModel, expr: cst.BaseExpression, scope: Scope, order: int) -> bool:
+    """`Job` in `db.get(Job, job_id)` or `select(ExportTask)`: an ORM model named for jobs."""
+    qualname = model.qualified_name(expr, scope, order)
+    if qualname is None:
+        return False
+    if not set(word_parts(qualname.rsplit(".", 1)[-1])) & _JOB_WORDS:
+        return False
+    return model.orm.is_model_class(qualname)
+
+
+def status_code_unless_accepted(model: ModuleModel, submission: JobSubmission) -> str | None:
+    """The status the submission answers with, as the user wrote it; None when it is 202."""
+    function = submission.function
+    scope = function.parent_scope
+    for response in returned_responses(model, function):
+        if response.value is submission.returned:
+            code = response.status_code
+            if code is None:
+                return f"200 (the `{response.class_name}` default)"
+            return None if _is_202(model, code, function.scope) else model.code_for(code)
+    assigned = _assigned_status(model, function)
+    if assigned is not None:
+        return None if _is_202(model, assigned, function.scope) else model.code_for(assigned)
+    declared = submission.route.keyword("status_code")
+    if declared is None:
+        return "200 (the default)"
+    return None if _is_202(model, declared, scope) else model.code_for(declared)
+
+
+def _is_202(model: ModuleModel, expr: cst.BaseExpression, scope: Scope) -> bool:
+    if isinstance(expr, cst.Integer):
+        return expr.evaluated_value == 202
+    qualname = model.qualified_name(expr, scope)
+    return qualname is not None and (
+        qualname.endswith(".HTTP_202_ACCEPTED") or qualname == "http.HTTPStatus.ACCEPTED"
+    )
+
+
+def _assigned_status(model: ModuleModel, function: FunctionInfo) -> cst.BaseExpression | None:
+    """`response.status_code = 202` on the injected `Response` parameter."""
+    for param in function.params:
+        if model.is_instance(model.param_type(function, param.name), {RESPONSE_BASE}):
+            value = assigned_attribute(function, param.name, "status_code")
+            if value is not None:
+                return value
+    return None

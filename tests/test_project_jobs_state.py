@@ -1,0 +1,55 @@
+"""Whole-program rules on multi-module projects: FTL303/FTL304 (jobs) and FTL302 (state)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fastapi_task_lint.config import Config
+from tests.fixture_harness import FIXTURES, expected_findings, lint
+
+PROJECTS = FIXTURES / "projects"
+
+
+def _findings(paths: list[Path], codes: tuple[str, ...]) -> list[tuple[str, int, str]]:
+    config = Config(select=codes, root=FIXTURES)
+    diagnostics = lint(paths, config)
+    assert not [d for d in diagnostics if d.code in ("FTL001", "FTL002")], diagnostics
+    return sorted(
+        (Path(d.path).resolve().relative_to(PROJECTS).as_posix(), d.line, d.code)
+        for d in diagnostics
+    )
+
+
+def _expected(root: Path, codes: tuple[str, ...]) -> list[tuple[str, int, str]]:
+    return sorted(
+        (path.resolve().relative_to(PROJECTS).as_posix(), line, code)
+        for path in root.rglob("*.py")
+        for line, code in expected_findings(path)
+        if code in codes
+    )
+
+
+@pytest.mark.parametrize(
+    ("project", "codes"),
+    [
+        ("jobs/with_status", ("FTL303", "FTL304")),
+        ("jobs/without_status", ("FTL303", "FTL304")),
+    ],
+)
+def test_project_alone(project: str, codes: tuple[str, ...]) -> None:
+    root = PROJECTS / project
+    assert _findings([root], codes) == _expected(root, codes)
+
+
+def test_status_route_anywhere_in_the_run_satisfies_ftl304() -> None:
+    jobs = PROJECTS / "jobs"
+    found = _findings([jobs / "with_status", jobs / "without_status"], ("FTL304",))
+    assert found == []
+
+
+def test_ftl304_reports_once_at_the_first_submission_in_path_order() -> None:
+    root = PROJECTS / "jobs" / "without_status"
+    found = _findings([root], ("FTL304",))
+    assert found == [("jobs/without_status/routes/a_exports.py", 8, "FTL304")]
