@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import libcst as cst
-
 from fastapi_task_lint.rules.base import Rule, RuleContext, RuleDocs, quote
-from fastapi_task_lint.semantics.origins import OriginKind, value_origin
+from fastapi_task_lint.semantics.captures import Reach, reaching_values
+from fastapi_task_lint.semantics.origins import OriginKind
 from fastapi_task_lint.semantics.scheduling import SITE_TRIGGERS, SchedulingSite
-from fastapi_task_lint.semantics.values import task_label, task_values
+from fastapi_task_lint.semantics.values import task_label
 
 
 class OrmObjectToTask(Rule):
@@ -21,11 +20,15 @@ class OrmObjectToTask(Rule):
             "Beanie, Peewee, or a class listed in `orm-base-classes`) passed to any scheduling "
             "site: `BackgroundTasks.add_task`, `BackgroundTask(...)`, Celery `.delay`/"
             "`.apply_async`/signatures, ARQ, RQ, Dramatiq, Taskiq or APScheduler. The instance "
-            "may be passed positionally, by keyword, inside a `functools.partial`, a lambda "
-            "body or a list/tuple/dict literal. Instances are recognised from query results "
+            "may be passed positionally, by keyword, inside a `functools.partial` (also one a "
+            "project helper builds from its parameters), a lambda body, a nested `def` passed "
+            "as the task, a list/tuple/dict literal, or an object built from it in the same "
+            "function (`Report(order)`), and through project helpers that schedule their "
+            "parameters (`run_later(background_tasks, send, order)`). Instances are "
+            "recognised from query results "
             "(`db.get(User, id)`, `db.query(User).first()`, `db.scalars(select(User)).one()`), "
             "constructors (`User(...)`), loops over query results and project functions "
-            "annotated `-> User`."
+            "annotated `-> User` or `-> list[User]`/`Sequence[User]`."
         ),
         why=(
             "The instance belongs to the request's session. By the time an in-process task "
@@ -60,34 +63,26 @@ class OrmObjectToTask(Rule):
 
     def check(self, ctx: RuleContext) -> None:
         for site in ctx.model.scheduling_sites:
-            for value in task_values(ctx.model, site):
-                origin = value_origin(ctx.model, value, site.scope, site.order)
-                if origin is None or origin.kind not in (
-                    OriginKind.ORM_INSTANCE,
-                    OriginKind.ORM_COLLECTION,
-                ):
-                    continue
-                ctx.report(value, _message(ctx, site, value, origin.type_name, origin.kind))
+            for reach in reaching_values(ctx.model, site):
+                if reach.origin.kind in (OriginKind.ORM_INSTANCE, OriginKind.ORM_COLLECTION):
+                    ctx.report(reach.node, _message(ctx, site, reach))
 
 
-def _message(
-    ctx: RuleContext,
-    site: SchedulingSite,
-    value: cst.BaseExpression,
-    model_name: str,
-    kind: OriginKind,
-) -> str:
-    name = ctx.model.code_for(value)
+def _message(ctx: RuleContext, site: SchedulingSite, reach: Reach) -> str:
+    name = ctx.model.code_for(reach.value)
+    model_name = reach.origin.type_name
     task = task_label(ctx.model, site)
     load_in = f" inside {quote(task)}" if task else " inside the task"
-    if kind is OriginKind.ORM_COLLECTION:
+    how = "" if reach.path == "as an argument" else f" {reach.path}"
+    passed = f"is passed{how} to {site.reference(ctx.model)}"
+    if reach.origin.kind is OriginKind.ORM_COLLECTION:
         return (
-            f"{quote(name)} (ORM model `{model_name}` instances) is passed to "
-            f"{quote(site.describe(ctx.model))}; pass their ids and load them{load_in}"
+            f"{quote(name)} (ORM model `{model_name}` instances) {passed}; "
+            f"pass their ids and load them{load_in}"
         )
     return (
-        f"{quote(name)} (ORM model `{model_name}`) is passed to "
-        f"{quote(site.describe(ctx.model))}; pass `{_id_of(name)}` and load it{load_in}"
+        f"{quote(name)} (ORM model `{model_name}`) {passed}; "
+        f"pass `{_id_of(name)}` and load it{load_in}"
     )
 
 

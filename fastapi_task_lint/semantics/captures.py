@@ -20,7 +20,12 @@ from fastapi_task_lint.semantics.origins import Origin, value_origin
 from fastapi_task_lint.semantics.scheduling import SchedulingSite, partial_parts
 from fastapi_task_lint.semantics.scope import Binding, BindingKind, Scope, ScopeKind
 from fastapi_task_lint.semantics.values import captured_names, flatten_literal
-from fastapi_task_lint.semantics.wrappers import bind_arguments, own_param, shown_path
+from fastapi_task_lint.semantics.wrappers import (
+    bind_arguments,
+    own_param,
+    shown_path,
+    wrapper_specs,
+)
 
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.model import ModuleModel
@@ -71,17 +76,34 @@ class _Walker:
         bound_by_partial = (
             {id(a.value) for a in site.partial.args[1:]} if site.partial is not None else set()
         )
+        partial_at_site = self._partial_at_site()
         for argument in site.arguments:
+            node: cst.BaseExpression | None = None
             if id(argument.value) in bound_by_partial:
                 how = f"bound in `{_short(self.model, site.partial)}`"
+                node = partial_at_site
             elif argument.keyword is not None:
                 how = f"as `{argument.keyword}=`"
             else:
                 how = "as an argument"
             for value in flatten_literal(argument.value):
-                self._collect(value, value, site.scope, site.order, how, 0)
+                self._collect(node or value, value, site.scope, site.order, how, 0)
         if site.callable is not None:
             self._callable(site.callable, site.scope, site.order)
+
+    def _partial_at_site(self) -> cst.BaseExpression | None:
+        """The argument of the scheduling call that is the partial or names it."""
+        site = self.site
+        if site.partial is None:
+            return None
+        for arg in site.node.args:
+            if arg.value is site.partial:
+                return arg.value
+            if isinstance(arg.value, cst.Name):
+                parts = partial_parts(self.model, arg.value, site.scope, site.order)
+                if parts is not None and parts[0] is site.partial:
+                    return arg.value
+        return None
 
     def _callable(self, target: cst.BaseExpression, scope: Scope, order: int | None) -> None:
         model = self.model
@@ -172,7 +194,8 @@ class _Walker:
         self._seen.add(key)
         origin = value_origin(self.model, value, scope, order)
         if origin is not None:
-            self.found.append(Reach(node, value, origin, how, scope, order))
+            if not self._reported_at_callers(value, scope, order):
+                self.found.append(Reach(node, value, origin, how, scope, order))
             return
         if depth >= _MAX_DEPTH:
             return
@@ -184,6 +207,26 @@ class _Walker:
         for argument in call.args:
             for item in flatten_literal(argument.value):
                 self._collect(node, item, call_scope, call_order, inside, depth + 1)
+
+    def _reported_at_callers(
+        self, value: cst.BaseExpression, scope: Scope, order: int | None
+    ) -> bool:
+        """A helper's own parameter that it schedules: each call of the helper is a site.
+
+        Route handlers and `Depends` parameters are where request values start, so they
+        are reported where they are scheduled.
+        """
+        function = self.site.function
+        if function is None or not isinstance(value, cst.Name):
+            return False
+        param = own_param(self.model, function, value, scope, order)
+        if param is None or not wrapper_specs(self.model, function):
+            return False
+        if isinstance(param.default, cst.Call) and self.model.depends_target(
+            param.default, function.parent_scope
+        ):
+            return False
+        return not any(route.function is function for route in self.model.routes)
 
     def _constructed_from(
         self, value: cst.BaseExpression, scope: Scope, order: int | None

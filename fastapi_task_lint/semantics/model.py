@@ -25,7 +25,9 @@ if TYPE_CHECKING:
     from fastapi_task_lint.semantics.routes import Route
     from fastapi_task_lint.semantics.scheduling import SchedulingSite
 
-_MAX_DEPTH = 8
+# Each hop (name -> binding -> value -> call -> dependency) spends one: chains are short,
+# but `db=Depends(get_db)` -> `with SessionLocal() as db` -> `sessionmaker()` takes ~10.
+_MAX_DEPTH = 16
 
 
 @dataclass(frozen=True)
