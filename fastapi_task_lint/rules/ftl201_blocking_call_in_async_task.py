@@ -1,0 +1,95 @@
+"""FTL201: an async task blocks the event loop it runs on."""
+
+from __future__ import annotations
+
+from fastapi_task_lint.rules.base import Rule, RuleContext, RuleDocs
+from fastapi_task_lint.semantics.blocking import (
+    ALLOWED_BLOCKING_CALLS,
+    EXTRA_BLOCKING_CALLS,
+    BlockingPolicy,
+    BlockingUse,
+    blocking_uses,
+    call_label,
+)
+from fastapi_task_lint.semantics.task_definitions import ScheduledFunction, tasks_in
+
+
+class BlockingCallInAsyncTask(Rule):
+    code = "FTL201"
+    name = "blocking-call-in-async-task"
+    summary = "async task makes a blocking call on the event loop"
+    # Only a file with an `async def` can define an async task; where it is scheduled
+    # (maybe another module) is asked of the project's task index.
+    triggers = (b"async",)
+    options = (EXTRA_BLOCKING_CALLS, ALLOWED_BLOCKING_CALLS)
+    docs = RuleDocs(
+        what=(
+            "Flags a blocking call inside an `async def` that runs as a task on an event "
+            "loop: scheduled with `BackgroundTasks.add_task`/`BackgroundTask`, an ARQ job "
+            "(`WorkerSettings.functions`/`cron_jobs`), a Taskiq task, an APScheduler job on "
+            "an `AsyncIOScheduler`, or the coroutine given to `asyncio.create_task` (also "
+            "through a helper such as `spawn(coro)`). The call may block directly "
+            "(`time.sleep`, `requests.*`, `httpx.get`/`httpx.Client`, `urllib`, `urllib3`, "
+            "`smtplib`, `subprocess`, `os.system`/`os.wait*`, sockets, `open`, `pathlib.Path` "
+            "reads and writes, a sync SQLAlchemy `Session`/`Engine`/`Connection`, "
+            "`psycopg2`/`sqlite3`, `redis.Redis`, `boto3` clients, `input`) or through project "
+            "functions it calls, in any module: the message shows the chain "
+            "(`send_digest -> render_pdf -> requests.get`). Calls are resolved by qualified "
+            "name and receiver type, so `httpx.AsyncClient`, `redis.asyncio`, `AsyncSession` "
+            "and `asyncio.sleep` are not reported, nor is work handed to "
+            "`asyncio.to_thread`, `loop.run_in_executor`, `run_in_threadpool` or "
+            "`anyio.to_thread.run_sync`. Sync tasks are not reported: Starlette runs them in "
+            "the threadpool.\n\n"
+            "The finding is reported once per call in the task's own body, in the file that "
+            "defines the task (where the fix and a `# noqa: FTL201` go), however many places "
+            "schedule it; lint the whole app so the scheduling sites are seen."
+        ),
+        why=(
+            "Starlette awaits an `async def` task on the event loop that serves requests. "
+            "While a blocking call runs, that loop runs nothing else: one `time.sleep(3)` in "
+            "a background task stalls every request of the worker for 3 seconds, after the "
+            "response that scheduled it was already sent, so it shows up as random latency."
+        ),
+        example=(
+            "async def send_digest(user_id: int) -> None:\n"
+            "    pdf = render_pdf(user_id)  # FTL201: send_digest -> render_pdf -> requests.get\n"
+            "    await mailer.send(pdf)\n\n"
+            "background_tasks.add_task(send_digest, user.id)"
+        ),
+        use_instead=(
+            "Move the blocking work to a thread, use the library's async API, or make the "
+            "task a plain `def` (BackgroundTasks runs it in the threadpool):\n\n"
+            "async def send_digest(user_id: int) -> None:\n"
+            "    pdf = await asyncio.to_thread(render_pdf, user_id)\n"
+            "    await mailer.send(pdf)"
+        ),
+        references=(
+            "https://fastapi.tiangolo.com/async/",
+            "https://www.starlette.io/background/",
+            "https://docs.python.org/3/library/asyncio-dev.html#running-blocking-code",
+        ),
+    )
+
+    def check(self, ctx: RuleContext) -> None:
+        policy = BlockingPolicy(
+            tuple(ctx.option(EXTRA_BLOCKING_CALLS)), tuple(ctx.option(ALLOWED_BLOCKING_CALLS))
+        )
+        for task in tasks_in(ctx.model):
+            if not task.runs_on_event_loop:
+                continue
+            for use in blocking_uses(ctx.model, task.function, policy):
+                ctx.report(use.call.node, _message(ctx, task, use))
+
+
+def _message(ctx: RuleContext, task: ScheduledFunction, use: BlockingUse) -> str:
+    name = task.function.name
+    launch = next(u for u in task.uses if u.on_event_loop)
+    what = call_label(ctx.model, use.call.node)
+    via = f" (`{use.chain(name)}`)" if use.via else ""
+    remedy = "move it to `await asyncio.to_thread(...)` or use an async client"
+    if launch.in_process:
+        remedy += f", or make `{name}` a plain `def` so BackgroundTasks runs it in the threadpool"
+    return (
+        f"{what} blocks the event loop{via} inside the async task `{name}`, scheduled with "
+        f"{launch.label}: every request on this worker waits until it returns; {remedy}"
+    )

@@ -1,0 +1,85 @@
+"""FTL202: an async route handler or dependency blocks the event loop."""
+
+from __future__ import annotations
+
+from fastapi_task_lint.rules.base import Rule, RuleContext, RuleDocs
+from fastapi_task_lint.semantics.blocking import (
+    ALLOWED_BLOCKING_CALLS,
+    EXTRA_BLOCKING_CALLS,
+    BlockingPolicy,
+    BlockingUse,
+    blocking_uses,
+    call_label,
+)
+from fastapi_task_lint.semantics.dependencies import dependency_functions
+from fastapi_task_lint.semantics.functions import FunctionInfo
+
+
+class BlockingCallInAsyncRoute(Rule):
+    code = "FTL202"
+    name = "blocking-call-in-async-route"
+    summary = "async route handler or dependency makes a blocking call on the event loop"
+    triggers = (b"async",)
+    options = (EXTRA_BLOCKING_CALLS, ALLOWED_BLOCKING_CALLS)
+    docs = RuleDocs(
+        what=(
+            "Flags a blocking call inside an `async def` route handler (`@app.get`, "
+            "`@router.post`, `websocket`, ...) or an `async def` dependency named by some "
+            "`Depends(...)`/`Security(...)` in the run, directly or through the project "
+            "functions it calls (the message shows the chain). The most common case is a sync "
+            "SQLAlchemy `Session` in an async handler: `db: Session = Depends(get_db)` in "
+            "`async def create_user`. The catalogue of blocking calls, the `to_thread` "
+            "exemptions and the options are those of FTL201; the two rules are separate so a "
+            "team can adopt one before the other."
+        ),
+        why=(
+            "FastAPI runs an `async def` handler on the event loop and a plain `def` handler "
+            "in its threadpool. A blocking call in an async handler holds the loop: every "
+            "other request on the worker waits, and throughput drops to one request at a time "
+            "while the call runs."
+        ),
+        example=(
+            '@router.post("/users")\n'
+            "async def create_user(data: UserIn, db: Session = Depends(get_db)):\n"
+            "    db.add(User(email=data.email))\n"
+            "    db.commit()  # FTL202"
+        ),
+        use_instead=(
+            "Make the handler a plain `def` (FastAPI runs it in the threadpool), or use the "
+            "async API (`AsyncSession`, `httpx.AsyncClient`, `asyncio.sleep`):\n\n"
+            '@router.post("/users")\n'
+            "def create_user(data: UserIn, db: Session = Depends(get_db)):\n"
+            "    db.add(User(email=data.email))\n"
+            "    db.commit()"
+        ),
+        references=(
+            "https://fastapi.tiangolo.com/async/#path-operation-functions",
+            "https://fastapi.tiangolo.com/async/#dependencies",
+        ),
+    )
+
+    def check(self, ctx: RuleContext) -> None:
+        policy = BlockingPolicy(
+            tuple(ctx.option(EXTRA_BLOCKING_CALLS)), tuple(ctx.option(ALLOWED_BLOCKING_CALLS))
+        )
+        entries: dict[int, tuple[FunctionInfo, str]] = {}
+        for route in ctx.model.routes:
+            if ctx.model.function_for_node(route.function.node) is route.function:
+                entries.setdefault(id(route.function), (route.function, "route handler"))
+        for function in dependency_functions(ctx.model):
+            entries.setdefault(id(function), (function, "dependency"))
+        for function, kind in entries.values():
+            if not function.is_async:
+                continue
+            for use in blocking_uses(ctx.model, function, policy):
+                ctx.report(use.call.node, _message(ctx, function, kind, use))
+
+
+def _message(ctx: RuleContext, function: FunctionInfo, kind: str, use: BlockingUse) -> str:
+    what = call_label(ctx.model, use.call.node)
+    via = f" (`{use.chain(function.name)}`)" if use.via else ""
+    return (
+        f"{what} blocks the event loop{via} inside the async {kind} `{function.name}`: other "
+        f"requests wait until it returns; make `{function.name}` a plain `def` (FastAPI runs "
+        "it in the threadpool) or use the async API"
+    )

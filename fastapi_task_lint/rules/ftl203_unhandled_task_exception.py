@@ -1,0 +1,109 @@
+"""FTL203: a BackgroundTasks task can raise and nothing in it catches the exception."""
+
+from __future__ import annotations
+
+import fnmatch
+
+import libcst as cst
+
+from fastapi_task_lint.config import RuleOption
+from fastapi_task_lint.rules.base import Rule, RuleContext, RuleDocs, quote
+from fastapi_task_lint.semantics.exceptions import unguarded_work
+from fastapi_task_lint.semantics.scheduling import Mechanism
+from fastapi_task_lint.semantics.task_definitions import ScheduledFunction, tasks_in
+
+ERROR_HANDLING_DECORATORS = RuleOption(
+    "error-handling-decorators",
+    list,
+    [],
+    "Qualified names (or patterns) of decorators that catch and report a task's exceptions, "
+    "e.g. `app.observability.report_errors`; a task decorated with one is not reported.",
+)
+
+
+_IN_PROCESS = (Mechanism.BACKGROUND_TASKS, Mechanism.BACKGROUND_TASK)
+
+
+class UnhandledTaskException(Rule):
+    code = "FTL203"
+    name = "unhandled-task-exception"
+    summary = "BackgroundTasks task can raise with nothing to catch the exception"
+    # The task's `def` may be in a module that never mentions BackgroundTasks: whether it
+    # is scheduled is asked of the project's task index.
+    triggers = (b"def",)
+    options = (ERROR_HANDLING_DECORATORS,)
+    docs = RuleDocs(
+        what=(
+            "Flags a function scheduled with `BackgroundTasks.add_task` or `BackgroundTask` "
+            "(anywhere in the run, also as a bound method or through `functools.partial`) "
+            "whose body calls something or raises outside a `try` with an `except "
+            "Exception`, `except BaseException` or bare `except` that does not raise again. "
+            "Logging and `print` calls do not count, nor do calls to project functions that "
+            "guard all their own work, so a task whose body is one call to such a function "
+            "is not reported. A decorator listed in `error-handling-decorators` marks the "
+            "task as handled. Celery, ARQ, Dramatiq, RQ and Taskiq tasks are not reported: "
+            "their workers record failures and retry. The finding is reported at the task's "
+            "`def`, once, whatever the number of places that schedule it."
+        ),
+        why=(
+            "Starlette runs a response's background tasks one after another. An exception "
+            "skips every later task of that response, and reaches the server only as an "
+            '"Exception in ASGI application" log line after the client already got its 200: '
+            "nobody is told the work was lost. On FastAPI 0.118+ the exception is also "
+            "re-raised into `yield` dependencies, so code after their `yield` (a commit, a "
+            "cleanup) does not run."
+        ),
+        example=(
+            "def sync_newsletter(email: str) -> None:  # FTL203\n"
+            '    httpx.put(f"{API}/members/{email}").raise_for_status()\n\n'
+            "background_tasks.add_task(sync_newsletter, user.email)"
+        ),
+        use_instead=(
+            "Catch, log and report the failure inside the task (or queue it on a worker that "
+            "retries):\n\n"
+            "def sync_newsletter(email: str) -> None:\n"
+            "    try:\n"
+            '        httpx.put(f"{API}/members/{email}").raise_for_status()\n'
+            "    except Exception:\n"
+            '        logger.exception("newsletter sync for %s failed", email)'
+        ),
+        references=(
+            "https://www.starlette.io/background/",
+            "https://fastapi.tiangolo.com/tutorial/dependencies/dependencies-with-yield/",
+        ),
+    )
+
+    def check(self, ctx: RuleContext) -> None:
+        decorators = tuple(ctx.option(ERROR_HANDLING_DECORATORS))
+        for task in tasks_in(ctx.model):
+            if task.queue is not None or not task.uses_of(*_IN_PROCESS):
+                continue  # a queue task run in-process is FTL105's finding
+            if _has_handling_decorator(ctx, task, decorators):
+                continue
+            work = unguarded_work(ctx.model, task.function)
+            if work and isinstance(task.function.node, cst.FunctionDef):
+                ctx.report(task.function.node.name, _message(ctx, task, work[0]))
+
+
+def _has_handling_decorator(
+    ctx: RuleContext, task: ScheduledFunction, patterns: tuple[str, ...]
+) -> bool:
+    for decorator in task.function.decorators:
+        target = decorator.func if isinstance(decorator, cst.Call) else decorator
+        qualname = ctx.model.qualified_name(target, task.function.parent_scope)
+        if qualname and any(fnmatch.fnmatchcase(qualname, p) for p in patterns):
+            return True
+    return False
+
+
+def _message(ctx: RuleContext, task: ScheduledFunction, first: cst.Call | cst.Raise) -> str:
+    name = task.function.name
+    use = task.uses_of(*_IN_PROCESS)[0]
+    line = ctx.model.position(first).start.line
+    return (
+        f"`{name}` runs in BackgroundTasks (scheduled with {use.label}) and "
+        f"{quote(ctx.model.code_for(first))} (line {line}) can raise with nothing to catch "
+        "it: the error skips the response's later tasks and shows only as a server log line "
+        "after the client got its response; wrap the work in `try`/`except Exception` and "
+        "log or report the failure"
+    )

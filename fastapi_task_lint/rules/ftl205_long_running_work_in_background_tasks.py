@@ -1,0 +1,95 @@
+"""FTL205: BackgroundTasks work that waits, retries or polls: it needs a durable queue."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from fastapi_task_lint.rules.base import Rule, RuleContext, RuleDocs
+from fastapi_task_lint.semantics.scheduling import Mechanism
+from fastapi_task_lint.semantics.task_definitions import ScheduledFunction, tasks_in
+from fastapi_task_lint.semantics.waits import LONG_SLEEP_SECONDS, Wait, WaitKind, waits_in
+
+_IN_PROCESS = (Mechanism.BACKGROUND_TASKS, Mechanism.BACKGROUND_TASK)
+_WHY: dict[WaitKind, str] = {
+    WaitKind.LONG_SLEEP: "sleeps {seconds} s",
+    WaitKind.RETRY_LOOP: "retries in a loop that catches an exception and sleeps",
+    WaitKind.POLLING: "polls in a `while` loop that sleeps until something is done",
+    WaitKind.RETRY_DECORATOR: "retries through its `{decorator}` decorator",
+}
+
+
+class LongRunningWorkInBackgroundTasks(Rule):
+    code = "FTL205"
+    name = "long-running-work-in-background-tasks"
+    summary = "BackgroundTasks task sleeps, retries or polls: it needs a durable queue"
+    triggers = (b"sleep", b"retry", b"backoff", b"tenacity", b"stamina")
+    docs = RuleDocs(
+        what=(
+            "Flags work scheduled with `BackgroundTasks.add_task` or `BackgroundTask` whose "
+            "body shows that it needs a durable queue: a `time.sleep`/`asyncio.sleep`/"
+            f"`anyio.sleep` of {LONG_SLEEP_SECONDS} s or more (a literal, a constant, or "
+            "arithmetic on them, also imported from another module); a retry loop (a `for`/"
+            "`while` whose body catches an exception and sleeps); a polling loop (a `while` "
+            "that sleeps until something is done); or a retry decorator on the task "
+            "(`tenacity.retry`, `backoff.on_exception`/`on_predicate`, `stamina.retry`). "
+            "The sleep call (or the decorator) is reported, in the file that defines the "
+            "task."
+        ),
+        why=(
+            "BackgroundTasks runs in the web process after the response: it has no retry, "
+            "no persistence and no visibility. A deploy or restart kills the worker and "
+            "uvicorn's graceful-shutdown timeout cancels the task midway; the retries and "
+            "the wait are lost with it, and nothing records that the work never finished. "
+            "A sync task also holds one of the threadpool's 40 threads while it sleeps."
+        ),
+        example=(
+            "def push_to_warehouse(order_id: int) -> None:\n"
+            "    for attempt in range(5):\n"
+            "        try:\n"
+            "            return post_shipment(order_id)\n"
+            "        except httpx.HTTPError:\n"
+            "            time.sleep(30 * attempt)  # FTL205"
+        ),
+        use_instead=(
+            "Queue it on a worker with retries (Celery, ARQ, Dramatiq):\n\n"
+            "@celery_app.task(autoretry_for=(httpx.HTTPError,), retry_backoff=30, "
+            "max_retries=5)\n"
+            "def push_to_warehouse(order_id: int) -> None:\n"
+            "    post_shipment(order_id)"
+        ),
+        references=(
+            "https://fastapi.tiangolo.com/tutorial/background-tasks/#caveat",
+            "https://docs.celeryq.dev/en/stable/userguide/tasks.html#automatic-retry-for-known-exceptions",
+        ),
+    )
+
+    def check(self, ctx: RuleContext) -> None:
+        for task in tasks_in(ctx.model):
+            if not task.uses_of(*_IN_PROCESS):
+                continue
+            for wait in waits_in(ctx.model, task.function):
+                ctx.report(wait.node, _message(ctx, task, wait))
+
+
+def _message(ctx: RuleContext, task: ScheduledFunction, wait: Wait) -> str:
+    reasons = [
+        _WHY[kind].format(seconds=_seconds(wait.seconds), decorator=_code(ctx, wait.node))
+        for kind in wait.kinds
+    ]
+    use = task.uses_of(*_IN_PROCESS)[0]
+    return (
+        f"`{task.function.name}` runs in BackgroundTasks (scheduled with {use.label}) and "
+        f"{' and '.join(reasons)}: BackgroundTasks has no retry or persistence and a deploy "
+        "cancels it midway; queue it on Celery, ARQ or Dramatiq with retries"
+    )
+
+
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return "a long time"
+    return str(int(value)) if value == int(value) else str(value)
+
+
+def _code(ctx: RuleContext, node: cst.CSTNode) -> str:
+    target = node.func if isinstance(node, cst.Call) else node
+    return f"@{ctx.model.code_for(target)}"
