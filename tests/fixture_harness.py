@@ -32,6 +32,31 @@ def lint(paths: list[Path], config: Config | None = None) -> list[Diagnostic]:
     return Linter(config).check_paths(paths).diagnostics
 
 
+def project_expected(root: Path, codes: tuple[str, ...]) -> list[tuple[str, int, str]]:
+    """(file relative to `root`, line, code) from the `# error:` comments of every file."""
+    return sorted(
+        (path.relative_to(root).as_posix(), line, code)
+        for path in root.rglob("*.py")
+        for line, code in expected_findings(path)
+        if code in codes
+    )
+
+
+def project_findings(
+    root: Path, codes: tuple[str, ...], config: Config | None = None
+) -> list[tuple[str, int, str]]:
+    """Lint the whole project directory; (file relative to `root`, line, code) of each finding."""
+    config = config or Config(select=codes, root=root)
+    diagnostics = lint([root], config)
+    crashes = [d for d in diagnostics if d.code in ("FTL001", "FTL002")]
+    assert not crashes, crashes
+    return sorted(
+        (Path(d.path).resolve().relative_to(root.resolve()).as_posix(), d.line, d.code)
+        for d in diagnostics
+        if d.code in codes
+    )
+
+
 def diff_report(
     path: Path,
     expected: list[tuple[int, str]],

@@ -1,0 +1,127 @@
+"""FTL201-FTL205 across modules: tasks defined in one module, scheduled from another.
+
+The project in fixtures/projects/blocking has chains across two and three modules, a
+cycle across two, a star re-export, a task scheduled from two modules, an ARQ job and an
+async dependency; its expectations are the inline `# error:` comments of every file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi_task_lint.config import Config
+from fastapi_task_lint.engine import Linter
+from tests.fixture_harness import FIXTURES, lint, project_expected, project_findings
+
+PROJECT = FIXTURES / "projects" / "blocking"
+CODES = ("FTL201", "FTL202", "FTL203", "FTL204", "FTL205")
+
+
+def test_findings_match_the_inline_expectations() -> None:
+    assert project_findings(PROJECT, CODES) == project_expected(PROJECT, CODES)
+
+
+def test_chain_is_shown_across_three_modules() -> None:
+    diagnostics = lint([PROJECT], Config(select=("FTL201",), root=PROJECT))
+    messages = {Path(d.path).name + f":{d.line}": d.message for d in diagnostics}
+    assert "`send_digest -> render_pdf -> download -> requests.get`" in messages["tasks.py:19"]
+    assert (
+        "`export_report -> render -> _layout -> render_pdf -> download -> requests.get`"
+        in messages["tasks.py:25"]
+    )
+    assert "`sync_graph -> walk -> visit -> upload -> requests.put`" in messages["tasks.py:34"]
+
+
+def test_task_scheduled_twice_is_reported_once() -> None:
+    found = project_findings(PROJECT, ("FTL201",))
+    assert [f for f in found if f[0] == "app/tasks.py" and f[1] == 19] == [
+        ("app/tasks.py", 19, "FTL201")
+    ]
+
+
+def _write(tmp_path: Path, files: dict[str, str]) -> Path:
+    root = tmp_path / "proj"
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+_APP = """
+from fastapi import BackgroundTasks, FastAPI
+from proj.tasks import job
+
+app = FastAPI()
+
+@app.post("/")
+def route(background_tasks: BackgroundTasks) -> None:
+    background_tasks.add_task(job)
+"""
+
+
+def test_options_extend_and_narrow_the_catalogue(tmp_path: Path) -> None:
+    tasks = """
+import time
+from vendor import legacy
+
+async def job() -> None:
+    legacy.fetch_sync()
+    time.sleep(1)
+"""
+    root = _write(tmp_path, {"__init__.py": "", "main.py": _APP, "tasks.py": tasks})
+    default = project_findings(root, ("FTL201",))
+    assert default == [("tasks.py", 7, "FTL201")]
+    config = Config(
+        select=("FTL201",),
+        root=root,
+        options={
+            "extra-blocking-calls": ["vendor.legacy.*"],
+            "allowed-blocking-calls": ["time.sleep"],
+        },
+    )
+    assert project_findings(root, ("FTL201",), config) == [("tasks.py", 6, "FTL201")]
+
+
+def test_error_handling_decorator_marks_a_task_handled(tmp_path: Path) -> None:
+    tasks = """
+import httpx
+from observability import report_errors
+
+@report_errors
+def job() -> None:
+    httpx.post("https://example.com")
+"""
+    root = _write(tmp_path, {"__init__.py": "", "main.py": _APP, "tasks.py": tasks})
+    assert project_findings(root, ("FTL203",)) == [("tasks.py", 6, "FTL203")]
+    config = Config(
+        select=("FTL203",),
+        root=root,
+        options={"error-handling-decorators": ["observability.report_errors"]},
+    )
+    assert project_findings(root, ("FTL203",), config) == []
+
+
+def test_noqa_goes_on_the_reported_line_in_the_task_module(tmp_path: Path) -> None:
+    tasks = """
+import time
+
+async def job() -> None:
+    time.sleep(1)  # noqa: FTL201
+"""
+    root = _write(tmp_path, {"__init__.py": "", "main.py": _APP, "tasks.py": tasks})
+    result = Linter(Config(select=("FTL201",), root=root)).check_paths([root])
+    assert result.diagnostics == []
+    assert [d.line for f in result.files for d in f.suppressed] == [5]
+
+
+def test_a_task_module_linted_alone_has_no_scheduling_site(tmp_path: Path) -> None:
+    tasks = """
+import time
+
+async def job() -> None:
+    time.sleep(1)
+"""
+    root = _write(tmp_path, {"__init__.py": "", "main.py": _APP, "tasks.py": tasks})
+    assert lint([root / "tasks.py"], Config(select=("FTL201",), root=root)) == []
+    assert len(lint([root], Config(select=("FTL201",), root=root))) == 1
