@@ -1,0 +1,82 @@
+"""FTL501: a scheduler is started at import time, in a startup event, or away from the lifespan."""
+
+from __future__ import annotations
+
+from fastapi_task_lint.rules.base import Rule, RuleContext, RuleDocs, quote
+from fastapi_task_lint.semantics.lifespan import Context, call_contexts, hook_for, imports_fastapi
+from fastapi_task_lint.semantics.schedulers import SchedulerCall, SchedulerKind, schedulers
+
+_LIFESPAN = frozenset({Context.LIFESPAN_STARTUP, Context.LIFESPAN_SHUTDOWN})
+
+
+class SchedulerStartedOutsideLifespan(Rule):
+    code = "FTL501"
+    name = "scheduler-started-outside-lifespan"
+    summary = "APScheduler scheduler started outside the app's lifespan"
+    triggers = (b"start",)
+    docs = RuleDocs(
+        what=(
+            "Flags `.start()` (4.x: `.start_in_background()`, `.run_until_stopped()`) of an "
+            "APScheduler scheduler, resolved by import, when it runs at module level, in an "
+            '`@app.on_event("startup")` handler (or a function it calls), or in a function of '
+            "a FastAPI module that the app's lifespan does not call (followed two calls deep, "
+            'across modules). Starts under `if __name__ == "__main__":`, inside '
+            "`with`/`async with` the scheduler, and of a `BlockingScheduler` (FTL503; it is "
+            "a process of its own) are not flagged."
+        ),
+        why=(
+            "A module-level start runs on every import: in each worker process, in tests, in "
+            "CLI scripts and migrations, so jobs run several times at once. "
+            "`AsyncIOScheduler.start()` at import raises `RuntimeError: no running event "
+            "loop`. `on_event` is deprecated in favour of the lifespan, and a start away from "
+            "the lifespan has no matching shutdown."
+        ),
+        example=(
+            "scheduler = BackgroundScheduler()\n"
+            'scheduler.add_job(purge_audit_events, "cron", hour=4)\n'
+            "scheduler.start()  # FTL501"
+        ),
+        use_instead=(
+            "@asynccontextmanager\n"
+            "async def lifespan(app: FastAPI):\n"
+            "    scheduler.start()\n"
+            "    yield\n"
+            "    scheduler.shutdown()\n\n"
+            "app = FastAPI(lifespan=lifespan)"
+        ),
+        references=(
+            "https://fastapi.tiangolo.com/advanced/events/",
+            "https://apscheduler.readthedocs.io/en/3.x/userguide.html#starting-the-scheduler",
+        ),
+    )
+
+    def check(self, ctx: RuleContext) -> None:
+        for start in schedulers(ctx.model).starts:
+            if start.type.kind is SchedulerKind.BLOCKING or start.managed:
+                continue
+            contexts = call_contexts(ctx.model, start.call)
+            if contexts & _LIFESPAN or Context.MAIN in contexts:
+                continue
+            where = _where(ctx, start, contexts)
+            if where is not None:
+                started = quote(ctx.model.code_for(start.call.node))
+                ctx.report(
+                    start.call.node,
+                    f"{started} starts the `{start.type.name}` {where}; start it in the app's "
+                    "lifespan (before `yield`) and shut it down after `yield`",
+                )
+
+
+def _where(ctx: RuleContext, start: SchedulerCall, contexts: frozenset[Context]) -> str | None:
+    if Context.IMPORT in contexts:
+        return "at import time, in every process and test that imports this module"
+    function = start.call.scope.enclosing_function()
+    if function is None:
+        return None
+    if Context.STARTUP_EVENT in contexts:
+        hook = hook_for(ctx.model, function)
+        handler = f"`{hook.function.name}`" if hook else "a startup handler"
+        return f'from the deprecated `on_event("startup")` handler {handler}'
+    if not contexts and imports_fastapi(ctx.model):
+        return f"in `{function.name}`, which the app's lifespan does not call"
+    return None

@@ -1,0 +1,80 @@
+"""FTL502: a scheduler started for the app is never shut down when the app stops."""
+
+from __future__ import annotations
+
+from fastapi_task_lint.rules.base import Rule, RuleContext, RuleDocs, quote
+from fastapi_task_lint.semantics.lifespan import (
+    STARTUP,
+    Context,
+    call_contexts,
+    object_keys,
+    release_calls,
+)
+from fastapi_task_lint.semantics.schedulers import STOP_METHODS, SchedulerKind, schedulers
+
+
+class SchedulerNotShutDown(Rule):
+    code = "FTL502"
+    name = "scheduler-not-shut-down"
+    summary = "scheduler started for the app but never shut down"
+    triggers = (b"start",)
+    docs = RuleDocs(
+        what=(
+            "Flags the `.start()` of an APScheduler scheduler started in the lifespan (or a "
+            'function it calls) or in an `on_event("startup")` handler when no `.shutdown()` '
+            "(4.x: `.stop()`) of the same scheduler runs after the lifespan's `yield` (a "
+            "`finally` included), in a shutdown handler, in `atexit.register(...)` or in a "
+            "function whose caller is unknown; and a start at module level when nothing "
+            "shuts that scheduler down at all. Schedulers used as context managers "
+            "(`async with AsyncScheduler() as s`) and `BlockingScheduler` are not flagged."
+        ),
+        why=(
+            "Without a shutdown the scheduler's threads keep firing jobs while the app stops: "
+            "jobs are cut off mid-run when the process exits, they touch connection pools "
+            "the lifespan already closed, and test runs leak one scheduler per app started."
+        ),
+        example=(
+            "@asynccontextmanager\n"
+            "async def lifespan(app: FastAPI):\n"
+            "    scheduler.start()  # FTL502\n"
+            "    yield"
+        ),
+        use_instead=(
+            "@asynccontextmanager\n"
+            "async def lifespan(app: FastAPI):\n"
+            "    scheduler.start()\n"
+            "    try:\n"
+            "        yield\n"
+            "    finally:\n"
+            "        scheduler.shutdown()"
+        ),
+        references=(
+            "https://apscheduler.readthedocs.io/en/3.x/userguide.html#shutting-down-the-scheduler",
+            "https://fastapi.tiangolo.com/advanced/events/",
+        ),
+    )
+
+    def check(self, ctx: RuleContext) -> None:
+        for start in schedulers(ctx.model).starts:
+            if start.type.kind is SchedulerKind.BLOCKING or start.managed:
+                continue
+            contexts = call_contexts(ctx.model, start.call)
+            at_import = Context.IMPORT in contexts
+            if not (at_import or contexts & STARTUP):
+                continue
+            call = start.call
+            keys = object_keys(ctx.model, start.receiver, call.scope, call.order)
+            if keys is None or release_calls(ctx.model, keys, STOP_METHODS, anywhere=at_import):
+                continue
+            receiver = ctx.model.code_for(start.receiver)
+            when = (
+                "nothing shuts it down"
+                if at_import
+                else "no `shutdown()` runs after the lifespan's `yield` or in a shutdown handler"
+            )
+            ctx.report(
+                call.node,
+                f"{quote(ctx.model.code_for(call.node))} starts the `{start.type.name}` but "
+                f"{when}: its jobs keep running while the app stops; call "
+                f"`{receiver}.shutdown()` after `yield` (in a `finally`)",
+            )

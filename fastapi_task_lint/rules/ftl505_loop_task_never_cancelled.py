@@ -1,0 +1,123 @@
+"""FTL505: an endless loop started as a task at startup is never cancelled at shutdown."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from fastapi_task_lint.rules.base import Rule, RuleContext, RuleDocs, quote
+from fastapi_task_lint.semantics.asyncio_tasks import (
+    SPAWN_TRIGGERS,
+    Fate,
+    TaskSpawn,
+    find_task_spawns,
+    spawn_fate,
+)
+from fastapi_task_lint.semantics.calls import resolve_callee
+from fastapi_task_lint.semantics.functions import FunctionInfo
+from fastapi_task_lint.semantics.lifespan import (
+    STARTUP,
+    call_contexts,
+    function_contexts,
+    object_keys,
+    periodic_loop,
+    release_calls,
+    repeat_decorator,
+)
+
+_CANCEL = frozenset({"cancel"})
+
+
+class LoopTaskNeverCancelled(Rule):
+    code = "FTL505"
+    name = "loop-task-never-cancelled"
+    summary = "periodic loop task started at startup is never cancelled"
+    triggers = (*SPAWN_TRIGGERS, b"repeat_every")
+    docs = RuleDocs(
+        what=(
+            "Flags `asyncio.create_task(...)`/`ensure_future(...)` in the lifespan (before "
+            '`yield`) or an `on_event("startup")` handler, also through the functions they '
+            "call, when the task runs an `async def` with a `while True:` loop that sleeps "
+            "each round and has no `break`/`return`, and nothing calls `.cancel()` on the "
+            "task after `yield` or in a shutdown handler. Also flags `@repeat_every(...)` "
+            "(fastapi-utils, fastapi-utilities) on a function the startup runs: it starts "
+            "such a loop and discards the task. Tasks handed to other code (a set, a "
+            "function, a `TaskGroup`) are not flagged."
+        ),
+        why=(
+            "The loop never ends by itself. At shutdown the server waits for the lifespan, "
+            "then the event loop is closed with the task still pending: shutdown hangs until "
+            "the server's timeout, or the task is destroyed mid-iteration (half-written "
+            "state, `Task was destroyed but it is pending!`). In tests each app start leaks "
+            "another loop."
+        ),
+        example=(
+            "@asynccontextmanager\n"
+            "async def lifespan(app: FastAPI):\n"
+            "    asyncio.create_task(refresh_forever())  # FTL505\n"
+            "    yield"
+        ),
+        use_instead=(
+            "@asynccontextmanager\n"
+            "async def lifespan(app: FastAPI):\n"
+            "    refresher = asyncio.create_task(refresh_forever())\n"
+            "    yield\n"
+            "    refresher.cancel()\n"
+            "    with contextlib.suppress(asyncio.CancelledError):\n"
+            "        await refresher"
+        ),
+        references=(
+            "https://fastapi.tiangolo.com/advanced/events/",
+            "https://docs.python.org/3/library/asyncio-task.html#asyncio.Task.cancel",
+        ),
+    )
+
+    def check(self, ctx: RuleContext) -> None:
+        for spawn in find_task_spawns(ctx.model):
+            if not call_contexts(ctx.model, spawn.call) & STARTUP:
+                continue
+            loop_function = _loop_function(ctx, spawn)
+            if loop_function is None or not _never_cancelled(ctx, spawn):
+                continue
+            ctx.report(
+                spawn.node,
+                f"{quote(ctx.model.code_for(spawn.node))} starts the endless loop of "
+                f"`{loop_function.name}` at startup and nothing cancels it at shutdown: "
+                "shutdown waits on it or kills it mid-iteration; keep the task and "
+                "`cancel()` it after `yield`",
+            )
+        for function in ctx.model.functions:
+            decorator = repeat_decorator(ctx.model, function)
+            if decorator is not None and function_contexts(ctx.model, function) & STARTUP:
+                repeat = quote(ctx.model.code_for(decorator))
+                ctx.report(
+                    decorator,
+                    f"`{function.name}` runs at startup under {repeat}, "
+                    "which starts an endless task and drops it, so shutdown cannot cancel it; "
+                    "start the loop with `asyncio.create_task` in the lifespan and `cancel()` "
+                    "it after `yield`",
+                )
+
+
+def _loop_function(ctx: RuleContext, spawn: TaskSpawn) -> FunctionInfo | None:
+    """The `async def` the task runs, when its body is a periodic endless loop."""
+    coroutine = spawn.coroutine
+    if not isinstance(coroutine, cst.Call):
+        return None
+    call = spawn.call
+    found = None
+    if isinstance(coroutine.func, cst.Name):
+        binding = call.scope.lookup(coroutine.func.value, call.order)
+        if binding is not None and binding.function is not None:
+            found = (ctx.model, binding.function)
+    found = found or resolve_callee(ctx.model, coroutine, call.scope, call.order)
+    if found is None or periodic_loop(*found) is None:
+        return None
+    return found[1]
+
+
+def _never_cancelled(ctx: RuleContext, spawn: TaskSpawn) -> bool:
+    target = spawn.stored_in()
+    if target is None:
+        return spawn_fate(spawn).fate is not Fate.KEPT
+    keys = object_keys(ctx.model, target, spawn.call.scope, spawn.call.order)
+    return keys is not None and not release_calls(ctx.model, keys, _CANCEL)

@@ -1,0 +1,515 @@
+"""The app's lifecycle: its lifespan, its startup/shutdown handlers, and what they call.
+
+A call runs in one or more contexts: at import (module level), under the `__main__` guard,
+in the lifespan before or after its `yield`, or in an `on_event("startup"/"shutdown")`
+handler. Functions called from a hook take the context of the call site, a few levels down
+and across modules. Hooks are found in every module of the run, once per run.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING
+from weakref import WeakKeyDictionary
+
+import libcst as cst
+
+from fastapi_task_lint.semantics import names
+from fastapi_task_lint.semantics.callgraph import callees
+from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
+from fastapi_task_lint.semantics.routes import _APP_TYPES
+from fastapi_task_lint.semantics.scope import BindingKind, Scope
+from fastapi_task_lint.semantics.uses import is_local, local_uses
+
+if TYPE_CHECKING:
+    from fastapi_task_lint.semantics.model import ModuleModel
+    from fastapi_task_lint.semantics.project import ProjectIndex
+
+APP_CLASSES = frozenset({"fastapi.FastAPI", "starlette.applications.Starlette"})
+_ROUTER_CLASSES = frozenset({"fastapi.APIRouter", "starlette.routing.Router"})
+# How far calls are followed from a hook (the lifespan calls `start_jobs()`, which calls ...).
+_MAX_LEVELS = 2
+# A file without one of these strings registers no lifecycle hook.
+_HOOK_MARKERS = (b"lifespan", b"on_event", b"add_event_handler", b"on_startup", b"on_shutdown")
+
+
+class Context(Enum):
+    IMPORT = "import"  # module level: runs on every import of the module
+    MAIN = "main"  # under `if __name__ == "__main__":`
+    LIFESPAN_STARTUP = "lifespan-startup"  # in the lifespan, before `yield`
+    LIFESPAN_SHUTDOWN = "lifespan-shutdown"  # in the lifespan, after `yield`
+    STARTUP_EVENT = "startup-event"  # in an `on_event("startup")` handler
+    SHUTDOWN_EVENT = "shutdown-event"  # in an `on_event("shutdown")` handler
+
+
+STARTUP = frozenset({Context.LIFESPAN_STARTUP, Context.STARTUP_EVENT})
+SHUTDOWN = frozenset({Context.LIFESPAN_SHUTDOWN, Context.SHUTDOWN_EVENT})
+
+
+@dataclass(frozen=True)
+class Hook:
+    """A function the app runs around its life: `kind` is lifespan, startup or shutdown."""
+
+    model: ModuleModel
+    function: FunctionInfo
+    kind: str
+    registration: cst.CSTNode
+
+    def describe(self) -> str:
+        if self.kind == "lifespan":
+            return f"the lifespan `{self.function.name}`"
+        return f'the `on_event("{self.kind}")` handler `{self.function.name}`'
+
+
+@dataclass
+class Lifecycle:
+    """Every hook of the run, and the contexts in which hooks reach other functions."""
+
+    hooks: list[Hook] = field(default_factory=list)
+    reached: dict[FunctionInfo, set[Context]] = field(default_factory=dict)
+    # The hook each reached function was first reached from (for messages).
+    reached_from: dict[FunctionInfo, Hook] = field(default_factory=dict)
+    hook_of: dict[FunctionInfo, list[Hook]] = field(default_factory=dict)
+    # id(call node) -> before/after `yield`, for calls written in a lifespan function.
+    lifespan_phase: dict[int, Context] = field(default_factory=dict)
+    models: list[ModuleModel] = field(default_factory=list)
+
+
+def lifecycle(project: ProjectIndex) -> Lifecycle:
+    return project.memo("lifespan.lifecycle", lambda: _build(project))
+
+
+def call_contexts(model: ModuleModel, call: CallInfo) -> frozenset[Context]:
+    """Every context in which `call` runs, as far as the project shows."""
+    function = call.scope.enclosing_function()
+    if function is None:
+        return frozenset({Context.MAIN if id(call.node) in _main_calls(model) else Context.IMPORT})
+    return function_contexts(model, function, call.node)
+
+
+def function_contexts(
+    model: ModuleModel, function: FunctionInfo, node: cst.CSTNode | None = None
+) -> frozenset[Context]:
+    """The contexts `function`'s body runs in; `node` picks the lifespan phase of a call."""
+    found = lifecycle(model.project)
+    contexts = set(found.reached.get(function, ()))
+    for hook in found.hook_of.get(function, ()):
+        if hook.kind == "startup":
+            contexts.add(Context.STARTUP_EVENT)
+        elif hook.kind == "shutdown":
+            contexts.add(Context.SHUTDOWN_EVENT)
+        elif node is not None:
+            contexts.add(found.lifespan_phase.get(id(node), Context.LIFESPAN_STARTUP))
+        else:
+            contexts.add(Context.LIFESPAN_STARTUP)
+    return frozenset(contexts)
+
+
+def hook_for(model: ModuleModel, function: FunctionInfo) -> Hook | None:
+    """The hook `function` is, or the first one that reaches it."""
+    found = lifecycle(model.project)
+    hooks = found.hook_of.get(function)
+    return hooks[0] if hooks else found.reached_from.get(function)
+
+
+def creates_app(model: ModuleModel) -> bool:
+    """Whether the module builds a FastAPI/Starlette application."""
+    return any(
+        model.qualified_name(call.node.func, call.scope, call.order) in APP_CLASSES
+        for call in model.calls
+    )
+
+
+def imports_fastapi(model: ModuleModel) -> bool:
+    """Whether the module imports FastAPI or Starlette: it is part of a web app."""
+    return any(
+        binding.kind is BindingKind.IMPORT
+        and (binding.imported or "").split(".", 1)[0] in ("fastapi", "starlette")
+        for bindings in model.module_scope.bindings.values()
+        for binding in bindings
+    )
+
+
+# -- building -------------------------------------------------------------------------------
+def _build(project: ProjectIndex) -> Lifecycle:
+    result = Lifecycle()
+    for path in sorted(project.paths):
+        try:
+            text = path.read_bytes()
+        except OSError:
+            text = b"".join(_HOOK_MARKERS)  # an in-memory module: let its model decide
+        if not any(marker in text for marker in _HOOK_MARKERS):
+            continue
+        model = project.model_for_path(path)
+        if model is not None:
+            result.hooks.extend(_module_hooks(model))
+    for hook in result.hooks:
+        result.hook_of.setdefault(hook.function, []).append(hook)
+        if hook.kind == "lifespan":
+            result.lifespan_phase.update(_yield_phases(hook.function))
+    models: dict[int, ModuleModel] = {id(h.model): h.model for h in result.hooks}
+    for hook in result.hooks:
+        for model, function, context in _reached(hook, result.lifespan_phase):
+            result.reached.setdefault(function, set()).add(context)
+            result.reached_from.setdefault(function, hook)
+            models.setdefault(id(model), model)
+    result.models = list(models.values())
+    return result
+
+
+def _reached(
+    hook: Hook, phases: dict[int, Context]
+) -> list[tuple[ModuleModel, FunctionInfo, Context]]:
+    """Functions called from `hook` (up to `_MAX_LEVELS` deep) and the context of each."""
+    base = {"startup": Context.STARTUP_EVENT, "shutdown": Context.SHUTDOWN_EVENT}.get(hook.kind)
+    found: list[tuple[ModuleModel, FunctionInfo, Context]] = []
+    queue: deque[tuple[ModuleModel, FunctionInfo, Context | None, int]] = deque(
+        [(hook.model, hook.function, base, 0)]
+    )
+    seen: set[tuple[int, Context | None]] = {(id(hook.function), base)}
+    while queue:
+        model, function, context, level = queue.popleft()
+        if level >= _MAX_LEVELS:
+            continue
+        for edge in callees(model, function):
+            callee = edge.target
+            here = context or phases.get(id(edge.call.node), Context.LIFESPAN_STARTUP)
+            key = (id(callee.function), here)
+            if key in seen:
+                continue
+            seen.add(key)
+            found.append((callee.model, callee.function, here))
+            queue.append((callee.model, callee.function, here, level + 1))
+    return found
+
+
+def _module_hooks(model: ModuleModel) -> list[Hook]:
+    hooks: list[Hook] = []
+    for call in model.calls:
+        qualname = model.qualified_name(call.node.func, call.scope, call.order)
+        if qualname in APP_CLASSES or qualname in _ROUTER_CLASSES:
+            hooks.extend(_constructor_hooks(model, call))
+        elif _is_app_method(model, call.node, call.scope, call.order, "add_event_handler"):
+            args = [a.value for a in call.node.args if a.keyword is None]
+            kind = _string(args[0]) if args else None
+            if kind in ("startup", "shutdown") and len(args) > 1:
+                hooks.extend(_hook(model, args[1], call.scope, call.order, kind, call.node))
+    for function in model.functions:
+        for decorator in function.decorators:
+            if not isinstance(decorator, cst.Call) or not _is_app_method(
+                model, decorator, function.parent_scope, None, "on_event"
+            ):
+                continue
+            args = [a.value for a in decorator.args if a.keyword is None]
+            kind = _string(args[0]) if args else None
+            if kind in ("startup", "shutdown"):
+                hooks.append(Hook(model, function, kind, decorator))
+    return hooks
+
+
+def _constructor_hooks(model: ModuleModel, call: CallInfo) -> list[Hook]:
+    hooks: list[Hook] = []
+    for arg in call.node.args:
+        keyword = arg.keyword.value if arg.keyword else None
+        if keyword == "lifespan":
+            hooks.extend(_hook(model, arg.value, call.scope, call.order, "lifespan", call.node))
+        elif keyword in ("on_startup", "on_shutdown") and isinstance(
+            arg.value, (cst.List, cst.Tuple)
+        ):
+            kind = keyword[3:]
+            for element in arg.value.elements:
+                hooks.extend(_hook(model, element.value, call.scope, call.order, kind, call.node))
+    return hooks
+
+
+def _hook(
+    model: ModuleModel,
+    expr: cst.BaseExpression,
+    scope: Scope,
+    order: int | None,
+    kind: str,
+    registration: cst.CSTNode,
+) -> list[Hook]:
+    qualname = model.qualified_name(expr, scope, order)
+    found = model.project.resolve_function(qualname) if qualname else None
+    return [Hook(found[0], found[1], kind, registration)] if found else []
+
+
+def _is_app_method(
+    model: ModuleModel, call: cst.Call, scope: Scope, order: int | None, method: str
+) -> bool:
+    func = call.func
+    if not isinstance(func, cst.Attribute) or func.attr.value != method:
+        return False
+    receiver = func.value
+    if isinstance(receiver, cst.Attribute) and receiver.attr.value == "router":
+        receiver = receiver.value  # `app.router.add_event_handler(...)`
+    return model.is_instance(model.infer_type(receiver, scope, order), _APP_TYPES)
+
+
+def _string(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, cst.SimpleString):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
+
+
+def _yield_phases(function: FunctionInfo) -> dict[int, Context]:
+    """Calls of a lifespan function before and after its (first) `yield`, in source order."""
+    visitor = _YieldPhases()
+    function.node.body.visit(visitor)
+    return visitor.phases
+
+
+class _NoNested(cst.CSTVisitor):
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+
+class _YieldPhases(_NoNested):
+    def __init__(self) -> None:
+        self.phases: dict[int, Context] = {}
+        self.after = False
+
+    def leave_Yield(self, original_node: cst.Yield) -> None:
+        self.after = True
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.phases[id(node)] = (
+            Context.LIFESPAN_SHUTDOWN if self.after else Context.LIFESPAN_STARTUP
+        )
+
+
+def _main_calls(model: ModuleModel) -> set[int]:
+    """Calls under a module-level `if __name__ == "__main__":`."""
+    cached = _MAIN_CALLS.get(model)
+    if cached is None:
+        collector = _CallIds()
+        for statement in model.tree.body:
+            if isinstance(statement, cst.If) and _is_main_guard(statement.test):
+                statement.body.visit(collector)
+        cached = _MAIN_CALLS[model] = collector.ids
+    return cached
+
+
+_MAIN_CALLS: WeakKeyDictionary[ModuleModel, set[int]] = WeakKeyDictionary()
+
+
+def _is_main_guard(test: cst.BaseExpression) -> bool:
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return False
+    left, right = test.left, test.comparisons[0].comparator
+    sides = {
+        left.value if isinstance(left, cst.Name) else _string(left),
+        right.value if isinstance(right, cst.Name) else _string(right),
+    }
+    return sides == {"__name__", "__main__"}
+
+
+class _CallIds(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.ids: set[int] = set()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.ids.add(id(node))
+
+
+def object_key(
+    model: ModuleModel, expr: cst.BaseExpression, scope: Scope, order: int | None
+) -> str | None:
+    """A name for the object `expr` denotes that is the same wherever the code reaches it.
+
+    `scheduler` (module-level, or imported from there), `app.state.scheduler` and a local
+    of one function each get one key, so a `.start()` can be matched with its `.shutdown()`
+    in another function or module. None when the object cannot be named.
+    """
+    if isinstance(expr, cst.Attribute):
+        base = object_key(model, expr.value, scope, order)
+        return f"{base}.{expr.attr.value}" if base else None
+    if not isinstance(expr, cst.Name):
+        return None
+    if model.is_instance(model.infer_type(expr, scope, order), APP_CLASSES):
+        return "<app>"  # the lifespan's `app` parameter is the module's `app`
+    binding = scope.lookup(expr.value, order)
+    if binding is None:
+        return None
+    if binding.kind is BindingKind.IMPORT and binding.imported:
+        return names.canonical(binding.imported)
+    owner = model.scope_of_binding(binding)
+    if owner.parent is None:
+        return f"{model.module_name}.{expr.value}"
+    function = owner.function
+    if (
+        binding.kind is BindingKind.PARAM
+        and function is not None
+        and function.klass is not None
+        and binding.param is not None
+        and binding.param.position == 0
+    ):
+        return f"{function.klass.qualname}.<self>"
+    if binding.kind is BindingKind.PARAM and function is not None and binding.param is not None:
+        return f"{function.qualname}.<param {binding.param.position}>"
+    return f"{function.qualname if function else model.module_name}.<local {expr.value}>"
+
+
+def object_keys(
+    model: ModuleModel, expr: cst.BaseExpression, scope: Scope, order: int | None
+) -> frozenset[str] | None:
+    """`object_key` of `expr`, plus where a local holding it is stored (`app.state.x = s`).
+
+    None when the object cannot be named, or when a local holding it is handed to other
+    code (an argument, a container, a return): that code may release it.
+    """
+    key = object_key(model, expr, scope, order)
+    if key is None:
+        return None
+    function = scope.enclosing_function()
+    if not isinstance(expr, cst.Name) or function is None or not is_local(function, expr.value):
+        return frozenset({key})
+    keys = {key}
+    for use in local_uses(function, expr.value):
+        parent = use.parent
+        if use.nested:
+            return None
+        if use.method_call() is not None or isinstance(parent, cst.Await):
+            continue
+        if isinstance(parent, cst.Assign) and parent.value is use.name:
+            for target in parent.targets:
+                alias = object_key(model, target.target, scope, None)
+                if alias is None:
+                    return None
+                keys.add(alias)
+            continue
+        return None
+    return frozenset(keys)
+
+
+def release_calls(
+    model: ModuleModel, keys: frozenset[str], methods: frozenset[str], anywhere: bool = False
+) -> list[tuple[ModuleModel, CallInfo]]:
+    """`<obj>.shutdown()`-style calls on the object `keys` name that may run at shutdown.
+
+    Searched in `model` and in every module with a hook or a function a hook reaches. A
+    call counts after the lifespan's `yield`, in a shutdown handler, in `atexit.register`, or
+    in a function the lifecycle does not reach (its caller is unknown); with `anywhere`,
+    wherever it is. A receiver that cannot be named may be the object, so it counts too.
+    """
+    found = lifecycle(model.project)
+    candidates = {id(model): model, **{id(m): m for m in found.models}}
+    result: list[tuple[ModuleModel, CallInfo]] = []
+    for candidate in candidates.values():
+        for call in candidate.calls:
+            func = _released_method(candidate, call)
+            if func is None or func.attr.value not in methods:
+                continue
+            other = object_key(candidate, func.value, call.scope, call.order)
+            if other is not None and other not in keys:
+                continue
+            contexts = call_contexts(candidate, call)
+            at_exit = func is not call.node.func
+            if anywhere or at_exit or not contexts or contexts & SHUTDOWN:
+                result.append((candidate, call))
+    return result
+
+
+def _released_method(model: ModuleModel, call: CallInfo) -> cst.Attribute | None:
+    """`obj.method` of `obj.method()`, or of `atexit.register(obj.method)`."""
+    func = call.node.func
+    if isinstance(func, cst.Attribute):
+        if model.qualified_name(func, call.scope, call.order) != "atexit.register":
+            return func
+        args = call.node.args
+        if args and isinstance(args[0].value, cst.Attribute):
+            return args[0].value
+    return None
+
+
+# -- background loops the app starts ------------------------------------------------------
+SLEEPS = frozenset({"asyncio.sleep", "asyncio.tasks.sleep", "anyio.sleep", "trio.sleep"})
+# Decorators that turn a function into an endless loop started with `ensure_future`.
+REPEAT_DECORATORS = frozenset(
+    {
+        "fastapi_utils.tasks.repeat_every",
+        "fastapi_utilities.repeat_every",
+        "fastapi_utilities.repeat_utils.repeat_every.repeat_every",
+    }
+)
+
+
+def periodic_loop(model: ModuleModel, function: FunctionInfo) -> cst.While | None:
+    """The `while True:` of an `async def` that sleeps each round and never breaks out."""
+    if not function.is_async or not isinstance(function.node, cst.FunctionDef):
+        return None
+    finder = _LoopFinder()
+    function.node.body.visit(finder)
+    for loop in finder.loops:
+        sleeps = _LoopBody()
+        loop.body.visit(sleeps)
+        if sleeps.exits:
+            continue
+        if any(
+            model.qualified_name(call.func, function.scope) in SLEEPS for call in sleeps.awaited
+        ):
+            return loop
+    return None
+
+
+def repeat_decorator(model: ModuleModel, function: FunctionInfo) -> cst.BaseExpression | None:
+    """A `@repeat_every(...)` decorator on `function` (fastapi-utils, fastapi-utilities)."""
+    for decorator in function.decorators:
+        target = decorator.func if isinstance(decorator, cst.Call) else decorator
+        if model.qualified_name(target, function.parent_scope) in REPEAT_DECORATORS:
+            return decorator
+    return None
+
+
+class _LoopFinder(_NoNested):
+    def __init__(self) -> None:
+        self.loops: list[cst.While] = []
+
+    def visit_While(self, node: cst.While) -> None:
+        test = node.test
+        if (isinstance(test, cst.Name) and test.value == "True") or (
+            isinstance(test, cst.Integer) and test.value == "1"
+        ):
+            self.loops.append(node)
+
+
+class _LoopBody(_NoNested):
+    """Awaited calls in a loop body, and whether it can leave the loop."""
+
+    def __init__(self) -> None:
+        self.awaited: list[cst.Call] = []
+        self.exits = False
+        self.inner_loops = 0
+
+    def visit_Await(self, node: cst.Await) -> None:
+        if isinstance(node.expression, cst.Call):
+            self.awaited.append(node.expression)
+
+    def visit_Return(self, node: cst.Return) -> None:
+        self.exits = True
+
+    def visit_Break(self, node: cst.Break) -> None:
+        if not self.inner_loops:
+            self.exits = True
+
+    def visit_For(self, node: cst.For) -> None:
+        self.inner_loops += 1
+
+    def leave_For(self, original_node: cst.For) -> None:
+        self.inner_loops -= 1
+
+    def visit_While(self, node: cst.While) -> None:
+        self.inner_loops += 1
+
+    def leave_While(self, original_node: cst.While) -> None:
+        self.inner_loops -= 1

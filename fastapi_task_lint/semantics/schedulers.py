@@ -1,0 +1,247 @@
+"""APScheduler schedulers (3.x and 4.x): where they are built, started, stopped, given jobs.
+
+A scheduler is known by the class of its receiver (`model.infer_type`, project subclasses
+included), never by a variable name. The class decides how jobs run: the 3.x thread,
+gevent, twisted and Qt schedulers call the job function and never await what it returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING
+from weakref import WeakKeyDictionary
+
+import libcst as cst
+
+from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
+from fastapi_task_lint.semantics.model import TypeRef
+from fastapi_task_lint.semantics.scheduling import Mechanism
+from fastapi_task_lint.semantics.scope import BindingKind, Scope
+
+if TYPE_CHECKING:
+    from fastapi_task_lint.semantics.model import ModuleModel
+
+
+class SchedulerKind(Enum):
+    THREAD = "thread"  # 3.x: runs jobs in worker threads or greenlets, never awaits them
+    BLOCKING = "blocking"  # 3.x BlockingScheduler: start() runs the scheduler in this thread
+    EVENT_LOOP = "event-loop"  # 3.x asyncio/tornado: awaits coroutine jobs on the loop
+    V4 = "v4"  # 4.x Scheduler/AsyncScheduler: async-aware, a context manager
+
+
+SCHEDULER_CLASSES: dict[str, SchedulerKind] = {
+    "apscheduler.schedulers.background.BackgroundScheduler": SchedulerKind.THREAD,
+    "apscheduler.schedulers.gevent.GeventScheduler": SchedulerKind.THREAD,
+    "apscheduler.schedulers.twisted.TwistedScheduler": SchedulerKind.THREAD,
+    "apscheduler.schedulers.qt.QtScheduler": SchedulerKind.THREAD,
+    "apscheduler.schedulers.blocking.BlockingScheduler": SchedulerKind.BLOCKING,
+    "apscheduler.schedulers.asyncio.AsyncIOScheduler": SchedulerKind.EVENT_LOOP,
+    "apscheduler.schedulers.tornado.TornadoScheduler": SchedulerKind.EVENT_LOOP,
+    "apscheduler.Scheduler": SchedulerKind.V4,
+    "apscheduler.AsyncScheduler": SchedulerKind.V4,
+    "apscheduler._schedulers.sync.Scheduler": SchedulerKind.V4,
+    "apscheduler._schedulers.async_.AsyncScheduler": SchedulerKind.V4,
+}
+START_METHODS = frozenset({"start", "start_in_background", "run_until_stopped"})
+STOP_METHODS = frozenset({"shutdown", "stop"})
+# A file without one of these strings uses no APScheduler scheduler.
+SCHEDULER_TRIGGERS: tuple[bytes, ...] = (b"apscheduler",)
+
+
+@dataclass(frozen=True)
+class SchedulerType:
+    qualname: str  # the APScheduler class, e.g. apscheduler.schedulers.background.Background...
+    kind: SchedulerKind
+
+    @property
+    def name(self) -> str:
+        return self.qualname.rsplit(".", 1)[-1]
+
+
+@dataclass(frozen=True)
+class SchedulerCall:
+    """`<scheduler>.start()`/`.shutdown()` (and the 4.x spellings)."""
+
+    call: CallInfo
+    receiver: cst.BaseExpression
+    type: SchedulerType
+    method: str
+    # Inside `with`/`async with` of the same scheduler: its exit stops it.
+    managed: bool
+
+
+@dataclass(frozen=True)
+class SchedulerJob:
+    """A job registered with `add_job`/`add_schedule` or `@scheduler.scheduled_job(...)`."""
+
+    node: cst.CSTNode  # the registering call, or the decorator
+    target: cst.BaseExpression  # the job callable as written (the decorated def's name)
+    function: FunctionInfo | None  # the project function the job runs, when visible
+    type: SchedulerType
+    executor: cst.BaseExpression | None  # `executor=...` when given
+    decorator: bool = False  # `node` is a `@scheduled_job(...)` decorator
+
+
+@dataclass(frozen=True)
+class Construction:
+    call: CallInfo
+    type: SchedulerType
+
+
+@dataclass(frozen=True)
+class Schedulers:
+    constructions: list[Construction]
+    starts: list[SchedulerCall]
+    stops: list[SchedulerCall]
+    jobs: list[SchedulerJob]
+
+
+_CACHE: WeakKeyDictionary[ModuleModel, Schedulers] = WeakKeyDictionary()
+
+
+def schedulers(model: ModuleModel) -> Schedulers:
+    """The module's scheduler facts, computed once."""
+    found = _CACHE.get(model)
+    if found is None:
+        found = _CACHE[model] = _find(model)
+    return found
+
+
+def scheduler_type(
+    model: ModuleModel, expr: cst.BaseExpression, scope: Scope, order: int | None
+) -> SchedulerType | None:
+    """The APScheduler class of the value of `expr`, when it is a scheduler."""
+    declared = model.infer_type(expr, scope, order)
+    return _classify(model, declared or _returned_type(model, expr, scope, order))
+
+
+def _classify(model: ModuleModel, type_ref: TypeRef | None) -> SchedulerType | None:
+    if type_ref is None or type_ref.container:
+        return None
+    for ancestor in sorted(model.ancestors(type_ref.qualname)):
+        kind = SCHEDULER_CLASSES.get(ancestor)
+        if kind is not None:
+            return SchedulerType(ancestor, kind)
+    return None
+
+
+def _returned_type(
+    model: ModuleModel, expr: cst.BaseExpression, scope: Scope, order: int | None
+) -> TypeRef | None:
+    """`s = make_scheduler()` where the unannotated factory returns a scheduler it built."""
+    if isinstance(expr, cst.Name):
+        binding = scope.lookup(expr.value, order)
+        if binding is None or binding.kind is not BindingKind.ASSIGN or binding.value is None:
+            return None
+        owner = model.scope_of_binding(binding)
+        return _returned_type(model, binding.value, owner, binding.order)
+    if not isinstance(expr, cst.Call):
+        return None
+    qualname = model.qualified_name(expr.func, scope, order)
+    found = model.project.resolve_function(qualname) if qualname else None
+    if found is None:
+        return None
+    owner_model, function = found
+    for value in function.return_values:
+        if value is not None:
+            type_ref = owner_model.infer_type(value, function.scope)
+            if type_ref is not None:
+                return type_ref
+    return None
+
+
+def _find(model: ModuleModel) -> Schedulers:
+    constructions: list[Construction] = []
+    starts: list[SchedulerCall] = []
+    stops: list[SchedulerCall] = []
+    for call in model.calls:
+        func = call.node.func
+        qualname = model.qualified_name(func, call.scope, call.order)
+        if qualname is not None and _may_be_class(model, qualname):
+            built = _classify(model, TypeRef(qualname))
+            if built is not None:
+                constructions.append(Construction(call, built))
+                continue
+        if not isinstance(func, cst.Attribute):
+            continue
+        method = func.attr.value
+        if method not in START_METHODS and method not in STOP_METHODS:
+            continue
+        found = scheduler_type(model, func.value, call.scope, call.order)
+        if found is None:
+            continue
+        managed = _managed(model, func.value, call.scope, call.order)
+        entry = SchedulerCall(call, func.value, found, method, managed)
+        (starts if method in START_METHODS else stops).append(entry)
+    return Schedulers(constructions, starts, stops, _jobs(model))
+
+
+def _may_be_class(model: ModuleModel, qualname: str) -> bool:
+    return qualname.startswith("apscheduler.") or model.project.resolve_class(qualname) is not None
+
+
+def _managed(model: ModuleModel, expr: cst.BaseExpression, scope: Scope, order: int | None) -> bool:
+    if not isinstance(expr, cst.Name):
+        return False
+    binding = scope.lookup(expr.value, order)
+    return binding is not None and binding.kind is BindingKind.WITH
+
+
+def _jobs(model: ModuleModel) -> list[SchedulerJob]:
+    jobs: list[SchedulerJob] = []
+    for site in model.scheduling_sites:
+        func = site.node.func
+        if site.mechanism is not Mechanism.APSCHEDULER or site.callable is None:
+            continue
+        if not isinstance(func, cst.Attribute):
+            continue
+        found = scheduler_type(model, func.value, site.scope, site.order)
+        if found is None:
+            continue
+        jobs.append(
+            SchedulerJob(
+                site.node,
+                site.callable,
+                _function(model, site.callable, site.scope, site.order),
+                found,
+                _keyword(site.node, "executor"),
+            )
+        )
+    for function in model.functions:
+        for decorator in function.decorators:
+            if not isinstance(decorator, cst.Call):
+                continue
+            func = decorator.func
+            if not isinstance(func, cst.Attribute) or func.attr.value != "scheduled_job":
+                continue
+            found = scheduler_type(model, func.value, function.parent_scope, None)
+            if found is not None:
+                jobs.append(
+                    SchedulerJob(
+                        decorator,
+                        function.node.name if isinstance(function.node, cst.FunctionDef) else func,
+                        function,
+                        found,
+                        _keyword(decorator, "executor"),
+                        decorator=True,
+                    )
+                )
+    return jobs
+
+
+def _function(
+    model: ModuleModel, expr: cst.BaseExpression, scope: Scope, order: int | None
+) -> FunctionInfo | None:
+    """The project function a job callable names (also a def nested in the caller)."""
+    if isinstance(expr, cst.Name):
+        binding = scope.lookup(expr.value, order)
+        if binding is not None and binding.function is not None:
+            return binding.function
+    qualname = model.qualified_name(expr, scope, order)
+    found = model.project.resolve_function(qualname) if qualname else None
+    return found[1] if found else None
+
+
+def _keyword(call: cst.Call, name: str) -> cst.BaseExpression | None:
+    return next((a.value for a in call.args if a.keyword and a.keyword.value == name), None)
