@@ -59,9 +59,9 @@ class BlockingCallInAsyncTask(Rule):
         use_instead=(
             "Move the blocking work to a thread, use the library's async API, or make the "
             "task a plain `def` (BackgroundTasks runs it in the threadpool):\n\n"
-            "async def send_digest(user_id: int) -> None:\n"
-            "    pdf = await asyncio.to_thread(render_pdf, user_id)\n"
-            "    await mailer.send(pdf)"
+            "    async def send_digest(user_id: int) -> None:\n"
+            "        pdf = await asyncio.to_thread(render_pdf, user_id)\n"
+            "        await mailer.send(pdf)"
         ),
         references=(
             "https://fastapi.tiangolo.com/async/",

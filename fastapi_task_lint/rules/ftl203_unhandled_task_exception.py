@@ -61,11 +61,11 @@ class UnhandledTaskException(Rule):
         use_instead=(
             "Catch, log and report the failure inside the task (or queue it on a worker that "
             "retries):\n\n"
-            "def sync_newsletter(email: str) -> None:\n"
-            "    try:\n"
-            '        httpx.put(f"{API}/members/{email}").raise_for_status()\n'
-            "    except Exception:\n"
-            '        logger.exception("newsletter sync for %s failed", email)'
+            "    def sync_newsletter(email: str) -> None:\n"
+            "        try:\n"
+            '            httpx.put(f"{API}/members/{email}").raise_for_status()\n'
+            "        except Exception:\n"
+            '            logger.exception("newsletter sync for %s failed", email)'
         ),
         references=(
             "https://www.starlette.io/background/",

@@ -52,10 +52,10 @@ class LongRunningWorkInBackgroundTasks(Rule):
         ),
         use_instead=(
             "Queue it on a worker with retries (Celery, ARQ, Dramatiq):\n\n"
-            "@celery_app.task(autoretry_for=(httpx.HTTPError,), retry_backoff=30, "
+            "    @celery_app.task(autoretry_for=(httpx.HTTPError,), retry_backoff=30, "
             "max_retries=5)\n"
-            "def push_to_warehouse(order_id: int) -> None:\n"
-            "    post_shipment(order_id)"
+            "    def push_to_warehouse(order_id: int) -> None:\n"
+            "        post_shipment(order_id)"
         ),
         references=(
             "https://fastapi.tiangolo.com/tutorial/background-tasks/#caveat",
