@@ -74,7 +74,7 @@ def _message(ctx: RuleContext, site: SchedulingSite, reach: Reach) -> str:
     into = f"`{task}`" if task else "the task"
     instead = _WHAT_TO_PASS.get(kind, "the values the task needs")
     return (
-        f"{quote(model.code_for(reach.value))} (`{kind}`) reaches {into} {reach.path} through "
-        f"{site.reference(model)}; it belongs to the request, which is over when the task "
-        f"runs. Pass {instead}"
+        f"{quote(model.code_for(reach.value))} (`{kind}`) reaches {into} {reach.path}, "
+        f"scheduled by {site.reference(model)}; it belongs to the request, which is over "
+        f"when the task runs. Pass {instead}"
     )

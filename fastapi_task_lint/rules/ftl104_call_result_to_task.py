@@ -69,9 +69,14 @@ def _message(
     else:
         effect = f"`{name}` runs now, inside the request, and the task receives its return value"
     via = "" if result.call is task else f" (bound to {quote(ctx.model.code_for(task))})"
+    instead = (
+        f" to {site.reference(ctx.model)}"
+        if site.via
+        else f": `{site.describe(ctx.model)}({name}, ...)`"
+    )
     return (
         f"{called}{via} is scheduled as the task: {effect}; pass the function and its "
-        f"arguments instead: `{site.describe(ctx.model)}({name}, ...)`"
+        f"arguments instead{instead}"
     )
 
 

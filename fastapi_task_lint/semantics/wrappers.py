@@ -44,11 +44,11 @@ class WrapperSpec:
     forwarded: tuple[tuple[TaskArgument, ParamInfo | None], ...]
 
     def where(self) -> str:
-        """The inner site for messages: "`bg.add_task` in `run_later` (app/util.py:12)"."""
+        """The inner site for messages: "`bg.add_task` in `run_later` at app/util.py:12"."""
         line = self.model.position(self.site.node).start.line
         return (
             f"`{self.site.describe(self.model)}` in `{self.function.name}` "
-            f"({shown_path(self.model.path)}:{line})"
+            f"at {shown_path(self.model.path)}:{line}"
         )
 
 

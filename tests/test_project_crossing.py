@@ -1,0 +1,51 @@
+"""A multi-module app where every value crosses a module boundary on its way to a task.
+
+Routes, tasks, helpers, services, models and dependencies sit in separate files; the
+helpers that schedule (`run_later`, `schedule_receipt`) and the job builder
+(`audit_job`) live in `tasks.py`, so each finding needs the project index.
+"""
+
+from __future__ import annotations
+
+from fastapi_task_lint.config import Config
+from tests.fixture_harness import FIXTURES, expected_findings, lint
+
+PROJECT = FIXTURES / "projects" / "crossing"
+CODES = ("FTL101", "FTL102", "FTL103", "FTL104", "FTL105")
+
+
+def _findings() -> list[tuple[str, int, str]]:
+    diagnostics = lint([PROJECT], Config(select=CODES, root=FIXTURES))
+    return sorted((d.path.rsplit("crossing/", 1)[-1], d.line, d.code) for d in diagnostics)
+
+
+def test_findings_as_a_whole() -> None:
+    expected = sorted(
+        (path.relative_to(PROJECT).as_posix(), line, code)
+        for path in PROJECT.rglob("*.py")
+        for line, code in expected_findings(path)
+    )
+    assert expected == [
+        ("routes/orders.py", 19, "FTL102"),
+        ("routes/orders.py", 25, "FTL102"),
+        ("routes/orders.py", 31, "FTL102"),
+        ("routes/orders.py", 37, "FTL101"),
+        ("routes/orders.py", 38, "FTL101"),
+        ("routes/orders.py", 44, "FTL105"),
+        ("routes/orders.py", 52, "FTL104"),
+        ("routes/uploads.py", 14, "FTL103"),
+        ("routes/uploads.py", 21, "FTL103"),
+    ]
+    assert _findings() == expected
+
+
+def test_helper_sites_name_both_places() -> None:
+    diagnostics = lint([PROJECT], Config(select=CODES, root=FIXTURES))
+    by_line = {d.line: d.message for d in diagnostics if d.path.endswith("orders.py")}
+    assert "scheduled by `later`" in by_line[19]
+    assert "`bg.add_task` in `run_later` at " in by_line[19]
+    assert "tasks.py:33" in by_line[19]
+    assert "`audit_job(...)`" in by_line[25] and "tasks.py:36" in by_line[25]
+    assert "`OrderService(db)`" in by_line[31]
+    assert "`schedule_receipt`" in by_line[37] and "tasks.py:41" in by_line[37]
+    assert "worker.py:" in by_line[44] and "render_invoice.delay(...)" in by_line[44]
