@@ -13,7 +13,7 @@ import io
 import re
 import tokenize
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,7 +84,16 @@ def _add_to_file(
         outcome.files += 1
 
 
-def _with_noqa(model: ModuleModel, end: LineEnd, line: str, codes: list[str]) -> str | None:
+def line_with_noqa(model: ModuleModel, number: int, codes: Sequence[str]) -> str | None:
+    """Line `number` (without its ending) with `codes` in its noqa comment; None when the line
+    has no end a comment can go on, or already suppresses them all."""
+    end = line_ends(model).get(number)
+    if end is None or not 0 < number <= len(model.lines):
+        return None
+    return _with_noqa(model, end, model.lines[number - 1], codes)
+
+
+def _with_noqa(model: ModuleModel, end: LineEnd, line: str, codes: Sequence[str]) -> str | None:
     """`line` with `codes` in its noqa comment; None when it already suppresses them all."""
     if end.directive() is not None and end.codes() is None:  # a bare noqa: suppresses all
         return None

@@ -13,18 +13,20 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from fastapi_task_lint.config import Config, load_config
-from fastapi_task_lint.diagnostics import Diagnostic
+from fastapi_task_lint.diagnostics import Diagnostic, sort_diagnostics
 from fastapi_task_lint.discovery import discover
-from fastapi_task_lint.engine import Linter, RunResult
+from fastapi_task_lint.engine import FileResult, Linter, RunResult
 from fastapi_task_lint.rules import all_options, all_rules
 from fastapi_task_lint.semantics.project import ProjectIndex
 
 __all__ = [
     "Config",
     "Diagnostic",
+    "FileResult",
     "RunResult",
     "check_paths",
     "check_source",
+    "lint_source",
     "load_project_config",
 ]
 
@@ -59,12 +61,25 @@ def check_source(
     when `project_root` is given: the Python files under it are indexed (parsed lazily, only
     those a rule asks about), with `source` standing in for `path`.
     """
+    result = lint_source(source, path, config, project_root=project_root)
+    return sort_diagnostics(result.diagnostics)
+
+
+def lint_source(
+    source: str,
+    path: StrPath = "x.py",
+    config: Config | None = None,
+    *,
+    project_root: StrPath | None = None,
+) -> FileResult:
+    """`check_source`, with the whole per-file result: findings (unsorted), the suppressed
+    ones, the libcst fixes and the semantic model (None when the source did not parse)."""
     config = config if config is not None else load_project_config()
     project = ProjectIndex([], config)
     if project_root is not None:
         for file in discover([Path(project_root)], _excludes(config)).files:
             project.add_path(file)
-    return Linter(config).check_source(source, Path(path), project).diagnostics
+    return Linter(config).check_source(source, Path(path), project)
 
 
 def check_paths(

@@ -304,6 +304,16 @@ def _exit_status(result: RunResult, exit_zero: bool) -> int:
     return EXIT_CLEAN
 
 
+@main.command()
+def server() -> None:
+    """Run the Language Server (LSP over stdio) for editors; needs the `lsp` extra."""
+    try:
+        from fastapi_task_lint.server import serve
+    except ImportError as error:
+        _fail(f"the server needs pygls: pip install 'fastapi-task-lint[lsp]' ({error})")
+    serve()
+
+
 @main.command("rules")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
 def list_rules(output_format: str) -> None:
