@@ -104,7 +104,7 @@ def _idempotent(run: Run, state: State, runs: int) -> Steps[None]:
     yield from run.steps()
     first = yield from snapshot(state)
     for number in range(2, runs + 1):
-        yield from _rerun(run, f"run {number}", "run 1 succeeded")
+        yield from _rerun(run, f"run {number} (run 1 succeeded)", NotIdempotentError)
         later = yield from snapshot(state)
         if later != first:
             raise NotIdempotentError(
@@ -146,7 +146,7 @@ def _retry_safe(
                 f"{run.name} never reached the crash point {point}: it was called "
                 f"{injection.calls} time{'s' * (injection.calls != 1)}"
             )
-        yield from _rerun(run, f"the retry after a crash before {point}", "")
+        yield from _rerun(run, f"the retry after a crash before {point}", NotRetrySafeError)
         retried = yield from snapshot(state)
         if retried != reference:
             raise NotRetrySafeError(
@@ -154,7 +154,9 @@ def _retry_safe(
                 f"the state differs from the state after one clean run:\n"
                 f"{format_diff(reference, retried)}"
             )
-        yield from _rerun(run, f"the run after the retry (crash before {point})", "")
+        yield from _rerun(
+            run, f"the run after the retry (crash before {point})", NotIdempotentError
+        )
         again = yield from snapshot(state)
         if again != retried:
             raise NotIdempotentError(
@@ -163,16 +165,13 @@ def _retry_safe(
             )
 
 
-def _rerun(run: Run, which: str, context: str) -> Steps[None]:
+def _rerun(run: Run, which: str, error: type[AssertionError]) -> Steps[None]:
     """Run again; an exception here (say, a duplicate-key error) is itself the finding."""
     __tracebackhide__ = True
     try:
         yield from run.steps()
     except Exception as exc:
-        note = f" ({context})" if context else ""
-        raise NotIdempotentError(
-            f"{run.name} raised {type(exc).__name__} on {which}{note}: {exc}"
-        ) from exc
+        raise error(f"{run.name} raised {type(exc).__name__} on {which}: {exc}") from exc
 
 
 def _points(

@@ -289,3 +289,28 @@ def test_5_inject_crash_directly(db):
     result = runpytest(shop)
     result.assert_outcomes(passed=3, failed=2)
     expect_lines(result, "py::test_1_check_fails", "py::test_3_test_fails_inside_injection")
+
+
+def test_retry_that_raises_is_not_retry_safe(shop: pytest.Pytester) -> None:
+    shop.makepyfile("""
+from conftest import reset
+from fastapi_task_lint.testing import assert_retry_safe
+import shop
+
+def confirm_with_fixed_key(order_id):
+    with shop.engine.begin() as conn:
+        conn.execute(shop.emails.insert().values(id=order_id, order_id=order_id, kind="c"))
+    shop.mark_confirmed(order_id)
+
+def test_duplicate_key_on_retry(db, db_state):
+    assert_retry_safe(confirm_with_fixed_key, 1, state=db_state,
+                      crash_at="shop.mark_confirmed", reset=reset)
+""")
+    result = runpytest(shop)
+    result.assert_outcomes(failed=1)
+    expect_lines(
+        result,
+        "NotRetrySafeError: test_retry_that_raises_is_not_retry_safe.confirm_with_fixed_key(1) "
+        "raised IntegrityError on the retry after a crash before call 1 of shop.mark_confirmed: "
+        "(sqlite3.IntegrityError) UNIQUE constraint failed: emails.id",
+    )

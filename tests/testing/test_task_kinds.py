@@ -8,7 +8,7 @@ from tests.testing.support import expect_lines, runpytest
 
 STORE = """
 import pytest
-from fastapi_task_lint.testing import assert_idempotent
+from fastapi_task_lint.testing import assert_idempotent, assert_retry_safe
 
 STORE = {}
 
@@ -308,6 +308,12 @@ def test_not_a_task():
 def test_fixture_name_needs_the_fixture():
     with pytest.raises(TypeError, match="names a fixture"):
         assert_idempotent(noop, state="db_state")
+
+def test_crash_points_need_each():
+    with pytest.raises(ValueError, match='only used with crash_at="each"'):
+        assert_retry_safe(noop, state=state, crash_at="json.dumps", crash_points=["json.loads"])
+    with pytest.raises(ValueError, match='needs crash_points='):
+        assert_retry_safe(noop, state=state, crash_at="each")
 """,
     )
-    result.assert_outcomes(passed=3)
+    result.assert_outcomes(passed=4)
