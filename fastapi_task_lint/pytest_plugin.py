@@ -30,7 +30,7 @@ def pytest_configure(config: pytest.Config) -> None:
         f"once more and fail if `state` (a callable or a fixture name) changed.",
     )
     # -vv shows whole diffs, as pytest does for its own assertion diffs.
-    limit = None if config.get_verbosity() >= 2 else DEFAULT_MAX_CHANGES
+    limit = None if config.getoption("verbose") >= 2 else DEFAULT_MAX_CHANGES
     config.stash[_previous_limit] = set_max_changes(limit)
 
 
