@@ -23,12 +23,28 @@ if TYPE_CHECKING:
     from fastapi_task_lint.semantics.model import ModuleModel, TypeRef
 
 _HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
+_HTTPX = ("httpx", "httpx2")  # httpx2 is the maintained continuation of httpx
+_FILE_METHODS = frozenset(
+    {
+        "read",
+        "read1",
+        "readall",
+        "readline",
+        "readlines",
+        "readinto",
+        "write",
+        "writelines",
+        "flush",
+        "truncate",
+        "seek",
+    }
+)
 
 # Functions that block, by qualified name; `*` matches any attribute of a module.
 BLOCKING_FUNCTIONS: tuple[str, ...] = (
     "time.sleep",
     *(f"requests.{verb}" for verb in _HTTP_VERBS),
-    *(f"httpx.{verb}" for verb in (*_HTTP_VERBS, "stream")),
+    *(f"{httpx}.{verb}" for httpx in _HTTPX for verb in (*_HTTP_VERBS, "stream")),
     "urllib.request.urlopen",
     "urllib.request.urlretrieve",
     "urllib3.request",
@@ -49,8 +65,9 @@ BLOCKING_FUNCTIONS: tuple[str, ...] = (
     "os.wait4",
     "os.waitid",
     "os.waitpid",
-    "os.spawn*",
-    "os.posix_spawn*",
+    *(f"os.spawn{suffix}" for suffix in ("l", "le", "lp", "lpe", "v", "ve", "vp", "vpe")),
+    "os.posix_spawn",
+    "os.posix_spawnp",
     "socket.create_connection",
     "socket.getaddrinfo",
     "socket.gethostbyname",
@@ -59,6 +76,8 @@ BLOCKING_FUNCTIONS: tuple[str, ...] = (
     "builtins.open",
     "builtins.input",
     "io.open",
+    "io.open_code",
+    "os.fdopen",
     "psycopg2.connect",
     "psycopg.connect",
     "pymysql.connect",
@@ -68,7 +87,7 @@ BLOCKING_FUNCTIONS: tuple[str, ...] = (
 # Blocking methods by receiver class (canonical qualified name, subclasses included).
 BLOCKING_METHODS: dict[str, frozenset[str]] = {
     "requests.Session": frozenset({*_HTTP_VERBS, "send"}),
-    "httpx.Client": frozenset({*_HTTP_VERBS, "send", "stream"}),
+    "httpx.Client": frozenset({*_HTTP_VERBS, "send", "stream", "close"}),
     "urllib3.PoolManager": frozenset({"request", "urlopen", "request_encode_url"}),
     "urllib3.HTTPConnectionPool": frozenset({"request", "urlopen"}),
     "urllib3.HTTPSConnectionPool": frozenset({"request", "urlopen"}),
@@ -76,6 +95,11 @@ BLOCKING_METHODS: dict[str, frozenset[str]] = {
         {"connect", "accept", "recv", "recv_into", "recvfrom", "send", "sendall", "sendto"}
     ),
     "subprocess.Popen": frozenset({"wait", "communicate"}),
+    "io.TextIOWrapper": _FILE_METHODS,
+    "io.BufferedReader": _FILE_METHODS,
+    "io.BufferedWriter": _FILE_METHODS,
+    "io.BufferedRandom": _FILE_METHODS,
+    "io.FileIO": _FILE_METHODS,
     "pathlib.Path": frozenset(
         {"read_text", "read_bytes", "write_text", "write_bytes", "open", "iterdir", "glob"}
     ),
@@ -120,6 +144,17 @@ _TYPE_ALIASES: dict[str, str] = {
     "requests.sessions.Session": "requests.Session",
     "requests.session": "requests.Session",
     "httpx._client.Client": "httpx.Client",
+    "httpx2.Client": "httpx.Client",
+    "_io.TextIOWrapper": "io.TextIOWrapper",
+    "_io.BufferedReader": "io.BufferedReader",
+    "_io.BufferedWriter": "io.BufferedWriter",
+    "_io.BufferedRandom": "io.BufferedRandom",
+    "_io.FileIO": "io.FileIO",
+    "urllib3.ProxyManager": "urllib3.PoolManager",
+    "urllib3.poolmanager.ProxyManager": "urllib3.PoolManager",
+    "urllib3.connectionpool.ConnectionPool": "urllib3.HTTPConnectionPool",
+    "urllib3.request.RequestMethods": "urllib3.PoolManager",
+    "urllib3._request_methods.RequestMethods": "urllib3.PoolManager",
     "urllib3.poolmanager.PoolManager": "urllib3.PoolManager",
     "urllib3.connectionpool.HTTPConnectionPool": "urllib3.HTTPConnectionPool",
     "urllib3.connectionpool.HTTPSConnectionPool": "urllib3.HTTPSConnectionPool",
@@ -242,6 +277,8 @@ def blocking_call(
     model: ModuleModel, call: CallInfo, policy: BlockingPolicy
 ) -> BlockingCall | None:
     """The blocking operation `call` performs on its own (not through project functions)."""
+    if call.awaited:
+        return None  # an awaited call returns an awaitable: it is not the sync API
     func = call.node.func
     qualname = model.qualified_name(func, call.scope, call.order)
     if qualname is not None and model.project.resolve(qualname) is None:
