@@ -36,6 +36,7 @@ def _expected(root: Path, codes: tuple[str, ...]) -> list[tuple[str, int, str]]:
     [
         ("jobs/with_status", ("FTL303", "FTL304")),
         ("jobs/without_status", ("FTL303", "FTL304")),
+        ("state", ("FTL302",)),
     ],
 )
 def test_project_alone(project: str, codes: tuple[str, ...]) -> None:
@@ -53,3 +54,19 @@ def test_ftl304_reports_once_at_the_first_submission_in_path_order() -> None:
     root = PROJECTS / "jobs" / "without_status"
     found = _findings([root], ("FTL304",))
     assert found == [("jobs/without_status/routes/a_exports.py", 8, "FTL304")]
+
+
+def test_ftl302_follows_writes_and_reads_across_modules() -> None:
+    config = Config(select=("FTL302",), root=FIXTURES)
+    diagnostics = lint([PROJECTS / "state"], config)
+    (jobs,) = [d for d in diagnostics if "`JOBS`" in d.message]
+    assert "`start_job`" in jobs.message and "`run_job`" in jobs.message
+    assert "read by `job_status`" in jobs.message
+
+
+def test_ftl302_needs_the_reader_in_the_run() -> None:
+    """Without the module that reads the state, the task's writes alone are not flagged."""
+    app = PROJECTS / "state" / "app"
+    paths = [app / "__init__.py", app / "state.py", app / "tasks.py", app / "routes" / "jobs.py"]
+    found = _findings(paths, ("FTL302",))
+    assert found == [("state/app/state.py", 4, "FTL302")]

@@ -1,0 +1,219 @@
+"""FTL302: job state or a job queue kept in a module-level container of one process."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import libcst as cst
+
+from fastapi_task_lint.rules.base import Rule, RuleContext, RuleDocs
+from fastapi_task_lint.semantics.model import ModuleModel
+from fastapi_task_lint.semantics.project import ProjectIndex
+from fastapi_task_lint.semantics.scope import Scope
+from fastapi_task_lint.semantics.state import (
+    CONTAINER_TRIGGERS,
+    PUT_METHODS,
+    Access,
+    ProgramState,
+    SharedContainer,
+    program_state,
+)
+from fastapi_task_lint.semantics.values import flatten_literal
+from fastapi_task_lint.semantics.words import word_parts
+
+STATUS_VALUES = frozenset(
+    {
+        "pending",
+        "running",
+        "queued",
+        "started",
+        "processing",
+        "completed",
+        "done",
+        "finished",
+        "failed",
+        "succeeded",
+        "cancelled",
+    }
+)
+_ID_FACTORIES = frozenset(
+    {"uuid.uuid4", "uuid.uuid1", "secrets.token_hex", "secrets.token_urlsafe"}
+)
+_SHOWN = 3
+
+
+@dataclass(frozen=True)
+class _Finding:
+    container: SharedContainer
+    writes: list[Access]
+    reads: list[Access]
+
+
+class InMemoryTaskState(Rule):
+    code = "FTL302"
+    name = "in-memory-task-state"
+    summary = "job status or a job queue kept in process memory, shared across requests"
+    triggers = CONTAINER_TRIGGERS
+    docs = RuleDocs(
+        what=(
+            "Whole-program: flags a module-level or class-level mutable container (dict, list, "
+            "set, `defaultdict`, `deque`, `asyncio.Queue`, `queue.Queue`) used as task state: "
+            "written inside a scheduled task (BackgroundTasks, a queue, APScheduler, an asyncio "
+            'task) or inside a handler that schedules one, with status-like values (`"pending"`, '
+            '`"running"`, `"done"`, `"failed"`, ..., or a member of a `*Status` enum) or '
+            "with keys from `uuid4()`/task ids, and read in another route handler. Also flags an "
+            "`asyncio.Queue`/`queue.Queue` that route handlers put work into. Caches are not "
+            "flagged: `functools.lru_cache`, TTL cache libraries, and containers filled at "
+            "startup or with plain data and only read by handlers."
+        ),
+        why=(
+            "Each worker process has its own copy of the container (`uvicorn --workers 4`, "
+            "gunicorn, several pods): a status written by the task in one process is not there "
+            "when the next request lands on another, so clients see 'unknown job' at random. A "
+            "restart or deploy empties it, losing every queued job and every status."
+        ),
+        example=(
+            "JOBS: dict[str, str] = {}  # FTL302\n\n"
+            "def run_import(job_id: str) -> None:\n"
+            '    JOBS[job_id] = "running"\n'
+            "    ...\n"
+            '    JOBS[job_id] = "done"\n\n'
+            '@router.get("/imports/{job_id}")\n'
+            "def import_status(job_id: str) -> dict[str, str]:\n"
+            '    return {"status": JOBS[job_id]}'
+        ),
+        use_instead=(
+            "Keep job state where every process sees it and restarts keep it: a database row "
+            "(`Job(id, status)`) updated by the task, Redis, or the queue's result backend "
+            "(Celery `AsyncResult`). Put work on a durable queue, not an in-process one."
+        ),
+        references=(
+            "https://www.uvicorn.org/deployment/#running-with-multiple-workers",
+            "https://fastapi.tiangolo.com/deployment/server-workers/",
+        ),
+    )
+
+    def check(self, ctx: RuleContext) -> None:
+        project = ctx.model.project
+        findings = project.memo("FTL302.findings", lambda: _findings(project))
+        for finding in findings:
+            if finding.container.model is ctx.model:
+                ctx.report(finding.container.node, _message(finding))
+
+
+def _findings(project: ProjectIndex) -> list[_Finding]:
+    state = program_state(project)
+    found: list[_Finding] = []
+    for container in state.containers:
+        accesses = state.accesses[container.qualname]
+        puts = [
+            a
+            for a in accesses
+            if container.is_queue and a.method in PUT_METHODS and id(a.function) in state.handlers
+        ]
+        if puts:
+            found.append(_Finding(container, puts, []))
+            continue
+        writes = [a for a in accesses if _is_state_write(state, a)]
+        writers = {id(a.function) for a in writes}
+        reads = [
+            a
+            for a in accesses
+            if not a.write and id(a.function) in state.handlers and writers - {id(a.function)}
+        ]
+        if writes and reads:
+            found.append(_Finding(container, writes, reads))
+    return found
+
+
+def _is_state_write(state: ProgramState, access: Access) -> bool:
+    function = id(access.function)
+    if not access.write or (
+        function not in state.task_functions and function not in state.scheduling_handlers
+    ):
+        return False
+    scope = access.function.scope
+    if any(_is_status(access.model, v) for v in access.values):
+        return True
+    return access.key is not None and _is_job_key(access.model, access.key, scope)
+
+
+def _is_status(model: ModuleModel, value: cst.BaseExpression) -> bool:
+    for item in flatten_literal(value):
+        if isinstance(item, cst.SimpleString):
+            text = item.evaluated_value
+            if isinstance(text, str) and text.lower() in STATUS_VALUES:
+                return True
+        elif isinstance(item, cst.Attribute):
+            # `JobStatus.RUNNING` or `JobStatus.RUNNING.value`
+            base = item.value if item.attr.value == "value" else item
+            owner = base.value if isinstance(base, cst.Attribute) else None
+            if owner is not None and model.code_for(owner).rsplit(".", 1)[-1].endswith("Status"):
+                return True
+    return False
+
+
+def _is_job_key(model: ModuleModel, key: cst.BaseExpression, scope: Scope) -> bool:
+    """A key made by `uuid4()` (directly or through a local), or named like a task/job id."""
+    expr = key
+    if isinstance(key, cst.Name):
+        binding = scope.lookup(key.value)
+        if binding is not None and binding.value is not None:
+            expr = binding.value
+    if _calls_id_factory(model, expr, scope):
+        return True
+    parts = word_parts(model.code_for(key).replace(".", "_"))
+    return "id" in parts and bool({"task", "job"} & set(parts))
+
+
+def _calls_id_factory(model: ModuleModel, expr: cst.BaseExpression, scope: Scope) -> bool:
+    finder = _Calls()
+    expr.visit(finder)
+    return any(model.qualified_name(call.func, scope) in _ID_FACTORIES for call in finder.calls)
+
+
+class _Calls(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.calls: list[cst.Call] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.calls.append(node)
+
+
+def _message(finding: _Finding) -> str:
+    container = finding.container
+    what = (
+        f"`{container.label}` (a {'class' if container.klass else 'module'}-level {container.kind})"
+    )
+    if not finding.reads:
+        return (
+            f"{what} is a job queue in process memory: {_places(finding.writes)} put work into "
+            "it; each worker process has its own queue and a restart loses every queued job; "
+            "use a durable queue (Celery, ARQ, RQ, Dramatiq)"
+        )
+    return (
+        f"{what} holds task state across requests: written by {_places(finding.writes)}, read "
+        f"by {_places(finding.reads)}; each worker process has its own copy and a restart "
+        "loses it; keep job state in the database, Redis or the queue's result backend"
+    )
+
+
+def _places(accesses: list[Access]) -> str:
+    """`name` (file:line) for each function, at its first access."""
+    first: dict[int, str] = {}
+    for access in accesses:
+        if id(access.function) not in first:
+            line = access.model.position(access.node).start.line
+            first[id(access.function)] = f"`{access.function.name}` ({_path(access)}:{line})"
+    shown = list(first.values())
+    more = f" and {len(shown) - _SHOWN} more" if len(shown) > _SHOWN else ""
+    return ", ".join(shown[:_SHOWN]) + more
+
+
+def _path(access: Access) -> str:
+    try:
+        relative = os.path.relpath(access.model.path)
+    except ValueError:
+        return str(access.model.path)
+    return str(access.model.path) if relative.startswith("..") else relative

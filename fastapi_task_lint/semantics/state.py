@@ -1,0 +1,359 @@
+"""Module-level and class-level mutable containers, and where functions write and read them.
+
+`JOBS: dict[str, str] = {}` lives once per worker process. Whether it is a cache or job
+state depends on who writes it (a task, a handler that schedules one, a startup hook) and
+what (status strings, ids from `uuid4()`), and on who reads it. This module finds the
+containers and every access to them across the modules of the run; names are resolved
+through imports (`from .tasks import JOBS`, `tasks.JOBS`) and `self.attr` of the class.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from fastapi_task_lint.semantics.asyncio_tasks import find_task_spawns
+from fastapi_task_lint.semantics.functions import ClassInfo, FunctionInfo
+from fastapi_task_lint.semantics.scheduling import decorator_mechanism
+from fastapi_task_lint.semantics.scope import Binding, BindingKind, Scope
+
+if TYPE_CHECKING:
+    from fastapi_task_lint.semantics.model import ModuleModel
+    from fastapi_task_lint.semantics.project import ProjectIndex
+
+# Constructors of mutable containers, by canonical name -> how a message names them.
+_CONSTRUCTORS: dict[str, str] = {
+    "builtins.dict": "dict",
+    "builtins.list": "list",
+    "builtins.set": "set",
+    "collections.defaultdict": "defaultdict",
+    "collections.OrderedDict": "OrderedDict",
+    "collections.deque": "deque",
+    "collections.Counter": "Counter",
+    "asyncio.Queue": "asyncio.Queue",
+    "asyncio.queues.Queue": "asyncio.Queue",
+    "asyncio.LifoQueue": "asyncio.Queue",
+    "asyncio.PriorityQueue": "asyncio.Queue",
+    "queue.Queue": "queue.Queue",
+    "queue.SimpleQueue": "queue.Queue",
+    "queue.LifoQueue": "queue.Queue",
+    "queue.PriorityQueue": "queue.Queue",
+}
+QUEUE_KINDS = frozenset({"asyncio.Queue", "queue.Queue"})
+_LITERALS: dict[type[cst.CSTNode], str] = {cst.Dict: "dict", cst.List: "list", cst.Set: "set"}
+_WRITE_METHODS = frozenset(
+    {
+        "update",
+        "setdefault",
+        "append",
+        "appendleft",
+        "add",
+        "put",
+        "put_nowait",
+        "extend",
+        "insert",
+        "__setitem__",
+    }
+)
+PUT_METHODS = frozenset({"put", "put_nowait"})
+
+# A file without one of these strings defines no container.
+CONTAINER_TRIGGERS: tuple[bytes, ...] = (
+    b"{",
+    b"[",
+    b"dict(",
+    b"set(",
+    b"list(",
+    b"defaultdict",
+    b"deque",
+    b"Queue",
+    b"OrderedDict",
+    b"Counter",
+)
+
+
+@dataclass(frozen=True)
+class SharedContainer:
+    """A container that lives as long as the process: module global or class attribute."""
+
+    model: ModuleModel
+    qualname: str
+    label: str  # as the user names it: `JOBS` or `Registry.jobs`
+    kind: str  # dict, list, set, defaultdict, deque, asyncio.Queue, queue.Queue, ...
+    node: cst.CSTNode  # where it is defined
+    klass: ClassInfo | None = None
+
+    @property
+    def is_queue(self) -> bool:
+        return self.kind in QUEUE_KINDS
+
+
+@dataclass(frozen=True)
+class Access:
+    """One write or read of a shared container inside a function."""
+
+    container: SharedContainer
+    model: ModuleModel
+    function: FunctionInfo
+    node: cst.CSTNode
+    write: bool
+    method: str | None = None  # `put`, `update`, ... for method calls
+    key: cst.BaseExpression | None = None
+    values: tuple[cst.BaseExpression, ...] = ()
+
+
+def shared_containers(model: ModuleModel) -> list[SharedContainer]:
+    found: list[SharedContainer] = []
+    prefix = f"{model.module_name}." if model.module_name else ""
+    for name, bindings in model.module_scope.bindings.items():
+        container = _container_binding(model, model.module_scope, bindings)
+        if container is not None:
+            binding, kind = container
+            found.append(SharedContainer(model, prefix + name, name, kind, binding.node))
+    for klass in model.classes:
+        for name, bindings in klass.scope.bindings.items():
+            container = _container_binding(model, klass.scope, bindings)
+            if container is not None:
+                binding, kind = container
+                label = f"{klass.name}.{name}"
+                found.append(
+                    SharedContainer(
+                        model, f"{klass.qualname}.{name}", label, kind, binding.node, klass
+                    )
+                )
+    return found
+
+
+def _container_binding(
+    model: ModuleModel, scope: Scope, bindings: list[Binding]
+) -> tuple[Binding, str] | None:
+    first = bindings[0]
+    if first.kind is not BindingKind.ASSIGN or first.value is None:
+        return None
+    value = first.value
+    literal = _LITERALS.get(type(value))
+    if literal is not None:
+        return first, literal
+    if isinstance(value, cst.Call):
+        qualname = model.qualified_name(value.func, scope, first.order)
+        kind = _CONSTRUCTORS.get(qualname or "")
+        if kind is not None:
+            return first, kind
+    return None
+
+
+def container_accesses(model: ModuleModel, containers: dict[str, SharedContainer]) -> list[Access]:
+    """Every access, in the functions of `model`, to one of `containers` (by qualname)."""
+    if not containers:
+        return []
+    names = {c.qualname.rsplit(".", 1)[-1] for c in containers.values()}
+    accesses: list[Access] = []
+    for function in model.functions:
+        if function.is_lambda:
+            continue
+        collector = _AccessCollector(model, function, containers, names)
+        function.node.body.visit(collector)
+        accesses.extend(collector.accesses)
+    return accesses
+
+
+class _AccessCollector(cst.CSTVisitor):
+    def __init__(
+        self,
+        model: ModuleModel,
+        function: FunctionInfo,
+        containers: dict[str, SharedContainer],
+        names: set[str],
+    ) -> None:
+        self.model = model
+        self.function = function
+        self.containers = containers
+        self.names = names
+        self.stack: list[cst.CSTNode] = []
+        self.accesses: list[Access] = []
+        self.container: SharedContainer  # the one being classified
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            return False  # nested definitions are functions of their own
+        container = self._refers(node) if isinstance(node, (cst.Name, cst.Attribute)) else None
+        if container is not None:
+            self.container = container
+            self.accesses.append(self._classify(node))
+            return False
+        self.stack.append(node)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        if self.stack and self.stack[-1] is original_node:
+            self.stack.pop()
+
+    def _refers(self, node: cst.Name | cst.Attribute) -> SharedContainer | None:
+        last = node.value if isinstance(node, cst.Name) else node.attr.value
+        if last not in self.names or not self._is_load(node):
+            return None
+        return self._container_of(node)
+
+    def _is_load(self, node: cst.CSTNode) -> bool:
+        parent = self.stack[-1] if self.stack else None
+        if isinstance(parent, cst.Attribute):
+            return parent.value is node
+        if isinstance(parent, cst.Arg):
+            return parent.value is node
+        if isinstance(parent, (cst.AssignTarget, cst.AnnAssign, cst.AugAssign)):
+            return parent.target is not node
+        return not isinstance(parent, (cst.Param, cst.ImportAlias, cst.AsName))
+
+    def _container_of(self, node: cst.Name | cst.Attribute) -> SharedContainer | None:
+        model, function = self.model, self.function
+        qualname = model.qualified_name(node, function.scope)
+        if qualname is None and isinstance(node, cst.Name):
+            binding = function.scope.lookup(node.value)
+            if binding is not None and model.scope_of_binding(binding) is model.module_scope:
+                qualname = f"{model.module_name}.{node.value}" if model.module_name else node.value
+        if qualname is None:
+            return self._self_attribute(node)
+        found = self.containers.get(qualname)
+        if found is not None:
+            return found
+        definition = model.project.resolve(qualname)
+        if definition is not None and definition.binding is not None:
+            owner = definition.model
+            prefix = f"{owner.module_name}." if owner.module_name else ""
+            return self.containers.get(prefix + definition.binding.name)
+        return None
+
+    def _self_attribute(self, node: cst.Name | cst.Attribute) -> SharedContainer | None:
+        """`self.jobs` in a method, when `jobs` is a class-level container of the class."""
+        klass = self.function.klass
+        if klass is None or not isinstance(node, cst.Attribute) or not self.function.params:
+            return None
+        receiver = node.value
+        if not (isinstance(receiver, cst.Name) and receiver.value == self.function.params[0].name):
+            return None
+        return self.containers.get(f"{klass.qualname}.{node.attr.value}")
+
+    def _classify(self, node: cst.CSTNode) -> Access:
+        """Walk out through `C[k]`, `C[k]["status"]`, `C[k].status` to what is done with it."""
+        stack = self.stack
+        key: cst.BaseExpression | None = None
+        target: cst.CSTNode = node
+        index = len(stack) - 1
+        while index >= 0:
+            outer = stack[index]
+            if isinstance(outer, cst.Subscript) and outer.value is target:
+                key = key if key is not None else _subscript_key(outer)
+            elif isinstance(outer, cst.Attribute) and outer.value is target:
+                call = stack[index - 1] if index > 0 else None
+                if isinstance(call, cst.Call) and call.func is outer:
+                    return self._method_access(node, call, outer.attr.value, key)
+            else:
+                break
+            target = outer
+            index -= 1
+        parent = stack[index] if index >= 0 else None
+        nested = target is not node  # the container itself is not rebound
+        if isinstance(parent, cst.AssignTarget) and parent.target is target and nested:
+            assign = stack[index - 1] if index > 0 else None
+            values = (assign.value,) if isinstance(assign, cst.Assign) else ()
+            return self._access(node, True, None, key, values)
+        if isinstance(parent, cst.AugAssign) and parent.target is target and nested:
+            return self._access(node, True, None, key, (parent.value,))
+        if isinstance(parent, cst.Del):
+            return self._access(node, True, None, key)
+        return self._access(node, False, None, key)
+
+    def _access(
+        self,
+        node: cst.CSTNode,
+        write: bool,
+        method: str | None,
+        key: cst.BaseExpression | None,
+        values: tuple[cst.BaseExpression, ...] = (),
+    ) -> Access:
+        return Access(self.container, self.model, self.function, node, write, method, key, values)
+
+    def _method_access(
+        self, node: cst.CSTNode, call: cst.Call, method: str, key: cst.BaseExpression | None
+    ) -> Access:
+        args = tuple(a.value for a in call.args)
+        write = method in _WRITE_METHODS
+        if key is None and args:
+            first = args[0]
+            if method in ("setdefault", "__setitem__", "get", "pop"):
+                return self._access(node, write, method, first, args[1:])
+            if method == "update" and isinstance(first, cst.Dict):
+                keys = [e.key for e in first.elements if isinstance(e, cst.DictElement)]
+                return self._access(node, write, method, keys[0] if keys else None, args)
+        return self._access(node, write, method, key, args)
+
+
+def _subscript_key(node: cst.Subscript) -> cst.BaseExpression | None:
+    if len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
+        return node.slice[0].slice.value
+    return None
+
+
+@dataclass(frozen=True)
+class ProgramState:
+    """Shared containers of the run, their accesses, and which functions run as tasks."""
+
+    containers: list[SharedContainer]
+    accesses: dict[str, list[Access]]  # by container qualname
+    task_functions: set[int]  # ids of FunctionInfo scheduled somewhere in the run
+    handlers: set[int]  # ids of route handler functions
+    scheduling_handlers: set[int]  # handlers that schedule a task or start an asyncio task
+
+
+def program_state(project: ProjectIndex) -> ProgramState:
+    models = project.models()
+    containers = [c for model in models for c in shared_containers(model)]
+    by_name = {c.qualname: c for c in containers}
+    accesses: dict[str, list[Access]] = {c.qualname: [] for c in containers}
+    tasks: set[int] = set()
+    handlers: set[int] = set()
+    scheduling: set[int] = set()
+    for model in models:
+        for access in container_accesses(model, by_name):
+            accesses[access.container.qualname].append(access)
+        starters: set[int] = set()
+        for target, scope, order, function in _task_targets(model):
+            if function is not None:
+                starters.add(id(function))
+            found = _resolve_target(model, target, scope, order)
+            if found is not None:
+                tasks.add(id(found))
+        tasks.update(id(f) for f in model.functions if decorator_mechanism(model, f) is not None)
+        for route in model.routes:
+            handlers.add(id(route.function))
+            if id(route.function) in starters:
+                scheduling.add(id(route.function))
+    return ProgramState(containers, accesses, tasks, handlers, scheduling)
+
+
+def _task_targets(
+    model: ModuleModel,
+) -> Iterator[tuple[cst.BaseExpression, Scope, int, FunctionInfo | None]]:
+    """What each scheduling site and asyncio task of `model` runs, and who starts it."""
+    for site in model.scheduling_sites:
+        if site.callable is not None:
+            yield site.callable, site.scope, site.order, site.function
+    for spawn in find_task_spawns(model):
+        if spawn.coroutine is not None:
+            yield spawn.coroutine, spawn.call.scope, spawn.call.order, spawn.function
+
+
+def _resolve_target(
+    model: ModuleModel, target: cst.BaseExpression, scope: Scope, order: int
+) -> FunctionInfo | None:
+    """The project function a task runs: `f`, `lambda: f(...)`, or the coroutine `f()`."""
+    if isinstance(target, cst.Lambda):
+        target = target.body
+    if isinstance(target, cst.Call):
+        target = target.func
+    qualname = model.qualified_name(target, scope, order)
+    found = model.project.resolve_function(qualname) if qualname else None
+    return found[1] if found is not None else None
