@@ -17,8 +17,8 @@ import libcst as cst
 
 from fastapi_task_lint.semantics.asyncio_tasks import find_task_spawns
 from fastapi_task_lint.semantics.functions import ClassInfo, FunctionInfo
-from fastapi_task_lint.semantics.scheduling import decorator_mechanism
 from fastapi_task_lint.semantics.scope import Binding, BindingKind, Scope
+from fastapi_task_lint.semantics.task_definitions import ScheduledFunction, tasks_in
 
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.model import ModuleModel
@@ -314,46 +314,26 @@ def program_state(project: ProjectIndex) -> ProgramState:
     by_name = {c.qualname: c for c in containers}
     accesses: dict[str, list[Access]] = {c.qualname: [] for c in containers}
     tasks: set[int] = set()
-    handlers: set[int] = set()
-    scheduling: set[int] = set()
+    starters: set[int] = set()  # functions that schedule a task or start an asyncio task
     for model in models:
         for access in container_accesses(model, by_name):
             accesses[access.container.qualname].append(access)
-        starters: set[int] = set()
-        for target, scope, order, function in _task_targets(model):
-            if function is not None:
-                starters.add(id(function))
-            found = _resolve_target(model, target, scope, order)
-            if found is not None:
-                tasks.add(id(found))
-        tasks.update(id(f) for f in model.functions if decorator_mechanism(model, f) is not None)
-        for route in model.routes:
-            handlers.add(id(route.function))
-            if id(route.function) in starters:
-                scheduling.add(id(route.function))
-    return ProgramState(containers, accesses, tasks, handlers, scheduling)
+        for scheduled in tasks_in(model):
+            tasks.add(id(scheduled.function))
+            starters.update(_launcher_ids(scheduled))
+        starters.update(id(s.function) for s in model.scheduling_sites if s.function)
+        starters.update(id(s.function) for s in find_task_spawns(model) if s.function)
+    handlers = {id(route.function) for model in models for route in model.routes}
+    return ProgramState(containers, accesses, tasks, handlers, handlers & starters)
 
 
-def _task_targets(
-    model: ModuleModel,
-) -> Iterator[tuple[cst.BaseExpression, Scope, int, FunctionInfo | None]]:
-    """What each scheduling site and asyncio task of `model` runs, and who starts it."""
-    for site in model.scheduling_sites:
-        if site.callable is not None:
-            yield site.callable, site.scope, site.order, site.function
-    for spawn in find_task_spawns(model):
-        if spawn.coroutine is not None:
-            yield spawn.coroutine, spawn.call.scope, spawn.call.order, spawn.function
-
-
-def _resolve_target(
-    model: ModuleModel, target: cst.BaseExpression, scope: Scope, order: int
-) -> FunctionInfo | None:
-    """The project function a task runs: `f`, `lambda: f(...)`, or the coroutine `f()`."""
-    if isinstance(target, cst.Lambda):
-        target = target.body
-    if isinstance(target, cst.Call):
-        target = target.func
-    qualname = model.qualified_name(target, scope, order)
-    found = model.project.resolve_function(qualname) if qualname else None
-    return found[1] if found is not None else None
+def _launcher_ids(scheduled: ScheduledFunction) -> Iterator[int]:
+    """The functions whose calls launch `scheduled` (also through helpers like `run_later`)."""
+    for use in scheduled.uses:
+        if use.model is None or use.node is None:
+            continue
+        for call in use.model.calls:
+            if call.node is use.node:
+                function = call.scope.enclosing_function()
+                if function is not None:
+                    yield id(function)
