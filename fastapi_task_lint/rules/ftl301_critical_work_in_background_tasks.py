@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import libcst as cst
-
 from fastapi_task_lint.config import RuleOption
 from fastapi_task_lint.rules.base import Rule, RuleContext, RuleDocs, names_list
-from fastapi_task_lint.semantics.calls import resolve_callee
+from fastapi_task_lint.semantics.callgraph import callees
 from fastapi_task_lint.semantics.scheduling import SchedulingSite
+from fastapi_task_lint.semantics.task_definitions import resolve_task
 from fastapi_task_lint.semantics.values import task_label
 from fastapi_task_lint.semantics.words import matched_keywords
 
@@ -100,24 +99,18 @@ class CriticalWorkInBackgroundTasks(Rule):
 def _task_names(ctx: RuleContext, site: SchedulingSite) -> Iterator[tuple[str, str]]:
     """(how it relates to the task, identifier): the task, then the functions it calls."""
     model = ctx.model
-    target = site.callable
-    if isinstance(target, cst.Lambda) and isinstance(target.body, cst.Call):
-        target = target.body.func
+    if site.callable is None:
+        return
+    written = task_label(model, site) or ""
+    yield "", written
+    target = resolve_task(model, site.callable, site.scope, site.order)
     if target is None:
         return
-    written = model.code_for(target)
-    yield "", written
-    qualname = model.qualified_name(target, site.scope, site.order)
-    if qualname is not None and qualname != written:
-        yield f" (`{qualname}`)", qualname
-    found = model.project.resolve_function(qualname) if qualname else None
-    if found is None:
-        return
-    owner, function = found
-    for call in function.calls:
-        callee = resolve_callee(owner, call.node, call.scope, call.order)
-        if callee is not None:
-            yield f" (it calls `{callee[1].name}`)", callee[1].qualname
+    if target.function.qualname != written:
+        yield f" (`{target.function.qualname}`)", target.function.qualname
+    for edge in callees(target.model, target.function):
+        called = edge.target.function
+        yield f" (it calls `{called.name}`)", called.qualname
 
 
 def _message(ctx: RuleContext, site: SchedulingSite, where: str, found: list[str]) -> str:
