@@ -148,6 +148,12 @@ def _cfg_value(raw: str, kind: type) -> Any:
     return raw.strip()
 
 
+def cfg_values(raw: Mapping[str, str], options: Mapping[str, RuleOption]) -> dict[str, Any]:
+    """Typed values from INI-style strings (setup.cfg, flake8 options), before validation."""
+    kinds = {**_CORE_KEYS, **{name: o.kind for name, o in options.items()}}
+    return {key: _cfg_value(value, kinds.get(key, str)) for key, value in raw.items()}
+
+
 def load_config(
     explicit: Path | None,
     cwd: Path,
@@ -161,9 +167,7 @@ def load_config(
     if not path.is_file():
         raise ConfigError(f"{path}: config file not found")
     if path.name == "setup.cfg" or path.suffix == ".cfg":
-        raw = _setup_cfg_section(path) or {}
-        kinds = {**_CORE_KEYS, **{name: o.kind for name, o in options.items()}}
-        raw = {key: _cfg_value(value, kinds.get(key, str)) for key, value in raw.items()}
+        raw = cfg_values(_setup_cfg_section(path) or {}, options)
     else:
         raw = _pyproject_section(path) or {}
     return parse_config(raw, path, options, known_codes)

@@ -113,7 +113,9 @@ def fix_result(
         model = outcome.result.model
         assert model is not None
         text, applied, warnings = apply_fixes(model, fixes)
-        outcome.warnings.extend(f"{outcome.result.path}: {w}" for w in warnings)
+        for warning in (f"{outcome.result.path}: {w}" for w in warnings):
+            if warning not in outcome.warnings:  # the next pass finds the same fix again
+                outcome.warnings.append(warning)
         if not applied or text == outcome.after:
             break
         outcome.after = text
