@@ -98,7 +98,8 @@ class BuiltTasks:
 
     @property
     def has_work(self) -> bool:
-        return self.klass == names.BACKGROUND_TASK or self.added > 0
+        """A `BackgroundTask` always has its function; `BackgroundTasks([...])` its list."""
+        return self.klass == names.BACKGROUND_TASK or self.added > 0 or bool(self.call.args)
 
 
 def built_tasks(model: ModuleModel, function: FunctionInfo) -> list[BuiltTasks]:

@@ -80,7 +80,7 @@ def job_submissions(model: ModuleModel) -> list[JobSubmission]:
         for site in model.scheduling_sites:
             if site.function is not route.function or not is_submission(site):
                 continue
-            returned = _returned_reference(model, route.function, site)
+            returned = _returned_reference(model, route, site)
             if returned is not None:
                 found.append(JobSubmission(model, route, site, returned))
                 break
@@ -92,23 +92,28 @@ def is_submission(site: SchedulingSite) -> bool:
 
 
 def _returned_reference(
-    model: ModuleModel, function: FunctionInfo, site: SchedulingSite
+    model: ModuleModel, route: Route, site: SchedulingSite
 ) -> cst.BaseExpression | None:
-    """The return value that hands the job (or a queued status) to the client."""
+    """The return value that hands the job (or a queued status) to the client.
+
+    A queued-looking status alone does not count in a route that answers 201 Created: it
+    returns the resource it created (`{"id": order.id, "status": "pending"}`).
+    """
+    function = route.function
     job_names = _names_holding_job(function, site)
+    created = _is_status(model, route.keyword("status_code"), function.parent_scope, 201)
     for value in function.return_values:
         if value is None:
             continue
-        if _mentions_job(value, site.node, job_names):
-            return value
+        shown = [value]
         if isinstance(value, cst.Name):
             binding = function.scope.lookup(value.value)
-            if (
-                binding is not None
-                and binding.kind is BindingKind.ASSIGN
-                and binding.value is not None
-                and _mentions_job(binding.value, site.node, job_names)
-            ):
+            if binding is not None and binding.kind is BindingKind.ASSIGN and binding.value:
+                shown.append(binding.value)
+        for expr in shown:
+            finder = _JobReference(site.node, job_names)
+            expr.visit(finder)
+            if finder.job or (finder.status and not created):
                 return value
     return None
 
@@ -135,47 +140,42 @@ def _names_holding_job(function: FunctionInfo, site: SchedulingSite) -> set[str]
     return held
 
 
-def _mentions_job(expr: cst.BaseExpression, call: cst.Call, job_names: set[str]) -> bool:
-    finder = _JobReference(call, job_names)
-    expr.visit(finder)
-    return finder.found
-
-
 def _mentions_names(expr: cst.BaseExpression, names: set[str]) -> bool:
-    finder = _JobReference(None, names, statuses=False)
+    finder = _JobReference(None, names)
     expr.visit(finder)
-    return finder.found
+    return finder.job
 
 
 class _JobReference(cst.CSTVisitor):
-    def __init__(self, call: cst.Call | None, names: set[str], statuses: bool = True) -> None:
+    """Whether an expression reads the job (the call or a local holding it) or a status."""
+
+    def __init__(self, call: cst.Call | None, names: set[str]) -> None:
         self.call = call
         self.names = names
-        self.statuses = statuses
-        self.found = False
+        self.job = False
+        self.status = False
 
     def on_visit(self, node: cst.CSTNode) -> bool:
-        if self.found:
-            return False
         if node is self.call or (isinstance(node, cst.Name) and node.value in self.names):
-            self.found = True
-        elif self.statuses and isinstance(node, cst.SimpleString):
+            self.job = True
+        elif isinstance(node, cst.SimpleString):
             value = node.evaluated_value
-            self.found = isinstance(value, str) and value.lower() in QUEUED_STATUSES
-        return not isinstance(node, (cst.Lambda, cst.FunctionDef))
-
-    def visit_Attribute(self, node: cst.Attribute) -> bool:
-        node.value.visit(self)
-        return False
-
-    def visit_Arg(self, node: cst.Arg) -> bool:
-        node.value.visit(self)
-        return False
+            self.status = self.status or (
+                isinstance(value, str) and value.lower() in QUEUED_STATUSES
+            )
+        elif isinstance(node, cst.Attribute):
+            node.value.visit(self)  # `task.id`: the attribute name is not a read
+            return False
+        elif isinstance(node, cst.Arg):
+            node.value.visit(self)  # `TaskOut(task_id=...)`: the keyword is not a read
+            return False
+        return not self.job and not isinstance(node, (cst.Lambda, cst.FunctionDef))
 
 
 def is_status_route(model: ModuleModel, route: Route) -> bool:
-    """A `GET` route with a path parameter that looks a job up."""
-    if "get" not in route.methods or route.path is None or "{" not in route.path:
+    """A `GET` route with a path parameter (or a path not written as a literal) that looks a
+    job up."""
+    if "get" not in route.methods or (route.path is not None and "{" not in route.path):
         return False
     return job_lookup(model, route.function) is not None
 
@@ -224,22 +224,31 @@ def status_code_unless_accepted(model: ModuleModel, submission: JobSubmission) -
             code = response.status_code
             if code is None:
                 return f"200 (the `{response.class_name}` default)"
-            return None if _is_202(model, code, function.scope) else model.code_for(code)
+            return None if _is_status(model, code, function.scope) else model.code_for(code)
     assigned = _assigned_status(model, function)
     if assigned is not None:
-        return None if _is_202(model, assigned, function.scope) else model.code_for(assigned)
+        return None if _is_status(model, assigned, function.scope) else model.code_for(assigned)
     declared = submission.route.keyword("status_code")
     if declared is None:
         return "200 (the default)"
-    return None if _is_202(model, declared, scope) else model.code_for(declared)
+    return None if _is_status(model, declared, scope) else model.code_for(declared)
 
 
-def _is_202(model: ModuleModel, expr: cst.BaseExpression, scope: Scope) -> bool:
+_STATUS_NAMES = {202: ("HTTP_202_ACCEPTED", "ACCEPTED"), 201: ("HTTP_201_CREATED", "CREATED")}
+
+
+def _is_status(
+    model: ModuleModel, expr: cst.BaseExpression | None, scope: Scope, code: int = 202
+) -> bool:
+    """`202`, `status.HTTP_202_ACCEPTED` or `HTTPStatus.ACCEPTED` (or the same for 201)."""
+    if expr is None:
+        return False
     if isinstance(expr, cst.Integer):
-        return expr.evaluated_value == 202
+        return expr.evaluated_value == code
+    constant, member = _STATUS_NAMES[code]
     qualname = model.qualified_name(expr, scope)
     return qualname is not None and (
-        qualname.endswith(".HTTP_202_ACCEPTED") or qualname == "http.HTTPStatus.ACCEPTED"
+        qualname.endswith("." + constant) or qualname == f"http.HTTPStatus.{member}"
     )
 
 
