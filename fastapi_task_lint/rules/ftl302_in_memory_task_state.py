@@ -104,6 +104,7 @@ class InMemoryTaskState(Rule):
 
 def _findings(project: ProjectIndex) -> list[_Finding]:
     state = program_state(project)
+    readers = state.handlers | state.handler_helpers
     found: list[_Finding] = []
     for container in state.containers:
         accesses = state.accesses[container.qualname]
@@ -120,7 +121,7 @@ def _findings(project: ProjectIndex) -> list[_Finding]:
         reads = [
             a
             for a in accesses
-            if not a.write and id(a.function) in state.handlers and writers - {id(a.function)}
+            if not a.write and id(a.function) in readers and id(a.function) not in writers
         ]
         if writes and reads:
             found.append(_Finding(container, writes, reads))
@@ -129,9 +130,8 @@ def _findings(project: ProjectIndex) -> list[_Finding]:
 
 def _is_state_write(state: ProgramState, access: Access) -> bool:
     function = id(access.function)
-    if not access.write or (
-        function not in state.task_functions and function not in state.scheduling_handlers
-    ):
+    writers = state.task_functions | state.scheduling_handlers | state.task_helpers
+    if not access.write or function not in writers:
         return False
     scope = access.function.scope
     if any(_is_status(access.model, v) for v in access.values):

@@ -9,13 +9,14 @@ through imports (`from .tasks import JOBS`, `tasks.JOBS`) and `self.attr` of the
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
 from fastapi_task_lint.semantics.asyncio_tasks import find_task_spawns
+from fastapi_task_lint.semantics.callgraph import callees
 from fastapi_task_lint.semantics.functions import ClassInfo, FunctionInfo
 from fastapi_task_lint.semantics.scope import Binding, BindingKind, Scope
 from fastapi_task_lint.semantics.task_definitions import ScheduledFunction, tasks_in
@@ -306,6 +307,8 @@ class ProgramState:
     task_functions: set[int]  # ids of FunctionInfo scheduled somewhere in the run
     handlers: set[int]  # ids of route handler functions
     scheduling_handlers: set[int]  # handlers that schedule a task or start an asyncio task
+    task_helpers: set[int]  # project functions that tasks or scheduling handlers call
+    handler_helpers: set[int]  # project functions that handlers call
 
 
 def program_state(project: ProjectIndex) -> ProgramState:
@@ -313,18 +316,33 @@ def program_state(project: ProjectIndex) -> ProgramState:
     containers = [c for model in models for c in shared_containers(model)]
     by_name = {c.qualname: c for c in containers}
     accesses: dict[str, list[Access]] = {c.qualname: [] for c in containers}
-    tasks: set[int] = set()
+    tasks: dict[int, tuple[ModuleModel, FunctionInfo]] = {}
     starters: set[int] = set()  # functions that schedule a task or start an asyncio task
+    handlers: dict[int, tuple[ModuleModel, FunctionInfo]] = {}
     for model in models:
         for access in container_accesses(model, by_name):
             accesses[access.container.qualname].append(access)
         for scheduled in tasks_in(model):
-            tasks.add(id(scheduled.function))
+            tasks[id(scheduled.function)] = (model, scheduled.function)
             starters.update(_launcher_ids(scheduled))
         starters.update(id(s.function) for s in model.scheduling_sites if s.function)
         starters.update(id(s.function) for s in find_task_spawns(model) if s.function)
-    handlers = {id(route.function) for model in models for route in model.routes}
-    return ProgramState(containers, accesses, tasks, handlers, handlers & starters)
+        handlers.update((id(r.function), (model, r.function)) for r in model.routes)
+    scheduling = {key: handlers[key] for key in handlers.keys() & starters}
+    return ProgramState(
+        containers,
+        accesses,
+        set(tasks),
+        set(handlers),
+        set(scheduling),
+        _called_by([*tasks.values(), *scheduling.values()]),
+        _called_by(handlers.values()),
+    )
+
+
+def _called_by(callers: Iterable[tuple[ModuleModel, FunctionInfo]]) -> set[int]:
+    """Project functions called directly by `callers` (helpers like `set_status(id, s)`)."""
+    return {id(edge.target.function) for model, f in callers for edge in callees(model, f)}
 
 
 def _launcher_ids(scheduled: ScheduledFunction) -> Iterator[int]:
