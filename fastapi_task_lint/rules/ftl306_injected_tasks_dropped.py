@@ -17,7 +17,8 @@ class InjectedTasksDropped(Rule):
     docs = RuleDocs(
         what=(
             "Flags a route handler that adds to the injected `BackgroundTasks` (its own "
-            "parameter, or through a dependency that receives it) and returns a response built "
+            "parameter, or through a dependency that receives it, also one in the route's "
+            "`dependencies=[...]`) and returns a response built "
             "with `background=...` (or given one with `response.background = ...`) that is not "
             "that same object. Also flags a module-level `Response` object returned from such a "
             "handler."
@@ -50,7 +51,9 @@ class InjectedTasksDropped(Rule):
         model = ctx.model
         for route in model.routes:
             function = route.function
-            injected = injected_tasks(model, function)
+            injected = injected_tasks(
+                model, function, _route_dependencies(route.keyword("dependencies"))
+            )
             if injected is None:
                 continue
             for response in returned_responses(model, function):
@@ -75,6 +78,13 @@ class InjectedTasksDropped(Rule):
                     f"`background={_short(model.code_for(background))}`, so FastAPI drops "
                     f"{_injected(injected)} and its tasks never run; {_fix(injected)}",
                 )
+
+
+def _route_dependencies(value: cst.BaseExpression | None) -> list[cst.BaseExpression]:
+    """The `Depends(...)` calls of a route's `dependencies=[...]`."""
+    if not isinstance(value, (cst.List, cst.Tuple)):
+        return []
+    return [element.value for element in value.elements]
 
 
 def _short(code: str) -> str:

@@ -7,6 +7,7 @@ only when it becomes a response's `background` or is handed to something that ru
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -32,9 +33,15 @@ class InjectedTasks:
 
 
 def injected_tasks(
-    model: ModuleModel, function: FunctionInfo, _depth: int = 0
+    model: ModuleModel,
+    function: FunctionInfo,
+    dependencies: Sequence[cst.BaseExpression] = (),
+    _depth: int = 0,
 ) -> InjectedTasks | None:
-    """The injected `BackgroundTasks` that `function` (or a dependency of it) uses, if any."""
+    """The injected `BackgroundTasks` that `function` (or a dependency of it) uses, if any.
+
+    `dependencies` are extra `Depends(...)` calls, e.g. the route's `dependencies=[...]`.
+    """
     if _depth > _MAX_DEPTH:
         return None
     for param in function.params:
@@ -43,10 +50,23 @@ def injected_tasks(
             if local_uses(function, param.name):
                 return InjectedTasks(param.name)
             continue
-        dependency = _dependency_function(model, function, param)
-        if dependency is not None:
-            owner, target = dependency
-            inner = injected_tasks(owner, target, _depth + 1)
+        inner = _through_dependency(model, function, _param_dependencies(param), _depth)
+        if inner is not None:
+            return inner
+    return _through_dependency(model, function, dependencies, _depth)
+
+
+def _through_dependency(
+    model: ModuleModel,
+    function: FunctionInfo,
+    candidates: Sequence[cst.BaseExpression],
+    depth: int,
+) -> InjectedTasks | None:
+    for candidate in candidates:
+        found = _dependency_function(model, function, candidate)
+        if found is not None:
+            owner, target = found
+            inner = injected_tasks(owner, target, (), depth + 1)
             if inner is not None:
                 return InjectedTasks(inner.param, inner.dependency or target.name)
     return None
@@ -59,10 +79,8 @@ def is_injected_param(model: ModuleModel, function: FunctionInfo, expr: cst.Base
     return model.is_instance(model.param_type(function, expr.value), {names.BACKGROUND_TASKS})
 
 
-def _dependency_function(
-    model: ModuleModel, function: FunctionInfo, param: ParamInfo
-) -> tuple[ModuleModel, FunctionInfo] | None:
-    """The project function behind `Depends(dep)` (as default or inside `Annotated`)."""
+def _param_dependencies(param: ParamInfo) -> list[cst.BaseExpression]:
+    """`Depends(dep)` candidates of a parameter: its default, or inside `Annotated[...]`."""
     candidates: list[cst.BaseExpression] = []
     if param.default is not None:
         candidates.append(param.default)
@@ -71,15 +89,18 @@ def _dependency_function(
         candidates.extend(
             e.slice.value for e in annotation.slice[1:] if isinstance(e.slice, cst.Index)
         )
-    for candidate in candidates:
-        if not isinstance(candidate, cst.Call):
-            continue
-        target = model.depends_target(candidate, function.parent_scope)
-        qualname = model.qualified_name(target, function.parent_scope) if target else None
-        found = model.project.resolve_function(qualname) if qualname else None
-        if found is not None:
-            return found
-    return None
+    return candidates
+
+
+def _dependency_function(
+    model: ModuleModel, function: FunctionInfo, candidate: cst.BaseExpression
+) -> tuple[ModuleModel, FunctionInfo] | None:
+    """The project function behind a `Depends(dep)` call."""
+    if not isinstance(candidate, cst.Call):
+        return None
+    target = model.depends_target(candidate, function.parent_scope)
+    qualname = model.qualified_name(target, function.parent_scope) if target else None
+    return model.project.resolve_function(qualname) if qualname else None
 
 
 @dataclass(frozen=True)
