@@ -14,7 +14,6 @@ from pathlib import Path
 
 from fastapi_task_lint.config import Config, load_config
 from fastapi_task_lint.diagnostics import Diagnostic, sort_diagnostics
-from fastapi_task_lint.discovery import discover
 from fastapi_task_lint.engine import FileResult, Linter, RunResult
 from fastapi_task_lint.rules import all_options, all_rules
 from fastapi_task_lint.semantics.project import ProjectIndex
@@ -24,6 +23,7 @@ __all__ = [
     "Diagnostic",
     "FileResult",
     "RunResult",
+    "Workspace",
     "check_paths",
     "check_source",
     "lint_source",
@@ -57,12 +57,13 @@ def check_source(
     """Check `source` as if it were the file `path` and return its findings, sorted, after
     per-file-ignores and `# noqa` (both apply as they would on disk).
 
-    `config` defaults to `load_project_config()`. Cross-module rules see other files only
-    when `project_root` is given: the Python files under it are indexed (parsed lazily, only
-    those a rule asks about), with `source` standing in for `path`.
+    `config` defaults to `load_project_config(project_root)` (the current directory when no
+    root is given). Cross-module rules see other files only when `project_root` is given: the
+    Python files under it are indexed (parsed lazily, only those a rule asks about), with
+    `source` standing in for `path`. To check many sources against one project, keep a
+    `Workspace`: it parses the other files once.
     """
-    result = lint_source(source, path, config, project_root=project_root)
-    return sort_diagnostics(result.diagnostics)
+    return Workspace(project_root, config).check_source(source, path)
 
 
 def lint_source(
@@ -74,12 +75,35 @@ def lint_source(
 ) -> FileResult:
     """`check_source`, with the whole per-file result: findings (unsorted), the suppressed
     ones, the libcst fixes and the semantic model (None when the source did not parse)."""
-    config = config if config is not None else load_project_config()
-    project = ProjectIndex([], config)
-    if project_root is not None:
-        for file in discover([Path(project_root)], _excludes(config)).files:
-            project.add_path(file)
-    return Linter(config).check_source(source, Path(path), project)
+    return Workspace(project_root, config).lint_source(source, path)
+
+
+class Workspace:
+    """Repeated checks of in-memory sources against one project on disk (an editor, a plugin):
+    the files under `root` are discovered once and parsed at most once, and each checked
+    source replaces its file in the index, so later checks see the latest text."""
+
+    def __init__(self, root: StrPath | None = None, config: Config | None = None) -> None:
+        self.config = config if config is not None else load_project_config(root)
+        self.root = Path(root) if root is not None else None
+        self._linter = Linter(self.config)
+        self._project: ProjectIndex | None = None
+
+    def check_source(self, source: str, path: StrPath) -> list[Diagnostic]:
+        return sort_diagnostics(self.lint_source(source, path).diagnostics)
+
+    def lint_source(self, source: str, path: StrPath) -> FileResult:
+        if self._project is None:
+            self._project = (
+                self._linter.index([self.root])[1]
+                if self.root is not None
+                else ProjectIndex([], self.config)
+            )
+        return self._linter.check_source(source, Path(path), self._project)
+
+    def refresh(self) -> None:
+        """Forget every parsed file (they changed on disk): the next check reads them again."""
+        self._project = None
 
 
 def check_paths(
@@ -94,7 +118,3 @@ def check_paths(
     """
     config = config if config is not None else load_project_config()
     return Linter(config, debug=debug).check_paths([Path(p) for p in paths])
-
-
-def _excludes(config: Config) -> tuple[str, ...]:
-    return (*config.exclude, *config.extend_exclude)

@@ -1,12 +1,16 @@
 """`fastapi-task-lint server`: a Language Server (LSP over stdio) for editors.
 
-Diagnostics are published on open, change and save, from the in-memory text of the document
-with the workspace as the project (so cross-module rules read the other files from disk).
+Diagnostics are published on open, change (after a short pause in typing) and save, from the
+editor's text of the document, with the workspace folder as the project: cross-module rules
+read the other files from disk, each parsed once and kept, and an open document's text stands
+in for its file. Saving pyproject.toml or setup.cfg reloads the configuration.
 Quick fixes: each rule's fix, and "add `# noqa: CODE`". Needs the `lsp` extra (pygls).
 """
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,13 +21,14 @@ from pygls.workspace.position_codec import ServerTextPosition, ServerTextRange
 
 from fastapi_task_lint import __version__
 from fastapi_task_lint.add_noqa import line_with_noqa
-from fastapi_task_lint.api import lint_source, load_project_config
+from fastapi_task_lint.api import Workspace
 from fastapi_task_lint.config import Config, ConfigError
 from fastapi_task_lint.diagnostics import Diagnostic, Edit, sort_diagnostics
 from fastapi_task_lint.engine import PARSE_ERROR, RULE_ERROR, FileResult
 from fastapi_task_lint.reporters.base import rule_url
 
 SOURCE = "fastapi-task-lint"
+CHANGE_DELAY = 0.3  # seconds of quiet typing before a changed document is checked again
 
 
 @dataclass
@@ -41,52 +46,85 @@ class TaskLintServer(LanguageServer):
             SOURCE, __version__, text_document_sync_kind=types.TextDocumentSyncKind.Full
         )
         self.checked: dict[str, Checked] = {}
-        self._config: Config | None = None
+        self._project: Workspace | None = None
+        self._open: set[str] = set()
+        self._pending: dict[str, asyncio.Task[None]] = {}
+        # Checks run in a worker thread so the server keeps reading messages; one at a time,
+        # because the project index they share is not thread-safe.
+        self._checking = threading.Lock()
 
     @property
-    def root(self) -> Path | None:
-        root = self.workspace.root_path
-        return Path(root) if root else None
-
-    @property
-    def config(self) -> Config:
-        """The project's configuration, read once; a broken config is reported, not fatal."""
-        if self._config is None:
+    def project(self) -> Workspace:
+        """The workspace folder as the project, with its configuration, read once; a broken
+        configuration is shown to the user and the defaults are used."""
+        if self._project is None:
+            root = self.workspace.root_path
             try:
-                self._config = load_project_config(self.root)
+                self._project = Workspace(root)
             except ConfigError as error:
                 self.window_show_message(
                     types.ShowMessageParams(
                         type=types.MessageType.Error, message=f"{SOURCE}: {error}"
                     )
                 )
-                self._config = Config(root=self.root or Path.cwd())
-        return self._config
+                self._project = Workspace(root, Config(root=Path(root or Path.cwd())))
+        return self._project
 
-    def reload_config(self) -> None:
-        """Read the configuration again and re-check every open document."""
-        self._config = None
-        for uri in list(self.checked):
-            self.check(uri)
+    def schedule(self, uri: str, delay: float = 0.0) -> None:
+        """Check `uri` after `delay` seconds, replacing a check not yet started (typing)."""
+        pending = self._pending.pop(uri, None)
+        if pending is not None:
+            pending.cancel()
+        self._pending[uri] = asyncio.ensure_future(self._check(uri, delay))
 
-    def check(self, uri: str) -> None:
-        document = self.workspace.get_text_document(uri)
-        if not document.path or not document.path.endswith((".py", ".pyi")):
-            return
-        result = lint_source(document.source, document.path, self.config, project_root=self.root)
-        pairs = [(d, to_lsp(document, d)) for d in sort_diagnostics(result.diagnostics)]
-        self.checked[uri] = Checked(document.version, result, pairs)
-        self.text_document_publish_diagnostics(
-            types.PublishDiagnosticsParams(
-                uri=uri, diagnostics=[lsp for _, lsp in pairs], version=document.version
-            )
-        )
+    def opened(self, uri: str) -> None:
+        self._open.add(uri)
+        self.schedule(uri)
 
-    def forget(self, uri: str) -> None:
+    def closed(self, uri: str) -> None:
+        self._open.discard(uri)
+        pending = self._pending.pop(uri, None)
+        if pending is not None:
+            pending.cancel()
         self.checked.pop(uri, None)
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
         )
+
+    def saved(self, uri: str) -> None:
+        if uri.endswith(("/pyproject.toml", "/setup.cfg")):
+            self.reload_config()
+        elif uri in self._open:
+            self.schedule(uri)
+
+    def reload_config(self) -> None:
+        """Read the configuration again and re-check every open document."""
+        self._project = None
+        for uri in self._open:
+            self.schedule(uri)
+
+    async def _check(self, uri: str, delay: float) -> None:
+        if delay:
+            await asyncio.sleep(delay)
+        document = self.workspace.get_text_document(uri)
+        if uri not in self._open or not (document.path or "").endswith((".py", ".pyi")):
+            return
+        version, source, project = document.version, document.source, self.project
+        result = await asyncio.to_thread(self._lint, project, source, document.path)
+        document = self.workspace.get_text_document(uri)
+        if uri not in self._open or document.version != version:
+            return  # changed meanwhile: a newer check is on its way
+        pairs = [(d, to_lsp(document, d)) for d in sort_diagnostics(result.diagnostics)]
+        self.checked[uri] = Checked(version, result, pairs)
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(
+                uri=uri, diagnostics=[lsp for _, lsp in pairs], version=version
+            )
+        )
+
+    def _lint(self, project: Workspace, source: str, path: str) -> FileResult:
+        with self._checking:
+            return project.lint_source(source, path)
 
     def code_actions(self, params: types.CodeActionParams) -> list[types.CodeAction]:
         uri = params.text_document.uri
@@ -94,6 +132,8 @@ class TaskLintServer(LanguageServer):
         if checked is None:
             return []
         document = self.workspace.get_text_document(uri)
+        if document.version != checked.version:
+            return []  # the text changed since the check: its positions no longer hold
         actions: list[types.CodeAction] = []
         noqa_lines: set[tuple[int, str]] = set()
         for diagnostic, lsp in checked.diagnostics:
@@ -185,22 +225,20 @@ def create_server() -> TaskLintServer:
     server = TaskLintServer()
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
-    def did_open(ls: TaskLintServer, params: types.DidOpenTextDocumentParams) -> None:
-        ls.check(params.text_document.uri)
+    async def did_open(ls: TaskLintServer, params: types.DidOpenTextDocumentParams) -> None:
+        ls.opened(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
-    def did_change(ls: TaskLintServer, params: types.DidChangeTextDocumentParams) -> None:
-        ls.check(params.text_document.uri)
+    async def did_change(ls: TaskLintServer, params: types.DidChangeTextDocumentParams) -> None:
+        ls.schedule(params.text_document.uri, CHANGE_DELAY)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
-    def did_save(ls: TaskLintServer, params: types.DidSaveTextDocumentParams) -> None:
-        if params.text_document.uri.endswith(("/pyproject.toml", "/setup.cfg")):
-            ls.reload_config()
-        ls.check(params.text_document.uri)
+    async def did_save(ls: TaskLintServer, params: types.DidSaveTextDocumentParams) -> None:
+        ls.saved(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-    def did_close(ls: TaskLintServer, params: types.DidCloseTextDocumentParams) -> None:
-        ls.forget(params.text_document.uri)
+    async def did_close(ls: TaskLintServer, params: types.DidCloseTextDocumentParams) -> None:
+        ls.closed(params.text_document.uri)
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 import fastapi_task_lint
 from fastapi_task_lint import check_paths, check_source
+from fastapi_task_lint.api import Workspace
 from fastapi_task_lint.config import Config
 
 BAD = """\
@@ -56,10 +59,9 @@ def test_project_root_lets_cross_module_rules_see_other_files(tmp_path: Path) ->
     assert [(d.code, d.line) for d in found] == [("FTL104", 6)]
 
 
-def test_config_none_loads_the_project_config(tmp_path: Path, monkeypatch: object) -> None:
-    import pytest
-
-    assert isinstance(monkeypatch, pytest.MonkeyPatch)
+def test_config_none_loads_the_project_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "pyproject.toml").write_text('[tool.fastapi-task-lint]\nignore = ["FTL104"]\n')
     monkeypatch.chdir(tmp_path)
     assert check_source(BAD, "app.py") == []
@@ -68,3 +70,19 @@ def test_config_none_loads_the_project_config(tmp_path: Path, monkeypatch: objec
 def test_api_is_reexported_lazily() -> None:
     assert fastapi_task_lint.check_source is check_source
     assert "check_paths" in fastapi_task_lint.__all__
+
+
+def test_workspace_reuses_the_project_and_sees_the_latest_text(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "mail.py").write_text("def send(to: str) -> str:\n    return to\n")
+    workspace = Workspace(tmp_path, Config(select=("FTL104",), root=tmp_path))
+    views = tmp_path / "pkg" / "views.py"
+    source = BAD.replace(
+        "def send(to: str) -> str:\n    return to\n", "from pkg.mail import send\n"
+    )
+    assert [d.line for d in workspace.check_source(source, views)] == [8]
+    fixed = source.replace('send("a@b.c")', 'send, "a@b.c"')
+    assert workspace.check_source(fixed, views) == []
+    workspace.refresh()
+    assert [d.code for d in workspace.check_source(source, views)] == ["FTL104"]

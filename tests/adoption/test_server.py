@@ -149,3 +149,14 @@ async def test_change_and_save_republish(client: LanguageClient, tmp_path: Path)
     )
     await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
     assert not client.diagnostics[uri]
+
+
+@pytest.mark.asyncio
+async def test_close_clears_diagnostics(client: LanguageClient, tmp_path: Path) -> None:
+    uri = await open_views(client, tmp_path, VIEWS)
+    assert client.diagnostics[uri]
+    client.text_document_did_close(
+        types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
+    await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    assert not client.diagnostics[uri]
