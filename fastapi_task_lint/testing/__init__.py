@@ -19,7 +19,7 @@ from fastapi_task_lint.testing.checks import (
     assert_retry_safe_async,
 )
 from fastapi_task_lint.testing.crash import CrashPoint, InjectedCrash, inject_crash
-from fastapi_task_lint.testing.diff import Rows, diff, format_diff
+from fastapi_task_lint.testing.diff import Rows, format_diff
 from fastapi_task_lint.testing.state import sqlalchemy_state
 
 __all__ = [
@@ -35,7 +35,6 @@ __all__ = [
     "assert_retry_safe",
     "assert_retry_safe_async",
     "capture_background_tasks",
-    "diff",
     "format_diff",
     "inject_crash",
     "sqlalchemy_state",
