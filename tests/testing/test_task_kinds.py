@@ -154,7 +154,7 @@ def test_celery_task_applied_without_broker(pytester: pytest.Pytester) -> None:
         """
 from celery import Celery
 
-app = Celery("inner", broker="memory://nowhere")
+app = Celery("inner")  # default broker URL, never contacted: apply() runs in-process
 
 @app.task(bind=True, name="shop.upsert")
 def upsert(self, key):
