@@ -16,7 +16,7 @@ class Discovery:
     missing: list[Path] = field(default_factory=list)
 
 
-def _excluded(path: Path, patterns: Sequence[str]) -> bool:
+def excluded(path: Path, patterns: Sequence[str]) -> bool:
     text = path.as_posix()
     return any(
         fnmatch.fnmatch(path.name, pattern)
@@ -46,10 +46,10 @@ def discover(paths: Iterable[Path], exclude: Sequence[str]) -> Discovery:
 def _walk(root: Path, exclude: Sequence[str]) -> Iterable[Path]:
     for directory, subdirs, files in os.walk(root):
         base = Path(directory)
-        subdirs[:] = sorted(d for d in subdirs if not _excluded(base / d, exclude))
+        subdirs[:] = sorted(d for d in subdirs if not excluded(base / d, exclude))
         for name in sorted(files):
             path = base / name
-            if name.endswith(".py") and not _excluded(path, exclude):
+            if name.endswith(".py") and not excluded(path, exclude):
                 yield path
 
 

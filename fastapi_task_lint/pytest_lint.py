@@ -1,0 +1,202 @@
+"""`pytest --task-lint`: the linter as tests, one item per Python file pytest collects.
+
+Every `.py` file pytest visits (test modules, conftest.py and any other module in the
+directories it walks, minus the config's excludes) gets an item that fails with the file's
+findings, using the config `fastapi-task-lint check` would use from the same directory.
+A file that passed is skipped on the next run while it, the files its check read through the
+project index, the tool's version and the config are unchanged (kept in pytest's cache).
+
+Loaded in every pytest session where the package is installed, so the engine is imported
+only when `--task-lint` is given.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from fastapi_task_lint.config import Config
+    from fastapi_task_lint.diagnostics import Diagnostic
+    from fastapi_task_lint.engine import Linter
+    from fastapi_task_lint.semantics.model import ModuleModel
+    from fastapi_task_lint.semantics.project import ProjectIndex
+
+CACHE_KEY = "fastapi-task-lint/clean"
+MARKER = "task_lint"
+_session_key = pytest.StashKey["_LintSession"]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("fastapi-task-lint").addoption(
+        "--task-lint",
+        action="store_true",
+        default=False,
+        help="check each collected Python file with fastapi-task-lint; findings fail its item",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", f"{MARKER}: a fastapi-task-lint check of one file")
+    if not config.getoption("task_lint"):
+        return
+    from fastapi_task_lint.api import load_project_config
+    from fastapi_task_lint.config import ConfigError
+
+    try:
+        lint_config = load_project_config(config.invocation_params.dir)
+    except ConfigError as error:
+        raise pytest.UsageError(f"fastapi-task-lint: {error}") from None
+    cache = getattr(config, "cache", None)  # None under `-p no:cacheprovider`
+    clean = cache.get(CACHE_KEY, {}) if cache is not None else {}
+    config.stash[_session_key] = _LintSession(lint_config, clean if isinstance(clean, dict) else {})
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> TaskLintFile | None:
+    session = parent.config.stash.get(_session_key, None)
+    if session is None or file_path.suffix != ".py" or session.excluded(file_path):
+        return None
+    return TaskLintFile.from_parent(parent, path=file_path)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    lint = session.config.stash.get(_session_key, None)
+    cache = getattr(session.config, "cache", None)
+    if lint is not None and cache is not None:
+        cache.set(CACHE_KEY, lint.clean)
+
+
+class TaskLintFile(pytest.File):
+    def collect(self) -> Iterator[TaskLintItem]:
+        yield TaskLintItem.from_parent(self, name="task-lint")
+
+
+class TaskLintFindings(Exception):
+    """The findings of one file, printed as `fastapi-task-lint check --show-source` does."""
+
+
+class TaskLintItem(pytest.Item):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.add_marker(MARKER)
+        # Plugins written for test functions read `item.funcargs` (pytest-lsp 1.0's
+        # pytest_runtest_call wrapper fails to yield without it); this item has none.
+        self.funcargs: dict[str, Any] = {}
+
+    def runtest(self) -> None:
+        session = self.config.stash[_session_key]
+        if session.unchanged(self.path):
+            pytest.skip("unchanged since it last passed fastapi-task-lint")
+        findings = session.check(self.path)
+        if findings:
+            raise TaskLintFindings(session.render(findings))
+
+    def repr_failure(
+        self,
+        excinfo: pytest.ExceptionInfo[BaseException],
+        style: Any = None,
+    ) -> str | Any:
+        if isinstance(excinfo.value, TaskLintFindings):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style)
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, None, f"fastapi-task-lint {self.path.name}"
+
+
+@dataclass
+class _LintSession:
+    """The config, one linter and one lazily built project index for the whole pytest run."""
+
+    config: Config
+    # path -> {"key": tool, config and file hash, "deps": {path: hash of each file read}}
+    clean: dict[str, Any]
+    _linter: Linter | None = None
+    _project: ProjectIndex | None = None
+    _touched: set[Path] = field(default_factory=set)
+    _config_hash: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        from fastapi_task_lint import __version__
+
+        self._config_hash = _digest(f"{__version__}\0{self.config!r}".encode())
+
+    def excluded(self, path: Path) -> bool:
+        from fastapi_task_lint.discovery import excluded
+
+        try:
+            shown = path.relative_to(self.config.root)
+        except ValueError:
+            shown = path
+        return excluded(shown, (*self.config.exclude, *self.config.extend_exclude))
+
+    def unchanged(self, path: Path) -> bool:
+        entry = self.clean.get(str(path))
+        if not isinstance(entry, dict) or entry.get("key") != self._key(path):
+            return False
+        deps = entry.get("deps", {})
+        return isinstance(deps, dict) and all(_file_hash(Path(p)) == h for p, h in deps.items())
+
+    def check(self, path: Path) -> list[Diagnostic]:
+        from fastapi_task_lint.engine import Linter
+
+        if self._linter is None:
+            self._linter = Linter(self.config)
+            found = self._linter.index([self.config.root])[0]
+            self._project, self._touched = _recording_index(found.files, self.config)
+        assert self._project is not None
+        self._touched.clear()
+        result = self._linter.check_file(path, self._project)
+        self.clean.pop(str(path), None)
+        if not result.diagnostics:
+            deps = {str(p): _file_hash(p) for p in self._touched if p != path.absolute()}
+            self.clean[str(path)] = {"key": self._key(path), "deps": deps}
+        return result.diagnostics
+
+    def render(self, findings: list[Diagnostic]) -> str:
+        from fastapi_task_lint import __version__
+        from fastapi_task_lint.reporters import REPORTERS, Report
+        from fastapi_task_lint.source import SourceError, decode, read_bytes
+
+        def read_lines(path: str) -> list[str]:
+            try:
+                return decode(read_bytes(Path(path))).splitlines()
+            except SourceError:
+                return []
+
+        report = Report(findings, {}, __version__, show_source=True, read_lines=read_lines)
+        return REPORTERS["text"](report).rstrip("\n")
+
+    def _key(self, path: Path) -> str | None:
+        content = _file_hash(path)
+        return None if content is None else f"{self._config_hash}:{content}"
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _file_hash(path: Path) -> str | None:
+    try:
+        return _digest(path.read_bytes())
+    except OSError:
+        return None
+
+
+def _recording_index(files: list[Path], config: Config) -> tuple[ProjectIndex, set[Path]]:
+    """A project index that records the files it hands out: the inputs of a file's check."""
+    from fastapi_task_lint.semantics.project import ProjectIndex
+
+    touched: set[Path] = set()
+
+    class RecordingIndex(ProjectIndex):
+        def model_for_path(self, path: Path) -> ModuleModel | None:
+            touched.add(path.absolute())
+            return super().model_for_path(path)
+
+    return RecordingIndex(files, config), touched

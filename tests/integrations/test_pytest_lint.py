@@ -1,0 +1,107 @@
+"""`pytest --task-lint`: one item per collected Python file, failing with its findings."""
+
+from __future__ import annotations
+
+import pytest
+
+BAD = """\
+from fastapi import BackgroundTasks
+
+from app.tasks import send_email
+
+
+def signup(background_tasks: BackgroundTasks, to: str):
+    background_tasks.add_task(send_email(to))
+"""
+
+TASKS = "def send_email(to: str) -> None: ...\n"
+
+TEST = "def test_ok():\n    assert True\n"
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.mkpydir("app")
+    pytester.path.joinpath("app", "views.py").write_text(BAD)
+    pytester.path.joinpath("app", "tasks.py").write_text(TASKS)
+    pytester.makepyfile(test_app=TEST)
+    return pytester
+
+
+def test_without_the_option_nothing_is_linted(project: pytest.Pytester) -> None:
+    result = project.runpytest("-p", "no:randomly")
+    result.assert_outcomes(passed=1)
+
+
+def test_each_python_file_is_an_item_that_fails_with_its_findings(
+    project: pytest.Pytester,
+) -> None:
+    result = project.runpytest("--task-lint", "-v")
+    # app/__init__.py, app/tasks.py, app/views.py, test_app.py; and the test itself
+    result.assert_outcomes(passed=4, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*app/views.py::task-lint FAILED*",
+            "*app/views.py:7:31: FTL104 [[]*[]] `send_email(to)` is scheduled as the task*",
+            "*background_tasks.add_task(send_email(to))",
+            "*^^^^^^^^^^^^^^*",
+        ]
+    )
+    result.stdout.fnmatch_lines(["*test_app.py::task-lint PASSED*"])
+
+
+def _lint_outcomes(result: pytest.RunResult) -> dict[str, str]:
+    """`{"app/views.py": "FAILED", ...}` from a `-v` run."""
+    found = {}
+    for line in result.outlines:
+        path, sep, rest = line.partition("::task-lint ")
+        if sep:
+            found[path] = rest.split()[0]
+    return found
+
+
+def test_clean_files_are_skipped_while_they_and_what_they_read_are_unchanged(
+    project: pytest.Pytester,
+) -> None:
+    views = project.path / "app" / "views.py"
+    views.write_text(BAD.replace("send_email(to))", "send_email, to)"))
+    project.runpytest("--task-lint").assert_outcomes(passed=5)
+    again = project.runpytest("--task-lint", "-rs")
+    again.assert_outcomes(passed=1, skipped=4)
+    again.stdout.fnmatch_lines(["*unchanged since it last passed fastapi-task-lint*"])
+    # views.py's check followed the task into tasks.py: changing tasks.py re-checks both.
+    project.path.joinpath("app", "tasks.py").write_text("async " + TASKS)
+    third = _lint_outcomes(project.runpytest("--task-lint", "-v"))
+    assert third == {
+        "app/__init__.py": "SKIPPED",
+        "app/tasks.py": "PASSED",
+        "app/views.py": "PASSED",
+        "test_app.py": "SKIPPED",
+    }
+    # A failing file is never cached.
+    views.write_text(BAD)
+    for _ in range(2):
+        outcomes = _lint_outcomes(project.runpytest("--task-lint", "-v"))
+        assert outcomes["app/views.py"] == "FAILED"
+        assert outcomes["app/__init__.py"] == "SKIPPED"
+
+
+def test_the_project_config_applies(project: pytest.Pytester) -> None:
+    project.makepyprojecttoml('[tool.fastapi-task-lint]\nignore = ["FTL104"]\n')
+    project.runpytest("--task-lint").assert_outcomes(passed=5)
+    project.makepyprojecttoml('[tool.fastapi-task-lint]\nexclude = ["views.py"]\n')
+    project.runpytest("--task-lint").assert_outcomes(passed=4)
+
+
+def test_noqa_applies(project: pytest.Pytester) -> None:
+    project.path.joinpath("app", "views.py").write_text(
+        BAD.replace("send_email(to))", "send_email(to))  # noqa: FTL104")
+    )
+    project.runpytest("--task-lint").assert_outcomes(passed=5)
+
+
+def test_a_config_error_is_a_usage_error(project: pytest.Pytester) -> None:
+    project.makepyprojecttoml("[tool.fastapi-task-lint]\nselekt = []\n")
+    result = project.runpytest("--task-lint")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*fastapi-task-lint: *selekt*unknown key*"])
