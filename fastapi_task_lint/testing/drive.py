@@ -55,8 +55,7 @@ def run_sync(steps: Steps[T], async_variant: str) -> T:
     finally:
         steps.close()
         if loop is not None:
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.close()
+            _close(loop)
 
 
 async def run_async(steps: Steps[T]) -> T:
@@ -87,6 +86,19 @@ def _new_loop(async_variant: str) -> asyncio.AbstractEventLoop:
     raise RuntimeError(
         f"an event loop is already running in this thread; use `await {async_variant}(...)`"
     )
+
+
+def _close(loop: asyncio.AbstractEventLoop) -> None:
+    """Close as ``asyncio.run`` does: tasks the check left behind are cancelled, not leaked."""
+    try:
+        pending = asyncio.all_tasks(loop)
+        for task in pending:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.run_until_complete(loop.shutdown_default_executor())
+    finally:
+        loop.close()
 
 
 async def _await(awaitable: Awaitable[T]) -> T:

@@ -317,3 +317,31 @@ def test_crash_points_need_each():
 """,
     )
     result.assert_outcomes(passed=4)
+
+
+def test_private_loop_is_closed_like_asyncio_run(pytester: pytest.Pytester) -> None:
+    result = run(
+        pytester,
+        """
+import asyncio
+
+LEFT_BEHIND = []
+
+async def fire_and_forget(key):
+    async def later():
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            STORE.setdefault("cancelled", []).append(key)
+            raise
+    LEFT_BEHIND.append(asyncio.create_task(later()))
+    await asyncio.to_thread(STORE.__setitem__, key, 1)
+
+def test_leftover_tasks_are_cancelled():
+    assert_idempotent(fire_and_forget, "a", state=lambda: {"a": STORE.get("a")})
+    assert STORE["cancelled"] == ["a", "a"]  # both runs share the loop, closed at the end
+    assert all(task.done() for task in LEFT_BEHIND)
+""",
+    )
+    result.assert_outcomes(passed=1)
+    assert "was destroyed but it is pending" not in result.stdout.str()
