@@ -91,14 +91,18 @@ def _new_loop(async_variant: str) -> asyncio.AbstractEventLoop:
 def _close(loop: asyncio.AbstractEventLoop) -> None:
     """Close as ``asyncio.run`` does: tasks the check left behind are cancelled, not leaked."""
     try:
-        pending = asyncio.all_tasks(loop)
-        for task in pending:
-            task.cancel()
-        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.run_until_complete(_cancel_leftovers())
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.run_until_complete(loop.shutdown_default_executor())
     finally:
         loop.close()
+
+
+async def _cancel_leftovers() -> None:
+    leftovers = asyncio.all_tasks() - {asyncio.current_task()}
+    for task in leftovers:
+        task.cancel()
+    await asyncio.gather(*leftovers, return_exceptions=True)
 
 
 async def _await(awaitable: Awaitable[T]) -> T:
