@@ -40,6 +40,9 @@ class WrapperSpec:
     function: FunctionInfo
     site: SchedulingSite
     callable_param: ParamInfo | None
+    # `bg` of `bg.add_task(...)` when it is an optional parameter: a call that leaves it
+    # out (`background_tasks=None`) schedules nothing.
+    optional_receiver: ParamInfo | None
     # Each task argument of the inner site: the helper parameter it forwards, or None.
     forwarded: tuple[tuple[TaskArgument, ParamInfo | None], ...]
 
@@ -104,7 +107,14 @@ def _compute_specs(model: ModuleModel, function: FunctionInfo) -> list[WrapperSp
         )
         if callable_param is None and not any(param for _, param in forwarded):
             continue
-        specs.append(WrapperSpec(model, function, site, callable_param, forwarded))
+        func = site.node.func
+        receiver = (
+            own_param(model, function, func.value, site.scope, site.order)
+            if isinstance(func, cst.Attribute)
+            else None
+        )
+        optional = receiver if receiver is not None and receiver.default is not None else None
+        specs.append(WrapperSpec(model, function, site, callable_param, optional, forwarded))
     return specs
 
 
@@ -158,6 +168,8 @@ def bind_arguments(function: FunctionInfo, call: cst.Call) -> dict[str, list[Tas
 
 def _site_for(model: ModuleModel, call: CallInfo, spec: WrapperSpec) -> SchedulingSite | None:
     bound = bind_arguments(spec.function, call.node)
+    if spec.optional_receiver is not None and spec.optional_receiver.name not in bound:
+        return None
     target: cst.BaseExpression | None = None
     if spec.callable_param is not None:
         given = bound.get(spec.callable_param.name)
@@ -192,7 +204,14 @@ def _site_for(model: ModuleModel, call: CallInfo, spec: WrapperSpec) -> Scheduli
 
 
 def _callee(model: ModuleModel, call: CallInfo) -> tuple[ModuleModel, FunctionInfo] | None:
-    qualname = model.qualified_name(call.node.func, call.scope, call.order)
+    func = call.node.func
+    if isinstance(func, cst.Name):
+        # A function of this module: no detour through module names, which collide
+        # between same-named files of namespace packages.
+        binding = call.scope.lookup(func.value, call.order)
+        if binding is not None and binding.kind is BindingKind.FUNCTION:
+            return (model, binding.function) if binding.function is not None else None
+    qualname = model.qualified_name(func, call.scope, call.order)
     if qualname is None:
         return None
     cache = _RESOLVED.setdefault(model.project, {})
