@@ -160,6 +160,10 @@ ORM_BASE_CLASSES = frozenset(
     {
         "django.db.models.Model",
         "django.db.models.base.Model",
+        # Django's user models are models too: `class User(AbstractUser)`.
+        "django.contrib.auth.models.AbstractUser",
+        "django.contrib.auth.models.AbstractBaseUser",
+        "django.contrib.auth.base_user.AbstractBaseUser",
         "tortoise.models.Model",
         "tortoise.Model",
         "beanie.Document",
