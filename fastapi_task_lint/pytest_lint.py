@@ -133,7 +133,9 @@ class _LintSession:
             shown = path.relative_to(self.config.root)
         except ValueError:
             shown = path
-        return excluded(shown, (*self.config.exclude, *self.config.extend_exclude))
+        patterns = (*self.config.exclude, *self.config.extend_exclude)
+        # As `check` walks: a file is skipped when it or a directory above it is excluded.
+        return any(excluded(p, patterns) for p in (shown, *list(shown.parents)[:-1]))
 
     def unchanged(self, path: Path) -> bool:
         entry = self.clean.get(str(path))

@@ -91,6 +91,8 @@ def test_the_project_config_applies(project: pytest.Pytester) -> None:
     project.runpytest("--task-lint").assert_outcomes(passed=5)
     project.makepyprojecttoml('[tool.fastapi-task-lint]\nexclude = ["views.py"]\n')
     project.runpytest("--task-lint").assert_outcomes(passed=4)
+    project.makepyprojecttoml('[tool.fastapi-task-lint]\nextend-exclude = ["app"]\n')
+    project.runpytest("--task-lint").assert_outcomes(passed=2)
 
 
 def test_noqa_applies(project: pytest.Pytester) -> None:
