@@ -173,3 +173,27 @@ def test_a_plugin_error_is_a_finding_not_a_crash(
     assert [(line, col, text) for line, col, text, _ in found] == [
         (1, 0, "FTL002 fastapi-task-lint failed on this file: RuntimeError: boom")
     ]
+
+
+def test_flake8_rule_options_lay_over_the_project_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from argparse import Namespace
+
+    from fastapi_task_lint.flake8_plugin import flake8_config
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.fastapi-task-lint]\n"
+        'critical-keywords = ["payment"]\n'
+        'extend-critical-keywords = ["ledger"]\n'
+        'session-factories = ["app.db.open_session"]\n'
+    )
+    options = Namespace(
+        select=None, extend_select=["FTL301"], ftl_critical_keywords="charge,\n refund"
+    )
+    config = flake8_config(options)
+    assert config.options["critical-keywords"] == ["charge", "refund"]
+    assert config.options["extend-critical-keywords"] == ["ledger"]
+    assert config.session_factories == ("app.db.open_session",)
+    assert config.extend_select == ("FTL301",)
