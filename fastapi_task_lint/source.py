@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 # libcst's native parser recurses on the C stack; deeply nested input is refused before it.
 _RECURSION_LIMIT = 10_000
+# libcst parses ~11,000 lines/s: past this a file (always generated code) would take minutes.
+MAX_PARSE_CHARS = 4_000_000
 _COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", re.MULTILINE)
 
 
@@ -36,6 +38,8 @@ class SourceError(Exception):
 
 def read_bytes(path: Path) -> bytes:
     try:
+        if path.is_symlink() and not path.exists():
+            raise SourceError("broken symlink or symlink loop")
         if not path.is_file():
             raise SourceError("not a regular file")
         return path.read_bytes()
@@ -65,12 +69,27 @@ def decode(data: bytes) -> str:
 
 
 def parse(text: str) -> cst.Module:
+    """Parse with libcst, after CPython's parser has ruled out input that would crash it.
+
+    libcst's native parser recurses on the C stack: thousands of nested brackets or
+    operators take it minutes, exhaust memory or crash the process. CPython's parser
+    refuses such input in milliseconds, so it screens every file first (about a tenth
+    of libcst's own cost).
+    """
+    if len(text) > MAX_PARSE_CHARS:
+        raise SourceError(f"file too large to parse ({len(text) / 1e6:.1f} MB, the limit is 4 MB)")
+    cpython_error = _cpython_syntax_error(text)
     limit = sys.getrecursionlimit()
     try:
         sys.setrecursionlimit(max(limit, _RECURSION_LIMIT))
         return cst.parse_module(text)
     except cst.ParserSyntaxError as error:
-        raise _syntax_error(text, error) from None
+        if cpython_error is not None:
+            raise cpython_error from None
+        message = str(error.message).strip().splitlines()[0] if error.message else "invalid"
+        raise SourceError(
+            f"syntax error: {message}", error.raw_line, error.raw_column + 1
+        ) from None
     except RecursionError:
         raise SourceError("syntax error: too deeply nested to parse") from None
     except Exception as error:  # the native parser reports some failures untyped
@@ -79,18 +98,29 @@ def parse(text: str) -> cst.Module:
         sys.setrecursionlimit(limit)
 
 
-def _syntax_error(text: str, error: cst.ParserSyntaxError) -> SourceError:
-    """CPython's message and position when it agrees the code is invalid: users know them."""
+_TOO_DEEP = ("too many nested parentheses", "too many levels of indentation", "too many statically")
+
+
+def _cpython_syntax_error(text: str) -> SourceError | None:
+    """CPython's verdict: raises for input too deep to parse safely, returns other errors.
+
+    A plain syntax error is returned, not raised: the file may use syntax newer than the
+    running interpreter that libcst supports; its message is used if libcst agrees.
+    """
     try:
         compile(text, "<checked file>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
-    except SyntaxError as cpython:
-        return SourceError(
-            f"syntax error: {cpython.msg}", cpython.lineno or 1, max(cpython.offset or 1, 1)
+    except SyntaxError as error:
+        found = SourceError(
+            f"syntax error: {error.msg}", error.lineno or 1, max(error.offset or 1, 1)
         )
-    except (ValueError, RecursionError, MemoryError):
-        pass
-    message = str(error.message).strip().splitlines()[0] if error.message else "invalid syntax"
-    return SourceError(f"syntax error: {message}", error.raw_line, error.raw_column + 1)
+        if error.msg.startswith(_TOO_DEEP):
+            raise found from None
+        return found
+    except (RecursionError, MemoryError):
+        raise SourceError("too deeply nested to parse safely") from None
+    except ValueError as error:
+        return SourceError(f"syntax error: {error}")
+    return None
 
 
 def load_module(path: Path, project: ProjectIndex, text: str | None = None) -> ModuleModel:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from fastapi_task_lint.semantics.scope import Binding, BindingKind
-from fastapi_task_lint.source import SourceError, load_module
+from fastapi_task_lint.source import SourceError, load_module, read_bytes
 
 if TYPE_CHECKING:
     from fastapi_task_lint.config import Config
@@ -82,10 +82,29 @@ class ProjectIndex:
                 self._errors[key] = error
         return self._models[key]
 
-    def models(self) -> list[ModuleModel]:
-        """Every parseable module of the run, in path order (whole-program rules)."""
-        found = (self.model_for_path(path) for path in sorted(self.paths))
+    def models(self, containing: tuple[bytes, ...] = ()) -> list[ModuleModel]:
+        """Every parseable module of the run, in path order (whole-program rules).
+
+        With `containing`, only modules whose bytes hold one of those strings are parsed:
+        the same prefilter the engine applies, so a whole-program fact costs a substring
+        scan per file, not a parse per file.
+        """
+        found = (
+            self.model_for_path(path)
+            for path in sorted(self.paths)
+            if not containing or self._contains(path, containing)
+        )
         return [model for model in found if model is not None]
+
+    def _contains(self, path: Path, triggers: tuple[bytes, ...]) -> bool:
+        model = self._models.get(path.absolute())
+        if model is not None:
+            return any(t in model.source.encode("utf-8", "surrogatepass") for t in triggers)
+        try:
+            data = read_bytes(path)  # refuses FIFOs and devices: never blocks
+        except SourceError:
+            return False
+        return any(trigger in data for trigger in triggers)
 
     def memo(self, key: str, compute: Callable[[], _T]) -> _T:
         """A whole-program fact, computed once per run however many files ask for it."""
