@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from fastapi_task_lint.rules.base import Rule, RuleContext, RuleDocs
 from fastapi_task_lint.rules.ftl303_job_endpoint_not_202 import JOB_TRIGGERS
-from fastapi_task_lint.semantics.jobs import JobSubmission, is_status_route, job_submissions
+from fastapi_task_lint.semantics.jobs import (
+    STATUS_ROUTE_TRIGGERS,
+    JobSubmission,
+    is_status_route,
+    job_submissions,
+)
 from fastapi_task_lint.semantics.project import ProjectIndex
+from fastapi_task_lint.semantics.task_definitions import models_containing
 
 
 class JobStatusEndpointMissing(Rule):
@@ -58,7 +64,8 @@ class JobStatusEndpointMissing(Rule):
 def _unpolled_submissions(project: ProjectIndex) -> list[JobSubmission]:
     """Every job-submission route of the run, in path order; none when a status route exists."""
     submissions: list[JobSubmission] = []
-    for model in project.models():
+    candidates = models_containing(project, (*JOB_TRIGGERS, *STATUS_ROUTE_TRIGGERS))
+    for model in sorted(candidates, key=lambda m: m.path):
         if any(is_status_route(model, route) for route in model.routes):
             return []
         submissions.extend(job_submissions(model))

@@ -56,6 +56,8 @@ _LOOKUPS = frozenset(
         "rq.Job.fetch_many",
     }
 )
+# A file without one of these strings has no GET route (`@router.get(`, `api_route`).
+STATUS_ROUTE_TRIGGERS: tuple[bytes, ...] = (b".get(", b"api_route")
 _JOB_WORDS = frozenset({"job", "jobs", "task", "tasks"})
 _MAX_ROUNDS = 4
 

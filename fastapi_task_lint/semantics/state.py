@@ -19,7 +19,11 @@ from fastapi_task_lint.semantics.asyncio_tasks import find_task_spawns
 from fastapi_task_lint.semantics.callgraph import callees
 from fastapi_task_lint.semantics.functions import ClassInfo, FunctionInfo
 from fastapi_task_lint.semantics.scope import Binding, BindingKind, Scope
-from fastapi_task_lint.semantics.task_definitions import ScheduledFunction, tasks_in
+from fastapi_task_lint.semantics.task_definitions import (
+    ScheduledFunction,
+    models_containing,
+    tasks_in,
+)
 
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.model import ModuleModel
@@ -63,8 +67,10 @@ PUT_METHODS = frozenset({"put", "put_nowait"})
 
 # A file without one of these strings defines no container.
 CONTAINER_TRIGGERS: tuple[bytes, ...] = (
-    b"{",
-    b"[",
+    b"= {",
+    b"={",
+    b"= [",
+    b"=[",
     b"dict(",
     b"set(",
     b"list(",
@@ -312,16 +318,27 @@ class ProgramState:
 
 
 def program_state(project: ProjectIndex) -> ProgramState:
-    models = project.models()
-    containers = [c for model in models for c in shared_containers(model)]
+    """Containers of the run and their accesses; parses only files that can be involved.
+
+    The files that define a container, those that name one, and those that name a function
+    accessing one (its callers: a task calling `set_status(job_id, "done")`).
+    """
+    containers = [
+        c
+        for model in models_containing(project, CONTAINER_TRIGGERS)
+        for c in shared_containers(model)
+    ]
     by_name = {c.qualname: c for c in containers}
     accesses: dict[str, list[Access]] = {c.qualname: [] for c in containers}
+    accessors: set[str] = set()
+    for model in models_containing(project, _name_triggers(by_name.values())):
+        for access in container_accesses(model, by_name):
+            accesses[access.container.qualname].append(access)
+            accessors.add(access.function.name)
     tasks: dict[int, tuple[ModuleModel, FunctionInfo]] = {}
     starters: set[int] = set()  # functions that schedule a task or start an asyncio task
     handlers: dict[int, tuple[ModuleModel, FunctionInfo]] = {}
-    for model in models:
-        for access in container_accesses(model, by_name):
-            accesses[access.container.qualname].append(access)
+    for model in models_containing(project, tuple(n.encode() for n in accessors)):
         for scheduled in tasks_in(model):
             tasks[id(scheduled.function)] = (model, scheduled.function)
             starters.update(_launcher_ids(scheduled))
@@ -338,6 +355,10 @@ def program_state(project: ProjectIndex) -> ProgramState:
         _called_by([*tasks.values(), *scheduling.values()]),
         _called_by(handlers.values()),
     )
+
+
+def _name_triggers(containers: Iterable[SharedContainer]) -> tuple[bytes, ...]:
+    return tuple({c.qualname.rsplit(".", 1)[-1].encode() for c in containers})
 
 
 def _called_by(callers: Iterable[tuple[ModuleModel, FunctionInfo]]) -> set[int]:
