@@ -17,6 +17,10 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	@echo "== fastapi-task-lint check examples/shop"
 	@$(BIN)/fastapi-task-lint check examples/shop --show-source --statistics; test $$? -eq 1
+	@echo "== pytest examples/tests: the idempotency checks on the app's own tasks (pass)"
+	@cd examples && ../$(BIN)/python -m pytest -q -p no:cacheprovider tests
+	@echo "== pytest examples/demo_failing: naive tasks caught by the plugin (meant to FAIL)"
+	@cd examples && ../$(BIN)/python -m pytest -q -p no:cacheprovider demo_failing; test $$? -eq 1
 
 lint: $(STAMP)
 	$(BIN)/ruff check fastapi_task_lint tests benchmarks examples

@@ -151,6 +151,7 @@ def test_symlink_loop(tmp_path: Path) -> None:
     found = check_with_good_file(tmp_path, "other.py", b"x = 1\n")
     assert found == []
     status, findings, _ = run_cli(tmp_path, ".")
+    assert status == 1
     assert ("loop.py", "FTL001") in {(f["path"], f["code"]) for f in findings}
     loop = next(f for f in findings if f["path"] == "loop.py")
     assert "symlink loop" in loop["message"]
