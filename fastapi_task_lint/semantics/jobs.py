@@ -218,11 +218,16 @@ def _is_job_model(model: ModuleModel, expr: cst.BaseExpression, scope: Scope, or
 
 
 def status_code_unless_accepted(model: ModuleModel, submission: JobSubmission) -> str | None:
-    """The status the submission answers with, as the user wrote it; None when it is 202."""
+    """The status the submission answers with, as the user wrote it; None when it is 202.
+
+    A redirect (303 See Other to the job's status page) is the other accepted answer.
+    """
     function = submission.function
     scope = function.parent_scope
     for response in returned_responses(model, function):
         if response.value is submission.returned:
+            if response.klass in _REDIRECTS:
+                return None
             code = response.status_code
             if code is None:
                 return f"200 (the `{response.class_name}` default)"
@@ -236,6 +241,7 @@ def status_code_unless_accepted(model: ModuleModel, submission: JobSubmission) -
     return None if _is_status(model, declared, scope) else model.code_for(declared)
 
 
+_REDIRECTS = frozenset({"starlette.responses.RedirectResponse"})
 _STATUS_NAMES = {202: ("HTTP_202_ACCEPTED", "ACCEPTED"), 201: ("HTTP_201_CREATED", "CREATED")}
 
 
