@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from functools import cached_property
 from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
 
@@ -16,11 +17,12 @@ import libcst as cst
 
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
 from fastapi_task_lint.semantics.model import TypeRef
-from fastapi_task_lint.semantics.scheduling import Mechanism
+from fastapi_task_lint.semantics.scheduling import Mechanism, direct_sites
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
 
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.model import ModuleModel
+    from fastapi_task_lint.semantics.project import ProjectIndex
 
 
 class SchedulerKind(Enum):
@@ -89,12 +91,18 @@ class Construction:
     type: SchedulerType
 
 
-@dataclass(frozen=True)
+@dataclass
 class Schedulers:
+    """The module's scheduler facts; jobs are looked up on first use."""
+
+    model: ModuleModel
     constructions: list[Construction]
     starts: list[SchedulerCall]
     stops: list[SchedulerCall]
-    jobs: list[SchedulerJob]
+
+    @cached_property
+    def jobs(self) -> list[SchedulerJob]:
+        return _jobs(self.model)
 
 
 _CACHE: WeakKeyDictionary[ModuleModel, Schedulers] = WeakKeyDictionary()
@@ -174,11 +182,36 @@ def _find(model: ModuleModel) -> Schedulers:
         managed = _managed(model, func.value, call.scope, call.order)
         entry = SchedulerCall(call, func.value, found, method, managed)
         (starts if method in START_METHODS else stops).append(entry)
-    return Schedulers(constructions, starts, stops, _jobs(model))
+    return Schedulers(model, constructions, starts, stops)
 
 
 def _may_be_class(model: ModuleModel, qualname: str) -> bool:
-    return qualname.startswith("apscheduler.") or model.project.resolve_class(qualname) is not None
+    """Cheap gate before resolving: an APScheduler name or a project scheduler subclass's."""
+    if qualname.startswith("apscheduler."):
+        return True
+    return qualname.rsplit(".", 1)[-1] in _subclass_names(model.project)
+
+
+def _subclass_names(project: ProjectIndex) -> frozenset[str]:
+    """Names of the project's scheduler subclasses (their modules mention apscheduler)."""
+
+    def compute() -> frozenset[str]:
+        found: set[str] = set()
+        for path in sorted(project.paths):
+            try:
+                text = path.read_bytes()
+            except OSError:
+                text = SCHEDULER_TRIGGERS[0]  # an in-memory module: let its model decide
+            model = project.model_for_path(path) if SCHEDULER_TRIGGERS[0] in text else None
+            if model is not None:
+                found.update(
+                    klass.name
+                    for klass in model.classes
+                    if _classify(model, TypeRef(klass.qualname)) is not None
+                )
+        return frozenset(found)
+
+    return project.memo("schedulers.subclass-names", compute)
 
 
 def _managed(model: ModuleModel, expr: cst.BaseExpression, scope: Scope, order: int | None) -> bool:
@@ -190,7 +223,7 @@ def _managed(model: ModuleModel, expr: cst.BaseExpression, scope: Scope, order: 
 
 def _jobs(model: ModuleModel) -> list[SchedulerJob]:
     jobs: list[SchedulerJob] = []
-    for site in model.scheduling_sites:
+    for site in direct_sites(model):  # `add_job` is never behind a project wrapper
         func = site.node.func
         if site.mechanism is not Mechanism.APSCHEDULER or site.callable is None:
             continue
