@@ -17,7 +17,7 @@ from typing import cast
 
 import libcst as cst
 
-from fastapi_task_lint.diagnostics import Applicability
+from fastapi_task_lint.diagnostics import Applicability, sort_diagnostics
 from fastapi_task_lint.engine import FileResult, Linter, RunResult
 from fastapi_task_lint.rules.base import NodeFix
 from fastapi_task_lint.semantics.model import ModuleModel
@@ -91,7 +91,7 @@ def fix_paths(
         if write and fixing.changed:
             fixing.warnings.extend(_write(path, fixing.after))
         files.append(fixing)
-    diagnostics = sorted((d for f in files for d in f.result.diagnostics), key=lambda d: d.sort_key)
+    diagnostics = sort_diagnostics([d for f in files for d in f.result.diagnostics])
     return FixRun(RunResult(diagnostics, [f.result for f in files], found.missing), files)
 
 
