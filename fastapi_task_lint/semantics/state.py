@@ -181,15 +181,13 @@ class _AccessCollector(cst.CSTVisitor):
         self.names = names
         self.stack: list[cst.CSTNode] = []
         self.accesses: list[Access] = []
-        self.container: SharedContainer  # the one being classified
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
             return False  # nested definitions are functions of their own
         container = self._refers(node) if isinstance(node, (cst.Name, cst.Attribute)) else None
         if container is not None:
-            self.container = container
-            self.accesses.append(self._classify(node))
+            self.accesses.append(_Classifier(self, container).classify(node))
             return False
         self.stack.append(node)
         return True
@@ -243,9 +241,17 @@ class _AccessCollector(cst.CSTVisitor):
             return None
         return self.containers.get(f"{klass.qualname}.{node.attr.value}")
 
-    def _classify(self, node: cst.CSTNode) -> Access:
+
+class _Classifier:
+    """What one access does with the container: write (with key and values) or read."""
+
+    def __init__(self, collector: _AccessCollector, container: SharedContainer) -> None:
+        self.collector = collector
+        self.container = container
+
+    def classify(self, node: cst.CSTNode) -> Access:
         """Walk out through `C[k]`, `C[k]["status"]`, `C[k].status` to what is done with it."""
-        stack = self.stack
+        stack = self.collector.stack
         key: cst.BaseExpression | None = None
         target: cst.CSTNode = node
         index = len(stack) - 1
@@ -281,7 +287,10 @@ class _AccessCollector(cst.CSTVisitor):
         key: cst.BaseExpression | None,
         values: tuple[cst.BaseExpression, ...] = (),
     ) -> Access:
-        return Access(self.container, self.model, self.function, node, write, method, key, values)
+        collector = self.collector
+        return Access(
+            self.container, collector.model, collector.function, node, write, method, key, values
+        )
 
     def _method_access(
         self, node: cst.CSTNode, call: cst.Call, method: str, key: cst.BaseExpression | None
