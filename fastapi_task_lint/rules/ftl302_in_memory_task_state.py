@@ -60,9 +60,11 @@ class InMemoryTaskState(Rule):
             "Whole-program: flags a module-level or class-level mutable container (dict, list, "
             "set, `defaultdict`, `deque`, `asyncio.Queue`, `queue.Queue`) used as task state: "
             "written inside a scheduled task (BackgroundTasks, a queue, APScheduler, an asyncio "
-            'task) or inside a handler that schedules one, with status-like values (`"pending"`, '
+            "task) or inside a handler that schedules one (also through a helper they call), "
+            'with status-like values (`"pending"`, '
             '`"running"`, `"done"`, `"failed"`, ..., or a member of a `*Status` enum) or '
-            "with keys from `uuid4()`/task ids, and read in another route handler. Also flags an "
+            "with keys from `uuid4()`/task ids, and read in another route handler (or a helper it "
+            "calls). Also flags an "
             "`asyncio.Queue`/`queue.Queue` that route handlers put work into. Caches are not "
             "flagged: `functools.lru_cache`, TTL cache libraries, and containers filled at "
             "startup or with plain data and only read by handlers."

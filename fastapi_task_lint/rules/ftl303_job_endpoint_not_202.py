@@ -29,8 +29,10 @@ class JobEndpointNot202(Rule):
             "returns the job, its id (also through locals like `task_id = task.id`) or a "
             'queued-status payload (`"queued"`, `"pending"`, ...), while the status code is '
             "not 202: no `status_code` on the decorator, another code, or a returned "
-            "`Response`/`JSONResponse` whose own `status_code` is not 202. A route that queues a "
-            "side job and returns the resource it created is not flagged."
+            "`Response`/`JSONResponse` whose own `status_code` is not 202. Not flagged: a route "
+            "that queues a side job and returns the resource it created (a `pending` field of a "
+            "201 response is the resource's own), and a `RedirectResponse` to the job's status "
+            "page."
         ),
         why=(
             "200 OK and 201 Created say the work is done. The job has only been accepted: it "
