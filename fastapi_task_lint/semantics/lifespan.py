@@ -17,7 +17,7 @@ from weakref import WeakKeyDictionary
 import libcst as cst
 
 from fastapi_task_lint.semantics import names
-from fastapi_task_lint.semantics.callgraph import callees
+from fastapi_task_lint.semantics.callgraph import Target, callees, resolve_function_ref
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
 from fastapi_task_lint.semantics.routes import _APP_TYPES
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
@@ -100,10 +100,15 @@ def function_contexts(
             contexts.add(Context.STARTUP_EVENT)
         elif hook.kind == "shutdown":
             contexts.add(Context.SHUTDOWN_EVENT)
-        elif node is not None:
-            contexts.add(found.lifespan_phase.get(id(node), Context.LIFESPAN_STARTUP))
         else:
             contexts.add(Context.LIFESPAN_STARTUP)
+    after_yield = node is not None and (
+        found.lifespan_phase.get(id(node)) is Context.LIFESPAN_SHUTDOWN
+    )
+    if after_yield and Context.LIFESPAN_STARTUP in contexts:
+        # The lifespan (or a context manager it enters) runs this part at shutdown.
+        contexts.discard(Context.LIFESPAN_STARTUP)
+        contexts.add(Context.LIFESPAN_SHUTDOWN)
     return frozenset(contexts)
 
 
@@ -162,7 +167,12 @@ def _build(project: ProjectIndex) -> Lifecycle:
 def _reached(
     hook: Hook, phases: dict[int, Context]
 ) -> list[tuple[ModuleModel, FunctionInfo, Context]]:
-    """Functions called from `hook` (up to `_MAX_LEVELS` deep) and the context of each."""
+    """Functions called from `hook` (up to `_MAX_LEVELS` deep) and the context of each.
+
+    A function passed by reference (`asyncio.to_thread(start_jobs)`) counts as called. In a
+    `@contextmanager` the lifespan enters, calls after its `yield` run at shutdown; `phases`
+    receives their split.
+    """
     base = {"startup": Context.STARTUP_EVENT, "shutdown": Context.SHUTDOWN_EVENT}.get(hook.kind)
     found: list[tuple[ModuleModel, FunctionInfo, Context]] = []
     queue: deque[tuple[ModuleModel, FunctionInfo, Context | None, int]] = deque(
@@ -173,16 +183,48 @@ def _reached(
         model, function, context, level = queue.popleft()
         if level >= _MAX_LEVELS:
             continue
-        for edge in callees(model, function):
-            callee = edge.target
-            here = context or phases.get(id(edge.call.node), Context.LIFESPAN_STARTUP)
+        for call, callee in _called(model, function):
+            here = phases.get(id(call.node), context or Context.LIFESPAN_STARTUP)
+            if context not in (None, Context.LIFESPAN_STARTUP):
+                here = context
             key = (id(callee.function), here)
             if key in seen:
                 continue
             seen.add(key)
+            if here is Context.LIFESPAN_STARTUP and _is_context_manager(callee):
+                phases.update(_yield_phases(callee.function))
             found.append((callee.model, callee.function, here))
             queue.append((callee.model, callee.function, here, level + 1))
     return found
+
+
+def _called(model: ModuleModel, function: FunctionInfo) -> list[tuple[CallInfo, Target]]:
+    """Project functions `function` calls, or hands to a call as an argument."""
+    result = [(edge.call, edge.target) for edge in callees(model, function)]
+    for call in function.calls:
+        for arg in call.node.args:
+            if isinstance(arg.value, (cst.Name, cst.Attribute)):
+                target = resolve_function_ref(model, arg.value, call.scope, call.order)
+                if target is not None:
+                    result.append((call, target))
+    return result
+
+
+def _is_context_manager(target: Target) -> bool:
+    function = target.function
+    return function.is_generator and any(
+        target.model.qualified_name(
+            decorator.func if isinstance(decorator, cst.Call) else decorator,
+            function.parent_scope,
+        )
+        in _CONTEXT_MANAGER_DECORATORS
+        for decorator in function.decorators
+    )
+
+
+_CONTEXT_MANAGER_DECORATORS = frozenset(
+    {"contextlib.asynccontextmanager", "contextlib.contextmanager"}
+)
 
 
 def _module_hooks(model: ModuleModel) -> list[Hook]:
