@@ -15,7 +15,9 @@ from weakref import WeakKeyDictionary
 
 import libcst as cst
 
+from fastapi_task_lint.semantics.callgraph import resolve_function_ref
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
+from fastapi_task_lint.semantics.lifespan import object_key
 from fastapi_task_lint.semantics.model import TypeRef
 from fastapi_task_lint.semantics.scheduling import Mechanism, direct_sites
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
@@ -119,9 +121,69 @@ def schedulers(model: ModuleModel) -> Schedulers:
 def scheduler_type(
     model: ModuleModel, expr: cst.BaseExpression, scope: Scope, order: int | None
 ) -> SchedulerType | None:
-    """The APScheduler class of the value of `expr`, when it is a scheduler."""
+    """The APScheduler class of the value of `expr`, when it is a scheduler.
+
+    `app.state.scheduler` and `self.scheduler` take the type of what the module assigns to
+    them (`app.state.scheduler = BackgroundScheduler()`).
+    """
+    found = _value_type(model, expr, scope, order)
+    if found is None and isinstance(expr, cst.Attribute):
+        key = object_key(model, expr, scope, order)
+        found = _stored_types(model).get(key) if key is not None else None
+    return found
+
+
+def _value_type(
+    model: ModuleModel, expr: cst.BaseExpression, scope: Scope, order: int | None
+) -> SchedulerType | None:
     declared = model.infer_type(expr, scope, order)
     return _classify(model, declared or _returned_type(model, expr, scope, order))
+
+
+_STORED: WeakKeyDictionary[ModuleModel, dict[str, SchedulerType]] = WeakKeyDictionary()
+
+
+def _stored_types(model: ModuleModel) -> dict[str, SchedulerType]:
+    """Schedulers the module assigns to attributes, by the attribute's object key."""
+    cached = _STORED.get(model)
+    if cached is None:
+        collector = _AttributeAssignments()
+        model.tree.visit(collector)
+        cached = {}
+        for target, value, owner in collector.found:
+            scope = model.scope_for_node(owner) or model.module_scope
+            found = _value_type(model, value, scope, None)
+            key = object_key(model, target, scope, None) if found is not None else None
+            if found is not None and key is not None:
+                cached[key] = found
+        _STORED[model] = cached
+    return cached
+
+
+class _AttributeAssignments(cst.CSTVisitor):
+    """`a.b = value` statements, with the innermost def (or module) around each."""
+
+    def __init__(self) -> None:
+        self.owners: list[cst.CSTNode] = []
+        self.found: list[tuple[cst.Attribute, cst.BaseExpression, cst.CSTNode]] = []
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self.owners.append(node)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.owners.append(node)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.owners.pop()
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            if isinstance(target.target, cst.Attribute):
+                self.found.append((target.target, node.value, self.owners[-1]))
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if isinstance(node.target, cst.Attribute) and node.value is not None:
+            self.found.append((node.target, node.value, self.owners[-1]))
 
 
 def _classify(model: ModuleModel, type_ref: TypeRef | None) -> SchedulerType | None:
@@ -266,14 +328,9 @@ def _jobs(model: ModuleModel) -> list[SchedulerJob]:
 def _function(
     model: ModuleModel, expr: cst.BaseExpression, scope: Scope, order: int | None
 ) -> FunctionInfo | None:
-    """The project function a job callable names (also a def nested in the caller)."""
-    if isinstance(expr, cst.Name):
-        binding = scope.lookup(expr.value, order)
-        if binding is not None and binding.function is not None:
-            return binding.function
-    qualname = model.qualified_name(expr, scope, order)
-    found = model.project.resolve_function(qualname) if qualname else None
-    return found[1] if found else None
+    """The project function (or method) a job callable names."""
+    target = resolve_function_ref(model, expr, scope, order)
+    return target.function if target is not None else None
 
 
 def _keyword(call: cst.Call, name: str) -> cst.BaseExpression | None:
