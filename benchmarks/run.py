@@ -1,0 +1,855 @@
+"""Benchmark fastapi-task-lint against ruff, flake8 and fixit, and against the parsing floors.
+
+Usage (from the repository root): `.venv/bin/python benchmarks/run.py [--repeat N] [--quick]
+[--only NAME[,NAME]] [--skip-fixit]`.  See benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import math
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks import corpus
+from benchmarks.corpus import CORPUS_DIR, SourceFile
+
+BENCH_DIR = Path(__file__).resolve().parent
+ROOT = BENCH_DIR.parent
+PEERS_DIR = BENCH_DIR / ".peers"
+PEERS_VENV = PEERS_DIR / "venv"
+RUFF_CACHE = PEERS_DIR / "ruff-cache"
+FTL_CACHE_NAME = ".fastapi_task_lint_cache"
+
+# The comparison tools, pinned, installed into their own venv so the project's stays as it is.
+PEERS = (
+    "ruff==0.17.6",
+    "flake8==7.5.0",
+    "flake8-bugbear==26.10.27",
+    "flake8-async==26.8.1",
+    "fixit==2.2.1",
+    "libcst==1.9.0",
+)
+
+RUFF_SELECT = "ASYNC,FAST,B"
+FLAKE8_SELECT = "B,ASYNC"
+OK_EXIT_CODES = (0, 1)  # 1 means "found something", which is a linter doing its job
+
+# Targets from issue 8.
+COLD_VS_SLOW_PEERS = 50.0
+COLD_VS_RUFF = 10.0
+WARM_VS_RUFF = 2.0
+TOUCH_BUDGET_S = 1.0
+PEAK_MB = 250.0
+LINEAR_EXPONENT = 1.1
+
+FIXIT_CONFIG = """\
+# Written by benchmarks/run.py: fixit's default rules, and no configuration from above.
+[tool.fixit]
+root = true
+enable = ["fixit.rules"]
+"""
+
+
+# ---------------------------------------------------------------------------------------------
+# Pure parts: statistics, ratios, targets, rendering.
+
+
+def median(values: Sequence[float]) -> float:
+    if not values:
+        raise ValueError("median of nothing")
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+@dataclass
+class Run:
+    rc: int
+    wall: float
+    cpu: float
+    maxrss_mb: float
+    tree_mb: float
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.rc in OK_EXIT_CODES
+
+    @property
+    def peak_mb(self) -> float:
+        # The sampled tree total can miss a short single-process peak that getrusage saw.
+        return max(self.maxrss_mb, self.tree_mb)
+
+
+@dataclass
+class Stats:
+    """Medians over the successful runs of one command."""
+
+    name: str
+    label: str
+    files: int
+    lines: int
+    corpus_lines: int
+    runs: int
+    ok: int
+    wall: float | None = None
+    cpu: float | None = None
+    peak_mb: float | None = None
+    maxrss_mb: float | None = None
+    note: str = ""
+    error: str = ""
+
+    @property
+    def lines_per_s(self) -> float | None:
+        return self.lines / self.wall if self.wall else None
+
+    @property
+    def scaled_wall(self) -> float | None:
+        """Wall time for the whole corpus, scaled per line when the command ran on a subset."""
+        if self.wall is None or not self.lines:
+            return None
+        return self.wall * self.corpus_lines / self.lines
+
+
+def summarize(
+    name: str,
+    label: str,
+    files: Sequence[SourceFile],
+    corpus_lines: int,
+    runs: Sequence[Run],
+    note: str = "",
+) -> Stats:
+    good = [r for r in runs if r.ok]
+    stats = Stats(
+        name,
+        label,
+        len(files),
+        sum(f.lines for f in files),
+        corpus_lines,
+        len(runs),
+        len(good),
+        note=note,
+    )
+    if good:
+        stats.wall = median([r.wall for r in good])
+        stats.cpu = median([r.cpu for r in good])
+        stats.peak_mb = median([r.peak_mb for r in good])
+        stats.maxrss_mb = median([r.maxrss_mb for r in good])
+    failed = [r for r in runs if not r.ok]
+    if failed:
+        stats.error = f"exit {failed[-1].rc}: {failed[-1].error.strip()[-300:]}"
+    return stats
+
+
+def ratio(numerator: float | None, denominator: float | None) -> float | None:
+    if numerator is None or denominator is None or denominator <= 0:
+        return None
+    return numerator / denominator
+
+
+def fmt(value: float | None, digits: int = 2, suffix: str = "") -> str:
+    if value is None:
+        return "n/a"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}{suffix}"
+    return f"{value:.{digits}f}{suffix}"
+
+
+def growth_exponent(points: Sequence[tuple[int, float]]) -> float | None:
+    """k in time ~ lines**k, from the smallest and the largest (lines, seconds) point."""
+    usable = sorted(p for p in points if p[0] > 0 and p[1] > 0)
+    if len(usable) < 2 or usable[0][0] == usable[-1][0]:
+        return None
+    (l0, t0), (l1, t1) = usable[0], usable[-1]
+    return math.log(t1 / t0) / math.log(l1 / l0)
+
+
+@dataclass
+class Target:
+    text: str
+    passed: bool | None  # None: could not be measured
+    detail: str
+
+    def line(self) -> str:
+        verdict = {True: "PASS", False: "MISS", None: "SKIP"}[self.passed]
+        return f"{verdict} {self.text}: {self.detail}"
+
+
+def _get(stats: dict[str, Stats], name: str) -> Stats | None:
+    found = stats.get(name)
+    return found if found is not None and found.wall is not None else None
+
+
+def evaluate(stats: dict[str, Stats], touch_lines: int | None) -> list[Target]:
+    """The issue's targets, from the medians of one run."""
+    targets: list[Target] = []
+    cold = _get(stats, "ftl-cold")
+    cold_s = cold.scaled_wall if cold else None
+
+    def faster_than(peer: str, label: str) -> None:
+        text = f"cold at least {COLD_VS_SLOW_PEERS:.0f}x faster than {label}"
+        other = _get(stats, peer)
+        r = ratio(other.scaled_wall if other else None, cold_s)
+        if r is None:
+            targets.append(Target(text, None, "not measured"))
+            return
+        scaled = (
+            " (scaled per line from a subset)" if other and other.lines < other.corpus_lines else ""
+        )
+        targets.append(Target(text, r >= COLD_VS_SLOW_PEERS, f"{r:.1f}x faster{scaled}"))
+
+    faster_than("fixit", "fixit lint")
+    faster_than("flake8", "flake8 + flake8-bugbear + flake8-async")
+
+    ruff_cold = _get(stats, "ruff-cold")
+    r = ratio(cold_s, ruff_cold.scaled_wall if ruff_cold else None)
+    text = f"cold within {COLD_VS_RUFF:.0f}x of ruff --no-cache"
+    targets.append(
+        Target(text, None, "not measured")
+        if r is None
+        else Target(text, r <= COLD_VS_RUFF, f"{r:.1f}x ruff's time")
+    )
+
+    warm = _get(stats, "ftl-warm")
+    ruff_warm = _get(stats, "ruff-warm")
+    r = ratio(warm.wall if warm else None, ruff_warm.wall if ruff_warm else None)
+    text = f"warm within {WARM_VS_RUFF:.0f}x of ruff's warm run"
+    targets.append(
+        Target(text, None, "not measured")
+        if r is None
+        else Target(text, r <= WARM_VS_RUFF, f"{r:.1f}x ruff's time")
+    )
+
+    touch = _get(stats, "ftl-touch")
+    # The touched file's own cost: its share, per line, of a one-core cold run.
+    one_core = _get(stats, "ftl-cold-j1") or cold
+    text = f"after touching one file: under {TOUCH_BUDGET_S:.0f} s plus that file's own cost"
+    if touch is None or one_core is None or touch_lines is None or one_core.wall is None:
+        targets.append(Target(text, None, "not measured"))
+    else:
+        per_line = (one_core.cpu or one_core.wall) / max(one_core.lines, 1)
+        own = touch_lines * per_line
+        budget = TOUCH_BUDGET_S + own
+        assert touch.wall is not None
+        targets.append(
+            Target(
+                text,
+                touch.wall < budget,
+                f"{touch.wall:.2f} s vs budget {budget:.2f} s "
+                f"({touch_lines} lines at {per_line * 1e6:.0f} us/line)",
+            )
+        )
+
+    text = f"peak memory under {PEAK_MB:.0f} MB for the whole corpus"
+    full = [
+        s
+        for s in stats.values()
+        if s.name.startswith("ftl-") and s.lines == s.corpus_lines and s.peak_mb is not None
+    ]
+    if not full:
+        targets.append(Target(text, None, "not measured"))
+    else:
+        worst = max(full, key=lambda s: s.peak_mb or 0.0)
+        assert worst.peak_mb is not None
+        targets.append(
+            Target(
+                text,
+                worst.peak_mb < PEAK_MB,
+                f"{worst.peak_mb:.0f} MB ({worst.name}, whole process tree)",
+            )
+        )
+
+    text = "time grows linearly with corpus size"
+    points = [
+        (s.lines, s.wall)
+        for n in ("ftl-cold-25", "ftl-cold-50", "ftl-cold")
+        if (s := _get(stats, n)) is not None and s.wall is not None
+    ]
+    k = growth_exponent(points)
+    if k is None:
+        targets.append(Target(text, None, "not measured"))
+    else:
+        shown = ", ".join(f"{lines:,} lines {wall:.2f} s" for lines, wall in points)
+        targets.append(
+            Target(
+                text,
+                k <= LINEAR_EXPONENT,
+                f"time ~ lines^{k:.2f} (PASS if <= {LINEAR_EXPONENT}); {shown}",
+            )
+        )
+    return targets
+
+
+def render_table(rows: Sequence[Stats], reference: Stats | None) -> str:
+    """Markdown table of the medians; the last column is time per line relative to `reference`."""
+    ref = reference.scaled_wall if reference else None
+    header = (
+        "| Command | Files | Lines | OK runs | Wall s | CPU s | Peak MB | Max RSS MB | "
+        "Lines/s | Time vs ftl cold |"
+    )
+    out = [header, "|" + "---|" * 10]
+    for s in rows:
+        label = s.label + (f" ({s.note})" if s.note else "")
+        if s.wall is None:
+            why = "not available" if s.runs == 0 else "failed"
+            out.append(
+                f"| {label} | {s.files:,} | {s.lines:,} | {s.ok}/{s.runs} | {why} | | | | | |"
+            )
+            continue
+        r = ratio(s.scaled_wall, ref)
+        out.append(
+            f"| {label} | {s.files:,} | {s.lines:,} | {s.ok}/{s.runs} | {fmt(s.wall)} | "
+            f"{fmt(s.cpu)} | {fmt(s.peak_mb, 0)} | {fmt(s.maxrss_mb, 0)} | "
+            f"{fmt(s.lines_per_s, 0)} | {fmt(r, 2, 'x')} |"
+        )
+    return "\n".join(out)
+
+
+def help_flags(help_text: str) -> set[str]:
+    """Long options a `--help` page offers."""
+    return set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", help_text))
+
+
+# ---------------------------------------------------------------------------------------------
+# Measuring.
+
+
+@dataclass
+class Command:
+    name: str
+    label: str
+    argv: list[str]
+    files: list[SourceFile]
+    note: str = ""
+    before: Callable[[], None] | None = None
+    after: Callable[[], None] | None = None
+    prime: bool = False  # run once, unmeasured, before the first repetition (warm caches)
+    runs: list[Run] = field(default_factory=list)
+
+
+def measure(argv: Sequence[str], cwd: Path, timeout: float) -> Run:
+    """One run through benchmarks/measure.py, which reports this command's own usage."""
+    with tempfile.NamedTemporaryFile(prefix="bench-stderr-", delete=False) as err:
+        err_path = Path(err.name)
+    wrapper = [sys.executable, str(BENCH_DIR / "measure.py"), str(err_path), "--", *argv]
+    proc = subprocess.Popen(wrapper, cwd=cwd, stdout=subprocess.PIPE, start_new_session=True)
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+        result = json.loads(out.decode().strip().splitlines()[-1])
+        run = Run(
+            int(result["rc"]), result["wall"], result["cpu"], result["maxrss_mb"], result["tree_mb"]
+        )
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        run = Run(-9, timeout, 0.0, 0.0, 0.0, f"timed out after {timeout:.0f} s")
+    except (ValueError, IndexError, KeyError) as exc:
+        run = Run(-1, 0.0, 0.0, 0.0, 0.0, f"wrapper failed: {exc}")
+    if not run.ok and not run.error:
+        run.error = err_path.read_text(errors="replace")[-2000:]
+    err_path.unlink(missing_ok=True)
+    return run
+
+
+def _quiet_run(argv: Sequence[str], cwd: Path) -> None:
+    subprocess.run(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# Setting up.
+
+
+def _venv_bin(venv: Path, tool: str) -> Path:
+    return venv / "bin" / tool
+
+
+def ensure_peers() -> Path:
+    """Create benchmarks/.peers/venv with the pinned comparison tools, once."""
+    pins = "\n".join(PEERS) + "\n"
+    marker = PEERS_VENV / ".pins"
+    if marker.is_file() and marker.read_text() == pins:
+        return PEERS_VENV
+    print(f"peers: creating {PEERS_VENV.relative_to(ROOT)} with {', '.join(PEERS)}", flush=True)
+    shutil.rmtree(PEERS_VENV, ignore_errors=True)
+    base = getattr(sys, "_base_executable", sys.executable)
+    subprocess.run([base, "-m", "venv", str(PEERS_VENV)], check=True)
+    subprocess.run(
+        [
+            str(_venv_bin(PEERS_VENV, "python")),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            *PEERS,
+        ],
+        check=True,
+    )
+    marker.write_text(pins)
+    return PEERS_VENV
+
+
+@dataclass
+class Ftl:
+    """The fastapi-task-lint executable and the options its `check` offers today."""
+
+    exe: Path
+    available: bool
+    flags: set[str]
+    why: str = ""
+
+    @property
+    def no_cache(self) -> bool:
+        return "--no-cache" in self.flags
+
+    @property
+    def jobs(self) -> bool:
+        return "--jobs" in self.flags
+
+    @property
+    def caches(self) -> bool:
+        return self.no_cache or "--cache-dir" in self.flags
+
+
+def detect_ftl(exe: Path) -> Ftl:
+    if not exe.exists():
+        return Ftl(exe, False, set(), f"{exe} does not exist")
+    try:
+        done = subprocess.run(
+            [str(exe), "check", "--help"], capture_output=True, text=True, timeout=120, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return Ftl(exe, False, set(), str(exc))
+    if done.returncode != 0:
+        return Ftl(
+            exe,
+            False,
+            set(),
+            (done.stderr or done.stdout).strip().splitlines()[-1:][0]
+            if (done.stderr or done.stdout).strip()
+            else f"exit {done.returncode}",
+        )
+    return Ftl(exe, True, help_flags(done.stdout))
+
+
+def _clear_ftl_cache() -> None:
+    shutil.rmtree(CORPUS_DIR / FTL_CACHE_NAME, ignore_errors=True)
+
+
+@dataclass
+class Plan:
+    commands: list[Command]
+    corpus_files: list[SourceFile]
+    touch_file: SourceFile | None
+    ftl: Ftl
+    notes: list[str]
+
+
+def build_plan(args: argparse.Namespace, files: list[SourceFile], ftl: Ftl) -> Plan:
+    peers = PEERS_VENV / "bin"
+    python = ROOT / ".venv" / "bin" / "python"
+    project_python = str(python if python.exists() else Path(sys.executable))
+    paths = [f.path for f in files]
+    notes: list[str] = []
+    commands: list[Command] = []
+
+    list_file = PEERS_DIR / "files.txt"
+    list_file.write_text("\n".join(paths) + "\n")
+    for kind, label in (
+        ("read", "floor: read every file"),
+        ("ast", "floor: ast.parse"),
+        ("libcst", "floor: libcst.parse_module"),
+    ):
+        commands.append(
+            Command(
+                f"floor-{kind}",
+                label,
+                [project_python, str(BENCH_DIR / "floors.py"), kind, str(list_file)],
+                files,
+                note="1 process",
+            )
+        )
+
+    commands.append(
+        Command(
+            "ruff-cold",
+            f"ruff check --no-cache --select {RUFF_SELECT}",
+            [
+                str(peers / "ruff"),
+                "check",
+                "--isolated",
+                "--no-cache",
+                "--select",
+                RUFF_SELECT,
+                *paths,
+            ],
+            files,
+        )
+    )
+    commands.append(
+        Command(
+            "ruff-warm",
+            f"ruff check --select {RUFF_SELECT} (warm)",
+            [
+                str(peers / "ruff"),
+                "check",
+                "--isolated",
+                "--cache-dir",
+                str(RUFF_CACHE),
+                "--select",
+                RUFF_SELECT,
+                *paths,
+            ],
+            files,
+            prime=True,
+        )
+    )
+
+    flake8_files = corpus.strided_subset(files, args.flake8_lines) if args.flake8_lines else files
+    commands.append(
+        Command(
+            "flake8",
+            f"flake8 --select {FLAKE8_SELECT} (bugbear, async)",
+            [
+                str(peers / "flake8"),
+                "--isolated",
+                "--select",
+                FLAKE8_SELECT,
+                *[f.path for f in flake8_files],
+            ],
+            flake8_files,
+            note=_subset_note(flake8_files, files),
+        )
+    )
+    if not args.skip_fixit:
+        fixit_files = corpus.strided_subset(files, args.fixit_lines)
+        commands.append(
+            Command(
+                "fixit",
+                "fixit lint (default rules)",
+                [
+                    str(peers / "fixit"),
+                    "--config-file",
+                    str(CORPUS_DIR / "fixit.toml"),
+                    "lint",
+                    *[f.path for f in fixit_files],
+                ],
+                fixit_files,
+                note=_subset_note(fixit_files, files),
+            )
+        )
+
+    touch = corpus.routes_like(files)
+    ftl_cmds = _ftl_commands(ftl, files, touch, notes)
+    commands.extend(ftl_cmds)
+    return Plan(commands, files, touch, ftl, notes)
+
+
+def _subset_note(subset: Sequence[SourceFile], whole: Sequence[SourceFile]) -> str:
+    if len(subset) == len(whole):
+        return ""
+    return "strided subset, scaled per line"
+
+
+def _ftl_commands(
+    ftl: Ftl, files: list[SourceFile], touch: SourceFile | None, notes: list[str]
+) -> list[Command]:
+    base = [str(ftl.exe), "check"]
+    paths = [f.path for f in files]
+    cold_flags = ["--no-cache"] if ftl.no_cache else []
+    clear = None if ftl.no_cache else _clear_ftl_cache
+    if not ftl.available:
+        notes.append(f"fastapi-task-lint not available: {ftl.why}")
+    if ftl.available and not ftl.no_cache:
+        notes.append(
+            f"fastapi-task-lint has no --no-cache yet: cold runs clear {FTL_CACHE_NAME}/ first"
+        )
+    if ftl.available and not ftl.caches:
+        notes.append("fastapi-task-lint has no cache yet: its warm runs are cold runs")
+    if ftl.available and not ftl.jobs:
+        notes.append("fastapi-task-lint has no --jobs yet: only its default is measured")
+
+    job_variants: list[tuple[str, list[str], str]] = [("", [], "default jobs")]
+    if ftl.jobs:
+        job_variants.insert(0, ("-j1", ["--jobs", "1"], "--jobs 1"))
+
+    cmds: list[Command] = []
+    for suffix, jobs, jobs_label in job_variants:
+        cmds.append(
+            Command(
+                f"ftl-cold{suffix}",
+                f"fastapi-task-lint check cold, {jobs_label}",
+                [*base, *cold_flags, *jobs, *paths],
+                files,
+                before=clear,
+            )
+        )
+    for suffix, jobs, jobs_label in job_variants:
+        cmds.append(
+            Command(
+                f"ftl-warm{suffix}",
+                f"fastapi-task-lint check warm, {jobs_label}",
+                [*base, *jobs, *paths],
+                files,
+                prime=True,
+            )
+        )
+    if touch is not None:
+        warm = [*base, *paths]
+        original = (CORPUS_DIR / touch.path).read_bytes()
+
+        def touch_it() -> None:
+            (CORPUS_DIR / touch.path).write_bytes(original + b"# touched by benchmarks/run.py\n")
+
+        def restore() -> None:
+            (CORPUS_DIR / touch.path).write_bytes(original)
+            _quiet_run(warm, CORPUS_DIR)  # the next warm run again finds nothing changed
+
+        cmds.append(
+            Command(
+                "ftl-touch",
+                f"fastapi-task-lint check warm, one file touched ({touch.path})",
+                warm,
+                files,
+                before=touch_it,
+                after=restore,
+                prime=True,
+            )
+        )
+    for percent in (25, 50):
+        subset = corpus.fraction(files, percent)
+        cmds.append(
+            Command(
+                f"ftl-cold-{percent}",
+                f"fastapi-task-lint check cold, default jobs, {percent} % of files",
+                [*base, *cold_flags, *[f.path for f in subset]],
+                subset,
+                before=clear,
+            )
+        )
+    if not ftl.available:
+        for c in cmds:
+            c.argv = []
+    return cmds
+
+
+def select(commands: list[Command], only: Sequence[str]) -> list[Command]:
+    """Commands named in `only`, each entry a name or a name prefix (`ftl` for all of ours)."""
+    if not only:
+        return commands
+    wanted = [c for c in commands if any(c.name == o or c.name.startswith(o) for o in only)]
+    if not wanted:
+        raise SystemExit(
+            f"--only {','.join(only)} matches none of: " + ", ".join(c.name for c in commands)
+        )
+    return wanted
+
+
+# ---------------------------------------------------------------------------------------------
+# Reporting.
+
+
+def machine_info() -> list[str]:
+    load = os.getloadavg() if hasattr(os, "getloadavg") else None
+    info = [
+        f"- Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
+        f"- Cores: {os.cpu_count()} (os.cpu_count())",
+        f"- Python: {platform.python_version()} ({platform.platform()})",
+    ]
+    if load:
+        info.append(
+            f"- Load average when the report was written: {load[0]:.2f}, "
+            f"{load[1]:.2f}, {load[2]:.2f}"
+        )
+    return info
+
+
+def corpus_summary(dists: Sequence[corpus.Dist], files: Sequence[SourceFile]) -> list[str]:
+    out = ["| Distribution | Version | Role | Files | Lines |", "|---|---|---|---|---|"]
+    for d in dists:
+        mine = [f for f in files if f.path.split("/", 1)[0] == d.name]
+        out.append(
+            f"| {d.name} | {d.version} | {d.role} | {len(mine):,} | "
+            f"{sum(f.lines for f in mine):,} |"
+        )
+    total = sum(f.lines for f in files)
+    out.append(f"| **total** | | | {len(files):,} | {total:,} |")
+    return out
+
+
+def report(
+    plan: Plan,
+    stats: list[Stats],
+    targets: list[Target],
+    args: argparse.Namespace,
+    dists: Sequence[corpus.Dist],
+    load_before: str,
+) -> str:
+    by_name = {s.name: s for s in stats}
+    total = sum(f.lines for f in plan.corpus_files)
+    lines = [
+        "# Benchmark results",
+        "",
+        "Generated by `benchmarks/run.py` (see `benchmarks/README.md`); do not edit by hand.",
+        "",
+        *machine_info(),
+        f"- Load average before the first run: {load_before}",
+        f"- Repetitions: {args.repeat}, interleaved; medians over the successful runs",
+        f"- Corpus: {'quick subset' if args.quick else 'full'}, {len(plan.corpus_files):,} files,"
+        f" {total:,} lines"
+        + (
+            ""
+            if args.quick or total >= 1_000_000
+            else " (the issue expects over a million; the listed distributions give fewer)"
+        ),
+        "",
+        "## Medians",
+        "",
+        render_table(stats, by_name.get("ftl-cold")),
+        "",
+        "Peak MB is the larger of the command's own `ru_maxrss` and the summed RSS of its whole "
+        "process tree sampled every 20 ms. Time vs ftl cold is time per line relative to "
+        "`fastapi-task-lint check` cold with default jobs (above 1 means slower). Rows marked "
+        "*strided subset* ran on every k-th file of the sorted corpus and are scaled per line.",
+        "",
+        "## Targets",
+        "",
+        *[f"- {t.line()}" for t in targets],
+        "",
+    ]
+    if plan.notes:
+        lines += ["## Notes", "", *[f"- {n}" for n in plan.notes], ""]
+    errors = [s for s in stats if s.error]
+    if errors:
+        lines += ["## Failed runs", ""]
+        lines += [f"- {s.name}: {s.ok}/{s.runs} ok; last failure {s.error!r}" for s in errors]
+        lines.append("")
+    lines += ["## Corpus", "", *corpus_summary(dists, plan.corpus_files), ""]
+    if plan.touch_file:
+        lines += [f"Touched file: `{plan.touch_file.path}` ({plan.touch_file.lines} lines).", ""]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    p.add_argument("--repeat", type=int, default=5, help="repetitions of every command")
+    p.add_argument(
+        "--quick", action="store_true", help=f"small corpus ({', '.join(corpus.QUICK_DISTS)})"
+    )
+    p.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        help="run only these commands (names or prefixes, comma-separated)",
+    )
+    p.add_argument("--skip-fixit", action="store_true", help="leave fixit out")
+    p.add_argument(
+        "--fixit-lines",
+        type=int,
+        default=None,
+        help="lines of the strided subset fixit lints (default 20000, quick 5000)",
+    )
+    p.add_argument(
+        "--flake8-lines",
+        type=int,
+        default=None,
+        help="lines of flake8's strided subset, 0 for all (default 100000, quick 0)",
+    )
+    p.add_argument(
+        "--ftl",
+        type=Path,
+        default=ROOT / ".venv" / "bin" / "fastapi-task-lint",
+        help="the fastapi-task-lint executable",
+    )
+    p.add_argument("--timeout", type=float, default=1800.0, help="seconds allowed per run")
+    p.add_argument("--output", type=Path, default=BENCH_DIR / "RESULTS.md")
+    p.add_argument("--list", action="store_true", help="list the commands and exit")
+    args = p.parse_args(argv)
+    args.only = [o for entry in args.only for o in entry.split(",") if o]
+    if args.fixit_lines is None:
+        args.fixit_lines = 5_000 if args.quick else 20_000
+    if args.flake8_lines is None:
+        args.flake8_lines = 0 if args.quick else 100_000
+    if args.repeat < 1:
+        p.error("--repeat must be at least 1")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    venv = ensure_peers()
+    dists = corpus.manifest(quick=args.quick)
+    corpus.ensure(dists, [str(_venv_bin(venv, "python")), "-m", "pip"])
+    (CORPUS_DIR / "fixit.toml").write_text(FIXIT_CONFIG)
+    files = corpus.files(dists)
+    total = sum(f.lines for f in files)
+    print(f"corpus: {len(files):,} files, {total:,} lines", flush=True)
+
+    ftl = detect_ftl(args.ftl)
+    plan = build_plan(args, files, ftl)
+    for note in plan.notes:
+        print(f"note: {note}")
+    commands = select(plan.commands, args.only)
+    if args.list:
+        for c in commands:
+            print(f"{c.name:14} {c.label} [{len(c.files)} files]")
+        return 0
+
+    load_before = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    for c in commands:
+        if c.prime and c.argv:
+            _quiet_run(c.argv, CORPUS_DIR)
+    for rep in range(args.repeat):
+        for c in commands:
+            if not c.argv:
+                continue
+            if c.before:
+                c.before()
+            try:
+                run = measure(c.argv, CORPUS_DIR, args.timeout)
+            finally:
+                if c.after:
+                    c.after()
+            c.runs.append(run)
+            status = "ok" if run.ok else f"FAILED rc={run.rc}"
+            print(
+                f"[{rep + 1}/{args.repeat}] {c.name:14} {run.wall:8.2f} s wall "
+                f"{run.cpu:8.2f} s cpu {run.peak_mb:6.0f} MB  {status}",
+                flush=True,
+            )
+
+    stats = [summarize(c.name, c.label, c.files, total, c.runs, c.note) for c in commands]
+    targets = evaluate(
+        {s.name: s for s in stats}, plan.touch_file.lines if plan.touch_file else None
+    )
+    text = report(plan, stats, targets, args, dists, load_before)
+    args.output.write_text(text)
+    print()
+    print(render_table(stats, next((s for s in stats if s.name == "ftl-cold"), None)))
+    print()
+    for t in targets:
+        print(t.line())
+    print(f"\nwrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
