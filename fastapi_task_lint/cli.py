@@ -22,7 +22,7 @@ from fastapi_task_lint.fixer import FixRun, allowed_fixes, fix_paths
 from fastapi_task_lint.reporters import REPORTERS, Report
 from fastapi_task_lint.reporters.base import RuleInfo
 from fastapi_task_lint.rules import all_options, all_rules
-from fastapi_task_lint.source import SourceError, decode, read_bytes
+from fastapi_task_lint.source import read_lines
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -63,13 +63,6 @@ def rule_infos() -> dict[str, RuleInfo]:
         )
         for code, rule in all_rules().items()
     }
-
-
-def _read_lines(path: str) -> list[str]:
-    try:
-        return decode(read_bytes(Path(path))).splitlines()
-    except SourceError:
-        return []
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -250,7 +243,7 @@ def _report(
         rule_infos(),
         __version__,
         show_source=show_source,
-        read_lines=_read_lines,
+        read_lines=read_lines,
         files_checked=len(result.files),
         files=[f.path for f in result.files],
     )

@@ -163,13 +163,7 @@ class _LintSession:
     def render(self, findings: list[Diagnostic]) -> str:
         from fastapi_task_lint import __version__
         from fastapi_task_lint.reporters import REPORTERS, Report
-        from fastapi_task_lint.source import SourceError, decode, read_bytes
-
-        def read_lines(path: str) -> list[str]:
-            try:
-                return decode(read_bytes(Path(path))).splitlines()
-            except SourceError:
-                return []
+        from fastapi_task_lint.source import read_lines
 
         report = Report(findings, {}, __version__, show_source=True, read_lines=read_lines)
         return REPORTERS["text"](report).rstrip("\n")

@@ -47,6 +47,14 @@ def read_bytes(path: Path) -> bytes:
         raise SourceError(f"cannot read file: {error.strerror or error}") from None
 
 
+def read_lines(path: str) -> list[str]:
+    """A file's lines, for showing the source of a finding; none when it cannot be read."""
+    try:
+        return decode(read_bytes(Path(path))).splitlines()
+    except SourceError:
+        return []
+
+
 def decode(data: bytes) -> str:
     """Decode per PEP 263: a BOM or coding cookie, else UTF-8."""
     if b"\x00" in data:
