@@ -17,6 +17,8 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	@echo "== fastapi-task-lint check examples/shop"
 	@$(BIN)/fastapi-task-lint check examples/shop --show-source --statistics; test $$? -eq 1
+	@echo "== fastapi-task-lint check examples/shop_no_status (a job API with no status route)"
+	@$(BIN)/fastapi-task-lint check examples/shop_no_status --show-source; test $$? -eq 1
 	@echo "== pytest examples/tests: the idempotency checks on the app's own tasks (pass)"
 	@cd examples && ../$(BIN)/python -m pytest -q -p no:cacheprovider tests
 	@echo "== pytest examples/demo_failing: naive tasks caught by the plugin (meant to FAIL)"
