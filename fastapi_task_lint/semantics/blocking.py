@@ -11,16 +11,18 @@ import fnmatch
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from weakref import WeakKeyDictionary
 
 import libcst as cst
 
 from fastapi_task_lint.config import RuleOption
-from fastapi_task_lint.semantics.callgraph import Target, callees, find_chain
+from fastapi_task_lint.semantics.callgraph import Chain, Target, callees, find_chain
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
 
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.model import ModuleModel, TypeRef
+    from fastapi_task_lint.semantics.project import ProjectIndex
 
 _HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
 _HTTPX = ("httpx", "httpx2")  # httpx2 is the maintained continuation of httpx
@@ -281,11 +283,13 @@ def blocking_call(
         return None  # an awaited call returns an awaitable: it is not the sync API
     func = call.node.func
     qualname = model.qualified_name(func, call.scope, call.order)
-    if qualname is not None and model.project.resolve(qualname) is None:
-        if policy.function_blocks(qualname):
-            return BlockingCall(call.node, qualname.removeprefix("builtins."))
-        if not isinstance(func, cst.Attribute):
-            return None
+    # A project function of the same name (a `requests.py` of your own) is not it.
+    if (
+        qualname is not None
+        and policy.function_blocks(qualname)
+        and model.project.resolve(qualname) is None
+    ):
+        return BlockingCall(call.node, qualname.removeprefix("builtins."))
     if not isinstance(func, cst.Attribute):
         return None
     receiver = receiver_type(model, func.value, call.scope, call.order)
@@ -361,6 +365,11 @@ def offload_call(model: ModuleModel, call: CallInfo) -> bool:
     return model.qualified_name(func, call.scope, call.order) in OFFLOAD_FUNCTIONS
 
 
+_CHAINS: WeakKeyDictionary[
+    ProjectIndex, dict[BlockingPolicy, dict[int, Chain[BlockingCall] | None]]
+] = WeakKeyDictionary()
+
+
 @dataclass(frozen=True)
 class BlockingUse:
     """A call in a function that blocks, itself or through project functions (`via`)."""
@@ -391,6 +400,7 @@ def blocking_uses(
     def follow(target: Target, call: CallInfo) -> bool:
         return not target.function.is_async or call.awaited
 
+    memo = _CHAINS.setdefault(model.project, {}).setdefault(policy, {})
     found: list[BlockingUse] = []
     edges = {id(edge.call): edge for edge in callees(model, function)}
     for call in function.calls:
@@ -401,7 +411,7 @@ def blocking_uses(
         edge = edges.get(id(call))
         if edge is None or not follow(edge.target, call):
             continue
-        chain = find_chain(edge.target, leaf, follow)
+        chain = find_chain(edge.target, leaf, follow, memo)
         if chain is not None:
             names = (edge.target.function.name, *chain.names())
             found.append(BlockingUse(call, names, chain.leaf))

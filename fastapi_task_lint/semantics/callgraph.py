@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, TypeVar
+from weakref import WeakKeyDictionary
 
 import libcst as cst
 
@@ -19,6 +20,7 @@ from fastapi_task_lint.semantics.scope import BindingKind, Scope
 
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.model import ModuleModel
+    from fastapi_task_lint.semantics.project import ProjectIndex
 
 MAX_DEPTH = 10
 T = TypeVar("T")
@@ -51,6 +53,12 @@ class Chain(Generic[T]):
         return [edge.target.function.name for edge in self.edges]
 
 
+# Per run: resolved names and each function's project callees (FunctionInfo ids are stable
+# while the project keeps its models).
+_FUNCTIONS: WeakKeyDictionary[ProjectIndex, dict[str, Target | None]] = WeakKeyDictionary()
+_CALLEES: WeakKeyDictionary[ProjectIndex, dict[int, list[Edge]]] = WeakKeyDictionary()
+
+
 def resolve_function_ref(
     model: ModuleModel, expr: cst.BaseExpression, scope: Scope, order: int | None
 ) -> Target | None:
@@ -61,14 +69,23 @@ def resolve_function_ref(
             return Target(model, binding.function)
     qualname = model.qualified_name(expr, scope, order)
     if qualname is not None:
-        found = model.project.resolve_function(qualname)
+        found = _function_named(model.project, qualname)
         if found is not None:
-            return Target(*found)
+            return found
     if isinstance(expr, cst.Attribute):
         receiver = model.infer_type(expr.value, scope, order)
         if receiver is not None and not receiver.container:
             return method_of(model, receiver.qualname, expr.attr.value)
     return None
+
+
+def _function_named(project: ProjectIndex, qualname: str) -> Target | None:
+    """`project.resolve_function`, remembered: the same library names come up in every call."""
+    known = _FUNCTIONS.setdefault(project, {})
+    if qualname not in known:
+        found = project.resolve_function(qualname)
+        known[qualname] = Target(*found) if found is not None else None
+    return known[qualname]
 
 
 def method_of(model: ModuleModel, class_qualname: str, name: str, _depth: int = 0) -> Target | None:
@@ -91,11 +108,15 @@ def method_of(model: ModuleModel, class_qualname: str, name: str, _depth: int = 
 
 def callees(model: ModuleModel, function: FunctionInfo) -> list[Edge]:
     """Calls in `function`'s own body (not in nested defs or lambdas) to project functions."""
-    edges: list[Edge] = []
-    for call in function.calls:
-        target = resolve_function_ref(model, call.node.func, call.scope, call.order)
-        if target is not None:
-            edges.append(Edge(call, target))
+    known = _CALLEES.setdefault(model.project, {})
+    edges = known.get(id(function))
+    if edges is None:
+        edges = []
+        for call in function.calls:
+            target = resolve_function_ref(model, call.node.func, call.scope, call.order)
+            if target is not None:
+                edges.append(Edge(call, target))
+        known[id(function)] = edges
     return edges
 
 
@@ -103,29 +124,44 @@ def find_chain(
     target: Target,
     leaf: Callable[[ModuleModel, CallInfo], T | None],
     follow: Callable[[Target, CallInfo], bool],
+    memo: dict[int, Chain[T] | None] | None = None,
     max_depth: int = MAX_DEPTH,
 ) -> Chain[T] | None:
     """The first path from `target`'s body down the call graph to a call where `leaf` says yes.
 
     `follow(callee, call)` decides which callees are entered. Each function is searched at
-    most once, so cycles end the search instead of looping.
+    most once per search, so cycles end it instead of looping. `memo` keeps the answer per
+    function across searches with the same `leaf` and `follow`; an answer cut short by a
+    cycle or the depth limit is not kept.
     """
+    memo = {} if memo is None else memo
     seen: set[int] = set()
 
-    def search(current: Target, depth: int) -> Chain[T] | None:
-        if depth > max_depth or id(current.function) in seen:
-            return None
-        seen.add(id(current.function))
+    def search(current: Target, depth: int) -> tuple[Chain[T] | None, bool]:
+        key = id(current.function)
+        if key in memo:
+            return memo[key], True
+        if depth > max_depth or key in seen:
+            return None, False
+        seen.add(key)
+        result: Chain[T] | None = None
+        complete = True
         for call in current.function.calls:
             found = leaf(current.model, call)
             if found is not None:
-                return Chain((), found)
-        for edge in callees(current.model, current.function):
-            if not follow(edge.target, edge.call):
-                continue
-            below = search(edge.target, depth + 1)
-            if below is not None:
-                return Chain((edge, *below.edges), below.leaf)
-        return None
+                result = Chain((), found)
+                break
+        else:
+            for edge in callees(current.model, current.function):
+                if not follow(edge.target, edge.call):
+                    continue
+                below, done = search(edge.target, depth + 1)
+                complete = complete and done
+                if below is not None:
+                    result = Chain((edge, *below.edges), below.leaf)
+                    break
+        if result is not None or complete:
+            memo[key] = result
+        return result, complete
 
-    return search(target, 0)
+    return search(target, 0)[0]

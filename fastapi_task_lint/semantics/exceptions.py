@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
+from weakref import WeakKeyDictionary
 
 import libcst as cst
 
@@ -19,6 +20,7 @@ from fastapi_task_lint.semantics.scope import Scope
 
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.model import ModuleModel
+    from fastapi_task_lint.semantics.project import ProjectIndex
 
 _BROAD = frozenset({"builtins.Exception", "builtins.BaseException"})
 _QUIET_BUILTINS = frozenset(
@@ -44,6 +46,8 @@ _LOG_METHODS = frozenset(
     {"debug", "info", "warning", "warn", "error", "exception", "critical", "log", "msg"}
 )
 _MAX_DEPTH = 4
+# Per run: whether a project function guards all of its own work.
+_GUARDED: WeakKeyDictionary[ProjectIndex, dict[int, bool]] = WeakKeyDictionary()
 
 
 def unguarded_work(
@@ -74,7 +78,14 @@ def _handled_call(model: ModuleModel, scope: Scope, call: cst.Call, depth: int) 
     if depth >= _MAX_DEPTH:
         return False
     target: Target | None = resolve_function_ref(model, func, scope, None)
-    return target is not None and not unguarded_work(target.model, target.function, depth + 1)
+    if target is None:
+        return False
+    known = _GUARDED.setdefault(model.project, {})
+    key = id(target.function)
+    if key not in known:
+        known[key] = False  # a call cycle is not a handler
+        known[key] = not unguarded_work(target.model, target.function, depth + 1)
+    return known[key]
 
 
 def is_broad_handler(model: ModuleModel, scope: Scope, handler: cst.ExceptHandler) -> bool:
