@@ -19,7 +19,9 @@ from weakref import WeakKeyDictionary
 import libcst as cst
 
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo, ParamInfo
+from fastapi_task_lint.semantics.project import ProjectIndex, module_name_for
 from fastapi_task_lint.semantics.scheduling import (
+    SITE_TRIGGERS,
     SchedulingSite,
     TaskArgument,
     direct_sites,
@@ -29,7 +31,6 @@ from fastapi_task_lint.semantics.scope import BindingKind, Scope
 
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.model import ModuleModel
-    from fastapi_task_lint.semantics.project import ProjectIndex
 
 
 @dataclass(frozen=True)
@@ -216,8 +217,40 @@ def _callee(model: ModuleModel, call: CallInfo) -> tuple[ModuleModel, FunctionIn
         return None
     cache = _RESOLVED.setdefault(model.project, {})
     if qualname not in cache:
-        cache[qualname] = model.project.resolve_function(qualname)
+        may_schedule = _may_define_wrapper(model.project, qualname)
+        cache[qualname] = model.project.resolve_function(qualname) if may_schedule else None
     return cache[qualname]
+
+
+_SOURCES: WeakKeyDictionary[ProjectIndex, dict[str, bytes]] = WeakKeyDictionary()
+
+
+def _may_define_wrapper(project: ProjectIndex, qualname: str) -> bool:
+    """False when the module defining `qualname` has no scheduling call: not worth parsing.
+
+    Every call of a linted file is a candidate, and resolving one parses its module; a
+    module that defines the function and has none of the site trigger strings cannot
+    hold a wrapper. A name it only re-exports is followed as usual.
+    """
+    sources = _SOURCES.get(project)
+    if sources is None:
+        sources = {}
+        for path in project.paths:
+            name, _ = module_name_for(path)
+            try:
+                sources[name] = path.read_bytes()
+            except OSError:
+                continue
+        _SOURCES[project] = sources
+    parts = qualname.split(".")
+    for split in range(len(parts) - 1, 0, -1):
+        data = sources.get(".".join(parts[:split]))
+        if data is None:
+            continue
+        if any(trigger in data for trigger in SITE_TRIGGERS):
+            return True
+        return f"def {parts[split]}".encode() not in data
+    return True
 
 
 def shown_path(path: Path) -> str:
