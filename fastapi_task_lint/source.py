@@ -7,6 +7,7 @@ import io
 import re
 import sys
 import tokenize
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -116,7 +117,9 @@ def _cpython_syntax_error(text: str) -> SourceError | None:
     running interpreter that libcst supports; its message is used if libcst agrees.
     """
     try:
-        compile(text, "<checked file>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+        with warnings.catch_warnings():  # CPython's SyntaxWarnings about user code are noise
+            warnings.simplefilter("ignore")
+            compile(text, "<checked file>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
     except SyntaxError as error:
         found = SourceError(
             f"syntax error: {error.msg}", error.lineno or 1, max(error.offset or 1, 1)

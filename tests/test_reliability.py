@@ -240,3 +240,10 @@ def test_github_annotations_cannot_inject_commands(tmp_path: Path) -> None:
     lines = completed.stdout.splitlines()
     assert len(lines) == 1
     assert lines[0].startswith("::warning file=evil%0A%3A%3Aset-output name=x%3A%3Ay%2C%250A.py,")
+
+
+def test_cpython_syntax_warnings_about_user_code_are_not_printed(tmp_path: Path) -> None:
+    (tmp_path / "warn.py").write_text('x = "\\d"\nif x is "a":\n    pass\n' + FINDING)
+    status, findings, stderr = run_cli(tmp_path, "warn.py")
+    assert status == 1 and [f["code"] for f in findings] == ["FTL104"]
+    assert "SyntaxWarning" not in stderr
