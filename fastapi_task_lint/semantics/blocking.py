@@ -11,7 +11,6 @@ import fnmatch
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from weakref import WeakKeyDictionary
 
 import libcst as cst
 
@@ -22,7 +21,6 @@ from fastapi_task_lint.semantics.scope import BindingKind, Scope
 
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.model import ModuleModel, TypeRef
-    from fastapi_task_lint.semantics.project import ProjectIndex
 
 _HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
 _HTTPX = ("httpx", "httpx2")  # httpx2 is the maintained continuation of httpx
@@ -365,11 +363,6 @@ def offload_call(model: ModuleModel, call: CallInfo) -> bool:
     return model.qualified_name(func, call.scope, call.order) in OFFLOAD_FUNCTIONS
 
 
-_CHAINS: WeakKeyDictionary[
-    ProjectIndex, dict[BlockingPolicy, dict[int, Chain[BlockingCall] | None]]
-] = WeakKeyDictionary()
-
-
 @dataclass(frozen=True)
 class BlockingUse:
     """A call in a function that blocks, itself or through project functions (`via`)."""
@@ -400,7 +393,10 @@ def blocking_uses(
     def follow(target: Target, call: CallInfo) -> bool:
         return not target.function.is_async or call.awaited
 
-    memo = _CHAINS.setdefault(model.project, {}).setdefault(policy, {})
+    chains: dict[BlockingPolicy, dict[int, Chain[BlockingCall] | None]] = model.project.memo(
+        f"{__name__}.chains", dict
+    )
+    memo = chains.setdefault(policy, {})
     found: list[BlockingUse] = []
     edges = {id(edge.call): edge for edge in callees(model, function)}
     for call in function.calls:

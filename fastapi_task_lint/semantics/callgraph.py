@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, TypeVar
-from weakref import WeakKeyDictionary
 
 import libcst as cst
 
@@ -53,12 +52,6 @@ class Chain(Generic[T]):
         return [edge.target.function.name for edge in self.edges]
 
 
-# Per run: resolved names and each function's project callees (FunctionInfo ids are stable
-# while the project keeps its models).
-_FUNCTIONS: WeakKeyDictionary[ProjectIndex, dict[str, Target | None]] = WeakKeyDictionary()
-_CALLEES: WeakKeyDictionary[ProjectIndex, dict[int, list[Edge]]] = WeakKeyDictionary()
-
-
 def resolve_function_ref(
     model: ModuleModel, expr: cst.BaseExpression, scope: Scope, order: int | None
 ) -> Target | None:
@@ -81,7 +74,7 @@ def resolve_function_ref(
 
 def _function_named(project: ProjectIndex, qualname: str) -> Target | None:
     """`project.resolve_function`, remembered: the same library names come up in every call."""
-    known = _FUNCTIONS.setdefault(project, {})
+    known: dict[str, Target | None] = project.memo(f"{__name__}.functions", dict)
     if qualname not in known:
         found = project.resolve_function(qualname)
         known[qualname] = Target(*found) if found is not None else None
@@ -108,7 +101,8 @@ def method_of(model: ModuleModel, class_qualname: str, name: str, _depth: int = 
 
 def callees(model: ModuleModel, function: FunctionInfo) -> list[Edge]:
     """Calls in `function`'s own body (not in nested defs or lambdas) to project functions."""
-    known = _CALLEES.setdefault(model.project, {})
+    # Keyed by FunctionInfo id: the memo is dropped whenever the index adopts a new model.
+    known: dict[int, list[Edge]] = model.project.memo(f"{__name__}.callees", dict)
     edges = known.get(id(function))
     if edges is None:
         edges = []

@@ -8,36 +8,30 @@ mention `Depends` or `Security`.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-from weakref import WeakKeyDictionary
 
 import libcst as cst
 
 from fastapi_task_lint.semantics import names
 from fastapi_task_lint.semantics.callgraph import resolve_function_ref
 from fastapi_task_lint.semantics.functions import FunctionInfo
-from fastapi_task_lint.semantics.task_definitions import models_containing
 
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.model import ModuleModel
     from fastapi_task_lint.semantics.project import ProjectIndex
 
 _DEPENDENCY_MARKERS = frozenset({names.DEPENDS, "fastapi.Security", "fastapi.params.Security"})
-_CACHE: WeakKeyDictionary[ProjectIndex, set[tuple[str, str]]] = WeakKeyDictionary()
 
 
 def dependency_functions(model: ModuleModel) -> list[FunctionInfo]:
     """The functions defined in `model` that some route or dependency depends on."""
-    used = _CACHE.get(model.project)
-    if used is None:
-        used = _scan(model.project)
-        _CACHE[model.project] = used
+    used = model.project.memo(__name__, lambda: _scan(model.project))
     path = str(model.path.absolute())
     return [f for f in model.functions if (path, f.qualname) in used]
 
 
 def _scan(project: ProjectIndex) -> set[tuple[str, str]]:
     used: set[tuple[str, str]] = set()
-    for model in models_containing(project, (b"Depends", b"Security")):
+    for model in project.models((b"Depends", b"Security")):
         for call in model.calls:
             if model.qualified_name(call.node.func, call.scope, call.order) not in (
                 _DEPENDENCY_MARKERS

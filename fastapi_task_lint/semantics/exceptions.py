@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
-from weakref import WeakKeyDictionary
 
 import libcst as cst
 
@@ -20,7 +19,6 @@ from fastapi_task_lint.semantics.scope import Scope
 
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.model import ModuleModel
-    from fastapi_task_lint.semantics.project import ProjectIndex
 
 _BROAD = frozenset({"builtins.Exception", "builtins.BaseException"})
 _QUIET_BUILTINS = frozenset(
@@ -46,8 +44,6 @@ _LOG_METHODS = frozenset(
     {"debug", "info", "warning", "warn", "error", "exception", "critical", "log", "msg"}
 )
 _MAX_DEPTH = 4
-# Per run: whether a project function guards all of its own work.
-_GUARDED: WeakKeyDictionary[ProjectIndex, dict[int, bool]] = WeakKeyDictionary()
 
 
 def unguarded_work(
@@ -80,7 +76,7 @@ def _handled_call(model: ModuleModel, scope: Scope, call: cst.Call, depth: int) 
     target: Target | None = resolve_function_ref(model, func, scope, None)
     if target is None:
         return False
-    known = _GUARDED.setdefault(model.project, {})
+    known: dict[int, bool] = model.project.memo(f"{__name__}.guarded", dict)
     key = id(target.function)
     if key not in known:
         known[key] = False  # a call cycle is not a handler

@@ -15,10 +15,8 @@ Decorated queue tasks (`@app.task`, `@broker.task`, `@dramatiq.actor`) need no s
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
-from weakref import WeakKeyDictionary
 
 import libcst as cst
 
@@ -32,7 +30,6 @@ from fastapi_task_lint.semantics.scheduling import (
     partial_parts,
 )
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
-from fastapi_task_lint.source import SourceError, read_bytes
 
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.model import ModuleModel
@@ -148,20 +145,6 @@ def resolve_task(
 # -- the project scan -------------------------------------------------------------------
 
 
-def models_containing(project: ProjectIndex, triggers: tuple[bytes, ...]) -> Iterator[ModuleModel]:
-    """Models of the run's files that contain one of `triggers` (parsed on first use)."""
-    for path in list(project.paths):
-        try:
-            data: bytes | None = read_bytes(path)
-        except SourceError:
-            data = None  # only in memory (an editor buffer): ask the index
-        if data is not None and not any(trigger in data for trigger in triggers):
-            continue
-        model = project.model_for_path(path)
-        if model is not None:
-            yield model
-
-
 @dataclass(frozen=True)
 class _Forwarder:
     """A helper that schedules one of its parameters: `def spawn(coro): create_task(coro)`."""
@@ -175,19 +158,17 @@ class _Forwarder:
     on_event_loop: bool
 
 
-_CACHE: WeakKeyDictionary[ProjectIndex, dict[tuple[str, str], list[TaskUse]]] = WeakKeyDictionary()
-
-
 def _key(model: ModuleModel, function: FunctionInfo) -> tuple[str, str]:
     return (str(model.path.absolute()), function.qualname)
 
 
+def models_containing(project: ProjectIndex, triggers: tuple[bytes, ...]) -> list[ModuleModel]:
+    """The run's modules whose text holds one of `triggers` (`ProjectIndex.models`)."""
+    return project.models(triggers)
+
+
 def _project_tasks(project: ProjectIndex) -> dict[tuple[str, str], list[TaskUse]]:
-    cached = _CACHE.get(project)
-    if cached is None:
-        cached = _Scan(project).run()
-        _CACHE[project] = cached
-    return cached
+    return project.memo(__name__, lambda: _Scan(project).run())
 
 
 class _Scan:
@@ -197,7 +178,7 @@ class _Scan:
         self.forwarders: list[_Forwarder] = []
 
     def run(self) -> dict[tuple[str, str], list[TaskUse]]:
-        for model in models_containing(self.project, _SCAN_TRIGGERS):
+        for model in self.project.models(_SCAN_TRIGGERS):
             self._sites(model)
             self._asyncio_tasks(model)
             self._arq_settings(model)
@@ -343,7 +324,7 @@ class _Scan:
         for forwarder in self.forwarders:
             by_name.setdefault(forwarder.target.function.name, []).append(forwarder)
         triggers = tuple(name.encode() for name in by_name)
-        for model in models_containing(self.project, triggers):
+        for model in self.project.models(triggers):
             for call in model.calls:
                 func = call.node.func
                 name = func.attr.value if isinstance(func, cst.Attribute) else None
