@@ -29,16 +29,21 @@ def excluded(path: Path, patterns: Sequence[str]) -> bool:
 def discover(paths: Iterable[Path], exclude: Sequence[str]) -> Discovery:
     """Files to check. A file named explicitly is always checked; walked ones are filtered."""
     result = Discovery()
-    walked: list[Path] = []
+    roots: list[Path] = []
     for given in paths:
         if given.is_dir():
-            walked.extend(_walk(given, exclude))
+            roots.append(given)
         elif given.exists() or given.is_symlink():
             result.files.append(given)
         else:
             result.missing.append(given)
-    ignored = _git_ignored(walked)
-    result.files.extend(p for p in walked if p not in ignored)
+    # A directory named explicitly is checked even when git ignores it as a whole
+    # (a vendored tree, a downloaded corpus); .gitignore still filters everything else.
+    ignored_roots = _git_ignored(roots)
+    for root in roots:
+        walked = list(_walk(root, exclude))
+        ignored = set() if root in ignored_roots else _git_ignored(walked)
+        result.files.extend(p for p in walked if p not in ignored)
     result.files = sorted(set(result.files), key=lambda p: p.as_posix())
     return result
 

@@ -126,3 +126,24 @@ def test_exclude_and_gitignore(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         "ignored/x.py",
         "stub.pyi",
     }
+
+
+def test_an_ignored_directory_named_explicitly_is_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+
+    for name in ("vendor/app.py", "vendor/ignored_inside.py", "src/app.py"):
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(BAD)
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / ".gitignore").write_text("vendor/\n")
+    monkeypatch.chdir(tmp_path)
+    walked = CliRunner().invoke(main, ["check", "."])
+    assert {line.split(":")[0] for line in walked.stdout.splitlines()} == {"src/app.py"}
+    named = CliRunner().invoke(main, ["check", "vendor"])
+    assert {line.split(":")[0] for line in named.stdout.splitlines()} == {
+        "vendor/app.py",
+        "vendor/ignored_inside.py",
+    }
