@@ -125,3 +125,18 @@ async def job() -> None:
     root = _write(tmp_path, {"__init__.py": "", "main.py": _APP, "tasks.py": tasks})
     assert lint([root / "tasks.py"], Config(select=("FTL201",), root=root)) == []
     assert len(lint([root], Config(select=("FTL201",), root=root))) == 1
+
+
+def test_configured_session_factory_opens_a_session(tmp_path: Path) -> None:
+    tasks = """
+from proj.db import get_session
+
+def job() -> None:
+    db = get_session()
+    db.execute("select 1")
+"""
+    db = "def get_session():\n    ...\n"
+    root = _write(tmp_path, {"__init__.py": "", "main.py": _APP, "tasks.py": tasks, "db.py": db})
+    assert project_findings(root, ("FTL204",)) == []
+    config = Config(select=("FTL204",), root=root, session_factories=("proj.db.get_session",))
+    assert project_findings(root, ("FTL204",), config) == [("tasks.py", 5, "FTL204")]

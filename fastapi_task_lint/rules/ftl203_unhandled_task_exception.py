@@ -8,6 +8,7 @@ import libcst as cst
 
 from fastapi_task_lint.config import RuleOption
 from fastapi_task_lint.rules.base import Rule, RuleContext, RuleDocs, quote
+from fastapi_task_lint.semantics.blocking import call_label
 from fastapi_task_lint.semantics.exceptions import unguarded_work
 from fastapi_task_lint.semantics.scheduling import Mechanism
 from fastapi_task_lint.semantics.task_definitions import ScheduledFunction, tasks_in
@@ -85,6 +86,14 @@ class UnhandledTaskException(Rule):
                 ctx.report(task.function.node.name, _message(ctx, task, work[0]))
 
 
+def _shown(ctx: RuleContext, node: cst.Call | cst.Raise) -> str:
+    return (
+        call_label(ctx.model, node)
+        if isinstance(node, cst.Call)
+        else quote(ctx.model.code_for(node))
+    )
+
+
 def _has_handling_decorator(
     ctx: RuleContext, task: ScheduledFunction, patterns: tuple[str, ...]
 ) -> bool:
@@ -102,7 +111,7 @@ def _message(ctx: RuleContext, task: ScheduledFunction, first: cst.Call | cst.Ra
     line = ctx.model.position(first).start.line
     return (
         f"`{name}` runs in BackgroundTasks (scheduled with {use.label}) and "
-        f"{quote(ctx.model.code_for(first))} (line {line}) can raise with nothing to catch "
+        f"{_shown(ctx, first)} (line {line}) can raise with nothing to catch "
         "it: the error skips the response's later tasks and shows only as a server log line "
         "after the client got its response; wrap the work in `try`/`except Exception` and "
         "log or report the failure"
