@@ -71,9 +71,9 @@ def wrapper_sites(model: ModuleModel) -> list[SchedulingSite]:
         found = _callee(model, call)
         if found is None:
             continue
-        owner, function = found
+        owner, function, bound_self = found
         for spec in wrapper_specs(owner, function):
-            site = _site_for(model, call, spec)
+            site = _site_for(model, call, spec, bound_self)
             if site is not None:
                 sites.append(site)
     return sites
@@ -89,9 +89,7 @@ def wrapper_specs(model: ModuleModel, function: FunctionInfo) -> list[WrapperSpe
 
 
 def _compute_specs(model: ModuleModel, function: FunctionInfo) -> list[WrapperSpec]:
-    # A method's first parameter is bound by the receiver: callers' arguments do not line
-    # up with its parameters, so methods are not treated as wrappers.
-    if function.klass is not None or function.is_lambda:
+    if function.is_lambda:
         return []
     specs: list[WrapperSpec] = []
     for site in direct_sites(model):
@@ -137,10 +135,17 @@ def own_param(
     return binding.param
 
 
-def bind_arguments(function: FunctionInfo, call: cst.Call) -> dict[str, list[TaskArgument]]:
-    """What each parameter of `function` receives from `call` (`*args` may get several)."""
+def bind_arguments(
+    function: FunctionInfo, call: cst.Call, bound_self: bool = False
+) -> dict[str, list[TaskArgument]]:
+    """What each parameter of `function` receives from `call` (`*args` may get several).
+
+    `bound_self`: the call goes through an instance (`self.schedule(...)`), which fills
+    the first parameter.
+    """
     node = function.node
     positional = [p.name.value for p in (*node.params.posonly_params, *node.params.params)]
+    positional = positional[1:] if bound_self else positional
     star = next((p.name for p in function.params if p.star == "*"), None)
     double = next((p.name for p in function.params if p.star == "**"), None)
     named = {p.name for p in function.params if not p.star}
@@ -167,8 +172,10 @@ def bind_arguments(function: FunctionInfo, call: cst.Call) -> dict[str, list[Tas
     return bound
 
 
-def _site_for(model: ModuleModel, call: CallInfo, spec: WrapperSpec) -> SchedulingSite | None:
-    bound = bind_arguments(spec.function, call.node)
+def _site_for(
+    model: ModuleModel, call: CallInfo, spec: WrapperSpec, bound_self: bool
+) -> SchedulingSite | None:
+    bound = bind_arguments(spec.function, call.node, bound_self)
     if spec.optional_receiver is not None and spec.optional_receiver.name not in bound:
         return None
     target: cst.BaseExpression | None = None
@@ -204,22 +211,48 @@ def _site_for(model: ModuleModel, call: CallInfo, spec: WrapperSpec) -> Scheduli
     return open_partial(model, site)
 
 
-def _callee(model: ModuleModel, call: CallInfo) -> tuple[ModuleModel, FunctionInfo] | None:
+def _callee(model: ModuleModel, call: CallInfo) -> tuple[ModuleModel, FunctionInfo, bool] | None:
+    """The project function or method a call runs, and whether an instance fills `self`."""
     func = call.node.func
     if isinstance(func, cst.Name):
         # A function of this module: no detour through module names, which collide
         # between same-named files of namespace packages.
         binding = call.scope.lookup(func.value, call.order)
         if binding is not None and binding.kind is BindingKind.FUNCTION:
-            return (model, binding.function) if binding.function is not None else None
+            return (model, binding.function, False) if binding.function is not None else None
     qualname = model.qualified_name(func, call.scope, call.order)
     if qualname is None:
-        return None
+        return _method(model, call) if isinstance(func, cst.Attribute) else None
     cache = _RESOLVED.setdefault(model.project, {})
     if qualname not in cache:
         may_schedule = _may_define_wrapper(model.project, qualname)
         cache[qualname] = model.project.resolve_function(qualname) if may_schedule else None
-    return cache[qualname]
+    found = cache[qualname]
+    return (*found, False) if found is not None else None
+
+
+def _method(model: ModuleModel, call: CallInfo) -> tuple[ModuleModel, FunctionInfo, bool] | None:
+    """`self.schedule(...)` or `service.schedule(...)` on an instance of a project class."""
+    func = call.node.func
+    assert isinstance(func, cst.Attribute)
+    receiver = model.infer_type(func.value, call.scope, call.order)
+    if receiver is None or receiver.container:
+        return None
+    for qualname in sorted(model.ancestors(receiver.qualname)):
+        found = model.project.resolve_class(qualname)
+        method = found[1].methods.get(func.attr.value) if found is not None else None
+        if found is not None and method is not None:
+            return found[0], method, not _is_static(found[0], method)
+    return None
+
+
+def _is_static(model: ModuleModel, method: FunctionInfo) -> bool:
+    return any(
+        isinstance(d, cst.Name)
+        and d.value == "staticmethod"
+        and method.parent_scope.lookup(d.value) is None
+        for d in method.decorators
+    )
 
 
 _SOURCES: WeakKeyDictionary[ProjectIndex, dict[str, bytes]] = WeakKeyDictionary()
