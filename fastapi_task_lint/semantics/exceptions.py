@@ -61,19 +61,24 @@ def unguarded_work(
     return found
 
 
-def _handled_call(model: ModuleModel, scope: Scope, call: cst.Call, depth: int) -> bool:
-    """Logging and quiet builtins, or a project function that guards all its own work."""
+def _quiet(model: ModuleModel, scope: Scope, call: cst.Call) -> bool:
+    """Logging, `print` and builtins that do not fail on ordinary values."""
     func = call.func
     qualname = model.qualified_name(func, scope)
     if qualname in _QUIET_BUILTINS or (qualname or "").startswith("logging."):
         return True
-    if isinstance(func, cst.Attribute) and func.attr.value in _LOG_METHODS:
-        receiver = model.code_for(func.value).lower()
-        if "log" in receiver:
-            return True
+    return (
+        isinstance(func, cst.Attribute)
+        and func.attr.value in _LOG_METHODS
+        and "log" in model.code_for(func.value).lower()
+    )
+
+
+def _handled_call(model: ModuleModel, scope: Scope, call: cst.Call, depth: int) -> bool:
+    """A call to a project function that guards all of its own work."""
     if depth >= _MAX_DEPTH:
         return False
-    target: Target | None = resolve_function_ref(model, func, scope, None)
+    target: Target | None = resolve_function_ref(model, call.func, scope, None)
     if target is None:
         return False
     known: dict[int, bool] = model.project.memo(f"{__name__}.guarded", dict)
@@ -114,9 +119,12 @@ class _Collector(cst.CSTVisitor):
                 part.visit(self)
         return False
 
-    def visit_Call(self, node: cst.Call) -> None:
+    def visit_Call(self, node: cst.Call) -> bool:
+        if _quiet(self.model, self.scope, node):
+            return False  # `logger.info("%s", user.name.upper())` is still only logging
         if not self.guarded:
             self.unguarded.append(node)
+        return True
 
     def visit_Raise(self, node: cst.Raise) -> None:
         if not self.guarded:

@@ -3,8 +3,9 @@
 A session is recognised by type (`SessionLocal()` from a `sessionmaker`, `Session(engine)`,
 `async_session()`, `sessionmaker(...)()`, configured `session-factories`), never by name.
 It is closed on every path when it is opened as a `with`/`async with` item, used later as
-one (`with db:`, `with closing(db):`), closed in a `finally`, or handed back to the caller
-(`return db`, `yield db`: the caller owns it then).
+one (`with db:`, `with closing(db):`, `with db.begin():`, which returns the connection on
+every path), closed in a `finally`, or handed back to the caller (`return db`, `yield db`:
+the caller owns it then).
 """
 
 from __future__ import annotations
@@ -134,6 +135,14 @@ class _Walker(cst.CSTVisitor):
             self.closed.add(item.args[0].value.value)
         if isinstance(item, cst.Name):
             self.closed.add(item.value)
+        # `with db.begin():` commits or rolls back and hands the connection back on every path
+        if (
+            isinstance(item, cst.Call)
+            and isinstance(item.func, cst.Attribute)
+            and item.func.attr.value == "begin"
+            and isinstance(item.func.value, cst.Name)
+        ):
+            self.closed.add(item.func.value.value)
 
     def visit_Return(self, node: cst.Return) -> None:
         if isinstance(node.value, cst.Name):

@@ -31,6 +31,7 @@ RETRY_DECORATORS = frozenset(
         "retry.retry",
     }
 )
+_ATTEMPT_COUNTERS = frozenset({"builtins.range", "itertools.count", "itertools.repeat"})
 _MAX_DEPTH = 6
 
 
@@ -58,14 +59,16 @@ def waits_in(model: ModuleModel, function: FunctionInfo) -> list[Wait]:
             found.append(Wait(decorator, (WaitKind.RETRY_DECORATOR,)))
     walker = _LoopWalker(model, function.scope)
     function.node.body.visit(walker)
-    for call, loops in walker.sleeps:
+    for call, loops, in_handler in walker.sleeps:
         kinds: list[WaitKind] = []
         seconds = _sleep_seconds(model, call, function.scope)
         if seconds is not None and seconds >= LONG_SLEEP_SECONDS:
             kinds.append(WaitKind.LONG_SLEEP)
-        if any(catches for _, catches in loops):
+        # A loop over attempts (or a sleep in the handler) retries; `for item in items:`
+        # with a per-item `except` and a pause between items does not.
+        if any(catches and (in_handler or attempts) for _, catches, attempts in loops):
             kinds.append(WaitKind.RETRY_LOOP)
-        elif any(isinstance(loop, cst.While) for loop, _ in loops):
+        elif any(isinstance(loop, cst.While) for loop, _, _ in loops):
             kinds.append(WaitKind.POLLING)
         if kinds:
             found.append(Wait(call, tuple(kinds), seconds))
@@ -129,17 +132,21 @@ def _named_constant(
     return constant_number(found.model, found.binding.value, owner, depth + 1)
 
 
+_Loop = tuple[cst.For | cst.While, bool, bool]  # the loop, it catches, it counts attempts
+
+
 class _LoopWalker(cst.CSTVisitor):
-    """Sleep calls with the loops around them, and whether each loop catches exceptions."""
+    """Sleep calls with the loops around them and whether they sit in an `except` handler."""
 
     def __init__(self, model: ModuleModel, scope: Scope) -> None:
         self.model = model
         self.scope = scope
-        self.loops: list[tuple[cst.For | cst.While, bool]] = []
-        self.sleeps: list[tuple[cst.Call, tuple[tuple[cst.For | cst.While, bool], ...]]] = []
+        self.loops: list[_Loop] = []
+        self.handlers = 0
+        self.sleeps: list[tuple[cst.Call, tuple[_Loop, ...], bool]] = []
 
-    def _loop(self, node: cst.For | cst.While) -> bool:
-        self.loops.append((node, _catches(node.body)))
+    def _loop(self, node: cst.For | cst.While, attempts: bool) -> bool:
+        self.loops.append((node, _catches(node.body), attempts))
         node.body.visit(self)
         self.loops.pop()
         if node.orelse is not None:
@@ -148,15 +155,25 @@ class _LoopWalker(cst.CSTVisitor):
 
     def visit_For(self, node: cst.For) -> bool:
         node.iter.visit(self)
-        return self._loop(node)
+        counter = node.iter.func if isinstance(node.iter, cst.Call) else None
+        attempts = counter is not None and (
+            self.model.qualified_name(counter, self.scope) in _ATTEMPT_COUNTERS
+        )
+        return self._loop(node, attempts)
 
     def visit_While(self, node: cst.While) -> bool:
         node.test.visit(self)
-        return self._loop(node)
+        return self._loop(node, True)
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        self.handlers += 1
+
+    def leave_ExceptHandler(self, original_node: cst.ExceptHandler) -> None:
+        self.handlers -= 1
 
     def visit_Call(self, node: cst.Call) -> None:
         if self.model.qualified_name(node.func, self.scope) in SLEEPS:
-            self.sleeps.append((node, tuple(self.loops)))
+            self.sleeps.append((node, tuple(self.loops), self.handlers > 0))
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         return False
