@@ -59,6 +59,7 @@ class ProjectIndex:
         self._models: dict[Path, ModuleModel | None] = {}
         self._errors: dict[Path, SourceError] = {}
         self._memo: dict[str, Any] = {}
+        self._by_suffix: dict[str, Path | None] = {}  # `_find_by_suffix` answers
         for path in paths:
             self.add_path(path)
 
@@ -66,6 +67,7 @@ class ProjectIndex:
         name, _ = module_name_for(path)
         if name:
             self._paths_by_module.setdefault(name, path)
+            self._by_suffix.clear()
 
     @property
     def paths(self) -> Iterator[Path]:
@@ -119,6 +121,7 @@ class ProjectIndex:
     def register(self, model: ModuleModel) -> None:
         """Adopt a model parsed outside the index (e.g. from an in-memory source)."""
         self._memo.clear()  # whole-program facts may have seen the old model
+        self._by_suffix.clear()
         self._models[model.path.absolute()] = model
         if model.module_name:
             self._paths_by_module[model.module_name] = model.path.absolute()
@@ -130,7 +133,16 @@ class ProjectIndex:
         return self.model_for_path(path) if path is not None else None
 
     def _find_by_suffix(self, name: str) -> Path | None:
-        """Modules of namespace packages or scripts run from their folder: match by path."""
+        """Modules of namespace packages or scripts run from their folder: match by path.
+
+        Asked for every external name too (`fastapi.X`), so each answer is kept: a scan of
+        every path per lookup made large runs quadratic.
+        """
+        if name not in self._by_suffix:
+            self._by_suffix[name] = self._scan_suffix(name)
+        return self._by_suffix[name]
+
+    def _scan_suffix(self, name: str) -> Path | None:
         relative = name.replace(".", os.sep)
         matches = [
             path
