@@ -72,7 +72,9 @@ def _message(ctx: RuleContext, site: SchedulingSite, reach: Reach) -> str:
     kind = reach.origin.type_name
     task = task_label(model, site)
     into = f"`{task}`" if task else "the task"
-    instead = _WHAT_TO_PASS.get(kind, "the values the task needs")
+    instead = _WHAT_TO_PASS.get(
+        kind.removeprefix("list[").removesuffix("]"), "the values the task needs"
+    )
     return (
         f"{quote(model.code_for(reach.value))} (`{kind}`) reaches {into} {reach.path}, "
         f"scheduled by {site.reference(model)}; it belongs to the request, which is over "

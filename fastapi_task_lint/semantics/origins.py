@@ -73,14 +73,14 @@ def _origin_from_type(model: ModuleModel, type_ref: TypeRef | None) -> Origin | 
     if model.orm.is_model(type_ref):
         kind = OriginKind.ORM_COLLECTION if type_ref.container else OriginKind.ORM_INSTANCE
         return Origin(kind, short, type_ref.qualname)
-    if type_ref.container:
-        return None
     ancestors = model.ancestors(type_ref.qualname)
-    if ancestors & names.SESSION_TYPES:
+    if ancestors & names.SESSION_TYPES and not type_ref.container:
         return Origin(OriginKind.SESSION, short, type_ref.qualname)
     for qualname, display in names.REQUEST_OBJECT_TYPES.items():
         if qualname in ancestors:
-            return Origin(OriginKind.REQUEST_OBJECT, display, type_ref.qualname)
+            # `files: list[UploadFile]` carries request-scoped objects as much as one does.
+            shown = f"list[{display}]" if type_ref.container else display
+            return Origin(OriginKind.REQUEST_OBJECT, shown, type_ref.qualname)
     return None
 
 
