@@ -66,7 +66,8 @@ class Fate(Enum):
 
 @dataclass(frozen=True)
 class TaskSpawn:
-    """A call that starts an asyncio task; `parents` are its ancestors in the module."""
+    """A call that starts an asyncio task; `parents` are its ancestors, from its enclosing
+    def (or the module) down."""
 
     call: CallInfo
     api: str  # as written: `asyncio.create_task`, `loop.create_task`, ...
@@ -103,7 +104,16 @@ def find_task_spawns(model: ModuleModel) -> list[TaskSpawn]:
         api = _spawn_api(model, call)
         if api is not None:
             found.append((call, api))
-    chains = parent_chains(model.tree, [call.node for call, _ in found])
+    # Ancestors from the enclosing def (or the module): enough to see what keeps the task,
+    # and one walk per such def instead of one per module.
+    roots: dict[int, tuple[cst.CSTNode, list[cst.CSTNode]]] = {}
+    for call, _ in found:
+        function = call.scope.enclosing_function()
+        root: cst.CSTNode = function.node if function is not None else model.tree
+        roots.setdefault(id(root), (root, []))[1].append(call.node)
+    chains: dict[int, tuple[cst.CSTNode, ...]] = {}
+    for root, targets in roots.values():
+        chains.update(parent_chains(root, targets))
     spawns: list[TaskSpawn] = []
     for call, api in found:
         args = [a for a in call.node.args if a.keyword is None and not a.star]
