@@ -22,6 +22,7 @@ from fastapi_task_lint.config import Config, ConfigError, cfg_values, parse_conf
 from fastapi_task_lint.diagnostics import Diagnostic
 from fastapi_task_lint.engine import PARSE_ERROR, RULE_ERROR, Linter
 from fastapi_task_lint.semantics.project import ProjectIndex
+from fastapi_task_lint.source import SourceError, decode, read_bytes
 
 # Settings that are ours alone; select, ignore, exclude and per-file-ignores are flake8's.
 _SETTINGS = ("orm-base-classes", "session-factories")
@@ -100,9 +101,17 @@ class Flake8Plugin:
         engine = self._engine()
         if engine is None:
             return []
-        result = engine.linter.check_source(
-            "".join(self.lines), Path(self.filename), engine.index()
-        )
+        path, text = Path(self.filename), "".join(self.lines)
+        try:
+            on_disk = decode(read_bytes(path)) == text
+        except SourceError:  # stdin, or a file flake8 read differently
+            on_disk = False
+        # The file as saved is checked exactly as `check` checks it, with the index's model
+        # of it; other text (stdin) stands in for the file, which re-derives project facts.
+        if on_disk:
+            result = engine.linter.check_file(path, engine.index())
+        else:
+            result = engine.linter.check_source(text, path, engine.index())
         # flake8 applies noqa comments itself (and honours --disable-noqa), so hand it what
         # ours suppressed too; parse failures are flake8's E999.
         found = [*result.diagnostics, *result.suppressed]

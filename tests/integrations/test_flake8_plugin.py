@@ -68,8 +68,10 @@ def project(tmp_path: Path) -> Path:
 Finding = tuple[str, int, int, str]
 
 
-def _run(command: list[str], cwd: Path) -> list[Finding]:
-    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300)
+def _run(command: list[str], cwd: Path, stdin: str | None = None) -> list[Finding]:
+    done = subprocess.run(
+        command, cwd=cwd, input=stdin, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode in (0, 1), done.stderr
     assert "Traceback" not in done.stderr, done.stderr
     found = []
@@ -81,19 +83,22 @@ def _run(command: list[str], cwd: Path) -> list[Finding]:
 
 
 @pytest.fixture(scope="module")
-def example_app(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Finding]]:
-    """A copy of examples/shop and what the CLI finds in it (computed once: it is slow)."""
-    root = tmp_path_factory.mktemp("example")
+def example_apps(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Finding]]:
+    """The example shop and the multi-module fixture projects, and what the CLI finds in them
+    (computed once: it is slow). Single-file fixtures are left out: their folders repeat
+    module names (`background_tasks`), which no real project's import system allows."""
+    root = tmp_path_factory.mktemp("apps")
     shutil.copytree(ROOT / "examples" / "shop", root / "shop")
-    return root, _run(CLI, root)
+    shutil.copytree(ROOT / "tests" / "fixtures" / "projects", root / "projects")
+    return root, _run([*CLI, "--select", "FTL"], root)
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
-def test_flake8_reports_what_the_cli_reports_on_the_example_app(
-    example_app: tuple[Path, list[Finding]], jobs: str
+def test_flake8_reports_what_the_cli_reports_on_the_example_apps(
+    example_apps: tuple[Path, list[Finding]], jobs: str
 ) -> None:
-    root, cli = example_app
-    assert cli, "the example app has planted findings"
+    root, cli = example_apps
+    assert {f[0].split("/")[0] for f in cli} == {"shop", "projects"}
     assert _run([*FLAKE8, "-j", jobs, "."], root) == cli
 
 
@@ -109,6 +114,12 @@ def test_flake8_follows_other_modules_and_counts_columns_like_the_cli(
     assert _run([*FLAKE8, "-j", jobs, "."], project) == expected
     # One file named alone: the index of the project root still finds the model class.
     assert _run([*FLAKE8, "-j", jobs, "app/views.py"], project) == expected
+
+
+def test_flake8_checks_unsaved_text_from_stdin_in_its_project(project: Path) -> None:
+    edited = VIEWS.replace("send_welcome(name))", "send_welcome, name)")
+    command = [*FLAKE8, "--stdin-display-name", "app/views.py", "-"]
+    assert _run(command, project, stdin=edited) == [("app/views.py", 9, 45, "FTL101")]
 
 
 def test_flake8_selection_and_noqa_options(project: Path) -> None:
