@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi_task_lint.rules.base import Rule, RuleContext, RuleDocs, quote
 from fastapi_task_lint.semantics.lifespan import Context, call_contexts, hook_for, imports_fastapi
-from fastapi_task_lint.semantics.schedulers import SchedulerCall, SchedulerKind, schedulers
+from fastapi_task_lint.semantics.schedulers import SchedulerCall, schedulers
 
 _LIFESPAN = frozenset({Context.LIFESPAN_STARTUP, Context.LIFESPAN_SHUTDOWN})
 
@@ -13,16 +13,16 @@ class SchedulerStartedOutsideLifespan(Rule):
     code = "FTL501"
     name = "scheduler-started-outside-lifespan"
     summary = "APScheduler scheduler started outside the app's lifespan"
-    triggers = (b"start",)
+    triggers = (b"start", b"run_until_stopped")
     docs = RuleDocs(
         what=(
-            "Flags `.start()` (4.x: `.start_in_background()`, `.run_until_stopped()`) of an "
+            "Flags `.start()` (4.x: `.start_in_background()`) of an "
             "APScheduler scheduler, resolved by import, when it runs at module level, in an "
             '`@app.on_event("startup")` handler (or a function it calls), or in a function of '
             "a FastAPI module that the app's lifespan does not call (followed two calls deep, "
             'across modules). Starts under `if __name__ == "__main__":`, inside '
-            "`with`/`async with` the scheduler, and of a `BlockingScheduler` (FTL503; it is "
-            "a process of its own) are not flagged."
+            "`with`/`async with` the scheduler, and blocking starts (`BlockingScheduler`, "
+            "4.x `run_until_stopped()`: FTL503, or a process of their own) are not flagged."
         ),
         why=(
             "A module-level start runs on every import: in each worker process, in tests, in "
@@ -52,7 +52,7 @@ class SchedulerStartedOutsideLifespan(Rule):
 
     def check(self, ctx: RuleContext) -> None:
         for start in schedulers(ctx.model).starts:
-            if start.type.kind is SchedulerKind.BLOCKING or start.managed:
+            if start.blocks or start.managed:
                 continue
             contexts = call_contexts(ctx.model, start.call)
             if contexts & _LIFESPAN or Context.MAIN in contexts:

@@ -10,14 +10,14 @@ from fastapi_task_lint.semantics.lifespan import (
     object_keys,
     release_calls,
 )
-from fastapi_task_lint.semantics.schedulers import STOP_METHODS, SchedulerKind, schedulers
+from fastapi_task_lint.semantics.schedulers import STOP_METHODS, schedulers
 
 
 class SchedulerNotShutDown(Rule):
     code = "FTL502"
     name = "scheduler-not-shut-down"
     summary = "scheduler started for the app but never shut down"
-    triggers = (b"start",)
+    triggers = (b"start", b"run_until_stopped")
     docs = RuleDocs(
         what=(
             "Flags the `.start()` of an APScheduler scheduler started in the lifespan (or a "
@@ -26,7 +26,8 @@ class SchedulerNotShutDown(Rule):
             "`finally` included), in a shutdown handler, in `atexit.register(...)` or in a "
             "function whose caller is unknown; and a start at module level when nothing "
             "shuts that scheduler down at all. Schedulers used as context managers "
-            "(`async with AsyncScheduler() as s`) and `BlockingScheduler` are not flagged."
+            "(`async with AsyncScheduler() as s`) and blocking starts (`BlockingScheduler`, "
+            "4.x `run_until_stopped()`) are not flagged."
         ),
         why=(
             "Without a shutdown the scheduler's threads keep firing jobs while the app stops: "
@@ -56,7 +57,7 @@ class SchedulerNotShutDown(Rule):
 
     def check(self, ctx: RuleContext) -> None:
         for start in schedulers(ctx.model).starts:
-            if start.type.kind is SchedulerKind.BLOCKING or start.managed:
+            if start.blocks or start.managed:
                 continue
             contexts = call_contexts(ctx.model, start.call)
             at_import = Context.IMPORT in contexts

@@ -11,7 +11,7 @@ class BlockingSchedulerInApp(Rule):
     code = "FTL503"
     name = "blocking-scheduler-in-app"
     summary = "`BlockingScheduler` in a FastAPI app never lets the app start"
-    triggers = (b"Scheduler", b"run_until_stopped")
+    triggers = (b"Scheduler", b"start", b"run_until_stopped")
     docs = RuleDocs(
         what=(
             "Flags the construction of an APScheduler 3.x `BlockingScheduler` (or a subclass) "
@@ -50,10 +50,9 @@ class BlockingSchedulerInApp(Rule):
                     "`AsyncIOScheduler` started in the lifespan, or run it in its own process",
                 )
         for start in found.starts:
-            blocking = start.type.kind is SchedulerKind.BLOCKING
-            if not (blocking or start.method == "run_until_stopped"):
+            if not start.blocks:
                 continue
-            if blocking and built_here:
+            if built_here and start.type.kind is SchedulerKind.BLOCKING:
                 continue  # reported where it is built
             if call_contexts(ctx.model, start.call) & STARTUP:
                 ctx.report(

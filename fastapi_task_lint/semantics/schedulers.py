@@ -74,6 +74,11 @@ class SchedulerCall:
     # Inside `with`/`async with` of the same scheduler: its exit stops it.
     managed: bool
 
+    @property
+    def blocks(self) -> bool:
+        """The call runs the scheduler in this thread until it is shut down."""
+        return self.type.kind is SchedulerKind.BLOCKING or self.method == "run_until_stopped"
+
 
 @dataclass(frozen=True)
 class SchedulerJob:
