@@ -10,7 +10,12 @@ from fastapi_task_lint.semantics.lifespan import (
     object_keys,
     release_calls,
 )
-from fastapi_task_lint.semantics.schedulers import STOP_METHODS, schedulers
+from fastapi_task_lint.semantics.schedulers import (
+    STOP_METHODS,
+    SchedulerCall,
+    SchedulerKind,
+    schedulers,
+)
 
 
 class SchedulerNotShutDown(Rule):
@@ -67,15 +72,21 @@ class SchedulerNotShutDown(Rule):
             keys = object_keys(ctx.model, start.receiver, call.scope, call.order)
             if keys is None or release_calls(ctx.model, keys, STOP_METHODS, anywhere=at_import):
                 continue
-            receiver = ctx.model.code_for(start.receiver)
-            when = (
-                "nothing shuts it down"
-                if at_import
-                else "no `shutdown()` runs after the lifespan's `yield` or in a shutdown handler"
-            )
+            stop = f"`{ctx.model.code_for(start.receiver)}.{_stop_method(start)}()`"
+            if at_import:
+                when, fix = "nothing shuts it down", f"start it in the lifespan and call {stop}"
+            elif Context.LIFESPAN_STARTUP in contexts:
+                when = "nothing shuts it down after the lifespan's `yield`"
+                fix = f"call {stop} after `yield` (in a `finally`)"
+            else:
+                when = "no shutdown handler shuts it down"
+                fix = f"call {stop} in a shutdown handler, or move both into the lifespan"
             ctx.report(
                 call.node,
                 f"{quote(ctx.model.code_for(call.node))} starts the `{start.type.name}` but "
-                f"{when}: its jobs keep running while the app stops; call "
-                f"`{receiver}.shutdown()` after `yield` (in a `finally`)",
+                f"{when}: its jobs keep running while the app stops; {fix}",
             )
+
+
+def _stop_method(start: SchedulerCall) -> str:
+    return "stop" if start.type.kind is SchedulerKind.V4 else "shutdown"
