@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from fastapi_task_lint.rules.base import Rule, RuleContext, RuleDocs, quote
-from fastapi_task_lint.semantics.lifespan import Context, call_contexts, hook_for, imports_fastapi
+from fastapi_task_lint.semantics.lifespan import (
+    Context,
+    call_contexts,
+    hook_for,
+    imports_fastapi,
+    lifecycle,
+)
 from fastapi_task_lint.semantics.schedulers import SchedulerCall, schedulers
 
 _LIFESPAN = frozenset({Context.LIFESPAN_STARTUP, Context.LIFESPAN_SHUTDOWN})
@@ -19,8 +25,10 @@ class SchedulerStartedOutsideLifespan(Rule):
             "Flags `.start()` (4.x: `.start_in_background()`) of an "
             "APScheduler scheduler, resolved by import, when it runs at module level, in an "
             '`@app.on_event("startup")` handler (or a function it calls), or in a function of '
-            "a FastAPI module that the app's lifespan does not call (followed two calls deep, "
-            'across modules). Starts under `if __name__ == "__main__":`, inside '
+            "a FastAPI module that the app's lifespan does not call (followed three calls "
+            "deep, across modules; only when the run shows the app's lifespan or startup "
+            "handlers, or when the function is a route handler). Starts under "
+            '`if __name__ == "__main__":`, inside '
             "`with`/`async with` the scheduler, and blocking starts (`BlockingScheduler`, "
             "4.x `run_until_stopped()`: FTL503, or a process of their own) are not flagged."
         ),
@@ -77,6 +85,10 @@ def _where(ctx: RuleContext, start: SchedulerCall, contexts: frozenset[Context])
         hook = hook_for(ctx.model, function)
         handler = f"`{hook.function.name}`" if hook else "a startup handler"
         return f'from the deprecated `on_event("startup")` handler {handler}'
-    if not contexts and imports_fastapi(ctx.model):
+    if contexts or not imports_fastapi(ctx.model):
+        return None
+    if any(route.function is function for route in ctx.model.routes):
+        return f"in the route handler `{function.name}`, once per request"
+    if lifecycle(ctx.model.project).hooks:
         return f"in `{function.name}`, which the app's lifespan does not call"
-    return None
+    return None  # the run does not show the app's lifecycle: the caller may be in it

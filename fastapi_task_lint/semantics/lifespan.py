@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 APP_CLASSES = frozenset({"fastapi.FastAPI", "starlette.applications.Starlette"})
 _ROUTER_CLASSES = frozenset({"fastapi.APIRouter", "starlette.routing.Router"})
 # How far calls are followed from a hook (the lifespan calls `start_jobs()`, which calls ...).
-_MAX_LEVELS = 2
+_MAX_LEVELS = 3
 # A file without one of these strings registers no lifecycle hook.
 _HOOK_MARKERS = (b"lifespan", b"on_event", b"add_event_handler", b"on_startup", b"on_shutdown")
 
