@@ -57,6 +57,9 @@ TOUCH_BUDGET_S = 1.0
 PEAK_MB = 250.0
 LINEAR_EXPONENT = 1.1
 
+# Written as benchmarks/corpus/pyproject.toml. Besides fixit's settings it marks the corpus as a
+# project root: fixit (trailrunner) otherwise finds the repository's root and its .gitignore,
+# which ignores the corpus, and lints no file at all, even one named on the command line.
 FIXIT_CONFIG = """\
 # Written by benchmarks/run.py: fixit's default rules, and no configuration from above.
 [tool.fixit]
@@ -121,9 +124,16 @@ class Stats:
     @property
     def scaled_wall(self) -> float | None:
         """Wall time for the whole corpus, scaled per line when the command ran on a subset."""
-        if self.wall is None or not self.lines:
+        return self._scaled(self.wall)
+
+    @property
+    def scaled_cpu(self) -> float | None:
+        return self._scaled(self.cpu)
+
+    def _scaled(self, value: float | None) -> float | None:
+        if value is None or not self.lines:
             return None
-        return self.wall * self.corpus_lines / self.lines
+        return value * self.corpus_lines / self.lines
 
 
 def summarize(
@@ -195,44 +205,58 @@ def _get(stats: dict[str, Stats], name: str) -> Stats | None:
     return found if found is not None and found.wall is not None else None
 
 
+def _missing(stats: dict[str, Stats], *names: str) -> str:
+    """Why a target could not be evaluated: which of its commands has no median, and why."""
+    reasons = []
+    for name in names:
+        s = stats.get(name)
+        if s is None or s.runs == 0:
+            reasons.append(f"{name} not run")
+        elif s.wall is None:
+            reasons.append(f"{name} failed: {s.error[:120]}")
+    return "not measured" + (f" ({'; '.join(reasons)})" if reasons else "")
+
+
+def _cpu_ratio(a: Stats, b: Stats) -> str:
+    r = ratio(a.scaled_cpu, b.scaled_cpu)
+    return "" if r is None else f"; CPU time {r:.1f}x"
+
+
 def evaluate(stats: dict[str, Stats], touch_lines: int | None) -> list[Target]:
-    """The issue's targets, from the medians of one run."""
+    """The issue's targets, from the medians of one run (wall time; CPU ratios for context)."""
     targets: list[Target] = []
     cold = _get(stats, "ftl-cold")
-    cold_s = cold.scaled_wall if cold else None
 
     def faster_than(peer: str, label: str) -> None:
         text = f"cold at least {COLD_VS_SLOW_PEERS:.0f}x faster than {label}"
         other = _get(stats, peer)
-        r = ratio(other.scaled_wall if other else None, cold_s)
-        if r is None:
-            targets.append(Target(text, None, "not measured"))
+        if cold is None or other is None:
+            targets.append(Target(text, None, _missing(stats, "ftl-cold", peer)))
             return
-        scaled = (
-            " (scaled per line from a subset)" if other and other.lines < other.corpus_lines else ""
-        )
-        targets.append(Target(text, r >= COLD_VS_SLOW_PEERS, f"{r:.1f}x faster{scaled}"))
+        r = ratio(other.scaled_wall, cold.scaled_wall)
+        assert r is not None
+        scaled = " (scaled per line from a subset)" if other.lines < other.corpus_lines else ""
+        detail = f"{r:.1f}x faster{scaled}{_cpu_ratio(other, cold)}"
+        targets.append(Target(text, r >= COLD_VS_SLOW_PEERS, detail))
 
     faster_than("fixit", "fixit lint")
     faster_than("flake8", "flake8 + flake8-bugbear + flake8-async")
 
-    ruff_cold = _get(stats, "ruff-cold")
-    r = ratio(cold_s, ruff_cold.scaled_wall if ruff_cold else None)
-    text = f"cold within {COLD_VS_RUFF:.0f}x of ruff --no-cache"
-    targets.append(
-        Target(text, None, "not measured")
-        if r is None
-        else Target(text, r <= COLD_VS_RUFF, f"{r:.1f}x ruff's time")
-    )
+    def within(ours: str, peer: str, limit: float, text: str) -> None:
+        mine, other = _get(stats, ours), _get(stats, peer)
+        if mine is None or other is None:
+            targets.append(Target(text, None, _missing(stats, ours, peer)))
+            return
+        r = ratio(mine.scaled_wall, other.scaled_wall)
+        assert r is not None
+        detail = f"{r:.1f}x ruff's time{_cpu_ratio(mine, other)}"
+        targets.append(Target(text, r <= limit, detail))
 
-    warm = _get(stats, "ftl-warm")
-    ruff_warm = _get(stats, "ruff-warm")
-    r = ratio(warm.wall if warm else None, ruff_warm.wall if ruff_warm else None)
-    text = f"warm within {WARM_VS_RUFF:.0f}x of ruff's warm run"
-    targets.append(
-        Target(text, None, "not measured")
-        if r is None
-        else Target(text, r <= WARM_VS_RUFF, f"{r:.1f}x ruff's time")
+    within(
+        "ftl-cold", "ruff-cold", COLD_VS_RUFF, f"cold within {COLD_VS_RUFF:.0f}x of ruff --no-cache"
+    )
+    within(
+        "ftl-warm", "ruff-warm", WARM_VS_RUFF, f"warm within {WARM_VS_RUFF:.0f}x of ruff's warm run"
     )
 
     touch = _get(stats, "ftl-touch")
@@ -240,7 +264,7 @@ def evaluate(stats: dict[str, Stats], touch_lines: int | None) -> list[Target]:
     one_core = _get(stats, "ftl-cold-j1") or cold
     text = f"after touching one file: under {TOUCH_BUDGET_S:.0f} s plus that file's own cost"
     if touch is None or one_core is None or touch_lines is None or one_core.wall is None:
-        targets.append(Target(text, None, "not measured"))
+        targets.append(Target(text, None, _missing(stats, "ftl-touch", "ftl-cold")))
     else:
         per_line = (one_core.cpu or one_core.wall) / max(one_core.lines, 1)
         own = touch_lines * per_line
@@ -262,7 +286,7 @@ def evaluate(stats: dict[str, Stats], touch_lines: int | None) -> list[Target]:
         if s.name.startswith("ftl-") and s.lines == s.corpus_lines and s.peak_mb is not None
     ]
     if not full:
-        targets.append(Target(text, None, "not measured"))
+        targets.append(Target(text, None, _missing(stats, "ftl-cold")))
     else:
         worst = max(full, key=lambda s: s.peak_mb or 0.0)
         assert worst.peak_mb is not None
@@ -282,9 +306,17 @@ def evaluate(stats: dict[str, Stats], touch_lines: int | None) -> list[Target]:
     ]
     k = growth_exponent(points)
     if k is None:
-        targets.append(Target(text, None, "not measured"))
+        targets.append(Target(text, None, _missing(stats, "ftl-cold-25", "ftl-cold")))
     else:
         shown = ", ".join(f"{lines:,} lines {wall:.2f} s" for lines, wall in points)
+        cpu_points = [
+            (s.lines, s.cpu)
+            for n in ("ftl-cold-25", "ftl-cold-50", "ftl-cold")
+            if (s := _get(stats, n)) is not None and s.cpu is not None
+        ]
+        k_cpu = growth_exponent(cpu_points)
+        if k_cpu is not None:
+            shown += f"; CPU time ~ lines^{k_cpu:.2f}"
         targets.append(
             Target(
                 text,
@@ -545,7 +577,7 @@ def build_plan(args: argparse.Namespace, files: list[SourceFile], ftl: Ftl) -> P
                 [
                     str(peers / "fixit"),
                     "--config-file",
-                    str(CORPUS_DIR / "fixit.toml"),
+                    str(CORPUS_DIR / "pyproject.toml"),
                     "lint",
                     *[f.path for f in fixit_files],
                 ],
@@ -580,7 +612,10 @@ def _ftl_commands(
             f"fastapi-task-lint has no --no-cache yet: cold runs clear {FTL_CACHE_NAME}/ first"
         )
     if ftl.available and not ftl.caches:
-        notes.append("fastapi-task-lint has no cache yet: its warm runs are cold runs")
+        notes.append(
+            "fastapi-task-lint has no cache yet: its warm and touch runs would be cold "
+            "runs, so they are not run"
+        )
     if ftl.available and not ftl.jobs:
         notes.append("fastapi-task-lint has no --jobs yet: only its default is measured")
 
@@ -642,8 +677,8 @@ def _ftl_commands(
                 before=clear,
             )
         )
-    if not ftl.available:
-        for c in cmds:
+    for c in cmds:
+        if not ftl.available or (not ftl.caches and c.prime):
             c.argv = []
     return cmds
 
@@ -771,7 +806,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--flake8-lines",
         type=int,
         default=None,
-        help="lines of flake8's strided subset, 0 for all (default 100000, quick 0)",
+        help="lines of flake8's strided subset, 0 for all (default 20000, quick 5000)",
     )
     p.add_argument(
         "--ftl",
@@ -787,7 +822,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     if args.fixit_lines is None:
         args.fixit_lines = 5_000 if args.quick else 20_000
     if args.flake8_lines is None:
-        args.flake8_lines = 0 if args.quick else 100_000
+        args.flake8_lines = 5_000 if args.quick else 20_000
     if args.repeat < 1:
         p.error("--repeat must be at least 1")
     return args
@@ -798,7 +833,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     venv = ensure_peers()
     dists = corpus.manifest(quick=args.quick)
     corpus.ensure(dists, [str(_venv_bin(venv, "python")), "-m", "pip"])
-    (CORPUS_DIR / "fixit.toml").write_text(FIXIT_CONFIG)
+    (CORPUS_DIR / "pyproject.toml").write_text(FIXIT_CONFIG)
     files = corpus.files(dists)
     total = sum(f.lines for f in files)
     print(f"corpus: {len(files):,} files, {total:,} lines", flush=True)
