@@ -99,7 +99,7 @@ def _message(model: ModuleModel, site: SchedulingSite, queue: Mechanism, defined
 
 def _fix(model: ModuleModel, site: SchedulingSite, queue: Mechanism) -> NodeFix | None:
     """`add_task(task, a, b=1)` -> `task.delay(a, b=1)`, only where that is the whole change."""
-    if site.mechanism is not Mechanism.BACKGROUND_TASKS or site.via or site.partial:
+    if site.mechanism is not Mechanism.BACKGROUND_TASKS or site.helper_site or site.partial:
         return None
     args = site.node.args
     if (

@@ -8,7 +8,7 @@ from rich is not a site, `background_tasks.add_task(...)` on a `BackgroundTasks`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING
@@ -67,8 +67,9 @@ class SchedulingSite:
     partial: cst.Call | None = None
     task_name: str | None = None
     # For a call of a project helper that schedules its parameters (`run_later(bg, f, x)`):
-    # where the helper hands them over, e.g. "`bg.add_task` in `run_later` (app/util.py:12)".
-    via: str | None = None
+    # says where the helper hands them over. A function, so that the helper module's
+    # positions are computed only when a message needs them.
+    helper_site: Callable[[], str] | None = None
 
     @property
     def node(self) -> cst.Call:
@@ -91,10 +92,16 @@ class SchedulingSite:
         """How the site reads in the user's code, e.g. `background_tasks.add_task`."""
         return model.code_for(self.node.func)
 
+    @property
+    def via(self) -> str | None:
+        """E.g. "`bg.add_task` in `run_later` at app/util.py:12", for helper calls."""
+        return self.helper_site() if self.helper_site is not None else None
+
     def reference(self, model: ModuleModel) -> str:
         """The site quoted for a message, with the helper's own site when there is one."""
         own = f"`{self.describe(model)}`"
-        return f"{own} (which calls {self.via})" if self.via else own
+        via = self.via
+        return f"{own} (which calls {via})" if via else own
 
 
 _CELERY_TASK_DECORATORS = frozenset({"celery.shared_task", "celery.Celery.task"})

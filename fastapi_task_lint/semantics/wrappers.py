@@ -199,7 +199,7 @@ def _site_for(
         spec.site.api,
         target,
         arguments,
-        via=spec.where(),
+        helper_site=spec.where,
     )
     if target is None:
         inner_callable = spec.site.callable
