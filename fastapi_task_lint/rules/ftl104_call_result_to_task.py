@@ -89,8 +89,11 @@ def _fix(site: SchedulingSite, result: CallResult) -> NodeFix | None:
         return None
     inner = result.call
     new_args = [cst.Arg(inner.func), *inner.args]
-    if new_args[-1].comma is not cst.MaybeSentinel.DEFAULT:
-        new_args[-1] = new_args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    # The last argument takes the place of the call: its trailing comma and the line break
+    # before `)` stay as the user wrote them.
+    new_args[-1] = new_args[-1].with_changes(
+        comma=args[0].comma, whitespace_after_arg=args[0].whitespace_after_arg
+    )
     replacement = site.node.with_changes(args=new_args)
     return NodeFix(
         f"Schedule `{result.function.name}` with its arguments",

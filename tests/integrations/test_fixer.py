@@ -165,3 +165,17 @@ def test_overlapping_fixes_apply_over_several_passes(tmp_path: Path) -> None:
     assert target.read_text() == "call_done(call_inner_done(1))\n"
     assert run.fixed == 2
     assert run.remaining.diagnostics == []
+
+
+def test_fix_keeps_the_layout_around_the_fixed_call(tmp_path: Path) -> None:
+    target = tmp_path / "app.py"
+    target.write_text(
+        BAD.replace(
+            'add_task(send_email(to, "Welcome"))',
+            'add_task(\n        send_email(to, "Welcome"),\n    )',
+        )
+    )
+    _run(tmp_path, "--fix", "--unsafe-fixes", "--select", "FTL104")
+    assert '    background_tasks.add_task(\n        send_email, to, "Welcome",\n    )\n' in (
+        target.read_text()
+    )
