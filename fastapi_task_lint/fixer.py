@@ -85,7 +85,8 @@ def fix_paths(
     for path in found.files:
         first = linter.check_file(path, project)
         if first.model is None or not _fixes(first, allowed):
-            files.append(FileFix(path, "", "", 0, first))
+            text = first.model.source if first.model else ""
+            files.append(FileFix(path, text, text, 0, first))
             continue
         fixing = fix_result(linter, first, path, project, allowed)
         if write and fixing.changed:
