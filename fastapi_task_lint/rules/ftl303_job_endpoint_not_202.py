@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 from fastapi_task_lint.rules.base import Rule, RuleContext, RuleDocs
-from fastapi_task_lint.semantics.jobs import job_submissions, status_code_unless_accepted
-from fastapi_task_lint.semantics.values import task_label
-
-# The durable-queue subset of scheduling.SITE_TRIGGERS.
-JOB_TRIGGERS: tuple[bytes, ...] = (
-    b"delay",
-    b"apply_async",
-    b"send_task",
-    b"enqueue",
-    b".send",
-    b"kiq",
+from fastapi_task_lint.semantics.jobs import (
+    SUBMISSION_TRIGGERS,
+    job_submissions,
+    status_code_unless_accepted,
 )
+from fastapi_task_lint.semantics.values import task_label
 
 
 class JobEndpointNot202(Rule):
     code = "FTL303"
     name = "job-endpoint-not-202"
     summary = "route starts a job and returns its id, but does not answer 202 Accepted"
-    triggers = JOB_TRIGGERS
+    triggers = SUBMISSION_TRIGGERS
     docs = RuleDocs(
         what=(
             "Flags a route that submits a durable job (Celery `.delay`/`.apply_async`/"

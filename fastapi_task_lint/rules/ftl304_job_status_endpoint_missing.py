@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from fastapi_task_lint.rules.base import Rule, RuleContext, RuleDocs
-from fastapi_task_lint.rules.ftl303_job_endpoint_not_202 import JOB_TRIGGERS
 from fastapi_task_lint.semantics.jobs import (
     STATUS_ROUTE_TRIGGERS,
+    SUBMISSION_TRIGGERS,
     JobSubmission,
     is_status_route,
     job_submissions,
@@ -18,7 +18,7 @@ class JobStatusEndpointMissing(Rule):
     code = "FTL304"
     name = "job-status-endpoint-missing"
     summary = "job ids are returned to clients, but no route reports a job's status"
-    triggers = JOB_TRIGGERS
+    triggers = SUBMISSION_TRIGGERS
     docs = RuleDocs(
         what=(
             "Whole-program: when the linted files contain routes that submit a durable job and "
@@ -64,7 +64,7 @@ class JobStatusEndpointMissing(Rule):
 def _unpolled_submissions(project: ProjectIndex) -> list[JobSubmission]:
     """Every job-submission route of the run, in path order; none when a status route exists."""
     submissions: list[JobSubmission] = []
-    candidates = models_containing(project, (*JOB_TRIGGERS, *STATUS_ROUTE_TRIGGERS))
+    candidates = models_containing(project, (*SUBMISSION_TRIGGERS, *STATUS_ROUTE_TRIGGERS))
     for model in sorted(candidates, key=lambda m: m.path):
         if any(is_status_route(model, route) for route in model.routes):
             return []

@@ -56,6 +56,15 @@ _LOOKUPS = frozenset(
         "rq.Job.fetch_many",
     }
 )
+# The durable-queue subset of scheduling.SITE_TRIGGERS: a file without one submits no job.
+SUBMISSION_TRIGGERS: tuple[bytes, ...] = (
+    b"delay",
+    b"apply_async",
+    b"send_task",
+    b"enqueue",
+    b".send",
+    b"kiq",
+)
 # A file without one of these strings has no GET route (`@router.get(`, `api_route`).
 STATUS_ROUTE_TRIGGERS: tuple[bytes, ...] = (b".get(", b"api_route")
 _JOB_WORDS = frozenset({"job", "jobs", "task", "tasks"})
