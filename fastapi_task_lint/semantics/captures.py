@@ -22,6 +22,7 @@ from fastapi_task_lint.semantics.scope import Binding, BindingKind, Scope, Scope
 from fastapi_task_lint.semantics.values import captured_names, flatten_literal
 from fastapi_task_lint.semantics.wrappers import (
     bind_arguments,
+    has_callers,
     own_param,
     shown_path,
     wrapper_specs,
@@ -226,7 +227,9 @@ class _Walker:
             param.default, function.parent_scope
         ):
             return False
-        return not any(route.function is function for route in self.model.routes)
+        if any(route.function is function for route in self.model.routes):
+            return False
+        return has_callers(self.model.project, function)
 
     def _constructed_from(
         self, value: cst.BaseExpression, scope: Scope, order: int | None

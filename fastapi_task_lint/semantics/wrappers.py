@@ -258,13 +258,21 @@ def _is_static(model: ModuleModel, method: FunctionInfo) -> bool:
 _SOURCES: WeakKeyDictionary[ProjectIndex, dict[str, bytes]] = WeakKeyDictionary()
 
 
-def _may_define_wrapper(project: ProjectIndex, qualname: str) -> bool:
-    """False when the module defining `qualname` has no scheduling call: not worth parsing.
+def has_callers(project: ProjectIndex, function: FunctionInfo) -> bool:
+    """Whether any file of the run may call `function` (its name followed by `(`).
 
-    Every call of a linted file is a candidate, and resolving one parses its module; a
-    module that defines the function and has none of the site trigger strings cannot
-    hold a wrapper. A name it only re-exports is followed as usual.
+    A helper's own parameters are reported at its calls; when the run holds none (one
+    file linted on its own), they are reported inside the helper instead.
     """
+    called = f"{function.name}(".encode()
+    defined = f"def {function.name}(".encode()
+    return any(
+        data.count(called) > data.count(defined) for data in _project_sources(project).values()
+    )
+
+
+def _project_sources(project: ProjectIndex) -> dict[str, bytes]:
+    """The bytes of every module of the run, by module name, read once."""
     sources = _SOURCES.get(project)
     if sources is None:
         sources = {}
@@ -275,6 +283,17 @@ def _may_define_wrapper(project: ProjectIndex, qualname: str) -> bool:
             except OSError:
                 continue
         _SOURCES[project] = sources
+    return sources
+
+
+def _may_define_wrapper(project: ProjectIndex, qualname: str) -> bool:
+    """False when the module defining `qualname` has no scheduling call: not worth parsing.
+
+    Every call of a linted file is a candidate, and resolving one parses its module; a
+    module that defines the function and has none of the site trigger strings cannot
+    hold a wrapper. A name it only re-exports is followed as usual.
+    """
+    sources = _project_sources(project)
     parts = qualname.split(".")
     for split in range(len(parts) - 1, 0, -1):
         data = sources.get(".".join(parts[:split]))
