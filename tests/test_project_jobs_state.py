@@ -70,3 +70,23 @@ def test_ftl302_needs_the_reader_in_the_run() -> None:
     paths = [app / "__init__.py", app / "state.py", app / "tasks.py", app / "routes" / "jobs.py"]
     found = _findings(paths, ("FTL302",))
     assert found == [("state/app/state.py", 4, "FTL302")]
+
+
+def test_whole_program_facts_follow_an_edited_buffer() -> None:
+    """An editor re-checks one buffer against the run: the memoized facts are recomputed."""
+    from fastapi_task_lint.discovery import discover
+    from fastapi_task_lint.engine import Linter
+    from fastapi_task_lint.semantics.project import ProjectIndex
+
+    root = PROJECTS / "state"
+    config = Config(select=("FTL302",), root=FIXTURES)
+    project = ProjectIndex(discover([root], ()).files, config)
+    linter = Linter(config)
+    state_py = root / "app" / "state.py"
+    before = linter.check_source(state_py.read_text(), state_py, project)
+    assert sorted(d.line for d in before.diagnostics) == [3, 4]
+    status_py = root / "app" / "routes" / "status.py"
+    edited = status_py.read_text().replace("JOBS.get(job_id)", "None")
+    linter.check_source(edited, status_py, project)
+    after = linter.check_source(state_py.read_text(), state_py, project)
+    assert [d.line for d in after.diagnostics] == [4]
