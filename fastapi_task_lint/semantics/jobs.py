@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from fastapi_task_lint.semantics.callgraph import callees
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
 from fastapi_task_lint.semantics.responses import RESPONSE_BASE, returned_responses
 from fastapi_task_lint.semantics.routes import Route
@@ -88,13 +89,16 @@ class JobSubmission:
 def job_submissions(model: ModuleModel) -> list[JobSubmission]:
     found: list[JobSubmission] = []
     for route in model.routes:
-        for site in model.scheduling_sites:
-            if site.function is not route.function or not is_submission(site):
-                continue
-            returned = _returned_reference(model, route, site)
-            if returned is not None:
-                found.append(JobSubmission(model, route, site, returned))
-                break
+        # A queued-looking status alone does not count in a route that answers 201 Created:
+        # it returns the resource it created (`{"id": order.id, "status": "pending"}`).
+        statuses = not _is_status(
+            model, route.keyword("status_code"), route.function.parent_scope, 201
+        )
+        submission = _direct_submission(model, route, statuses) or _helper_submission(
+            model, route, statuses
+        )
+        if submission is not None:
+            found.append(submission)
     return found
 
 
@@ -102,17 +106,42 @@ def is_submission(site: SchedulingSite) -> bool:
     return site.mechanism.kind == "durable" and site.api in _SUBMIT_APIS
 
 
-def _returned_reference(
-    model: ModuleModel, route: Route, site: SchedulingSite
-) -> cst.BaseExpression | None:
-    """The return value that hands the job (or a queued status) to the client.
+def _direct_submission(model: ModuleModel, route: Route, statuses: bool) -> JobSubmission | None:
+    for site in _submissions_in(model, route.function):
+        returned = _returned_reference(route.function, site.node, statuses)
+        if returned is not None:
+            return JobSubmission(model, route, site, returned)
+    return None
 
-    A queued-looking status alone does not count in a route that answers 201 Created: it
-    returns the resource it created (`{"id": order.id, "status": "pending"}`).
-    """
-    function = route.function
-    job_names = _names_holding_job(function, site)
-    created = _is_status(model, route.keyword("status_code"), function.parent_scope, 201)
+
+def _helper_submission(model: ModuleModel, route: Route, statuses: bool) -> JobSubmission | None:
+    """`task = start_report(month)` where the project helper returns the job it submitted."""
+    for edge in callees(model, route.function):
+        helper = edge.target
+        for site in _submissions_in(helper.model, helper.function):
+            if _returned_reference(helper.function, site.node, statuses=False) is None:
+                continue
+            returned = _returned_reference(route.function, edge.call.node, statuses)
+            if returned is not None:
+                return JobSubmission(model, route, site, returned)
+    return None
+
+
+def _submissions_in(model: ModuleModel, function: FunctionInfo) -> list[SchedulingSite]:
+    """Sites written in `function`; a call of a scheduling helper returns what the helper
+    returns, which `_helper_submission` looks at."""
+    return [
+        s
+        for s in model.scheduling_sites
+        if s.function is function and s.helper_site is None and is_submission(s)
+    ]
+
+
+def _returned_reference(
+    function: FunctionInfo, job_call: cst.Call, statuses: bool
+) -> cst.BaseExpression | None:
+    """The return value that hands the job made by `job_call` (or a queued status) back."""
+    job_names = _names_holding_job(function, job_call)
     for value in function.return_values:
         if value is None:
             continue
@@ -122,14 +151,14 @@ def _returned_reference(
             if binding is not None and binding.kind is BindingKind.ASSIGN and binding.value:
                 shown.append(binding.value)
         for expr in shown:
-            finder = _JobReference(site.node, job_names)
+            finder = _JobReference(job_call, job_names)
             expr.visit(finder)
-            if finder.job or (finder.status and not created):
+            if finder.job or (finder.status and statuses):
                 return value
     return None
 
 
-def _names_holding_job(function: FunctionInfo, site: SchedulingSite) -> set[str]:
+def _names_holding_job(function: FunctionInfo, job_call: cst.Call) -> set[str]:
     """Locals bound to the submitted job, or to a value computed from it (`task.id`)."""
     held: set[str] = set()
     assigns = [
@@ -144,7 +173,7 @@ def _names_holding_job(function: FunctionInfo, site: SchedulingSite) -> set[str]
             value = binding.value
             if value is not None and binding.name not in held:
                 inner = value.expression if isinstance(value, cst.Await) else value
-                if inner is site.node or (held and _mentions_names(value, held)):
+                if inner is job_call or (held and _mentions_names(value, held)):
                     held.add(binding.name)
         if len(held) == before:
             break
