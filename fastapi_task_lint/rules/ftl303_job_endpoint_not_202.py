@@ -20,7 +20,8 @@ class JobEndpointNot202(Rule):
         what=(
             "Flags a route that submits a durable job (Celery `.delay`/`.apply_async`/"
             "`send_task`, ARQ `enqueue_job`, RQ `enqueue`, Dramatiq `.send`, Taskiq `.kiq`) and "
-            "returns the job, its id (also through locals like `task_id = task.id`) or a "
+            "returns the job, its id (also through locals like `task_id = task.id`, or from a "
+            "project helper that submits the job and returns it) or a "
             'queued-status payload (`"queued"`, `"pending"`, ...), while the status code is '
             "not 202: no `status_code` on the decorator, another code, or a returned "
             "`Response`/`JSONResponse` whose own `status_code` is not 202. Not flagged: a route "
