@@ -134,7 +134,8 @@ def scheduler_type(
     found = _value_type(model, expr, scope, order)
     if found is None and isinstance(expr, cst.Attribute):
         key = object_key(model, expr, scope, order)
-        found = _stored_types(model).get(key) if key is not None else None
+        for value, owner in _attribute_values(model).get(key or "", ()):
+            found = found or _value_type(model, value, owner, None)
     return found
 
 
@@ -145,23 +146,24 @@ def _value_type(
     return _classify(model, declared or _returned_type(model, expr, scope, order))
 
 
-_STORED: WeakKeyDictionary[ModuleModel, dict[str, SchedulerType]] = WeakKeyDictionary()
+_ASSIGNED: WeakKeyDictionary[ModuleModel, dict[str, list[tuple[cst.BaseExpression, Scope]]]] = (
+    WeakKeyDictionary()
+)
 
 
-def _stored_types(model: ModuleModel) -> dict[str, SchedulerType]:
-    """Schedulers the module assigns to attributes, by the attribute's object key."""
-    cached = _STORED.get(model)
+def _attribute_values(model: ModuleModel) -> dict[str, list[tuple[cst.BaseExpression, Scope]]]:
+    """What the module assigns to attributes (`app.state.x = ...`), by the attribute's key."""
+    cached = _ASSIGNED.get(model)
     if cached is None:
         collector = _AttributeAssignments()
         model.tree.visit(collector)
         cached = {}
         for target, value, owner in collector.found:
             scope = model.scope_for_node(owner) or model.module_scope
-            found = _value_type(model, value, scope, None)
-            key = object_key(model, target, scope, None) if found is not None else None
-            if found is not None and key is not None:
-                cached[key] = found
-        _STORED[model] = cached
+            key = object_key(model, target, scope, None)
+            if key is not None:
+                cached.setdefault(key, []).append((value, scope))
+        _ASSIGNED[model] = cached
     return cached
 
 
