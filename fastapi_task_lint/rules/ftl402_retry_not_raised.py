@@ -56,10 +56,10 @@ class RetryNotRaised(Rule):
                 if id(call.func) not in retries:
                     continue
                 code = quote(ctx.model.code_for(call))
+                raised = quote(f"raise {ctx.model.code_for(call)}")
                 message = (
                     f"{code} is not raised: `retry` stops `{task.function.name}` by raising "
-                    f"`Retry`; write `raise {ctx.model.code_for(call)}` so the code after it "
-                    "does not read as reachable"
+                    f"`Retry`; write {raised} so the code after it does not read as reachable"
                 )
                 fix = NodeFix(
                     f"Prepend `raise` to {code}",
