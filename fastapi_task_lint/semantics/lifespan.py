@@ -466,7 +466,9 @@ def _released_method(model: ModuleModel, call: CallInfo) -> cst.Attribute | None
     """`obj.method` of `obj.method()`, or of `atexit.register(obj.method)`."""
     func = call.node.func
     if isinstance(func, cst.Attribute):
-        if model.qualified_name(func, call.scope, call.order) != "atexit.register":
+        if func.attr.value != "register" or (
+            model.qualified_name(func, call.scope, call.order) != "atexit.register"
+        ):
             return func
         args = call.node.args
         if args and isinstance(args[0].value, cst.Attribute):
