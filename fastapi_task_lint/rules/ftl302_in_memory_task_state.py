@@ -15,7 +15,6 @@ from fastapi_task_lint.semantics.state import (
     CONTAINER_TRIGGERS,
     PUT_METHODS,
     Access,
-    ProgramState,
     SharedContainer,
     program_state,
 )
@@ -107,6 +106,7 @@ class InMemoryTaskState(Rule):
 def _findings(project: ProjectIndex) -> list[_Finding]:
     state = program_state(project)
     readers = state.handlers | state.handler_helpers
+    writers = state.task_functions | state.scheduling_handlers | state.task_helpers
     found: list[_Finding] = []
     for container in state.containers:
         accesses = state.accesses[container.qualname]
@@ -118,22 +118,21 @@ def _findings(project: ProjectIndex) -> list[_Finding]:
         if puts:
             found.append(_Finding(container, puts, []))
             continue
-        writes = [a for a in accesses if _is_state_write(state, a)]
-        writers = {id(a.function) for a in writes}
+        writes = [a for a in accesses if id(a.function) in writers and _is_state_write(a)]
+        writing = {id(a.function) for a in writes}
         reads = [
             a
             for a in accesses
-            if not a.write and id(a.function) in readers and id(a.function) not in writers
+            if not a.write and id(a.function) in readers and id(a.function) not in writing
         ]
         if writes and reads:
             found.append(_Finding(container, writes, reads))
     return found
 
 
-def _is_state_write(state: ProgramState, access: Access) -> bool:
-    function = id(access.function)
-    writers = state.task_functions | state.scheduling_handlers | state.task_helpers
-    if not access.write or function not in writers:
+def _is_state_write(access: Access) -> bool:
+    """A write of a status (`"running"`, `JobStatus.DONE`) or under a job id / `uuid4()` key."""
+    if not access.write:
         return False
     scope = access.function.scope
     if any(_is_status(access.model, v) for v in access.values):
