@@ -83,8 +83,10 @@ def _where(ctx: RuleContext, start: SchedulerCall, contexts: frozenset[Context])
         return None
     if Context.STARTUP_EVENT in contexts:
         hook = hook_for(ctx.model, function)
-        handler = f"`{hook.function.name}`" if hook else "a startup handler"
-        return f'from the deprecated `on_event("startup")` handler {handler}'
+        handler = hook.describe() if hook else "startup handler"
+        if hook is None or hook.function is function:
+            return f"in the deprecated {handler}"
+        return f"in `{function.name}`, called from the deprecated {handler}"
     if contexts or not imports_fastapi(ctx.model):
         return None
     if any(route.function is function for route in ctx.model.routes):

@@ -59,8 +59,8 @@ class Hook:
 
     def describe(self) -> str:
         if self.kind == "lifespan":
-            return f"the lifespan `{self.function.name}`"
-        return f'the `on_event("{self.kind}")` handler `{self.function.name}`'
+            return f"lifespan `{self.function.name}`"
+        return f"{self.kind} handler `{self.function.name}`"
 
 
 @dataclass
@@ -72,7 +72,8 @@ class Lifecycle:
     # The hook each reached function was first reached from (for messages).
     reached_from: dict[FunctionInfo, Hook] = field(default_factory=dict)
     hook_of: dict[FunctionInfo, list[Hook]] = field(default_factory=dict)
-    # id(call node) -> before/after `yield`, for calls written in a lifespan function.
+    # id(call node) -> before/after `yield`, for calls in a lifespan function or in a
+    # `@asynccontextmanager` the lifespan enters.
     lifespan_phase: dict[int, Context] = field(default_factory=dict)
     models: list[ModuleModel] = field(default_factory=list)
 
