@@ -32,6 +32,9 @@ if TYPE_CHECKING:
     from fastapi_task_lint.semantics.model import ModuleModel
 
 _MAX_DEPTH = 3
+# `add_task(db.close)`, `add_task(file.close)`: releasing the object after the response is
+# what a task may do with it.
+_CLEANUP_METHODS = frozenset({"close", "aclose"})
 # Library containers that carry what they are built from.
 _CARRIERS = frozenset({"builtins.dict", "types.SimpleNamespace"})
 
@@ -113,6 +116,8 @@ class _Walker:
                 self._collect(name, name, scope, order, "captured by the lambda", 0)
             return
         if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
+            if target.attr.value in _CLEANUP_METHODS:
+                return
             # A bound method takes its object along: `service.release_stock`.
             how = f"through its object `{target.value.value}`"
             self._collect(target, target.value, scope, order, how, 0)
