@@ -1,8 +1,9 @@
-"""APScheduler schedulers (3.x and 4.x): where they are built, started, stopped, given jobs.
+"""APScheduler schedulers (3.x and 4.x): where they are built, started and given jobs.
 
 A scheduler is known by the class of its receiver (`model.infer_type`, project subclasses
 included), never by a variable name. The class decides how jobs run: the 3.x thread,
 gevent, twisted and Qt schedulers call the job function and never await what it returns.
+Shutdowns are matched with starts by `lifespan.release_calls`.
 """
 
 from __future__ import annotations
@@ -49,8 +50,8 @@ SCHEDULER_CLASSES: dict[str, SchedulerKind] = {
 }
 START_METHODS = frozenset({"start", "start_in_background", "run_until_stopped"})
 STOP_METHODS = frozenset({"shutdown", "stop"})
-# A file without one of these strings uses no APScheduler scheduler.
-SCHEDULER_TRIGGERS: tuple[bytes, ...] = (b"apscheduler",)
+# A module that defines a scheduler subclass imports apscheduler.
+_MARKER = b"apscheduler"
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ class SchedulerType:
 
 @dataclass(frozen=True)
 class SchedulerCall:
-    """`<scheduler>.start()`/`.shutdown()` (and the 4.x spellings)."""
+    """`<scheduler>.start()` (and the 4.x spellings)."""
 
     call: CallInfo
     receiver: cst.BaseExpression
@@ -105,7 +106,6 @@ class Schedulers:
     model: ModuleModel
     constructions: list[Construction]
     starts: list[SchedulerCall]
-    stops: list[SchedulerCall]
 
     @cached_property
     def jobs(self) -> list[SchedulerJob]:
@@ -231,7 +231,6 @@ def _returned_type(
 def _find(model: ModuleModel) -> Schedulers:
     constructions: list[Construction] = []
     starts: list[SchedulerCall] = []
-    stops: list[SchedulerCall] = []
     for call in model.calls:
         func = call.node.func
         qualname = model.qualified_name(func, call.scope, call.order)
@@ -243,15 +242,15 @@ def _find(model: ModuleModel) -> Schedulers:
         if not isinstance(func, cst.Attribute):
             continue
         method = func.attr.value
-        if method not in START_METHODS and method not in STOP_METHODS:
+        if method not in START_METHODS:
             continue
         found = scheduler_type(model, func.value, call.scope, call.order)
         if found is None:
             continue
         managed = _managed(model, func.value, call.scope, call.order)
         entry = SchedulerCall(call, func.value, found, method, managed)
-        (starts if method in START_METHODS else stops).append(entry)
-    return Schedulers(model, constructions, starts, stops)
+        starts.append(entry)
+    return Schedulers(model, constructions, starts)
 
 
 def _may_be_class(model: ModuleModel, qualname: str) -> bool:
@@ -270,8 +269,8 @@ def _subclass_names(project: ProjectIndex) -> frozenset[str]:
             try:
                 text = path.read_bytes()
             except OSError:
-                text = SCHEDULER_TRIGGERS[0]  # an in-memory module: let its model decide
-            model = project.model_for_path(path) if SCHEDULER_TRIGGERS[0] in text else None
+                text = _MARKER  # an in-memory module: let its model decide
+            model = project.model_for_path(path) if _MARKER in text else None
             if model is not None:
                 found.update(
                     klass.name
