@@ -88,6 +88,7 @@ class Run:
     maxrss_mb: float
     tree_mb: float
     error: str = ""
+    timed_out: bool = False
 
     @property
     def ok(self) -> bool:
@@ -116,6 +117,7 @@ class Stats:
     maxrss_mb: float | None = None
     note: str = ""
     error: str = ""
+    timeout: float | None = None  # no run succeeded and one ran out of time after this long
 
     @property
     def lines_per_s(self) -> float | None:
@@ -160,6 +162,8 @@ def summarize(
         stats.cpu = median([r.cpu for r in good])
         stats.peak_mb = median([r.peak_mb for r in good])
         stats.maxrss_mb = median([r.maxrss_mb for r in good])
+    else:
+        stats.timeout = min((r.wall for r in runs if r.timed_out), default=None)
     failed = [r for r in runs if not r.ok]
     if failed:
         stats.error = f"exit {failed[-1].rc}: {failed[-1].error.strip()[-300:]}"
@@ -217,6 +221,14 @@ def _missing(stats: dict[str, Stats], *names: str) -> str:
     return "not measured" + (f" ({'; '.join(reasons)})" if reasons else "")
 
 
+def _timeout_ratio(timed_out: Stats | None, other: Stats | None) -> float | None:
+    """The least ratio of a timed-out command's whole-corpus wall time to `other`'s."""
+    if timed_out is None or timed_out.timeout is None or not timed_out.lines:
+        return None
+    least = timed_out.timeout * timed_out.corpus_lines / timed_out.lines
+    return ratio(least, other.scaled_wall if other else None)
+
+
 def _cpu_ratio(a: Stats, b: Stats) -> str:
     r = ratio(a.scaled_cpu, b.scaled_cpu)
     return "" if r is None else f"; CPU time {r:.1f}x"
@@ -230,6 +242,11 @@ def evaluate(stats: dict[str, Stats], touch_lines: int | None) -> list[Target]:
     def faster_than(peer: str, label: str) -> None:
         text = f"cold at least {COLD_VS_SLOW_PEERS:.0f}x faster than {label}"
         other = _get(stats, peer)
+        least = _timeout_ratio(stats.get("ftl-cold"), other)
+        if least is not None and 1 / least < COLD_VS_SLOW_PEERS:
+            detail = f"less than {1 / least:.1f}x faster (ftl-cold timed out)"
+            targets.append(Target(text, False, detail))
+            return
         if cold is None or other is None:
             targets.append(Target(text, None, _missing(stats, "ftl-cold", peer)))
             return
@@ -244,6 +261,11 @@ def evaluate(stats: dict[str, Stats], touch_lines: int | None) -> list[Target]:
 
     def within(ours: str, peer: str, limit: float, text: str) -> None:
         mine, other = _get(stats, ours), _get(stats, peer)
+        least = _timeout_ratio(stats.get(ours), other)
+        if least is not None and least > limit:
+            detail = f"more than {least:.1f}x ruff's time ({ours} timed out)"
+            targets.append(Target(text, False, detail))
+            return
         if mine is None or other is None:
             targets.append(Target(text, None, _missing(stats, ours, peer)))
             return
@@ -338,7 +360,13 @@ def render_table(rows: Sequence[Stats], reference: Stats | None) -> str:
     for s in rows:
         label = s.label + (f" ({s.note})" if s.note else "")
         if s.wall is None:
-            why = "not available" if s.runs == 0 else "failed"
+            why = (
+                "not available"
+                if s.runs == 0
+                else f"timed out (> {s.timeout:.0f} s)"
+                if s.timeout is not None
+                else "failed"
+            )
             out.append(
                 f"| {label} | {s.files:,} | {s.lines:,} | {s.ok}/{s.runs} | {why} | | | | | |"
             )
@@ -389,13 +417,19 @@ def measure(argv: Sequence[str], cwd: Path, timeout: float) -> Run:
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-        run = Run(-9, timeout, 0.0, 0.0, 0.0, f"timed out after {timeout:.0f} s")
+        run = Run(-9, timeout, 0.0, 0.0, 0.0, f"timed out after {timeout:.0f} s", timed_out=True)
     except (ValueError, IndexError, KeyError) as exc:
         run = Run(-1, 0.0, 0.0, 0.0, 0.0, f"wrapper failed: {exc}")
     if not run.ok and not run.error:
         run.error = err_path.read_text(errors="replace")[-2000:]
     err_path.unlink(missing_ok=True)
     return run
+
+
+def _save_runs(commands: Sequence[Command]) -> None:
+    """Every run so far, raw, so an interrupted benchmark still leaves its numbers behind."""
+    raw = {c.name: [vars(r) for r in c.runs] for c in commands if c.runs}
+    (PEERS_DIR / "last-runs.json").write_text(json.dumps(raw, indent=1))
 
 
 def _quiet_run(argv: Sequence[str], cwd: Path) -> None:
@@ -864,6 +898,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if c.after:
                     c.after()
             c.runs.append(run)
+            _save_runs(commands)
             status = "ok" if run.ok else f"FAILED rc={run.rc}"
             print(
                 f"[{rep + 1}/{args.repeat}] {c.name:14} {run.wall:8.2f} s wall "

@@ -127,6 +127,27 @@ def test_evaluate_without_our_tool_skips() -> None:
     assert run.evaluate(stats, None)[0].line().startswith("SKIP")
 
 
+def test_a_timed_out_cold_run_still_decides_what_it_can() -> None:
+    runs = [run.Run(-9, 100.0, 0.0, 0.0, 0.0, "timed out after 100 s", timed_out=True)]
+    cold = run.summarize("ftl-cold", "ftl", [corpus.SourceFile("a.py", 500)], 1000, runs)
+    assert cold.wall is None and cold.timeout == 100.0
+    stats = {
+        "ftl-cold": cold,
+        "ruff-cold": _stats("ruff-cold", 1.0),
+        "fixit": _stats("fixit", 10_000.0),
+        "flake8": _stats("flake8", 1000.0),
+    }
+    lines = [t.line() for t in run.evaluate(stats, None)]
+    # At least 200 s for the whole corpus: fixit's 10,000 s could still be 50x; flake8's can't.
+    assert lines[0].startswith("SKIP") and "ftl-cold failed: exit -9" in lines[0]
+    assert lines[1] == (
+        "MISS cold at least 50x faster than flake8 + flake8-bugbear + flake8-async: "
+        "less than 5.0x faster (ftl-cold timed out)"
+    )
+    assert lines[2].startswith("MISS cold within 10x") and "more than 200.0x" in lines[2]
+    assert "timed out (> 100 s)" in run.render_table([cold], None)
+
+
 def test_render_table() -> None:
     ref = _stats("ftl-cold", 2.0)
     slow = _stats("fixit", 5.0, lines=100)
