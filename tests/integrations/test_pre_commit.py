@@ -45,8 +45,14 @@ def _git(repo: Path, *args: str) -> None:
 
 def _try_repo(repo: Path, hook: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PRE_COMMIT", "GIT_"))}
+    # The committed tree, as users get it: without --ref, try-repo adds tracked edits but
+    # not new untracked modules, so a work tree in the middle of a change fails to import.
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    command = ["try-repo", str(ROOT), hook, "--ref", head, "--files", "bad.py"]
     return subprocess.run(
-        [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), hook, "--files", "bad.py"],
+        [sys.executable, "-m", "pre_commit", *command],
         cwd=repo,
         capture_output=True,
         text=True,
