@@ -107,14 +107,23 @@ class Workspace:
 
 
 def check_paths(
-    paths: Iterable[StrPath], config: Config | None = None, *, debug: bool = False
+    paths: Iterable[StrPath],
+    config: Config | None = None,
+    *,
+    debug: bool = False,
+    jobs: int = 1,
+    cache_dir: StrPath | None = None,
 ) -> RunResult:
     """Check files and directories (walked, minus excludes and git-ignored files).
 
     `config` defaults to `load_project_config()`. The result has `.diagnostics` (all findings,
     sorted by path, line, column, code), `.files` (one `FileResult` per file checked, with its
     semantic model), `.missing` (paths that do not exist) and `.crashed` (a rule failed).
-    `debug` prints tracebacks of rule failures to stderr.
+    `debug` prints tracebacks of rule failures to stderr. With `jobs` > 1 (a process pool
+    for many files) or a `cache_dir` (results reused for unchanged files), `.files` carry no
+    semantic model.
     """
     config = config if config is not None else load_project_config()
-    return Linter(config, debug=debug).check_paths([Path(p) for p in paths])
+    cache = Path(cache_dir) if cache_dir is not None else None
+    linter = Linter(config, debug=debug, jobs=jobs, cache_dir=cache)
+    return linter.check_paths([Path(p) for p in paths])

@@ -14,11 +14,13 @@ import click
 from fastapi_task_lint import __version__, baseline
 from fastapi_task_lint.add_noqa import add_noqa as write_noqa
 from fastapi_task_lint.api import check_paths
+from fastapi_task_lint.cache import CACHE_DIR_NAME
 from fastapi_task_lint.config import Config, ConfigError, check_code, load_config
 from fastapi_task_lint.diagnostics import Diagnostic
 from fastapi_task_lint.docs import rule_markdown
 from fastapi_task_lint.engine import Linter, RunResult
 from fastapi_task_lint.fixer import FixRun, allowed_fixes, fix_paths
+from fastapi_task_lint.parallel import default_jobs
 from fastapi_task_lint.reporters import REPORTERS, Report
 from fastapi_task_lint.reporters.base import RuleInfo
 from fastapi_task_lint.rules import all_options, all_rules
@@ -107,6 +109,20 @@ def main() -> None:
     help="Record the current findings in this baseline file and exit 0.",
 )
 @click.option("--add-noqa", is_flag=True, help="Add `# noqa: CODE` to every reported line.")
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=default_jobs,
+    show_default="the number of cores",
+    help="Processes to check files in (a pool is used only for many files).",
+)
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache.")
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path),
+    help=f"Where to keep the result cache [default: <project root>/{CACHE_DIR_NAME}].",
+)
 def check(
     paths: tuple[Path, ...],
     select: str | None,
@@ -128,6 +144,9 @@ def check(
     baseline_path: Path | None,
     write_baseline: Path | None,
     add_noqa: bool,
+    jobs: int,
+    no_cache: bool,
+    cache_dir: Path | None,
 ) -> None:
     """Check PATHS (default: the current directory)."""
     if unsafe_fixes and not (fix or diff):
@@ -151,8 +170,11 @@ def check(
             allowed = allowed_fixes(unsafe_fixes)
             fixing = fix_paths(Linter(config, debug=debug), targets, allowed, write=not diff)
             result = fixing.remaining
+        elif add_noqa or write_baseline or baseline_path:
+            result = check_paths(targets, config, debug=debug)  # these read the models
         else:
-            result = check_paths(targets, config, debug=debug)
+            cache = None if no_cache else cache_dir or config.root / CACHE_DIR_NAME
+            result = check_paths(targets, config, debug=debug, jobs=jobs, cache_dir=cache)
     except Exception as error:  # an engine bug: report it, exit 2, traceback only with --debug
         if debug:
             raise

@@ -10,10 +10,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fastapi_task_lint.cache import Cache, run_key
 from fastapi_task_lint.config import Config
 from fastapi_task_lint.diagnostics import Diagnostic, sort_diagnostics
 from fastapi_task_lint.discovery import Discovery, discover
 from fastapi_task_lint.noqa import apply_noqa, file_is_suppressed, line_ends, unused_noqa
+from fastapi_task_lint.parallel import check_many
 from fastapi_task_lint.rules import all_rules, select_rules
 from fastapi_task_lint.rules.base import NodeFix, Rule, RuleContext
 from fastapi_task_lint.rules.ftl003_unused_noqa import UnusedNoqaRule
@@ -60,9 +62,15 @@ def display_path(path: Path) -> str:
 
 
 class Linter:
-    def __init__(self, config: Config, debug: bool = False) -> None:
+    def __init__(
+        self, config: Config, debug: bool = False, jobs: int = 1, cache_dir: Path | None = None
+    ) -> None:
         self.config = config
         self.debug = debug
+        # Past one job or with a cache, `check_paths` results carry no model or node fixes
+        # (they come from workers or the cache): --fix, --add-noqa and baselines use neither.
+        self.jobs = jobs
+        self.cache = Cache(cache_dir, run_key(config)) if cache_dir is not None else None
         selected = select_rules(config.select, config.extend_select, config.ignore)
         self.rules: list[Rule] = [rule() for rule in selected if rule.triggers]
         # FTL003 is reported by the engine once suppression has run, like FTL001/FTL002.
@@ -80,7 +88,10 @@ class Linter:
 
     def check_paths(self, paths: Sequence[Path]) -> RunResult:
         found, project = self.index(paths)
-        results = [self.check_file(path, project) for path in found.files]
+        if self.jobs > 1 or self.cache is not None:
+            results = check_many(self, found.files, project, self.cache, self.jobs)
+        else:
+            results = [self.check_file(path, project) for path in found.files]
         diagnostics = sort_diagnostics([d for r in results for d in r.diagnostics])
         return RunResult(diagnostics, results, found.missing)
 

@@ -60,6 +60,7 @@ class ProjectIndex:
         self._errors: dict[Path, SourceError] = {}
         self._memo: dict[str, Any] = {}
         self._by_suffix: dict[str, Path | None] = {}  # `_find_by_suffix` answers
+        self._suffixes: dict[tuple[str, ...], list[Path]] | None = None
         for path in paths:
             self.add_path(path)
 
@@ -68,6 +69,7 @@ class ProjectIndex:
         if name:
             self._paths_by_module.setdefault(name, path)
             self._by_suffix.clear()
+            self._suffixes = None
 
     @property
     def paths(self) -> Iterator[Path]:
@@ -122,6 +124,7 @@ class ProjectIndex:
         """Adopt a model parsed outside the index (e.g. from an in-memory source)."""
         self._memo.clear()  # whole-program facts may have seen the old model
         self._by_suffix.clear()
+        self._suffixes = None
         self._models[model.path.absolute()] = model
         if model.module_name:
             self._paths_by_module[model.module_name] = model.path.absolute()
@@ -143,14 +146,24 @@ class ProjectIndex:
         return self._by_suffix[name]
 
     def _scan_suffix(self, name: str) -> Path | None:
-        relative = name.replace(".", os.sep)
-        matches = [
-            path
-            for path in self._paths_by_module.values()
-            if str(path.with_suffix("")).endswith(os.sep + relative)
-            or (str(path.parent).endswith(os.sep + relative) and path.name == "__init__.py")
-        ]
+        matches = self._suffix_index().get(tuple(name.split(".")), [])
         return matches[0] if len(matches) == 1 else None
+
+    def _suffix_index(self) -> dict[tuple[str, ...], list[Path]]:
+        """Each path under every trailing run of its components (`a/b/c.py`: `c`, `b.c`).
+
+        Built once per set of paths (cleared with `_by_suffix`): one dictionary lookup per
+        name, where a scan of every path per distinct external name cost seconds.
+        """
+        if self._suffixes is None:
+            self._suffixes = {}
+            for path in self._paths_by_module.values():
+                keys = _suffixes(str(path.with_suffix("")))
+                if path.name == "__init__.py":
+                    keys |= _suffixes(str(path.parent))
+                for key in keys:
+                    self._suffixes.setdefault(key, []).append(path)
+        return self._suffixes
 
     def resolve(self, qualname: str, _hops: int = 0) -> Definition | None:
         """The project definition that `qualname` names, following re-exports."""
@@ -195,3 +208,9 @@ class ProjectIndex:
         if found is None or found.klass is None:
             return None
         return found.model, found.klass
+
+
+def _suffixes(text: str) -> set[tuple[str, ...]]:
+    """Trailing component runs of `text` that follow a separator (as `endswith(sep + x)`)."""
+    parts = text.split(os.sep)
+    return {tuple(parts[start:]) for start in range(1, len(parts))}

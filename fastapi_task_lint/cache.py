@@ -1,0 +1,203 @@
+"""The per-file result cache in `.fastapi_task_lint_cache/` (like `.ruff_cache`).
+
+A file's cached findings are reused while all of these are unchanged: its bytes, the tool
+(version and code), the effective config, the working directory (shown paths depend on it),
+and the project it was checked in. The project counts by the list of its files and the
+syntax tree of each (`shape`): cross-module rules (task definitions, whole-program state,
+schedulers) read other modules, so a change to the code of `tasks.py` re-checks the routes
+that schedule its functions, while a change only to its comments, blank lines or layout
+re-checks `tasks.py` alone.
+
+Every failure is a miss: a truncated, corrupt or foreign entry is ignored and rewritten, a
+directory that cannot be written is skipped. Entries are written atomically (a temporary
+file in the cache directory, then `os.replace`), so two runs at once see a whole entry or
+none. Entry file names are digests of the checked path: nothing read from the cache ever
+decides where to write.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from fastapi_task_lint import __version__
+from fastapi_task_lint.config import Config
+from fastapi_task_lint.diagnostics import Diagnostic, Edit, Fix
+
+CACHE_DIR_NAME = ".fastapi_task_lint_cache"
+_FORMAT = 1
+_TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# fastapi-task-lint cache: safe to delete\n"
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=20).hexdigest()
+
+
+def shape_hash(data: bytes) -> str:
+    """The file's syntax tree without positions: what other files' findings can depend on.
+
+    A file CPython cannot parse counts by its bytes (any edit may fix it).
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escapes etc. are not ours to report
+            tree = ast.parse(data)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return "bytes:" + content_hash(data)
+    return content_hash(ast.dump(tree).encode("utf-8", "surrogatepass"))
+
+
+@cache
+def _code_fingerprint() -> str:
+    """The tool's own code: a changed rule invalidates results even at the same version."""
+    package = Path(__file__).resolve().parent
+    stats = sorted(
+        (p.relative_to(package).as_posix(), p.stat().st_size, p.stat().st_mtime_ns)
+        for p in package.rglob("*.py")
+    )
+    return content_hash(repr((__version__, stats)).encode())
+
+
+def run_key(config: Config) -> str:
+    """Tool, config and working directory: what every entry of a run shares."""
+    return content_hash(repr((_code_fingerprint(), config, os.getcwd())).encode())
+
+
+def project_fingerprint(shapes: Iterable[tuple[Path, str]]) -> str:
+    """The project as cross-module rules see it: its files and each one's syntax tree."""
+    text = "\n".join(f"{path.absolute()}\0{shape}" for path, shape in sorted(shapes))
+    return content_hash(text.encode("utf-8", "surrogateescape"))
+
+
+@dataclass
+class Entry:
+    """One file's cached result and what it was computed from."""
+
+    key: str
+    content: str
+    shape: str
+    project: str
+    diagnostics: list[Diagnostic]
+    suppressed: list[Diagnostic]
+
+    def to_json(self, path: Path) -> dict[str, Any]:
+        return {
+            "format": _FORMAT,
+            "path": str(path.absolute()),
+            "key": self.key,
+            "content": self.content,
+            "shape": self.shape,
+            "project": self.project,
+            "diagnostics": [_diagnostic_json(d) for d in self.diagnostics],
+            "suppressed": [_diagnostic_json(d) for d in self.suppressed],
+        }
+
+
+class Cache:
+    """Entries under `directory`, one file per checked path."""
+
+    def __init__(self, directory: Path, key: str) -> None:
+        self.directory = directory.absolute()
+        self.key = key
+        self._writable: bool | None = None
+
+    def _file(self, path: Path) -> Path:
+        digest = hashlib.sha256(os.fsencode(path.absolute())).hexdigest()
+        return self.directory / digest[:2] / f"{digest}.json"
+
+    def load(self, path: Path, shown: str) -> Entry | None:
+        """The entry for `path` written by this tool, config and cwd; None on any doubt."""
+        try:
+            document = json.loads(self._file(path).read_bytes())
+            if (
+                document["format"] != _FORMAT
+                or document["key"] != self.key
+                or document["path"] != str(path.absolute())
+            ):
+                return None
+            return Entry(
+                self.key,
+                str(document["content"]),
+                str(document["shape"]),
+                str(document["project"]),
+                [_diagnostic(d, shown) for d in document["diagnostics"]],
+                [_diagnostic(d, shown) for d in document["suppressed"]],
+            )
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+    def store(self, path: Path, entry: Entry) -> None:
+        """Write atomically; a cache that cannot be written is skipped, never an error."""
+        if self._writable is False:
+            return
+        target = self._file(path)
+        try:
+            self._prepare(target.parent)
+            data = json.dumps(entry.to_json(path), separators=(",", ":")).encode()
+            handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+            try:
+                with os.fdopen(handle, "wb") as stream:
+                    stream.write(data)
+                os.replace(temporary, target)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(temporary)
+                raise
+        except OSError:
+            self._writable = False
+
+    def _prepare(self, parent: Path) -> None:
+        if self._writable is None:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            tag = self.directory / "CACHEDIR.TAG"
+            if not tag.exists():
+                tag.write_text(_TAG, encoding="utf-8")
+                (self.directory / ".gitignore").write_text("*\n", encoding="utf-8")
+            self._writable = True
+        parent.mkdir(exist_ok=True)
+
+
+def _diagnostic_json(diagnostic: Diagnostic) -> dict[str, Any]:
+    data = diagnostic.to_dict()
+    del data["path"]  # shown paths are the reader's, relative to its cwd
+    return data
+
+
+def _diagnostic(data: dict[str, Any], shown: str) -> Diagnostic:
+    fix = data["fix"]
+    return Diagnostic(
+        str(data["code"]),
+        str(data["name"]),
+        str(data["message"]),
+        shown,
+        int(data["line"]),
+        int(data["column"]),
+        int(data["end_line"]),
+        int(data["end_column"]),
+        None
+        if fix is None
+        else Fix(
+            str(fix["message"]),
+            "unsafe" if fix["applicability"] == "unsafe" else "safe",
+            tuple(
+                Edit(
+                    int(e["line"]),
+                    int(e["column"]),
+                    int(e["end_line"]),
+                    int(e["end_column"]),
+                    str(e["content"]),
+                )
+                for e in fix["edits"]
+            ),
+        ),
+    )

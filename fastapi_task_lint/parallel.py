@@ -1,0 +1,173 @@
+"""Runs over many files: the cache first, then a process pool for what is left.
+
+What is shared and what is not: the parent discovers the files and reads each once (its
+content hash decides cache hits and the prefilter); every worker is started with the
+same file list, so its `ProjectIndex` knows every module by name and path, and parses
+lazily only what its own files' rules ask for (a task's module, the files a whole-program
+scan's byte prefilter lets through). Parsed models are not shared between processes:
+libcst trees cannot cross a process boundary cheaply, and a worker parses a module at
+most once. Output is the same as a serial run: each file is checked against the whole
+project in either case, and results are put back in discovery order.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing.context import BaseContext
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fastapi_task_lint.cache import Cache, Entry, content_hash, project_fingerprint, shape_hash
+from fastapi_task_lint.config import Config
+from fastapi_task_lint.diagnostics import Diagnostic
+from fastapi_task_lint.source import SourceError, read_bytes
+
+if TYPE_CHECKING:
+    from fastapi_task_lint.engine import FileResult, Linter
+    from fastapi_task_lint.semantics.project import ProjectIndex
+
+# Below this many files to check, forking workers (each parsing the modules its files need
+# anew) costs more than it saves.
+POOL_THRESHOLD = 32
+_CHUNKS_PER_WORKER = 8
+
+Outcome = tuple[list[Diagnostic], list[Diagnostic]]
+
+
+def default_jobs() -> int:
+    """The number of cores this process may use."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+@dataclass
+class _File:
+    path: Path
+    shown: str
+    data: bytes | None  # None: unreadable, the engine reports why
+    content: str = ""
+    shape: str = ""
+
+
+def check_many(
+    linter: Linter, files: Sequence[Path], project: ProjectIndex, cache: Cache | None, jobs: int
+) -> list[FileResult]:
+    """Results for `files` in order: cached where valid, the rest checked (in a pool if many)."""
+    from fastapi_task_lint.engine import FileResult, display_path
+
+    entries: list[_File] = [_read(path, display_path(path)) for path in files]
+    results: list[FileResult | None] = [None] * len(entries)
+    fingerprint = ""
+    if cache is not None:
+        cached = [cache.load(f.path, f.shown) if f.data is not None else None for f in entries]
+        fresh = [
+            i
+            for i, (f, e) in enumerate(zip(entries, cached, strict=True))
+            if f.data is not None and (e is None or e.content != f.content)
+        ]
+        shapes = _shapes([entries[i].data or b"" for i in fresh], jobs)
+        for i, shape in zip(fresh, shapes, strict=True):
+            entries[i].shape = shape
+        for f, e in zip(entries, cached, strict=True):
+            if e is not None and e.content == f.content:
+                f.shape = e.shape
+        fingerprint = project_fingerprint((f.path, f.shape) for f in entries)
+        for i, (f, e) in enumerate(zip(entries, cached, strict=True)):
+            if e is not None and e.content == f.content and e.project == fingerprint:
+                results[i] = FileResult(f.shown, e.diagnostics, e.suppressed)
+    todo = [i for i, r in enumerate(results) if r is None]
+    if jobs > 1 and len(todo) >= POOL_THRESHOLD:
+        outcomes = _pool(linter, [entries[i].path for i in todo], project, jobs)
+        for i, (diagnostics, suppressed) in zip(todo, outcomes, strict=True):
+            results[i] = FileResult(entries[i].shown, diagnostics, suppressed)
+    else:
+        for i in todo:
+            checked = linter.check_file(entries[i].path, project)
+            checked.model = None  # the index keeps what other files need; the tree can go
+            checked.node_fixes = {}
+            results[i] = checked
+    if cache is not None:
+        for i in todo:
+            f, result = entries[i], results[i]
+            if f.data is None or result is None:
+                continue
+            entry = Entry(
+                cache.key, f.content, f.shape, fingerprint, result.diagnostics, result.suppressed
+            )
+            cache.store(f.path, entry)
+    return [r for r in results if r is not None]
+
+
+def _read(path: Path, shown: str) -> _File:
+    try:
+        data = read_bytes(path)
+    except SourceError:
+        return _File(path, shown, None)
+    return _File(path, shown, data, content_hash(data))
+
+
+def _shapes(items: list[bytes], jobs: int) -> list[str]:
+    """`shape_hash` of each of `items`, in a pool when there are many (a first run)."""
+    if jobs > 1 and len(items) >= POOL_THRESHOLD:
+        with ProcessPoolExecutor(jobs, _context()) as pool:
+            chunk = max(1, len(items) // (jobs * _CHUNKS_PER_WORKER))
+            return list(pool.map(shape_hash, items, chunksize=chunk))
+    return [shape_hash(item) for item in items]
+
+
+# -- the pool ------------------------------------------------------------------------------
+_worker: tuple[Linter, ProjectIndex] | None = None
+
+
+def _context() -> BaseContext:
+    # fork: workers start with the rules already imported; elsewhere spawn re-imports them.
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    return multiprocessing.get_context(method)
+
+
+def _pool(linter: Linter, paths: list[Path], project: ProjectIndex, jobs: int) -> list[Outcome]:
+    known = list(project.paths)  # in the parent's order: scans see files in the same order
+    # Contiguous chunks keep a package's files in one worker: the modules they share are
+    # parsed there once. Several chunks per worker even out uneven packages.
+    size = max(1, -(-len(paths) // (jobs * _CHUNKS_PER_WORKER)))
+    chunks = [paths[start : start + size] for start in range(0, len(paths), size)]
+    context = _context()
+    global _worker
+    if context.get_start_method() == "fork":
+        # The first chunk is checked here, before forking: the whole-program facts it
+        # computes (task definitions, module state, schedulers, lifespans), and the models
+        # they parsed, are inherited by every worker instead of rebuilt in each.
+        _worker = (linter, project)
+        try:
+            first = _check_chunk(chunks[0])
+            with ProcessPoolExecutor(jobs, context) as pool:
+                rest = [o for chunk in pool.map(_check_chunk, chunks[1:]) for o in chunk]
+        finally:
+            _worker = None
+        return first + rest
+    worker = (linter.config, linter.debug, known)
+    with ProcessPoolExecutor(jobs, context, initializer=_start_worker, initargs=worker) as pool:
+        return [outcome for chunk in pool.map(_check_chunk, chunks) for outcome in chunk]
+
+
+def _start_worker(config: Config, debug: bool, known: list[Path]) -> None:
+    from fastapi_task_lint.engine import Linter
+    from fastapi_task_lint.semantics.project import ProjectIndex
+
+    global _worker
+    _worker = (Linter(config, debug=debug), ProjectIndex(known, config))
+
+
+def _check_chunk(paths: list[Path]) -> list[Outcome]:
+    assert _worker is not None
+    linter, project = _worker
+    outcomes: list[Outcome] = []
+    for path in paths:
+        result = linter.check_file(path, project)
+        outcomes.append((result.diagnostics, result.suppressed))
+    return outcomes
