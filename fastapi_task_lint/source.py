@@ -137,12 +137,11 @@ def _cpython_syntax_error(text: str) -> SourceError | None:
 def load_module(path: Path, project: ProjectIndex, text: str | None = None) -> ModuleModel:
     """Parse `path` (or `text` standing in for it) into its semantic model."""
     from fastapi_task_lint.semantics.model import ModuleModel
-    from fastapi_task_lint.semantics.project import module_name_for
 
     if text is None:
         text = decode(read_bytes(path))
     tree = parse(text)
-    module_name, is_package = module_name_for(path)
+    module_name, is_package = project.module_name_of(path)
     try:
         return ModuleModel(path, module_name, is_package, text, tree, project)
     except RecursionError:

@@ -351,3 +351,24 @@ def test_project_index_follows_reexports_and_star_imports(tmp_path: Path) -> Non
     assert found is not None and found[1].qualname == "app.tasks.send_welcome"
     star = model.project.resolve_function("app.notify")
     assert star is not None and star[1].is_async
+
+
+def test_files_sharing_a_module_name_resolve_their_own_definitions(tmp_path: Path) -> None:
+    for folder in ("one", "two"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "tasks.py").write_text(
+            "from sqlalchemy.orm import DeclarativeBase\n"
+            + (
+                "class Base(DeclarativeBase): ...\nclass User(Base): ...\n"
+                if folder == "two"
+                else ""
+            )
+            + "def user(): return User()\n"
+        )
+    paths = [tmp_path / "one" / "tasks.py", tmp_path / "two" / "tasks.py"]
+    project = ProjectIndex(paths, Config(root=tmp_path))
+    assert sorted(project.module_name_of(p)[0] for p in paths) == ["tasks", "tasks~2"]
+    assert len(list(project.paths)) == 2
+    second = project.model_for_path(paths[1])
+    assert second is not None and second.module_name == "tasks~2"
+    assert second.orm.is_model_class("tasks~2.User")

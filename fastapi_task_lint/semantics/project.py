@@ -56,6 +56,7 @@ class ProjectIndex:
     def __init__(self, paths: Iterable[Path], config: Config) -> None:
         self.config = config
         self._paths_by_module: dict[str, Path] = {}
+        self._names_by_path: dict[Path, tuple[str, bool]] = {}
         self._models: dict[Path, ModuleModel | None] = {}
         self._errors: dict[Path, SourceError] = {}
         self._memo: dict[str, Any] = {}
@@ -65,11 +66,32 @@ class ProjectIndex:
             self.add_path(path)
 
     def add_path(self, path: Path) -> None:
-        name, _ = module_name_for(path)
+        self.module_name_of(path)
+
+    def module_name_of(self, path: Path) -> tuple[str, bool]:
+        """The module name `path` is known by in this run, unique, and whether it is a package.
+
+        Two top-level files can share a name (`conftest.py` in several test folders,
+        scripts in sibling directories). The first keeps it, so imports resolve as
+        before; later ones get an unimportable name (`conftest~2`), so their own
+        definitions still resolve to themselves and never to their namesake.
+        """
+        key = path.absolute()
+        known = self._names_by_path.get(key)
+        if known is not None:
+            return known
+        name, is_package = module_name_for(key)
         if name:
-            self._paths_by_module.setdefault(name, path)
+            unique, count = name, 1
+            while unique in self._paths_by_module:
+                count += 1
+                unique = f"{name}~{count}"
+            name = unique
+            self._paths_by_module[name] = key
             self._by_suffix.clear()
             self._suffixes = None
+        self._names_by_path[key] = (name, is_package)
+        return name, is_package
 
     @property
     def paths(self) -> Iterator[Path]:

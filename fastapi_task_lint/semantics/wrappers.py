@@ -19,7 +19,7 @@ from weakref import WeakKeyDictionary
 import libcst as cst
 
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo, ParamInfo
-from fastapi_task_lint.semantics.project import ProjectIndex, module_name_for
+from fastapi_task_lint.semantics.project import ProjectIndex
 from fastapi_task_lint.semantics.scheduling import (
     SITE_TRIGGERS,
     SchedulingSite,
@@ -28,6 +28,7 @@ from fastapi_task_lint.semantics.scheduling import (
     open_partial,
 )
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
+from fastapi_task_lint.source import SourceError, read_bytes
 
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.model import ModuleModel
@@ -277,10 +278,10 @@ def _project_sources(project: ProjectIndex) -> dict[str, bytes]:
     if sources is None:
         sources = {}
         for path in project.paths:
-            name, _ = module_name_for(path)
+            name, _ = project.module_name_of(path)
             try:
-                sources[name] = path.read_bytes()
-            except OSError:
+                sources[name] = read_bytes(path)  # refuses FIFOs and devices: never blocks
+            except SourceError:
                 continue
         _SOURCES[project] = sources
     return sources
