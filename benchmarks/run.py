@@ -426,10 +426,28 @@ def measure(argv: Sequence[str], cwd: Path, timeout: float) -> Run:
     return run
 
 
-def _save_runs(commands: Sequence[Command]) -> None:
+SAVED_RUNS = PEERS_DIR / "last-runs.json"
+
+
+def _save_runs(commands: Sequence[Command], meta: dict[str, object]) -> None:
     """Every run so far, raw, so an interrupted benchmark still leaves its numbers behind."""
-    raw = {c.name: [vars(r) for r in c.runs] for c in commands if c.runs}
-    (PEERS_DIR / "last-runs.json").write_text(json.dumps(raw, indent=1))
+    runs = {c.name: [vars(r) for r in c.runs] for c in commands if c.runs}
+    SAVED_RUNS.write_text(json.dumps({"meta": meta, "runs": runs}, indent=1))
+
+
+def _load_runs(commands: Sequence[Command], quick: bool) -> dict[str, object]:
+    saved = json.loads(SAVED_RUNS.read_text())
+    if "runs" not in saved:  # written before the file had a meta section
+        saved = {"meta": {"quick": quick}, "runs": saved}
+    meta: dict[str, object] = saved["meta"]
+    if meta.get("quick") != quick:
+        raise SystemExit(
+            f"{SAVED_RUNS} is from a run {'with' if meta.get('quick') else 'without'}"
+            " --quick; pass the same corpus option"
+        )
+    for c in commands:
+        c.runs = [Run(**r) for r in saved["runs"].get(c.name, [])]
+    return meta
 
 
 def _quiet_run(argv: Sequence[str], cwd: Path) -> None:
@@ -851,6 +869,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--timeout", type=float, default=1800.0, help="seconds allowed per run")
     p.add_argument("--output", type=Path, default=BENCH_DIR / "RESULTS.md")
     p.add_argument("--list", action="store_true", help="list the commands and exit")
+    p.add_argument(
+        "--from-saved",
+        action="store_true",
+        help="measure nothing: report the runs saved in benchmarks/.peers/last-runs.json",
+    )
     args = p.parse_args(argv)
     args.only = [o for entry in args.only for o in entry.split(",") if o]
     if args.fixit_lines is None:
@@ -882,11 +905,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{c.name:14} {c.label} [{len(c.files)} files]")
         return 0
 
-    load_before = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    if args.from_saved:
+        meta = _load_runs(commands, args.quick)
+        load_before = str(meta.get("load_before", "n/a"))
+        args.repeat = max((len(c.runs) for c in commands), default=0)
+        plan.notes.append(
+            f"report rebuilt from {SAVED_RUNS.relative_to(ROOT)} by --from-saved"
+            " (the measuring run was interrupted or re-reported)"
+        )
+    else:
+        load_before = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+        meta = {"quick": args.quick, "load_before": load_before}
     for c in commands:
-        if c.prime and c.argv:
+        if c.prime and c.argv and not args.from_saved:
             _quiet_run(c.argv, CORPUS_DIR)
-    for rep in range(args.repeat):
+    for rep in range(0 if args.from_saved else args.repeat):
         for c in commands:
             if not c.argv:
                 continue
@@ -898,7 +931,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if c.after:
                     c.after()
             c.runs.append(run)
-            _save_runs(commands)
+            _save_runs(commands, meta)
             status = "ok" if run.ok else f"FAILED rc={run.rc}"
             print(
                 f"[{rep + 1}/{args.repeat}] {c.name:14} {run.wall:8.2f} s wall "
