@@ -1,0 +1,190 @@
+"""The result cache: reused only while everything a file's findings depend on is unchanged,
+and at worst skipped, never wrong (issues 8 and 9)."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+from pathlib import Path
+
+import pytest
+
+from fastapi_task_lint.cache import CACHE_DIR_NAME
+
+from .helpers import FIXTURES, copy_project, counting_checks, findings
+
+BLOCKING = FIXTURES / "projects" / "blocking"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return copy_project(BLOCKING, tmp_path)
+
+
+def _cached(root: Path, cache_dir: Path | None = None) -> list[tuple[str, int, int, str, str]]:
+    return findings([root], root, cache_dir=cache_dir or root / CACHE_DIR_NAME)
+
+
+def _entries(root: Path) -> list[Path]:
+    return sorted((root / CACHE_DIR_NAME).glob("*/*.json"))
+
+
+def test_warm_run_reuses_every_result(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cold = findings([project], project)
+    assert cold, "the fixture project has findings"
+    assert _cached(project) == cold
+    with counting_checks(monkeypatch) as checked:
+        assert _cached(project) == cold
+    assert checked == []
+
+
+def test_changed_task_module_rechecks_the_modules_that_use_it(project: Path) -> None:
+    """jobs.py's FTL201 is a blocking call three modules away, in fetch.py."""
+    before = _cached(project)
+    assert any(f[0].endswith("jobs.py") and f[3] == "FTL201" for f in before)
+    fetch = project / "app" / "fetch.py"
+    fetch.write_text('def download(url: str) -> bytes:\n    return b""\n')
+    after = _cached(project)
+    assert after == findings([project], project)
+    assert not any(f[0].endswith("jobs.py") and f[3] == "FTL201" for f in after)
+
+
+def test_every_edit_of_any_file_gives_the_uncached_result(project: Path) -> None:
+    """Empty each file in turn, then restore it: cached runs always equal fresh ones."""
+    _cached(project)
+    for path in sorted(project.rglob("*.py")):
+        original = path.read_bytes()
+        path.write_text('"""emptied"""\n')
+        assert _cached(project) == findings([project], project), path
+        path.write_bytes(original)
+        assert _cached(project) == findings([project], project), path
+
+
+def test_new_and_removed_files_invalidate(project: Path) -> None:
+    _cached(project)
+    extra = project / "app" / "extra.py"
+    extra.write_text("import time\n\nasync def later(ctx: dict) -> None:\n    time.sleep(1)\n")
+    assert _cached(project) == findings([project], project)
+    extra.unlink()
+    assert _cached(project) == findings([project], project)
+
+
+def test_comment_only_edit_rechecks_that_file_alone(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _cached(project)
+    fetch = project / "app" / "fetch.py"
+    fetch.write_bytes(fetch.read_bytes() + b"# touched\n")
+    with counting_checks(monkeypatch) as checked:
+        warm = _cached(project)
+    assert [p.name for p in checked] == ["fetch.py"]
+    assert warm == findings([project], project)
+
+
+def test_config_change_invalidates(project: Path) -> None:
+    from fastapi_task_lint.config import Config
+    from fastapi_task_lint.engine import Linter
+
+    cache = project / CACHE_DIR_NAME
+    everything = Linter(Config(select=("FTL",), root=project), cache_dir=cache)
+    assert everything.check_paths([project]).diagnostics
+    only_ftl105 = Linter(Config(select=("FTL105",), root=project), cache_dir=cache)
+    assert only_ftl105.check_paths([project]).diagnostics == []
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: data[: len(data) // 2],  # truncated
+        lambda data: b"\x00\xff garbage",  # not JSON
+        lambda data: b"[]",  # JSON of another shape
+        lambda data: b"",  # empty
+    ],
+    ids=["truncated", "garbage", "wrong-shape", "empty"],
+)
+def test_damaged_entries_are_ignored_and_rebuilt(project: Path, damage: object) -> None:
+    expected = _cached(project)
+    for entry in _entries(project):
+        entry.write_bytes(damage(entry.read_bytes()))  # type: ignore[operator]
+    assert _cached(project) == expected
+    assert all(json.loads(entry.read_bytes())["format"] for entry in _entries(project))
+
+
+def test_cache_of_another_version_is_ignored(project: Path) -> None:
+    expected = _cached(project)
+    for entry in _entries(project):
+        document = json.loads(entry.read_bytes())
+        document["key"] = "written-by-another-version"
+        document["diagnostics"] = []
+        entry.write_text(json.dumps(document))
+    assert _cached(project) == expected
+
+
+def test_forged_entry_cannot_stand_for_another_file(project: Path) -> None:
+    """An entry names the path it was written for; a copy under another name is a miss."""
+    expected = _cached(project)
+    entries = _entries(project)
+    forged = json.loads(entries[0].read_bytes())
+    for entry in entries:
+        entry.write_text(json.dumps(forged))
+    assert _cached(project) == expected
+
+
+def test_writes_stay_under_the_cache_directory(project: Path, tmp_path: Path) -> None:
+    """Entry names are digests of the checked path; nothing in an entry picks where to write."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    _cached(project)
+    for entry in _entries(project):
+        document = json.loads(entry.read_bytes())
+        document["path"] = str(outside / "evil.py")
+        document["content"] = "0"
+        entry.write_text(json.dumps(document))
+    before = {p for p in project.rglob("*") if CACHE_DIR_NAME not in p.parts}
+    _cached(project)
+    after = {p for p in project.rglob("*") if CACHE_DIR_NAME not in p.parts}
+    assert after == before
+    assert list(outside.iterdir()) == []
+    for entry in _entries(project):
+        assert entry.parent.parent == project / CACHE_DIR_NAME
+        assert entry.stem == entry.stem.lower() and len(entry.stem) == 64
+
+
+def test_unwritable_cache_is_skipped(project: Path, tmp_path: Path) -> None:
+    """A cache directory that cannot be created (read-only project; here a file stands in its
+    way, as root ignores permissions) costs the cache, not the results."""
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    expected = findings([project], project)
+    assert _cached(project, blocker / CACHE_DIR_NAME) == expected
+    assert _cached(project, blocker / CACHE_DIR_NAME) == expected
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes through read-only permissions")
+def test_read_only_project_directory(project: Path) -> None:
+    expected = findings([project], project)
+    project.chmod(0o555)
+    try:
+        assert _cached(project) == expected
+    finally:
+        project.chmod(0o755)
+
+
+def _run_in_process(root: str, queue: multiprocessing.Queue[object]) -> None:
+    queue.put(_cached(Path(root)))
+
+
+def test_two_runs_at_once(project: Path) -> None:
+    expected = findings([project], project)
+    context = multiprocessing.get_context("spawn")
+    queue: multiprocessing.Queue[object] = context.Queue()
+    runs = [context.Process(target=_run_in_process, args=(str(project), queue)) for _ in "ab"]
+    for run in runs:
+        run.start()
+    results = [queue.get(timeout=120) for _ in runs]
+    for run in runs:
+        run.join(timeout=120)
+    assert results == [expected, expected]
+    assert _cached(project) == expected
+    assert not list((project / CACHE_DIR_NAME).glob("*/*.tmp"))

@@ -1,0 +1,80 @@
+"""The byte prefilter never hides a finding that a full parse of every file finds."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fastapi_task_lint.engine import Linter
+from fastapi_task_lint.rules import all_rules
+from fastapi_task_lint.semantics.project import ProjectIndex
+
+from .helpers import EXAMPLES, FIXTURES, Finding, findings
+
+_EVERYTHING = (b"",)  # the empty string is in every file: the filter lets all through
+
+
+def disable_prefilter(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every file parsed, every rule run on it, every whole-program scan over every file."""
+    for rule in all_rules().values():
+        if rule.triggers:
+            monkeypatch.setattr(rule, "triggers", _EVERYTHING)
+    original_init = Linter.__init__
+
+    def init(self: Linter, *args: object, **kwargs: object) -> None:
+        original_init(self, *args, **kwargs)  # type: ignore[arg-type]
+        self.triggers = _EVERYTHING
+
+    monkeypatch.setattr(Linter, "__init__", init)
+    monkeypatch.setattr(ProjectIndex, "_contains", lambda self, path, triggers: True)
+    # Whole-program scans filter the project's files by their own strings: not here.
+    for module in list(sys.modules.values()):
+        scan = getattr(module, "models_containing", None)
+        if getattr(module, "__name__", "").startswith("fastapi_task_lint") and callable(scan):
+            monkeypatch.setattr(module, "models_containing", _unfiltered(scan))
+
+
+def _unfiltered(scan: Callable[..., Any]) -> Callable[..., Any]:
+    return lambda project, triggers: scan(project, _EVERYTHING)
+
+
+def _fixture_files() -> list[Path]:
+    return sorted(p for p in FIXTURES.glob("FTL*/*.py"))
+
+
+def _projects() -> list[Path]:
+    return [*sorted(p for p in (FIXTURES / "projects").iterdir() if p.is_dir()), EXAMPLES]
+
+
+def _full(paths: list[Path], root: Path, monkeypatch: pytest.MonkeyPatch) -> list[Finding]:
+    disable_prefilter(monkeypatch)
+    return findings(paths, root)
+
+
+@pytest.mark.parametrize("path", _fixture_files(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_fixture_file(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    filtered = findings([path], FIXTURES)
+    assert filtered == _full([path], FIXTURES, monkeypatch)
+
+
+@pytest.mark.parametrize("root", _projects(), ids=lambda p: p.name)
+def test_project(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    filtered = findings([root], root)
+    assert filtered == _full([root], root, monkeypatch)
+
+
+def test_generated_corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every fixture file as a module of one package: rules see each other's tasks, state,
+    routes and schedulers across modules, in combinations no fixture was written for."""
+    package = tmp_path / "generated"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    for number, source in enumerate(_fixture_files()):
+        (package / f"m{number:03d}_{source.stem}.py").write_bytes(source.read_bytes())
+    filtered = findings([package], tmp_path)
+    assert filtered, "the generated corpus should hold findings"
+    assert filtered == _full([package], tmp_path, monkeypatch)
