@@ -75,10 +75,6 @@ class Linter:
         self.rules: list[Rule] = [rule() for rule in selected if rule.triggers]
         # FTL003 is reported by the engine once suppression has run, like FTL001/FTL002.
         self.unused_noqa = UnusedNoqaRule() if UnusedNoqaRule in selected else None
-        self.triggers = tuple(
-            {t for rule in self.rules for t in rule.triggers}
-            | (set(_NOQA_TRIGGERS) if self.unused_noqa else set())
-        )
 
     # -- runs ----------------------------------------------------------------------------
     def index(self, paths: Sequence[Path]) -> tuple[Discovery, ProjectIndex]:
@@ -115,9 +111,10 @@ class Linter:
             text = decode(data)
         except SourceError as error:
             return FileResult(shown, [self._source_error(shown, error)])
-        # The prefilter: a file without any enabled rule's trigger cannot hold a finding,
-        # so it is not parsed (and its syntax errors are left to the compiler's tools).
-        if not any(trigger in data for trigger in self.triggers):
+        # The prefilter: a file no enabled rule wants (its trigger strings, or the project's
+        # scan for rules about a task's body) cannot hold a finding, so it is not parsed (and
+        # its syntax errors are left to the compiler's tools).
+        if not self._wanted(data, path, project):
             return FileResult(shown)
         model = project.model_for_path(path)
         if model is None:
@@ -126,6 +123,11 @@ class Linter:
         if model.source != text:  # parsed earlier from an older read: use what we read now
             return self.check_source(text, path, project)
         return self._run_rules(model, shown)
+
+    def _wanted(self, data: bytes, path: Path, project: ProjectIndex) -> bool:
+        if self.unused_noqa is not None and any(t in data for t in _NOQA_TRIGGERS):
+            return True
+        return any(rule.wants(data, path, project) for rule in self.rules)
 
     # -- one file ------------------------------------------------------------------------
     def _run_rules(self, model: ModuleModel, shown: str) -> FileResult:
@@ -136,7 +138,7 @@ class Linter:
         crashed: set[str] = set()
         source = model.source.encode("utf-8", "surrogatepass")
         for rule in self.rules:
-            if not any(trigger in source for trigger in rule.triggers):
+            if not rule.wants(source, model.path, model.project):
                 continue
             ctx = RuleContext(model, self.config, rule, shown)
             try:

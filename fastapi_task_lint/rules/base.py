@@ -12,7 +12,10 @@ from fastapi_task_lint.config import Config, RuleOption
 from fastapi_task_lint.diagnostics import Applicability, Diagnostic, Edit, Fix
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from fastapi_task_lint.semantics.model import ModuleModel
+    from fastapi_task_lint.semantics.project import ProjectIndex
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,15 @@ class Rule:
     # The prefilter: a file that contains none of these bytes cannot trigger the rule.
     triggers: ClassVar[tuple[bytes, ...]] = ()
     options: ClassVar[tuple[RuleOption, ...]] = ()
+
+    def wants(self, data: bytes, path: Path, project: ProjectIndex) -> bool:
+        """The prefilter, before `path` is parsed: can this file hold a finding?
+
+        By default, when its bytes hold one of `triggers`. Rules about a task's body narrow
+        it with the project (does this file define a task?), since the bytes of a task's
+        module say nothing about where it is scheduled.
+        """
+        return any(trigger in data for trigger in self.triggers)
 
     def check(self, ctx: RuleContext) -> None:
         raise NotImplementedError

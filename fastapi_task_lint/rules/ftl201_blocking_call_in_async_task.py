@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi_task_lint.rules.base import Rule, RuleContext, RuleDocs
 from fastapi_task_lint.semantics.blocking import (
     ALLOWED_BLOCKING_CALLS,
@@ -11,7 +13,13 @@ from fastapi_task_lint.semantics.blocking import (
     blocking_uses,
     call_label,
 )
-from fastapi_task_lint.semantics.task_definitions import ScheduledFunction, tasks_in
+from fastapi_task_lint.semantics.project import ProjectIndex
+from fastapi_task_lint.semantics.task_definitions import (
+    DECORATOR_TRIGGERS,
+    ScheduledFunction,
+    defines_tasks,
+    tasks_in,
+)
 
 
 class BlockingCallInAsyncTask(Rule):
@@ -70,6 +78,12 @@ class BlockingCallInAsyncTask(Rule):
             "https://docs.python.org/3/library/asyncio-dev.html#running-blocking-code",
         ),
     )
+
+    def wants(self, data: bytes, path: Path, project: ProjectIndex) -> bool:
+        return super().wants(data, path, project) and (
+            any(trigger in data for trigger in DECORATOR_TRIGGERS)
+            or defines_tasks(project, path, lambda use: use.on_event_loop)
+        )
 
     def check(self, ctx: RuleContext) -> None:
         policy = BlockingPolicy(

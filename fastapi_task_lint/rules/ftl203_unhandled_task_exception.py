@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+from pathlib import Path
 
 import libcst as cst
 
@@ -10,8 +11,13 @@ from fastapi_task_lint.config import RuleOption
 from fastapi_task_lint.rules.base import Rule, RuleContext, RuleDocs, quote
 from fastapi_task_lint.semantics.blocking import call_label
 from fastapi_task_lint.semantics.exceptions import unguarded_work
+from fastapi_task_lint.semantics.project import ProjectIndex
 from fastapi_task_lint.semantics.scheduling import Mechanism
-from fastapi_task_lint.semantics.task_definitions import ScheduledFunction, tasks_in
+from fastapi_task_lint.semantics.task_definitions import (
+    ScheduledFunction,
+    defines_tasks,
+    tasks_in,
+)
 
 ERROR_HANDLING_DECORATORS = RuleOption(
     "error-handling-decorators",
@@ -73,6 +79,11 @@ class UnhandledTaskException(Rule):
             "https://fastapi.tiangolo.com/tutorial/dependencies/dependencies-with-yield/",
         ),
     )
+
+    def wants(self, data: bytes, path: Path, project: ProjectIndex) -> bool:
+        return super().wants(data, path, project) and defines_tasks(
+            project, path, lambda use: use.in_process
+        )
 
     def check(self, ctx: RuleContext) -> None:
         decorators = tuple(ctx.option(ERROR_HANDLING_DECORATORS))

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi_task_lint.rules.base import Rule, RuleContext, RuleDocs, quote
+from fastapi_task_lint.semantics.project import ProjectIndex
 from fastapi_task_lint.semantics.session_lifetimes import shared_sessions, unclosed_sessions
-from fastapi_task_lint.semantics.task_definitions import ScheduledFunction, tasks_in
+from fastapi_task_lint.semantics.task_definitions import (
+    DECORATOR_TRIGGERS,
+    ScheduledFunction,
+    defines_tasks,
+    tasks_in,
+)
 
 
 class TaskSessionNotClosed(Rule):
@@ -59,6 +67,11 @@ class TaskSessionNotClosed(Rule):
             "https://docs.sqlalchemy.org/en/20/orm/session_basics.html#is-the-session-thread-safe-is-asyncsession-safe-to-share-in-concurrent-tasks",
         ),
     )
+
+    def wants(self, data: bytes, path: Path, project: ProjectIndex) -> bool:
+        return super().wants(data, path, project) and (
+            any(trigger in data for trigger in DECORATOR_TRIGGERS) or defines_tasks(project, path)
+        )
 
     def check(self, ctx: RuleContext) -> None:
         for task in tasks_in(ctx.model):

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import libcst as cst
 
 from fastapi_task_lint.rules.base import Rule, RuleContext, RuleDocs
+from fastapi_task_lint.semantics.project import ProjectIndex
 from fastapi_task_lint.semantics.scheduling import Mechanism
-from fastapi_task_lint.semantics.task_definitions import ScheduledFunction, tasks_in
+from fastapi_task_lint.semantics.task_definitions import (
+    ScheduledFunction,
+    defines_tasks,
+    tasks_in,
+)
 from fastapi_task_lint.semantics.waits import LONG_SLEEP_SECONDS, Wait, WaitKind, waits_in
 
 _IN_PROCESS = (Mechanism.BACKGROUND_TASKS, Mechanism.BACKGROUND_TASK)
@@ -62,6 +69,11 @@ class LongRunningWorkInBackgroundTasks(Rule):
             "https://docs.celeryq.dev/en/stable/userguide/tasks.html#automatic-retry-for-known-exceptions",
         ),
     )
+
+    def wants(self, data: bytes, path: Path, project: ProjectIndex) -> bool:
+        return super().wants(data, path, project) and defines_tasks(
+            project, path, lambda use: use.in_process
+        )
 
     def check(self, ctx: RuleContext) -> None:
         for task in tasks_in(ctx.model):

@@ -15,7 +15,9 @@ Decorated queue tasks (`@app.task`, `@broker.task`, `@dramatiq.actor`) need no s
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -123,6 +125,24 @@ def tasks_in(model: ModuleModel) -> list[ScheduledFunction]:
         if uses:
             found.append(ScheduledFunction(model, function, uses, queue))
     return found
+
+
+# A def with one of these in its module may be a queue task by its decorator alone.
+DECORATOR_TRIGGERS: tuple[bytes, ...] = (b".task", b"shared_task", b"actor")
+
+
+def defines_tasks(
+    project: ProjectIndex, path: Path, launched: Callable[[TaskUse], bool] = lambda _: True
+) -> bool:
+    """Whether the module at `path` defines a function some site schedules as `launched` says.
+
+    A prefilter: answered from the project's scan, before the module itself is parsed.
+    """
+    key = str(path.absolute())
+    return any(
+        where == key and any(launched(use) for use in uses)
+        for (where, _), uses in _project_tasks(project).items()
+    )
 
 
 def resolve_task(
