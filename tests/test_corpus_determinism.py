@@ -24,7 +24,7 @@ from fastapi_task_lint.cli import main
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 # Modules added to the example app: another router and task module that schedule, start jobs,
-# keep job state and carry `# noqa` comments (FTL003), so every run crosses module boundaries.
+# keep job state and carry unused suppressions (FTL003), so every run crosses module boundaries.
 GENERATED = {
     "routes/reports.py": '''\
 """Report exports."""
