@@ -276,7 +276,15 @@ class ModuleModel:
                 return TypeRef(produced)
         qualname = self.qualified_name(func, scope, order)
         if qualname is None:
-            return None
+            if not isinstance(func, cst.Attribute):
+                return None
+            # `service.get(1)`: what the method of the receiver's project class declares.
+            receiver = self.infer_type(func.value, scope, order, depth + 1)
+            method = self.method_of(receiver, func.attr.value)
+            if method is None:
+                return None
+            owner, function = method
+            return owner.annotation_type(function.returns, function.parent_scope)
         if qualname in self.project.config.session_factories:
             return TypeRef("sqlalchemy.orm.Session")
         if qualname in names.FACTORY_RESULTS:
@@ -330,6 +338,19 @@ class ModuleModel:
         bindings = function.scope.bindings.get(name, [])
         params = [b for b in bindings if b.kind is BindingKind.PARAM]
         return self.binding_type(params[0]) if params else None
+
+    def method_of(
+        self, type_ref: TypeRef | None, name: str
+    ) -> tuple[ModuleModel, FunctionInfo] | None:
+        """The method `name` of a project class (or a project base of it), if any."""
+        if type_ref is None or type_ref.container:
+            return None
+        for qualname in sorted(self.ancestors(type_ref.qualname)):
+            found = self.project.resolve_class(qualname)
+            method = found[1].methods.get(name) if found is not None else None
+            if found is not None and method is not None:
+                return found[0], method
+        return None
 
     def is_instance(self, type_ref: TypeRef | None, targets: frozenset[str] | set[str]) -> bool:
         """Whether `type_ref` is (a project subclass of) one of `targets`."""

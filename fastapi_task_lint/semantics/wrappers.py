@@ -237,14 +237,8 @@ def _method(model: ModuleModel, call: CallInfo) -> tuple[ModuleModel, FunctionIn
     func = call.node.func
     assert isinstance(func, cst.Attribute)
     receiver = model.infer_type(func.value, call.scope, call.order)
-    if receiver is None or receiver.container:
-        return None
-    for qualname in sorted(model.ancestors(receiver.qualname)):
-        found = model.project.resolve_class(qualname)
-        method = found[1].methods.get(func.attr.value) if found is not None else None
-        if found is not None and method is not None:
-            return found[0], method, not _is_static(found[0], method)
-    return None
+    found = model.method_of(receiver, func.attr.value)
+    return (*found, not _is_static(*found)) if found is not None else None
 
 
 def _is_static(model: ModuleModel, method: FunctionInfo) -> bool:
