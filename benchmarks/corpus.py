@@ -234,15 +234,19 @@ def fraction(corpus: Sequence[SourceFile], percent: int) -> list[SourceFile]:
 
 
 def routes_like(corpus: Sequence[SourceFile]) -> SourceFile | None:
-    """The file the touch benchmark edits: the first FastAPI router module of an app."""
+    """The file the touch benchmark edits: an app's FastAPI router module, preferably one in a
+    routers/routes/api folder; failing that any app module that builds a router or an app."""
     apps = {d.name for d in parse_manifest(MANIFEST) if d.role == "app"}
-    candidates = [
-        f
-        for f in corpus
-        if f.path.split("/", 1)[0] in apps
-        and any(p in f.path for p in ("/routers/", "/routes/", "/api/"))
+    app_files = [f for f in corpus if f.path.split("/", 1)[0] in apps]
+    in_folder = [
+        f for f in app_files if any(p in f.path for p in ("/routers/", "/routes/", "/api/"))
     ]
-    for f in candidates:
-        if b"APIRouter(" in (CORPUS_DIR / f.path).read_bytes():
-            return f
-    return candidates[0] if candidates else None
+    for group, markers in (
+        (in_folder, (b"APIRouter(",)),
+        (app_files, (b"APIRouter(", b"FastAPI(")),
+    ):
+        for f in group:
+            source = (CORPUS_DIR / f.path).read_bytes()
+            if any(m in source for m in markers):
+                return f
+    return app_files[0] if app_files else None

@@ -7,7 +7,9 @@ Usage (from the repository root): `.venv/bin/python benchmarks/run.py [--repeat 
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime
+import fcntl
 import json
 import math
 import os
@@ -426,28 +428,42 @@ def measure(argv: Sequence[str], cwd: Path, timeout: float) -> Run:
     return run
 
 
-SAVED_RUNS = PEERS_DIR / "last-runs.json"
+def saved_runs_path(output: Path) -> Path:
+    """Where a run writing `output` keeps its raw runs: benchmarks/.peers/<stem>.runs.json."""
+    return PEERS_DIR / f"{output.stem}.runs.json"
 
 
-def _save_runs(commands: Sequence[Command], meta: dict[str, object]) -> None:
+def _save_runs(path: Path, commands: Sequence[Command], meta: dict[str, object]) -> None:
     """Every run so far, raw, so an interrupted benchmark still leaves its numbers behind."""
     runs = {c.name: [vars(r) for r in c.runs] for c in commands if c.runs}
-    SAVED_RUNS.write_text(json.dumps({"meta": meta, "runs": runs}, indent=1))
+    path.write_text(json.dumps({"meta": meta, "runs": runs}, indent=1))
 
 
-def _load_runs(commands: Sequence[Command], quick: bool) -> dict[str, object]:
-    saved = json.loads(SAVED_RUNS.read_text())
+def _load_runs(path: Path, commands: Sequence[Command], quick: bool) -> dict[str, object]:
+    saved = json.loads(path.read_text())
     if "runs" not in saved:  # written before the file had a meta section
         saved = {"meta": {"quick": quick}, "runs": saved}
     meta: dict[str, object] = saved["meta"]
     if meta.get("quick") != quick:
         raise SystemExit(
-            f"{SAVED_RUNS} is from a run {'with' if meta.get('quick') else 'without'}"
+            f"{path} is from a run {'with' if meta.get('quick') else 'without'}"
             " --quick; pass the same corpus option"
         )
     for c in commands:
         c.runs = [Run(**r) for r in saved["runs"].get(c.name, [])]
     return meta
+
+
+def _wait_for_lock() -> None:
+    """One benchmark at a time: two on one machine measure each other, and share the corpus."""
+    PEERS_DIR.mkdir(parents=True, exist_ok=True)
+    lock = (PEERS_DIR / "run.lock").open("a")
+    atexit.register(lock.close)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print("waiting for another benchmarks/run.py to finish", flush=True)
+        fcntl.flock(lock, fcntl.LOCK_EX)
 
 
 def _quiet_run(argv: Sequence[str], cwd: Path) -> None:
@@ -552,8 +568,12 @@ def build_plan(args: argparse.Namespace, files: list[SourceFile], ftl: Ftl) -> P
     notes: list[str] = []
     commands: list[Command] = []
 
-    list_file = PEERS_DIR / "files.txt"
-    list_file.write_text("\n".join(paths) + "\n")
+    # Private to this run: another run may be building its own list at the same time.
+    handle, name = tempfile.mkstemp(prefix="ftl-bench-files-", suffix=".txt")
+    list_file = Path(name)
+    with os.fdopen(handle, "w") as f:
+        f.write("\n".join(paths) + "\n")
+    atexit.register(list_file.unlink, missing_ok=True)
     for kind, label in (
         ("read", "floor: read every file"),
         ("ast", "floor: ast.parse"),
@@ -871,8 +891,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--list", action="store_true", help="list the commands and exit")
     p.add_argument(
         "--from-saved",
-        action="store_true",
-        help="measure nothing: report the runs saved in benchmarks/.peers/last-runs.json",
+        type=Path,
+        metavar="RUNS_JSON",
+        help="measure nothing: report the raw runs a run saved in benchmarks/.peers/*.runs.json",
     )
     args = p.parse_args(argv)
     args.only = [o for entry in args.only for o in entry.split(",") if o]
@@ -905,15 +926,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{c.name:14} {c.label} [{len(c.files)} files]")
         return 0
 
+    saved = args.from_saved or saved_runs_path(args.output)
     if args.from_saved:
-        meta = _load_runs(commands, args.quick)
+        meta = _load_runs(saved, commands, args.quick)
         load_before = str(meta.get("load_before", "n/a"))
         args.repeat = max((len(c.runs) for c in commands), default=0)
         plan.notes.append(
-            f"report rebuilt from {SAVED_RUNS.relative_to(ROOT)} by --from-saved"
-            " (the measuring run was interrupted or re-reported)"
+            f"report rebuilt from the raw runs in {saved.name} by --from-saved "
+            f"(the measuring run was interrupted or re-reported; {args.repeat} runs at most)"
         )
     else:
+        _wait_for_lock()
         load_before = ", ".join(f"{x:.2f}" for x in os.getloadavg())
         meta = {"quick": args.quick, "load_before": load_before}
     for c in commands:
@@ -931,7 +954,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if c.after:
                     c.after()
             c.runs.append(run)
-            _save_runs(commands, meta)
+            _save_runs(saved, commands, meta)
             status = "ok" if run.ok else f"FAILED rc={run.rc}"
             print(
                 f"[{rep + 1}/{args.repeat}] {c.name:14} {run.wall:8.2f} s wall "
