@@ -148,6 +148,23 @@ def test_a_timed_out_cold_run_still_decides_what_it_can() -> None:
     assert "timed out (> 100 s)" in run.render_table([cold], None)
 
 
+def test_saved_runs_round_trip_and_legacy_format(tmp_path: Path) -> None:
+    files = [corpus.SourceFile("a.py", 10)]
+    cmd = run.Command("ruff-cold", "ruff", ["ruff"], files)
+    cmd.runs = [run.Run(1, 0.5, 0.4, 20.0, 21.0)]
+    path = tmp_path / "x.runs.json"
+    run._save_runs(path, [cmd], {"quick": True, "load_before": "1.00"})
+    fresh = run.Command("ruff-cold", "ruff", ["ruff"], files)
+    assert run._load_runs(path, [fresh], quick=True)["load_before"] == "1.00"
+    assert fresh.runs == cmd.runs
+    with pytest.raises(SystemExit):
+        run._load_runs(path, [fresh], quick=False)
+    path.write_text(json.dumps({"ruff-cold": [vars(r) for r in cmd.runs]}))  # no meta section
+    run._load_runs(path, [fresh], quick=False)
+    assert fresh.runs == cmd.runs
+    assert run.saved_runs_path(Path("/x/RESULTS.md")).name == "RESULTS.runs.json"
+
+
 def test_render_table() -> None:
     ref = _stats("ftl-cold", 2.0)
     slow = _stats("fixit", 5.0, lines=100)
