@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from fastapi_task_lint.rules.base import Rule, RuleContext, RuleDocs
+from fastapi_task_lint.semantics.asyncio_tasks import is_task_handle
 from fastapi_task_lint.semantics.model import ModuleModel
 from fastapi_task_lint.semantics.project import ProjectIndex
 from fastapi_task_lint.semantics.scope import Scope
@@ -66,7 +67,10 @@ class InMemoryTaskState(Rule):
             "calls). Also flags an "
             "`asyncio.Queue`/`queue.Queue` that route handlers put work into. Caches are not "
             "flagged: `functools.lru_cache`, TTL cache libraries, and containers filled at "
-            "startup or with plain data and only read by handlers."
+            "startup or with plain data and only read by handlers. Nor is a registry of live "
+            "asyncio tasks by id (`RUNNING[task_id] = asyncio.create_task(...)`, read to list "
+            "or cancel them): a task handle cannot leave its process, and keeping it is what "
+            "FTL307 asks for."
         ),
         why=(
             "Each worker process has its own copy of the container (`uvicorn --workers 4`, "
@@ -137,6 +141,8 @@ def _is_state_write(access: Access) -> bool:
     scope = access.function.scope
     if any(_is_status(access.model, v) for v in access.values):
         return True
+    if access.values and all(is_task_handle(access.model, v, scope) for v in access.values):
+        return False  # live task handles by id: the keep-alive FTL307 asks for, not a status
     return access.key is not None and _is_job_key(access.model, access.key, scope)
 
 

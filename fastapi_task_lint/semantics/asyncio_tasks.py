@@ -48,6 +48,9 @@ _LOOP_TYPES = frozenset(
         "asyncio.base_events.BaseEventLoop",
     }
 )
+_TASK_TYPES = frozenset(
+    {"asyncio.Task", "asyncio.tasks.Task", "asyncio.Future", "asyncio.futures.Future"}
+)
 # Methods of a task that read it now and keep nothing for later.
 _TASK_PEEKS = frozenset({"add_done_callback", "set_name", "get_name", "done", "cancelled"})
 # Methods of a local list/set that only put the task in it.
@@ -123,17 +126,47 @@ def find_task_spawns(model: ModuleModel) -> list[TaskSpawn]:
 
 
 def _spawn_api(model: ModuleModel, call: CallInfo) -> str | None:
-    func = call.node.func
-    qualname = model.qualified_name(func, call.scope, call.order)
+    return _started_by(model, call.node, call.scope, call.order)
+
+
+def _started_by(model: ModuleModel, node: cst.Call, scope: Scope, order: int | None) -> str | None:
+    """The API as written when `node` starts an asyncio task, else None."""
+    func = node.func
+    qualname = model.qualified_name(func, scope, order)
     if qualname in TASK_FACTORIES:
         return model.code_for(func)
     if (
         isinstance(func, cst.Attribute)
         and func.attr.value in ("create_task", "ensure_future")
-        and _is_loop(model, func.value, call.scope, call.order, 0)
+        and _is_loop(model, func.value, scope, order, 0)
     ):
         return model.code_for(func)
     return None
+
+
+def is_task_handle(
+    model: ModuleModel, expr: cst.BaseExpression, scope: Scope, order: int | None = None
+) -> bool:
+    """Whether `expr` is an asyncio task or future: a `create_task(...)` call, a local assigned
+    one, or a name typed `asyncio.Task`/`asyncio.Future`."""
+    return _is_task_handle(model, expr, scope, order, 0)
+
+
+def _is_task_handle(
+    model: ModuleModel, expr: cst.BaseExpression, scope: Scope, order: int | None, depth: int
+) -> bool:
+    if depth > _MAX_DEPTH:
+        return False
+    if isinstance(expr, cst.Call):
+        return _started_by(model, expr, scope, order) is not None
+    if isinstance(expr, cst.Name):
+        binding = scope.lookup(expr.value, order)
+        if binding is not None and binding.kind is BindingKind.ASSIGN and binding.value:
+            owner = model.scope_of_binding(binding)
+            if _is_task_handle(model, binding.value, owner, binding.order, depth + 1):
+                return True
+    type_ref = model.infer_type(expr, scope, order)
+    return type_ref is not None and not type_ref.container and type_ref.qualname in _TASK_TYPES
 
 
 def _is_loop(
