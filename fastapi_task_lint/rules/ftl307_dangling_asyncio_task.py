@@ -69,7 +69,10 @@ def _message(ctx: RuleContext, spawn: TaskSpawn, fate: SpawnFate) -> str:
     if fate.fate is Fate.DISCARDED:
         kept = "its result is discarded"
     else:
-        kept = f"it is kept only in the local `{fate.holder}`, which nothing reads afterwards"
+        kept = (
+            f"it is kept only in the local `{fate.holder}`, which nothing holds on to once "
+            "the function returns"
+        )
     return (
         f"{started} starts a task and {kept}: the event loop keeps only a weak reference, so "
         "the task can be garbage-collected mid-run and its exception is lost; keep it in a "
