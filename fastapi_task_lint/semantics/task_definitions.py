@@ -53,8 +53,8 @@ _SCAN_TRIGGERS: tuple[bytes, ...] = (
     b"create_task",
     b"ensure_future",
     b"start_soon",
-    b"functions",
-    b"cron_jobs",
+    b"arq",  # WorkerSettings.functions/cron_jobs: a module importing arq ...
+    b"WorkerSettings",  # ... or ARQ's conventional class name
     b"scheduled_job",
 )
 
