@@ -7,8 +7,10 @@ Why a wrapper: `getrusage(RUSAGE_CHILDREN).ru_maxrss` is the largest resident se
 waited-for descendant *so far*, so in the long-lived harness it could only grow. A fresh
 wrapper per run has only this command below it, which makes the figure per command. It is
 exact, but it is one process's peak, so for tools with worker processes a thread also samples
-the summed RSS of the whole process tree every 20 ms (`tree_mb`, an upper bound, since pages
-shared by forked workers count once per process).
+the memory of the whole process tree every 20 ms (`tree_mb`): the sum of each process's PSS
+(proportional set size, from /proc/<pid>/smaps_rollup), which counts a page shared by forked
+workers once in all rather than once per process as summed RSS would. Where PSS cannot be
+read it falls back to RSS.
 """
 
 from __future__ import annotations
@@ -37,7 +39,15 @@ def _children(pid: int) -> list[int]:
     return kids
 
 
-def _rss(pid: int) -> int:
+def _memory(pid: int) -> int:
+    """The process's PSS in bytes, or its RSS where smaps_rollup is unavailable."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, IndexError, ValueError):
+        pass
     try:
         with open(f"/proc/{pid}/statm") as f:
             return int(f.read().split()[1]) * _PAGE
@@ -45,22 +55,22 @@ def _rss(pid: int) -> int:
         return 0
 
 
-def tree_rss(root: int) -> int:
-    """Summed resident set size of `root` and all its descendants, in bytes."""
+def tree_memory(root: int) -> int:
+    """Summed PSS (else RSS) of `root` and all its descendants, in bytes."""
     total, stack, seen = 0, [root], set()
     while stack:
         pid = stack.pop()
         if pid in seen:
             continue
         seen.add(pid)
-        total += _rss(pid)
+        total += _memory(pid)
         stack.extend(_children(pid))
     return total
 
 
 def _sample(pid: int, done: threading.Event, peak: list[int]) -> None:
     while not done.is_set():
-        peak[0] = max(peak[0], tree_rss(pid))
+        peak[0] = max(peak[0], tree_memory(pid))
         done.wait(_INTERVAL)
 
 

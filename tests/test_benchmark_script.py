@@ -266,5 +266,5 @@ def test_measure_wrapper_reports_exit_code_and_memory(tmp_path: Path) -> None:
     assert result["wall"] > 0
 
 
-def test_tree_rss_counts_this_process() -> None:
-    assert measure.tree_rss(os.getpid()) > 1 << 20
+def test_tree_memory_counts_this_process() -> None:
+    assert measure.tree_memory(os.getpid()) > 1 << 20
