@@ -659,7 +659,7 @@ def build_plan(args: argparse.Namespace, files: list[SourceFile], ftl: Ftl) -> P
         )
 
     touch = corpus.routes_like(files)
-    ftl_cmds = _ftl_commands(ftl, files, touch, notes)
+    ftl_cmds = _ftl_commands(ftl, files, touch, notes, ftl_cache_dir(args.output))
     commands.extend(ftl_cmds)
     return Plan(commands, files, touch, ftl, notes)
 
@@ -670,10 +670,18 @@ def _subset_note(subset: Sequence[SourceFile], whole: Sequence[SourceFile]) -> s
     return "strided subset, scaled per line"
 
 
+def ftl_cache_dir(output: Path) -> Path:
+    """This run's own fastapi-task-lint cache: another run's entries for the same paths (under
+    another project fingerprint) would otherwise turn this run's warm runs cold."""
+    return PEERS_DIR / "ftl-cache" / output.stem
+
+
 def _ftl_commands(
-    ftl: Ftl, files: list[SourceFile], touch: SourceFile | None, notes: list[str]
+    ftl: Ftl, files: list[SourceFile], touch: SourceFile | None, notes: list[str], cache: Path
 ) -> list[Command]:
     base = [str(ftl.exe), "check"]
+    if "--cache-dir" in ftl.flags:
+        base += ["--cache-dir", str(cache)]
     paths = [f.path for f in files]
     cold_flags = ["--no-cache"] if ftl.no_cache else []
     clear = None if ftl.no_cache else _clear_ftl_cache
@@ -939,6 +947,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _wait_for_lock()
         load_before = ", ".join(f"{x:.2f}" for x in os.getloadavg())
         meta = {"quick": args.quick, "load_before": load_before}
+    if not args.from_saved:
+        shutil.rmtree(ftl_cache_dir(args.output), ignore_errors=True)
     for c in commands:
         if c.prime and c.argv and not args.from_saved:
             _quiet_run(c.argv, CORPUS_DIR)
