@@ -916,6 +916,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    # On SIGTERM unwind like on Ctrl-C, so a touched corpus file is restored.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     venv = ensure_peers()
     dists = corpus.manifest(quick=args.quick)
     corpus.ensure(dists, [str(_venv_bin(venv, "python")), "-m", "pip"])
