@@ -142,7 +142,6 @@ class _Synthetic(Rule):
 def _synthetic_linter(root: Path) -> Linter:
     linter = Linter(Config(select=("FTL104",), root=root))
     linter.rules.append(_Synthetic())
-    linter.triggers = (*linter.triggers, *_Synthetic.triggers)
     return linter
 
 
