@@ -26,7 +26,8 @@ class DanglingAsyncioTask(Rule):
             "nothing reads for later (only `add_done_callback`, `append`, ...). Not flagged: a "
             "task that is awaited, returned, stored on an object or in a module-level "
             "collection, passed to another call (`asyncio.gather`, `set.add`, a project helper), "
-            "created by a `TaskGroup`, or a `create_task` that is not asyncio's (resolved by "
+            "created by a `TaskGroup`, `ensure_future(task)` of a task that already exists (it "
+            "returns that task), or a `create_task` that is not asyncio's (resolved by "
             "name, so a project `spawn`/`create_task` wrapper is not flagged)."
         ),
         why=(

@@ -126,7 +126,16 @@ def find_task_spawns(model: ModuleModel) -> list[TaskSpawn]:
 
 
 def _spawn_api(model: ModuleModel, call: CallInfo) -> str | None:
-    return _started_by(model, call.node, call.scope, call.order)
+    api = _started_by(model, call.node, call.scope, call.order)
+    args = [a.value for a in call.node.args if a.keyword is None and not a.star]
+    if (
+        api is not None
+        and api.endswith("ensure_future")
+        and args
+        and is_task_handle(model, args[0], call.scope, call.order)
+    ):
+        return None  # `ensure_future(task)` returns that same task: it starts nothing
+    return api
 
 
 def _started_by(model: ModuleModel, node: cst.Call, scope: Scope, order: int | None) -> str | None:
@@ -144,6 +153,19 @@ def _started_by(model: ModuleModel, node: cst.Call, scope: Scope, order: int | N
     return None
 
 
+def _is_task_factory(
+    model: ModuleModel, expr: cst.BaseExpression, scope: Scope, order: int | None
+) -> bool:
+    """`asyncio.create_task` or `loop.create_task` named, not called."""
+    if model.qualified_name(expr, scope, order) in TASK_FACTORIES:
+        return True
+    return (
+        isinstance(expr, cst.Attribute)
+        and expr.attr.value in ("create_task", "ensure_future")
+        and _is_loop(model, expr.value, scope, order, 0)
+    )
+
+
 def is_task_handle(
     model: ModuleModel, expr: cst.BaseExpression, scope: Scope, order: int | None = None
 ) -> bool:
@@ -158,7 +180,11 @@ def _is_task_handle(
     if depth > _MAX_DEPTH:
         return False
     if isinstance(expr, cst.Call):
-        return _started_by(model, expr, scope, order) is not None
+        if _started_by(model, expr, scope, order) is not None:
+            return True
+        # `context.run(loop.create_task, coro)`: a runner handed a task factory returns its task
+        runner = [a.value for a in expr.args if a.keyword is None and not a.star][:1]
+        return bool(runner) and _is_task_factory(model, runner[0], scope, order)
     if isinstance(expr, cst.Name):
         binding = scope.lookup(expr.value, order)
         if binding is not None and binding.kind is BindingKind.ASSIGN and binding.value:
