@@ -17,8 +17,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fastapi_task_lint.diagnostics import Diagnostic
-from fastapi_task_lint.engine import PARSE_ERROR, RULE_ERROR, FileResult, RunResult
+from fastapi_task_lint.diagnostics import PARSE_ERROR, RULE_ERROR, Diagnostic
+from fastapi_task_lint.engine import FileResult, RunResult
 from fastapi_task_lint.noqa import LineEnd, line_ends
 from fastapi_task_lint.rules.ftl003_unused_noqa import UnusedNoqaRule
 from fastapi_task_lint.semantics.model import ModuleModel

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fastapi_task_lint.diagnostics import Diagnostic
-from fastapi_task_lint.engine import RULE_ERROR, FileResult, RunResult
+from fastapi_task_lint.diagnostics import RULE_ERROR, Diagnostic
+from fastapi_task_lint.engine import FileResult, RunResult
 from fastapi_task_lint.semantics.model import ModuleModel
 
 VERSION = 1

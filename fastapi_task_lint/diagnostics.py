@@ -7,6 +7,10 @@ from typing import Any, Literal
 
 Applicability = Literal["safe", "unsafe"]
 
+# The engine's own codes: a file it could not check, and a rule that crashed on one.
+PARSE_ERROR = "FTL001"
+RULE_ERROR = "FTL002"
+
 
 @dataclass(frozen=True, order=True)
 class Edit:

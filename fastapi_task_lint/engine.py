@@ -12,7 +12,7 @@ from pathlib import Path
 
 from fastapi_task_lint.cache import Cache, run_key
 from fastapi_task_lint.config import Config
-from fastapi_task_lint.diagnostics import Diagnostic, sort_diagnostics
+from fastapi_task_lint.diagnostics import PARSE_ERROR, RULE_ERROR, Diagnostic, sort_diagnostics
 from fastapi_task_lint.discovery import Discovery, discover
 from fastapi_task_lint.noqa import apply_noqa, file_is_suppressed, line_ends, unused_noqa
 from fastapi_task_lint.parallel import check_many
@@ -23,8 +23,6 @@ from fastapi_task_lint.semantics.model import ModuleModel
 from fastapi_task_lint.semantics.project import ProjectIndex
 from fastapi_task_lint.source import SourceError, decode, load_module, read_bytes
 
-PARSE_ERROR = "FTL001"
-RULE_ERROR = "FTL002"
 # FTL003 reads noqa comments, so a file that has one must be parsed even with no trigger.
 _NOQA_TRIGGERS = (b"noqa", b"NOQA")
 

@@ -19,8 +19,8 @@ from typing import Any, ClassVar
 
 from fastapi_task_lint import __version__
 from fastapi_task_lint.config import Config, ConfigError, cfg_values, parse_config
-from fastapi_task_lint.diagnostics import Diagnostic
-from fastapi_task_lint.engine import PARSE_ERROR, RULE_ERROR, Linter
+from fastapi_task_lint.diagnostics import PARSE_ERROR, RULE_ERROR, Diagnostic
+from fastapi_task_lint.engine import Linter
 from fastapi_task_lint.semantics.project import ProjectIndex
 from fastapi_task_lint.source import SourceError, decode, read_bytes
 

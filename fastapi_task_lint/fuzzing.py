@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from fastapi_task_lint.config import Config
-from fastapi_task_lint.diagnostics import Diagnostic
-from fastapi_task_lint.engine import RULE_ERROR, Linter
+from fastapi_task_lint.diagnostics import RULE_ERROR, Diagnostic
+from fastapi_task_lint.engine import Linter
 
 ALL_RULES = Config(select=("FTL",))
 

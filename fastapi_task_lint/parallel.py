@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from fastapi_task_lint.cache import Cache, Entry, content_hash, project_fingerprint, shape_hash
 from fastapi_task_lint.config import Config
-from fastapi_task_lint.diagnostics import Diagnostic
+from fastapi_task_lint.diagnostics import RULE_ERROR, Diagnostic
 from fastapi_task_lint.source import SourceError, read_bytes
 
 if TYPE_CHECKING:
@@ -94,8 +94,12 @@ def check_many(
     if cache is not None:
         for i in todo:
             f, result = entries[i], results[i]
-            if f.data is None or result is None:
-                continue
+            if (
+                f.data is None
+                or result is None
+                or any(d.code == RULE_ERROR for d in result.diagnostics)
+            ):
+                continue  # a crashed rule checked nothing: never serve that from the cache
             entry = Entry(
                 cache.key, f.content, f.shape, fingerprint, result.diagnostics, result.suppressed
             )

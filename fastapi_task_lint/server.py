@@ -23,8 +23,14 @@ from fastapi_task_lint import __version__
 from fastapi_task_lint.add_noqa import line_with_noqa
 from fastapi_task_lint.api import Workspace
 from fastapi_task_lint.config import Config, ConfigError
-from fastapi_task_lint.diagnostics import Diagnostic, Edit, sort_diagnostics
-from fastapi_task_lint.engine import PARSE_ERROR, RULE_ERROR, FileResult
+from fastapi_task_lint.diagnostics import (
+    PARSE_ERROR,
+    RULE_ERROR,
+    Diagnostic,
+    Edit,
+    sort_diagnostics,
+)
+from fastapi_task_lint.engine import FileResult
 from fastapi_task_lint.reporters.base import rule_url
 
 SOURCE = "fastapi-task-lint"

@@ -34,7 +34,12 @@ def test_generated_programs_never_crash_a_rule(program: str) -> None:
     assert rule_crashes(diagnostics) == []
 
 
-@settings(max_examples=15, deadline=None, database=None)
+@settings(
+    max_examples=15,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 @given(program=hypothesmith.from_node())
 def test_generated_statements_never_crash_a_rule(program: str) -> None:
     diagnostics = check_text(LINTER, with_seeds(program), Path("generated.py"))
