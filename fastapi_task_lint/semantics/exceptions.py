@@ -16,6 +16,7 @@ import libcst as cst
 from fastapi_task_lint.semantics.callgraph import Target, resolve_function_ref
 from fastapi_task_lint.semantics.functions import FunctionInfo
 from fastapi_task_lint.semantics.scope import Scope
+from fastapi_task_lint.semantics.walk import OwnCodeVisitor
 
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.model import ModuleModel
@@ -100,7 +101,7 @@ def is_broad_handler(model: ModuleModel, scope: Scope, handler: cst.ExceptHandle
     return any(model.qualified_name(k, scope) in _BROAD for k in kinds)
 
 
-class _Collector(cst.CSTVisitor):
+class _Collector(OwnCodeVisitor):
     def __init__(self, model: ModuleModel, scope: Scope) -> None:
         self.model = model
         self.scope = scope
@@ -129,15 +130,6 @@ class _Collector(cst.CSTVisitor):
     def visit_Raise(self, node: cst.Raise) -> None:
         if not self.guarded:
             self.unguarded.append(node)
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
 
 
 def _raises(handler: cst.ExceptHandler) -> bool:

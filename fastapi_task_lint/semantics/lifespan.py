@@ -22,6 +22,7 @@ from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
 from fastapi_task_lint.semantics.routes import _APP_TYPES
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
 from fastapi_task_lint.semantics.uses import is_local, local_uses
+from fastapi_task_lint.semantics.walk import OwnCodeVisitor
 
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.model import ModuleModel
@@ -306,18 +307,7 @@ def _yield_phases(function: FunctionInfo) -> dict[int, Context]:
     return visitor.phases
 
 
-class _NoNested(cst.CSTVisitor):
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
-
-
-class _YieldPhases(_NoNested):
+class _YieldPhases(OwnCodeVisitor):
     def __init__(self) -> None:
         self.phases: dict[int, Context] = {}
         self.after = False
@@ -516,7 +506,7 @@ def repeat_decorator(model: ModuleModel, function: FunctionInfo) -> cst.BaseExpr
     return None
 
 
-class _LoopFinder(_NoNested):
+class _LoopFinder(OwnCodeVisitor):
     def __init__(self) -> None:
         self.loops: list[cst.While] = []
 
@@ -528,7 +518,7 @@ class _LoopFinder(_NoNested):
             self.loops.append(node)
 
 
-class _LoopBody(_NoNested):
+class _LoopBody(OwnCodeVisitor):
     """Awaited calls in a loop body, and whether it can leave the loop."""
 
     def __init__(self) -> None:

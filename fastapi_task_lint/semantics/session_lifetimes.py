@@ -18,6 +18,7 @@ import libcst as cst
 from fastapi_task_lint.semantics import names
 from fastapi_task_lint.semantics.functions import FunctionInfo
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
+from fastapi_task_lint.semantics.walk import OwnCodeVisitor
 
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.model import ModuleModel
@@ -84,7 +85,7 @@ def shared_sessions(model: ModuleModel, function: FunctionInfo) -> list[SharedSe
     return found
 
 
-class _Walker(cst.CSTVisitor):
+class _Walker(OwnCodeVisitor):
     """One pass over a function body (nested defs and lambdas excluded)."""
 
     def __init__(self, model: ModuleModel, scope: Scope) -> None:
@@ -161,13 +162,4 @@ class _Walker(cst.CSTVisitor):
 
     def visit_Arg(self, node: cst.Arg) -> bool:
         node.value.visit(self)
-        return False
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
         return False
