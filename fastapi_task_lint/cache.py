@@ -33,6 +33,7 @@ from typing import Any
 from fastapi_task_lint import __version__
 from fastapi_task_lint.config import Config
 from fastapi_task_lint.diagnostics import Diagnostic, Edit, Fix
+from fastapi_task_lint.source import MAX_PARSE_CHARS
 
 CACHE_DIR_NAME = ".fastapi_task_lint_cache"
 _FORMAT = 1
@@ -46,8 +47,10 @@ def content_hash(data: bytes) -> str:
 def shape_hash(data: bytes) -> str:
     """The file's syntax tree without positions: what other files' findings can depend on.
 
-    A file CPython cannot parse counts by its bytes (any edit may fix it).
+    A file CPython cannot parse, or too large to be parsed at all, counts by its bytes.
     """
+    if len(data) > MAX_PARSE_CHARS:
+        return "bytes:" + content_hash(data)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # invalid escapes etc. are not ours to report

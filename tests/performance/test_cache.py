@@ -188,3 +188,16 @@ def test_two_runs_at_once(project: Path) -> None:
     assert results == [expected, expected]
     assert _cached(project) == expected
     assert not list((project / CACHE_DIR_NAME).glob("*/*.tmp"))
+
+
+def test_rule_crash_is_not_cached(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """FTL002 is a bug to show again (with --debug's traceback), never a cached result."""
+    from fastapi_task_lint.rules import all_rules
+
+    def boom(self: object, ctx: object) -> None:
+        raise ValueError("boom")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(all_rules()["FTL201"], "check", boom)
+        assert any(f[3] == "FTL002" for f in _cached(project))
+    assert _cached(project) == findings([project], project)
