@@ -50,6 +50,8 @@ def test_growth_exponent() -> None:
     assert run.growth_exponent([(100, 1.0), (400, 4.0)]) == pytest.approx(1.0)
     assert run.growth_exponent([(100, 1.0), (400, 16.0), (200, 4.0)]) == pytest.approx(2.0)
     assert run.growth_exponent([(100, 1.0)]) is None
+    steps = run.step_exponents([(400, 8.0), (100, 1.0), (200, 2.0)])
+    assert steps == [pytest.approx(1.0), pytest.approx(2.0)]
 
 
 def _runs(*walls: float, rc: int = 0) -> list[object]:
