@@ -20,6 +20,8 @@ REAL_FILES = sorted([*ROOT.glob("tests/fixtures/FTL*/*.py"), *ROOT.glob("example
 REGRESSIONS = sorted((Path(__file__).parent / "regressions").glob("*.py"))
 
 LINTER = Linter(ALL_RULES)
+# hypothesmith compiles what it generates; CPython's warnings about that code are its own.
+pytestmark = pytest.mark.filterwarnings("ignore::SyntaxWarning")
 
 
 @settings(
