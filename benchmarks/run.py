@@ -777,10 +777,15 @@ def _ftl_commands(
 
 
 def select(commands: list[Command], only: Sequence[str]) -> list[Command]:
-    """Commands named in `only`, each entry a name or a name prefix (`ftl` for all of ours)."""
+    """Commands named in `only`: each entry a name, else a name prefix (`ftl` for all ours)."""
     if not only:
         return commands
-    wanted = [c for c in commands if any(c.name == o or c.name.startswith(o) for o in only)]
+    names = {c.name for c in commands}
+    wanted = [
+        c
+        for c in commands
+        if any(c.name == o or (o not in names and c.name.startswith(o)) for o in only)
+    ]
     if not wanted:
         raise SystemExit(
             f"--only {','.join(only)} matches none of: " + ", ".join(c.name for c in commands)
