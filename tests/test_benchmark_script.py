@@ -178,6 +178,15 @@ def test_render_table() -> None:
     assert "not available" in table[4]
 
 
+def test_select_takes_exact_names_before_prefixes() -> None:
+    cmds = [run.Command(n, n, [n], []) for n in ("ftl-cold", "ftl-cold-j1", "ftl-warm", "fixit")]
+    assert [c.name for c in run.select(cmds, ["ftl-cold"])] == ["ftl-cold"]
+    assert [c.name for c in run.select(cmds, ["ftl"])] == ["ftl-cold", "ftl-cold-j1", "ftl-warm"]
+    assert run.select(cmds, []) == cmds
+    with pytest.raises(SystemExit):
+        run.select(cmds, ["nope"])
+
+
 def test_help_flags() -> None:
     text = "Options:\n  --no-cache  Skip.\n  -j, --jobs INTEGER  Workers.\n  --format [json|text]"
     assert run.help_flags(text) == {"--no-cache", "--jobs", "--format"}
