@@ -41,9 +41,9 @@ _QUIET_BUILTINS = frozenset(
         "builtins.sorted",
     }
 )
-_LOG_METHODS = frozenset(
-    {"debug", "info", "warning", "warn", "error", "exception", "critical", "log", "msg"}
-)
+_SYNC_LOG_METHODS = ("debug", "info", "warning", "warn", "error", "exception", "critical", "log")
+# structlog's async methods (`await logger.awarning(...)`) log the same way.
+_LOG_METHODS = frozenset({*_SYNC_LOG_METHODS, *(f"a{m}" for m in _SYNC_LOG_METHODS), "msg"})
 _MAX_DEPTH = 4
 
 
