@@ -856,7 +856,8 @@ def report(
         render_table(stats, by_name.get("ftl-cold")),
         "",
         "Peak MB is the larger of the command's own `ru_maxrss` and the summed PSS of its whole "
-        "process tree sampled every 20 ms. Time vs ftl cold is time per line relative to "
+        "process tree sampled every 20 ms (less often when sampling is costly; see the README). "
+        "Time vs ftl cold is time per line relative to "
         "`fastapi-task-lint check` cold with default jobs (above 1 means slower). Rows marked "
         "*strided subset* ran on every k-th file of the sorted corpus and are scaled per line.",
         "",
