@@ -86,9 +86,7 @@ class BlockingCallInAsyncTask(Rule):
         )
 
     def check(self, ctx: RuleContext) -> None:
-        policy = BlockingPolicy(
-            tuple(ctx.option(EXTRA_BLOCKING_CALLS)), tuple(ctx.option(ALLOWED_BLOCKING_CALLS))
-        )
+        policy = BlockingPolicy.from_config(ctx.config)
         for task in tasks_in(ctx.model):
             if not task.runs_on_event_loop:
                 continue

@@ -59,9 +59,7 @@ class BlockingCallInAsyncRoute(Rule):
     )
 
     def check(self, ctx: RuleContext) -> None:
-        policy = BlockingPolicy(
-            tuple(ctx.option(EXTRA_BLOCKING_CALLS)), tuple(ctx.option(ALLOWED_BLOCKING_CALLS))
-        )
+        policy = BlockingPolicy.from_config(ctx.config)
         entries: dict[int, tuple[FunctionInfo, str]] = {}
         for route in ctx.model.routes:
             if ctx.model.function_for_node(route.function.node) is route.function:

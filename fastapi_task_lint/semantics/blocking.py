@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from fastapi_task_lint.config import RuleOption
+from fastapi_task_lint.config import Config, RuleOption
 from fastapi_task_lint.semantics.callgraph import Chain, Target, callees, find_chain
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
@@ -244,6 +244,13 @@ class BlockingPolicy:
 
     extra: tuple[str, ...] = ()
     allowed: tuple[str, ...] = ()
+
+    @classmethod
+    def from_config(cls, config: Config) -> BlockingPolicy:
+        """The policy the run's `extra-blocking-calls`/`allowed-blocking-calls` ask for."""
+        return cls(
+            tuple(config.option(EXTRA_BLOCKING_CALLS)), tuple(config.option(ALLOWED_BLOCKING_CALLS))
+        )
 
     def function_blocks(self, qualname: str) -> bool:
         if _matches(qualname, self.allowed):
