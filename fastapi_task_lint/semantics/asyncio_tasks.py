@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
-from fastapi_task_lint.semantics.scope import BindingKind, Scope
+from fastapi_task_lint.semantics.scope import Scope
 from fastapi_task_lint.semantics.uses import NameUse, is_local, local_uses, parent_chains
 
 if TYPE_CHECKING:
@@ -186,11 +186,9 @@ def _is_task_handle(
         runner = [a.value for a in expr.args if a.keyword is None and not a.star][:1]
         return bool(runner) and _is_task_factory(model, runner[0], scope, order)
     if isinstance(expr, cst.Name):
-        binding = scope.lookup(expr.value, order)
-        if binding is not None and binding.kind is BindingKind.ASSIGN and binding.value:
-            owner = model.scope_of_binding(binding)
-            if _is_task_handle(model, binding.value, owner, binding.order, depth + 1):
-                return True
+        assigned = model.assigned_value(expr, scope, order)
+        if assigned is not None and _is_task_handle(model, *assigned, depth + 1):
+            return True
     type_ref = model.infer_type(expr, scope, order)
     return type_ref is not None and not type_ref.container and type_ref.qualname in _TASK_TYPES
 
@@ -203,11 +201,9 @@ def _is_loop(
     if isinstance(expr, cst.Call):
         return model.qualified_name(expr.func, scope, order) in _LOOP_FACTORIES
     if isinstance(expr, cst.Name):
-        binding = scope.lookup(expr.value, order)
-        if binding is not None and binding.kind is BindingKind.ASSIGN and binding.value:
-            owner = model.scope_of_binding(binding)
-            if _is_loop(model, binding.value, owner, binding.order, depth + 1):
-                return True
+        assigned = model.assigned_value(expr, scope, order)
+        if assigned is not None and _is_loop(model, *assigned, depth + 1):
+            return True
     type_ref = model.infer_type(expr, scope, order)
     return type_ref is not None and not type_ref.container and type_ref.qualname in _LOOP_TYPES
 

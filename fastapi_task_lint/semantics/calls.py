@@ -9,7 +9,7 @@ import libcst as cst
 
 from fastapi_task_lint.semantics import names
 from fastapi_task_lint.semantics.functions import FunctionInfo
-from fastapi_task_lint.semantics.scope import BindingKind, Scope
+from fastapi_task_lint.semantics.scope import Scope
 
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.model import ModuleModel
@@ -76,14 +76,9 @@ def call_result_of(
     if isinstance(expr, cst.Call):
         call = expr
     elif isinstance(expr, cst.Name):
-        binding = scope.lookup(expr.value, order)
-        if (
-            binding is not None
-            and binding.kind is BindingKind.ASSIGN
-            and isinstance(binding.value, cst.Call)
-        ):
-            call = binding.value
-            scope, order = model.scope_of_binding(binding), binding.order
+        assigned = model.assigned_value(expr, scope, order)
+        if assigned is not None and isinstance(assigned[0], cst.Call):
+            call, scope, order = assigned[0], assigned[1], assigned[2]
     if call is None or model.qualified_name(call.func, scope, order) == names.PARTIAL:
         return None
     found = resolve_callee(model, call, scope, order)

@@ -129,6 +129,15 @@ class ModuleModel:
         """The scope a binding lives in (bindings do not keep a back-pointer)."""
         return self._binding_scopes.get(id(binding), self.module_scope)
 
+    def assigned_value(
+        self, name: cst.Name, scope: Scope, order: int | None
+    ) -> tuple[cst.BaseExpression, Scope, int] | None:
+        """What `name = value` gave `name` at `order`: the value, its scope and walk position."""
+        binding = scope.lookup(name.value, order)
+        if binding is None or binding.kind is not BindingKind.ASSIGN or binding.value is None:
+            return None
+        return binding.value, self.scope_of_binding(binding), binding.order
+
     @cached_property
     def _binding_scopes(self) -> dict[int, Scope]:
         result: dict[int, Scope] = {}

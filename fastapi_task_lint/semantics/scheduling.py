@@ -359,14 +359,9 @@ def partial_parts(
 ) -> tuple[cst.Call, cst.BaseExpression, list[TaskArgument]] | None:
     """(partial call, wrapped callable, bound arguments) when `expr` is or names a partial."""
     if isinstance(expr, cst.Name):
-        binding = scope.lookup(expr.value, order)
-        if (
-            binding is not None
-            and binding.kind is BindingKind.ASSIGN
-            and isinstance(binding.value, cst.Call)
-        ):
-            owner = model.scope_of_binding(binding)
-            return partial_parts(model, binding.value, owner, binding.order)
+        assigned = model.assigned_value(expr, scope, order)
+        if assigned is not None and isinstance(assigned[0], cst.Call):
+            return partial_parts(model, *assigned)
         return None
     if not isinstance(expr, cst.Call):
         return None
