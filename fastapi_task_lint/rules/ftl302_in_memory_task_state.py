@@ -20,6 +20,7 @@ from fastapi_task_lint.semantics.state import (
     program_state,
 )
 from fastapi_task_lint.semantics.values import flatten_literal
+from fastapi_task_lint.semantics.walk import walk
 from fastapi_task_lint.semantics.words import word_parts
 
 STATUS_VALUES = frozenset(
@@ -176,7 +177,7 @@ def _is_job_key(model: ModuleModel, key: cst.BaseExpression, scope: Scope) -> bo
 
 def _calls_id_factory(model: ModuleModel, expr: cst.BaseExpression, scope: Scope) -> bool:
     finder = _Calls()
-    expr.visit(finder)
+    walk(expr, finder)
     return any(model.qualified_name(call.func, scope) in _ID_FACTORIES for call in finder.calls)
 
 

@@ -6,6 +6,7 @@ import libcst as cst
 
 from fastapi_task_lint.rules.base import NodeFix, Rule, RuleContext, RuleDocs, quote
 from fastapi_task_lint.semantics.celery_tasks import celery_tasks, task_self_uses
+from fastapi_task_lint.semantics.walk import walk
 
 
 class RetryNotRaised(Rule):
@@ -72,7 +73,7 @@ class RetryNotRaised(Rule):
 def _bare_calls(node: cst.CSTNode) -> list[cst.Expr]:
     """Expression statements that are a single call."""
     collector = _BareCalls()
-    node.visit(collector)
+    walk(node, collector)
     return collector.found
 
 

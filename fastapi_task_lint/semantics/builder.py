@@ -8,6 +8,7 @@ import libcst as cst
 
 from fastapi_task_lint.semantics.functions import CallInfo, ClassInfo, FunctionInfo, ParamInfo
 from fastapi_task_lint.semantics.scope import Binding, BindingKind, Scope, ScopeKind
+from fastapi_task_lint.semantics.walk import walk
 
 
 @dataclass
@@ -129,10 +130,10 @@ class ModelBuilder(cst.CSTVisitor):
     # -- definitions -----------------------------------------------------------------
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         for decorator in node.decorators:
-            decorator.visit(self)
-        node.params.visit(self)
+            walk(decorator, self)
+        walk(node.params, self)
         if node.returns is not None:
-            node.returns.visit(self)
+            walk(node.returns, self)
         parent = self.scope
         qualname = ".".join([*self.qual_stack, node.name.value])
         klass = (
@@ -161,14 +162,14 @@ class ModelBuilder(cst.CSTVisitor):
             self.scope.add(Binding(param.name, BindingKind.PARAM, 0, param.node, param=param))
         self.function_stack.append(info)
         self.qual_stack.append(node.name.value)
-        node.body.visit(self)
+        walk(node.body, self)
         self.qual_stack.pop()
         self.function_stack.pop()
         self._pop()
         return False
 
     def visit_Lambda(self, node: cst.Lambda) -> bool:
-        node.params.visit(self)
+        walk(node.params, self)
         parent = self.scope
         params = self._params(node.params)
         info = FunctionInfo(
@@ -188,16 +189,16 @@ class ModelBuilder(cst.CSTVisitor):
         for param in params:
             self.scope.add(Binding(param.name, BindingKind.PARAM, 0, param.node, param=param))
         self.function_stack.append(info)
-        node.body.visit(self)
+        walk(node.body, self)
         self.function_stack.pop()
         self._pop()
         return False
 
     def visit_ClassDef(self, node: cst.ClassDef) -> bool:
         for decorator in node.decorators:
-            decorator.visit(self)
+            walk(decorator, self)
         for arg in (*node.bases, *node.keywords):
-            arg.visit(self)
+            walk(arg, self)
         parent = self.scope
         info = ClassInfo(
             name=node.name.value,
@@ -213,7 +214,7 @@ class ModelBuilder(cst.CSTVisitor):
         info.scope = self._push(ScopeKind.CLASS, node, None)
         self.class_stack.append(info)
         self.qual_stack.append(node.name.value)
-        node.body.visit(self)
+        walk(node.body, self)
         self.qual_stack.pop()
         self.class_stack.pop()
         self._pop()
@@ -223,12 +224,12 @@ class ModelBuilder(cst.CSTVisitor):
         self, node: cst.ListComp | cst.SetComp | cst.GeneratorExp | cst.DictComp
     ) -> bool:
         self._push(ScopeKind.COMPREHENSION, node, None)
-        node.for_in.visit(self)
+        walk(node.for_in, self)
         if isinstance(node, cst.DictComp):
-            node.key.visit(self)
-            node.value.visit(self)
+            walk(node.key, self)
+            walk(node.value, self)
         else:
-            node.elt.visit(self)
+            walk(node.elt, self)
         self._pop()
         return False
 
@@ -366,5 +367,5 @@ class ModelBuilder(cst.CSTVisitor):
 
 def build_facts(tree: cst.Module, module_name: str, is_package: bool) -> ModuleFacts:
     builder = ModelBuilder(tree, module_name, is_package)
-    tree.visit(builder)
+    walk(tree, builder)
     return builder.facts

@@ -16,6 +16,7 @@ import libcst as cst
 from fastapi_task_lint.semantics.functions import FunctionInfo, ParamInfo
 from fastapi_task_lint.semantics.scheduling import Mechanism, task_decorator
 from fastapi_task_lint.semantics.scope import BindingKind
+from fastapi_task_lint.semantics.walk import walk
 
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.model import ModuleModel
@@ -92,7 +93,7 @@ def task_self_uses(model: ModuleModel, task: CeleryTask) -> Iterator[TaskSelfUse
     if task.self_param is not None:
         names.add(task.self_param.name)
     collector = _AttributeCollector(names)
-    task.function.node.visit(collector)
+    walk(task.function.node, collector)
     for attribute, value, function_node in collector.found:
         if attribute.attr.value not in TASK_INSTANCE_ATTRIBUTES:
             continue

@@ -16,7 +16,7 @@ import libcst as cst
 from fastapi_task_lint.semantics.callgraph import Target, resolve_function_ref
 from fastapi_task_lint.semantics.functions import FunctionInfo
 from fastapi_task_lint.semantics.scope import Scope
-from fastapi_task_lint.semantics.walk import OwnCodeVisitor
+from fastapi_task_lint.semantics.walk import OwnCodeVisitor, walk
 
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.model import ModuleModel
@@ -53,7 +53,7 @@ def unguarded_work(
     """Calls and raises in `function`'s own body that no broad handler covers, in order."""
     collector = _Collector(model, function.scope)
     body = function.node.body
-    body.visit(collector)
+    walk(body, collector)
     found: list[cst.Call | cst.Raise] = []
     for node in collector.unguarded:
         if isinstance(node, cst.Call) and _handled_call(model, function.scope, node, _depth):
@@ -113,11 +113,11 @@ class _Collector(OwnCodeVisitor):
             is_broad_handler(self.model, self.scope, h) and not _raises(h) for h in node.handlers
         )
         self.guarded += guards
-        node.body.visit(self)
+        walk(node.body, self)
         self.guarded -= guards
         for part in (*node.handlers, node.orelse, node.finalbody):
             if part is not None:
-                part.visit(self)
+                walk(part, self)
         return False
 
     def visit_Call(self, node: cst.Call) -> bool:
@@ -135,7 +135,7 @@ class _Collector(OwnCodeVisitor):
 def _raises(handler: cst.ExceptHandler) -> bool:
     """Whether the handler raises again (a bare `raise` or a new exception)."""
     finder = _RaiseFinder()
-    handler.body.visit(finder)
+    walk(handler.body, finder)
     return finder.found
 
 

@@ -21,6 +21,7 @@ from fastapi_task_lint.semantics.routes import Route
 from fastapi_task_lint.semantics.scheduling import Mechanism, SchedulingSite, decorator_mechanism
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
 from fastapi_task_lint.semantics.uses import assigned_attribute
+from fastapi_task_lint.semantics.walk import walk
 from fastapi_task_lint.semantics.words import word_parts
 
 if TYPE_CHECKING:
@@ -152,7 +153,7 @@ def _returned_reference(
                 shown.append(binding.value)
         for expr in shown:
             finder = _JobReference(job_call, job_names)
-            expr.visit(finder)
+            walk(expr, finder)
             if finder.job or (finder.status and statuses):
                 return value
     return None
@@ -182,7 +183,7 @@ def _names_holding_job(function: FunctionInfo, job_call: cst.Call) -> set[str]:
 
 def _mentions_names(expr: cst.BaseExpression, names: set[str]) -> bool:
     finder = _JobReference(None, names)
-    expr.visit(finder)
+    walk(expr, finder)
     return finder.job
 
 
@@ -204,10 +205,10 @@ class _JobReference(cst.CSTVisitor):
                 isinstance(value, str) and value.lower() in QUEUED_STATUSES
             )
         elif isinstance(node, cst.Attribute):
-            node.value.visit(self)  # `task.id`: the attribute name is not a read
+            walk(node.value, self)  # `task.id`: the attribute name is not a read
             return False
         elif isinstance(node, cst.Arg):
-            node.value.visit(self)  # `TaskOut(task_id=...)`: the keyword is not a read
+            walk(node.value, self)  # `TaskOut(task_id=...)`: the keyword is not a read
             return False
         return not self.job and not isinstance(node, (cst.Lambda, cst.FunctionDef))
 

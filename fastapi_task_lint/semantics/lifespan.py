@@ -22,7 +22,7 @@ from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
 from fastapi_task_lint.semantics.routes import _APP_TYPES
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
 from fastapi_task_lint.semantics.uses import is_local, local_uses
-from fastapi_task_lint.semantics.walk import OwnCodeVisitor
+from fastapi_task_lint.semantics.walk import OwnCodeVisitor, walk
 
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.model import ModuleModel
@@ -303,7 +303,7 @@ def _string(node: cst.BaseExpression) -> str | None:
 def _yield_phases(function: FunctionInfo) -> dict[int, Context]:
     """Calls of a lifespan function before and after its (first) `yield`, in source order."""
     visitor = _YieldPhases()
-    function.node.body.visit(visitor)
+    walk(function.node.body, visitor)
     return visitor.phases
 
 
@@ -328,7 +328,7 @@ def _main_calls(model: ModuleModel) -> set[int]:
         collector = _CallIds()
         for statement in model.tree.body:
             if isinstance(statement, cst.If) and _is_main_guard(statement.test):
-                statement.body.visit(collector)
+                walk(statement.body, collector)
         cached = _MAIN_CALLS[model] = collector.ids
     return cached
 
@@ -484,10 +484,10 @@ def periodic_loop(model: ModuleModel, function: FunctionInfo) -> cst.While | Non
     if not function.is_async or not isinstance(function.node, cst.FunctionDef):
         return None
     finder = _LoopFinder()
-    function.node.body.visit(finder)
+    walk(function.node.body, finder)
     for loop in finder.loops:
         sleeps = _LoopBody()
-        loop.body.visit(sleeps)
+        walk(loop.body, sleeps)
         if sleeps.exits:
             continue
         if any(

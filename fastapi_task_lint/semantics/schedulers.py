@@ -22,6 +22,7 @@ from fastapi_task_lint.semantics.lifespan import object_key
 from fastapi_task_lint.semantics.model import TypeRef
 from fastapi_task_lint.semantics.scheduling import Mechanism, direct_sites
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
+from fastapi_task_lint.semantics.walk import walk
 
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.model import ModuleModel
@@ -156,7 +157,7 @@ def _attribute_values(model: ModuleModel) -> dict[str, list[tuple[cst.BaseExpres
     cached = _ASSIGNED.get(model)
     if cached is None:
         collector = _AttributeAssignments()
-        model.tree.visit(collector)
+        walk(model.tree, collector)
         cached = {}
         for target, value, owner in collector.found:
             scope = model.scope_for_node(owner) or model.module_scope

@@ -18,7 +18,7 @@ import libcst as cst
 from fastapi_task_lint.semantics import names
 from fastapi_task_lint.semantics.functions import FunctionInfo
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
-from fastapi_task_lint.semantics.walk import OwnCodeVisitor
+from fastapi_task_lint.semantics.walk import OwnCodeVisitor, walk
 
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.model import ModuleModel
@@ -47,7 +47,7 @@ class SharedSession:
 
 def unclosed_sessions(model: ModuleModel, function: FunctionInfo) -> list[OpenedSession]:
     walker = _Walker(model, function.scope)
-    function.node.body.visit(walker)
+    walk(function.node.body, walker)
     orders = {id(call.node): call.order for call in function.calls}
     opened: list[OpenedSession] = []
     for name, call in walker.assigned:
@@ -64,7 +64,7 @@ def unclosed_sessions(model: ModuleModel, function: FunctionInfo) -> list[Opened
 def shared_sessions(model: ModuleModel, function: FunctionInfo) -> list[SharedSession]:
     """Uses of sessions created at module level (here or in another module of the run)."""
     walker = _Walker(model, function.scope)
-    function.node.body.visit(walker)
+    walk(function.node.body, walker)
     found: list[SharedSession] = []
     seen: set[str] = set()
     for node in walker.names:
@@ -105,13 +105,13 @@ class _Walker(OwnCodeVisitor):
                 self.assigned.append((target.value, value))
 
     def visit_Try(self, node: cst.Try) -> bool:
-        node.body.visit(self)
+        walk(node.body, self)
         for part in (*node.handlers, node.orelse):
             if part is not None:
-                part.visit(self)
+                walk(part, self)
         if node.finalbody is not None:
             self.in_finally += 1
-            node.finalbody.visit(self)
+            walk(node.finalbody, self)
             self.in_finally -= 1
         return False
 
@@ -157,9 +157,9 @@ class _Walker(OwnCodeVisitor):
         self.names.append(node)
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
-        node.value.visit(self)
+        walk(node.value, self)
         return False
 
     def visit_Arg(self, node: cst.Arg) -> bool:
-        node.value.visit(self)
+        walk(node.value, self)
         return False

@@ -24,6 +24,7 @@ from fastapi_task_lint.semantics.task_definitions import (
     models_containing,
     tasks_in,
 )
+from fastapi_task_lint.semantics.walk import walk
 
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.model import ModuleModel
@@ -162,7 +163,7 @@ def container_accesses(model: ModuleModel, containers: dict[str, SharedContainer
         if function.is_lambda:
             continue
         collector = _AccessCollector(model, function, containers, names)
-        function.node.body.visit(collector)
+        walk(function.node.body, collector)
         accesses.extend(collector.accesses)
     return accesses
 

@@ -14,6 +14,7 @@ import libcst as cst
 
 from fastapi_task_lint.semantics.functions import FunctionInfo
 from fastapi_task_lint.semantics.scope import BindingKind
+from fastapi_task_lint.semantics.walk import walk
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ def local_uses(function: FunctionInfo, name: str) -> list[NameUse]:
     """Every read of `name` in the body of `function`, nested functions included."""
     collector = _UseCollector(name)
     body = function.node.body
-    body.visit(collector)
+    walk(body, collector)
     return collector.uses
 
 
@@ -74,7 +75,7 @@ def parent_chains(
 ) -> dict[int, tuple[cst.CSTNode, ...]]:
     """For each target node (by id), its ancestors from `root` down to its parent."""
     collector = _ParentCollector({id(t) for t in targets})
-    root.visit(collector)
+    walk(root, collector)
     return collector.found
 
 

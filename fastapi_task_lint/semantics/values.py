@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from fastapi_task_lint.semantics.scheduling import SchedulingSite
+from fastapi_task_lint.semantics.walk import walk
 
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.model import ModuleModel
@@ -55,7 +56,7 @@ def captured_names(
     deferred function uses the session itself, where `user.id` only reads a value.
     """
     collector = _CapturedNames(receivers)
-    function.body.visit(collector)
+    walk(function.body, collector)
     own = {p.name.value for p in _all_params(function.params)}
     return [name for name in collector.names if name.value not in own]
 
@@ -79,7 +80,7 @@ class _CapturedNames(cst.CSTVisitor):
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
         if not isinstance(node.value, cst.Name):
-            node.value.visit(self)
+            walk(node.value, self)
         return False
 
     def visit_Call(self, node: cst.Call) -> bool:
@@ -87,13 +88,13 @@ class _CapturedNames(cst.CSTVisitor):
         if self.receivers and isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
             self.names.append(func.value)
         elif not isinstance(func, cst.Name):
-            func.visit(self)
+            walk(func, self)
         for arg in node.args:
-            arg.value.visit(self)
+            walk(arg.value, self)
         return False
 
     def visit_Arg(self, node: cst.Arg) -> bool:
-        node.value.visit(self)
+        walk(node.value, self)
         return False
 
     def visit_Lambda(self, node: cst.Lambda) -> bool:

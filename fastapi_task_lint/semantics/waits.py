@@ -15,6 +15,7 @@ import libcst as cst
 
 from fastapi_task_lint.semantics.functions import FunctionInfo
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
+from fastapi_task_lint.semantics.walk import walk
 
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.model import ModuleModel
@@ -58,7 +59,7 @@ def waits_in(model: ModuleModel, function: FunctionInfo) -> list[Wait]:
         if model.qualified_name(target, function.parent_scope) in RETRY_DECORATORS:
             found.append(Wait(decorator, (WaitKind.RETRY_DECORATOR,)))
     walker = _LoopWalker(model, function.scope)
-    function.node.body.visit(walker)
+    walk(function.node.body, walker)
     for call, loops, in_handler in walker.sleeps:
         kinds: list[WaitKind] = []
         seconds = _sleep_seconds(model, call, function.scope)
@@ -147,14 +148,14 @@ class _LoopWalker(cst.CSTVisitor):
 
     def _loop(self, node: cst.For | cst.While, attempts: bool) -> bool:
         self.loops.append((node, _catches(node.body), attempts))
-        node.body.visit(self)
+        walk(node.body, self)
         self.loops.pop()
         if node.orelse is not None:
-            node.orelse.visit(self)
+            walk(node.orelse, self)
         return False
 
     def visit_For(self, node: cst.For) -> bool:
-        node.iter.visit(self)
+        walk(node.iter, self)
         counter = node.iter.func if isinstance(node.iter, cst.Call) else None
         attempts = counter is not None and (
             self.model.qualified_name(counter, self.scope) in _ATTEMPT_COUNTERS
@@ -162,7 +163,7 @@ class _LoopWalker(cst.CSTVisitor):
         return self._loop(node, attempts)
 
     def visit_While(self, node: cst.While) -> bool:
-        node.test.visit(self)
+        walk(node.test, self)
         return self._loop(node, True)
 
     def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
@@ -184,7 +185,7 @@ class _LoopWalker(cst.CSTVisitor):
 
 def _catches(body: cst.BaseSuite) -> bool:
     finder = _TryFinder()
-    body.visit(finder)
+    walk(body, finder)
     return finder.found
 
 

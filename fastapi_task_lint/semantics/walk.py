@@ -1,8 +1,114 @@
-"""Walking one function's own code: nested functions, lambdas and classes run at another time."""
+"""Walking libcst trees for reading: `walk` instead of `node.visit`, and `OwnCodeVisitor`.
+
+`node.visit(visitor)` rebuilds every node it passes (libcst's visit replaces children even
+for a read-only visitor), which costs about as much as parsing the file. `walk` calls the
+same `visit_X`/`leave_X` (or `on_visit`/`on_leave`) methods in the same order without
+building anything, and skips whitespace, comments and punctuation, which no reader here
+looks at (the `# noqa` reader uses libcst's own visit).
+"""
 
 from __future__ import annotations
 
+import inspect
+import re
+from collections.abc import Callable
+from typing import Any
+
 import libcst as cst
+
+_Hook = Callable[[Any, cst.CSTNode], Any] | None
+_Entry = tuple[_Hook, _Hook, tuple[str, ...]]
+
+# A child field visited by libcst's `_visit_and_replace_children`: `visit_x(self, "name", ...`.
+_VISITED_FIELD = re.compile(r'visit_\w+\(\s*self,\s*"(\w+)"')
+_TRIVIA_FIELDS = frozenset(
+    {
+        "colon",
+        "comma",
+        "comment",
+        "dot",
+        "empty_lines",
+        "equal",
+        "first_colon",
+        "first_line",
+        "footer",
+        "header",
+        "last_line",
+        "lbrace",
+        "lbracket",
+        "leading_lines",
+        "leading_whitespace",
+        "lines_after_decorators",
+        "lpar",
+        "newline",
+        "rbrace",
+        "rbracket",
+        "relative",
+        "rpar",
+        "second_colon",
+        "semicolon",
+        "trailing_comma",
+        "trailing_whitespace",
+    }
+)
+_fields_by_type: dict[type[cst.CSTNode], tuple[str, ...]] = {}
+_tables: dict[type[cst.CSTVisitor], dict[type[cst.CSTNode], _Entry]] = {}
+
+
+def walk(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
+    """What `node.visit(visitor)` does for a read-only visitor, without rebuilding the tree."""
+    table = _tables.get(type(visitor))
+    if table is None:
+        table = _tables[type(visitor)] = {}
+    _walk(node, visitor, table)
+
+
+def _walk(node: cst.CSTNode, visitor: cst.CSTVisitor, table: dict[type, _Entry]) -> None:
+    entry = table.get(type(node))
+    if entry is None:
+        entry = table[type(node)] = _entry(type(visitor), type(node))
+    visit, leave, fields = entry
+    if visit is None or visit(visitor, node) is not False:
+        for name in fields:
+            child = getattr(node, name)
+            if isinstance(child, cst.CSTNode):
+                _walk(child, visitor, table)
+            elif isinstance(child, (tuple, list)):
+                for item in child:
+                    if isinstance(item, cst.CSTNode):
+                        _walk(item, visitor, table)
+    if leave is not None:
+        leave(visitor, node)
+
+
+def _entry(visitor_type: type[cst.CSTVisitor], node_type: type[cst.CSTNode]) -> _Entry:
+    """The hooks `visitor_type` runs on a `node_type` node, and the fields to descend into."""
+    visit = _own_hook(visitor_type, f"visit_{node_type.__name__}")
+    leave = _own_hook(visitor_type, f"leave_{node_type.__name__}")
+    if visitor_type.on_visit is not cst.CSTVisitor.on_visit:
+        visit = visitor_type.on_visit
+    if visitor_type.on_leave is not cst.CSTVisitor.on_leave:
+        leave = visitor_type.on_leave
+    return visit, leave, child_fields(node_type)
+
+
+def _own_hook(visitor_type: type[cst.CSTVisitor], name: str) -> _Hook:
+    """The visitor's own method `name`; libcst's base class defines every one as a no-op."""
+    hook: _Hook = getattr(visitor_type, name, None)
+    return None if hook is getattr(cst.CSTVisitor, name, None) else hook
+
+
+def child_fields(node_type: type[cst.CSTNode]) -> tuple[str, ...]:
+    """The non-trivia child fields of `node_type`, in the order libcst visits them."""
+    fields = _fields_by_type.get(node_type)
+    if fields is None:
+        source = inspect.getsource(node_type._visit_and_replace_children)
+        visited = dict.fromkeys(_VISITED_FIELD.findall(source))
+        fields = tuple(
+            f for f in visited if f not in _TRIVIA_FIELDS and not f.startswith("whitespace")
+        )
+        _fields_by_type[node_type] = fields
+    return fields
 
 
 class OwnCodeVisitor(cst.CSTVisitor):
