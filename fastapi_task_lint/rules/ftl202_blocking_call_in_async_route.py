@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi_task_lint.rules.base import Rule, RuleContext, RuleDocs
 from fastapi_task_lint.semantics.blocking import (
     ALLOWED_BLOCKING_CALLS,
@@ -11,8 +13,10 @@ from fastapi_task_lint.semantics.blocking import (
     blocking_uses,
     call_label,
 )
-from fastapi_task_lint.semantics.dependencies import dependency_functions
+from fastapi_task_lint.semantics.dependencies import defines_dependencies, dependency_functions
 from fastapi_task_lint.semantics.functions import FunctionInfo
+from fastapi_task_lint.semantics.project import ProjectIndex
+from fastapi_task_lint.semantics.routes import may_define_routes
 
 
 class BlockingCallInAsyncRoute(Rule):
@@ -57,6 +61,11 @@ class BlockingCallInAsyncRoute(Rule):
             "https://fastapi.tiangolo.com/async/#dependencies",
         ),
     )
+
+    def wants(self, data: bytes, path: Path, project: ProjectIndex) -> bool:
+        return super().wants(data, path, project) and (
+            may_define_routes(data) or defines_dependencies(project, path)
+        )
 
     def check(self, ctx: RuleContext) -> None:
         policy = BlockingPolicy.from_config(ctx.config)

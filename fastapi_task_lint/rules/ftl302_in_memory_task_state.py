@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import libcst as cst
 
@@ -100,12 +101,21 @@ class InMemoryTaskState(Rule):
         ),
     )
 
+    def wants(self, data: bytes, path: Path, project: ProjectIndex) -> bool:
+        """Findings are reported where the container is defined: only there is a parse due."""
+        key = path.absolute()
+        return super().wants(data, path, project) and any(
+            finding.container.model.path.absolute() == key for finding in _project_findings(project)
+        )
+
     def check(self, ctx: RuleContext) -> None:
-        project = ctx.model.project
-        findings = project.memo("FTL302.findings", lambda: _findings(project))
-        for finding in findings:
+        for finding in _project_findings(ctx.model.project):
             if finding.container.model is ctx.model:
                 ctx.report(finding.container.node, _message(finding))
+
+
+def _project_findings(project: ProjectIndex) -> list[_Finding]:
+    return project.memo("FTL302.findings", lambda: _findings(project))
 
 
 def _findings(project: ProjectIndex) -> list[_Finding]:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from fastapi_task_lint.rules.base import Rule, RuleContext, RuleDocs
 from fastapi_task_lint.semantics.jobs import (
-    STATUS_ROUTE_TRIGGERS,
     SUBMISSION_TRIGGERS,
     JobSubmission,
     is_status_route,
     job_submissions,
 )
 from fastapi_task_lint.semantics.project import ProjectIndex
-from fastapi_task_lint.semantics.task_definitions import models_containing
+from fastapi_task_lint.semantics.routes import may_define_get_routes, may_define_routes
 
 
 class JobStatusEndpointMissing(Rule):
@@ -63,10 +62,14 @@ class JobStatusEndpointMissing(Rule):
 
 def _unpolled_submissions(project: ProjectIndex) -> list[JobSubmission]:
     """Every job-submission route of the run, in path order; none when a status route exists."""
-    submissions: list[JobSubmission] = []
-    candidates = models_containing(project, (*SUBMISSION_TRIGGERS, *STATUS_ROUTE_TRIGGERS))
-    for model in sorted(candidates, key=lambda m: m.path):
+    submissions = [
+        submission
+        for model in project.models(SUBMISSION_TRIGGERS, may_define_routes)
+        for submission in job_submissions(model)
+    ]
+    if not submissions:
+        return []  # spares the scan for status routes, the costlier half
+    for model in project.models(where=may_define_get_routes):
         if any(is_status_route(model, route) for route in model.routes):
             return []
-        submissions.extend(job_submissions(model))
     return submissions

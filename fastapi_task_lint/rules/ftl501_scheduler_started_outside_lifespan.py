@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi_task_lint.rules.base import Rule, RuleContext, RuleDocs, quote
 from fastapi_task_lint.semantics.lifespan import (
     Context,
@@ -10,7 +12,8 @@ from fastapi_task_lint.semantics.lifespan import (
     imports_fastapi,
     lifecycle,
 )
-from fastapi_task_lint.semantics.schedulers import SchedulerCall, schedulers
+from fastapi_task_lint.semantics.project import ProjectIndex
+from fastapi_task_lint.semantics.schedulers import SchedulerCall, may_start_scheduler, schedulers
 
 _LIFESPAN = frozenset({Context.LIFESPAN_STARTUP, Context.LIFESPAN_SHUTDOWN})
 
@@ -57,6 +60,9 @@ class SchedulerStartedOutsideLifespan(Rule):
             "https://apscheduler.readthedocs.io/en/3.x/userguide.html#starting-the-scheduler",
         ),
     )
+
+    def wants(self, data: bytes, path: Path, project: ProjectIndex) -> bool:
+        return super().wants(data, path, project) and may_start_scheduler(data)
 
     def check(self, ctx: RuleContext) -> None:
         for start in schedulers(ctx.model).starts:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi_task_lint.rules.base import Rule, RuleContext, RuleDocs, quote
 from fastapi_task_lint.semantics.lifespan import (
     STARTUP,
@@ -10,10 +12,12 @@ from fastapi_task_lint.semantics.lifespan import (
     object_keys,
     release_calls,
 )
+from fastapi_task_lint.semantics.project import ProjectIndex
 from fastapi_task_lint.semantics.schedulers import (
     STOP_METHODS,
     SchedulerCall,
     SchedulerKind,
+    may_start_scheduler,
     schedulers,
 )
 
@@ -59,6 +63,9 @@ class SchedulerNotShutDown(Rule):
             "https://fastapi.tiangolo.com/advanced/events/",
         ),
     )
+
+    def wants(self, data: bytes, path: Path, project: ProjectIndex) -> bool:
+        return super().wants(data, path, project) and may_start_scheduler(data)
 
     def check(self, ctx: RuleContext) -> None:
         for start in schedulers(ctx.model).starts:

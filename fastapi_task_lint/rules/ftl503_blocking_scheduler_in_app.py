@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi_task_lint.rules.base import Rule, RuleContext, RuleDocs, quote
 from fastapi_task_lint.semantics.lifespan import STARTUP, call_contexts, creates_app
-from fastapi_task_lint.semantics.schedulers import SchedulerKind, schedulers
+from fastapi_task_lint.semantics.project import ProjectIndex
+from fastapi_task_lint.semantics.schedulers import SchedulerKind, may_start_scheduler, schedulers
 
 
 class BlockingSchedulerInApp(Rule):
@@ -34,6 +37,9 @@ class BlockingSchedulerInApp(Rule):
             "https://apscheduler.readthedocs.io/en/3.x/userguide.html#choosing-the-right-scheduler-job-store-s-executor-s-and-trigger-s",
         ),
     )
+
+    def wants(self, data: bytes, path: Path, project: ProjectIndex) -> bool:
+        return b"Scheduler" in data or may_start_scheduler(data)
 
     def check(self, ctx: RuleContext) -> None:
         found = schedulers(ctx.model)

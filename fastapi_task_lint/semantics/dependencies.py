@@ -7,6 +7,7 @@ mention `Depends` or `Security`.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -24,9 +25,19 @@ _DEPENDENCY_MARKERS = frozenset({names.DEPENDS, "fastapi.Security", "fastapi.par
 
 def dependency_functions(model: ModuleModel) -> list[FunctionInfo]:
     """The functions defined in `model` that some route or dependency depends on."""
-    used = model.project.memo(__name__, lambda: _scan(model.project))
+    used = _dependencies(model.project)
     path = str(model.path.absolute())
     return [f for f in model.functions if (path, f.qualname) in used]
+
+
+def defines_dependencies(project: ProjectIndex, path: Path) -> bool:
+    """Whether the module at `path` defines a dependency: a prefilter, before it is parsed."""
+    key = str(path.absolute())
+    return any(where == key for where, _ in _dependencies(project))
+
+
+def _dependencies(project: ProjectIndex) -> set[tuple[str, str]]:
+    return project.memo(__name__, lambda: _scan(project))
 
 
 def _scan(project: ProjectIndex) -> set[tuple[str, str]]:

@@ -67,8 +67,6 @@ SUBMISSION_TRIGGERS: tuple[bytes, ...] = (
     b".send",
     b"kiq",
 )
-# A file without one of these strings has no GET route (`@router.get(`, `api_route`).
-STATUS_ROUTE_TRIGGERS: tuple[bytes, ...] = (b".get(", b"api_route")
 _JOB_WORDS = frozenset({"job", "jobs", "task", "tasks"})
 _MAX_ROUNDS = 4
 

@@ -108,29 +108,36 @@ class ProjectIndex:
                 self._errors[key] = error
         return self._models[key]
 
-    def models(self, containing: tuple[bytes, ...] = ()) -> list[ModuleModel]:
+    def models(
+        self, containing: tuple[bytes, ...] = (), where: Callable[[bytes], bool] | None = None
+    ) -> list[ModuleModel]:
         """Every parseable module of the run, in path order (whole-program rules).
 
-        With `containing`, only modules whose bytes hold one of those strings are parsed:
-        the same prefilter the engine applies, so a whole-program fact costs a substring
-        scan per file, not a parse per file.
+        With `containing`, only modules whose bytes hold one of those strings are parsed,
+        and with `where`, only those whose bytes it accepts: the same prefilter the engine
+        applies, so a whole-program fact costs a scan per file, not a parse per file.
         """
         found = (
             self.model_for_path(path)
             for path in sorted(self.paths)
-            if not containing or self._contains(path, containing)
+            if (not containing and where is None) or self._accepts(path, containing, where)
         )
         return [model for model in found if model is not None]
 
-    def _contains(self, path: Path, triggers: tuple[bytes, ...]) -> bool:
+    def _accepts(
+        self, path: Path, triggers: tuple[bytes, ...], where: Callable[[bytes], bool] | None
+    ) -> bool:
         model = self._models.get(path.absolute())
         if model is not None:
-            return any(t in model.source.encode("utf-8", "surrogatepass") for t in triggers)
-        try:
-            data = read_bytes(path)  # refuses FIFOs and devices: never blocks
-        except SourceError:
+            data = model.source.encode("utf-8", "surrogatepass")
+        else:
+            try:
+                data = read_bytes(path)  # refuses FIFOs and devices: never blocks
+            except SourceError:
+                return False
+        if triggers and not any(trigger in data for trigger in triggers):
             return False
-        return any(trigger in data for trigger in triggers)
+        return where is None or where(data)
 
     def memo(self, key: str, compute: Callable[[], _T]) -> _T:
         """A whole-program fact, computed once per run however many files ask for it."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -14,7 +15,33 @@ if TYPE_CHECKING:
 
 HTTP_METHODS = frozenset({"get", "post", "put", "patch", "delete", "options", "head", "trace"})
 _ROUTE_DECORATORS = HTTP_METHODS | {"api_route", "websocket"}
+
+
+def _registration(decorators: frozenset[str]) -> re.Pattern[bytes]:
+    """Route decorators (`@router.get`, spaces where Python allows them) or `add_api_route`.
+
+    A decorator in parentheses or continued with a backslash may hold one on a later line.
+    """
+    names = "|".join(sorted(decorators)).encode()
+    return re.compile(
+        rb"@[^\n]*\.\s*(?:" + names + rb")\b|@\s*\(|@[^\n]*\\\r?\n|add_api_route"
+    )
+
+
+# A file without a match registers no route (of any method, or that can answer a GET).
+_ANY_ROUTE = _registration(_ROUTE_DECORATORS)
+_GET_ROUTE = _registration(frozenset({"get", "api_route"}))
 _APP_TYPES = frozenset({"fastapi.FastAPI", "fastapi.APIRouter", "starlette.applications.Starlette"})
+
+
+def may_define_routes(data: bytes) -> bool:
+    """The prefilter of rules about route handlers: can this file register a route?"""
+    return _ANY_ROUTE.search(data) is not None
+
+
+def may_define_get_routes(data: bytes) -> bool:
+    """Like `may_define_routes`, for routes that can answer a GET."""
+    return _GET_ROUTE.search(data) is not None
 
 
 @dataclass(frozen=True)

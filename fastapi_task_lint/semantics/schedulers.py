@@ -8,6 +8,7 @@ Shutdowns are matched with starts by `lifespan.release_calls`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import Enum
 from functools import cached_property
@@ -51,6 +52,15 @@ SCHEDULER_CLASSES: dict[str, SchedulerKind] = {
 }
 START_METHODS = frozenset({"start", "start_in_background", "run_until_stopped"})
 STOP_METHODS = frozenset({"shutdown", "stop"})
+# A file without a match starts no scheduler (`.start(`, also split over lines).
+_START = re.compile(rb"\.\s*(?:" + "|".join(sorted(START_METHODS)).encode() + rb")\b")
+
+
+def may_start_scheduler(data: bytes) -> bool:
+    """The prefilter of rules about scheduler starts: does this file name a start method?"""
+    return _START.search(data) is not None
+
+
 # A module that defines a scheduler subclass imports apscheduler.
 _MARKER = b"apscheduler"
 

@@ -9,19 +9,22 @@ through imports (`from .tasks import JOBS`, `tasks.JOBS`) and `self.attr` of the
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from fastapi_task_lint.semantics.asyncio_tasks import find_task_spawns
+from fastapi_task_lint.semantics.asyncio_tasks import SPAWN_TRIGGERS, find_task_spawns
 from fastapi_task_lint.semantics.callgraph import callees
 from fastapi_task_lint.semantics.functions import ClassInfo, FunctionInfo
+from fastapi_task_lint.semantics.scheduling import SITE_TRIGGERS
 from fastapi_task_lint.semantics.scope import Binding, BindingKind, Scope
 from fastapi_task_lint.semantics.task_definitions import (
     ScheduledFunction,
+    TaskUse,
     models_containing,
+    project_tasks,
     tasks_in,
 )
 from fastapi_task_lint.semantics.walk import walk
@@ -66,6 +69,8 @@ _WRITE_METHODS = frozenset(
 )
 PUT_METHODS = frozenset({"put", "put_nowait"})
 
+# A file without this string defines no queue.
+_QUEUE_TRIGGERS = (b"Queue",)
 # A file without one of these strings defines no container.
 CONTAINER_TRIGGERS: tuple[bytes, ...] = (
     b"= {",
@@ -114,25 +119,28 @@ class Access:
 
 
 def shared_containers(model: ModuleModel) -> list[SharedContainer]:
-    found: list[SharedContainer] = []
-    prefix = f"{model.module_name}." if model.module_name else ""
-    for name, bindings in model.module_scope.bindings.items():
-        container = _container_binding(model, model.module_scope, bindings)
-        if container is not None:
-            binding, kind = container
-            found.append(SharedContainer(model, prefix + name, name, kind, binding.node))
+    found = [
+        _container(model, model.module_scope, name, None) for name in model.module_scope.bindings
+    ]
     for klass in model.classes:
-        for name, bindings in klass.scope.bindings.items():
-            container = _container_binding(model, klass.scope, bindings)
-            if container is not None:
-                binding, kind = container
-                label = f"{klass.name}.{name}"
-                found.append(
-                    SharedContainer(
-                        model, f"{klass.qualname}.{name}", label, kind, binding.node, klass
-                    )
-                )
-    return found
+        found.extend(_container(model, klass.scope, name, klass) for name in klass.scope.bindings)
+    return [container for container in found if container is not None]
+
+
+def _container(
+    model: ModuleModel, scope: Scope, name: str, klass: ClassInfo | None
+) -> SharedContainer | None:
+    """The container `name` is in `scope` (the module's, or `klass`'s), if it is one."""
+    bindings = scope.bindings.get(name)
+    found = _container_binding(model, scope, bindings) if bindings else None
+    if found is None:
+        return None
+    binding, kind = found
+    if klass is not None:
+        qualname, label = f"{klass.qualname}.{name}", f"{klass.name}.{name}"
+        return SharedContainer(model, qualname, label, kind, binding.node, klass)
+    prefix = f"{model.module_name}." if model.module_name else ""
+    return SharedContainer(model, prefix + name, name, kind, binding.node)
 
 
 def _container_binding(
@@ -160,12 +168,24 @@ def container_accesses(model: ModuleModel, containers: dict[str, SharedContainer
     names = {c.qualname.rsplit(".", 1)[-1] for c in containers.values()}
     accesses: list[Access] = []
     for function in model.functions:
-        if function.is_lambda:
-            continue
-        collector = _AccessCollector(model, function, containers, names)
-        walk(function.node.body, collector)
-        accesses.extend(collector.accesses)
+        if not function.is_lambda:
+            accesses.extend(_accesses_in(model, function, containers.get, names))
     return accesses
+
+
+def _accesses_in(
+    model: ModuleModel,
+    function: FunctionInfo,
+    find: Callable[[str], SharedContainer | None],
+    names: set[str] | None,
+) -> list[Access]:
+    """Accesses in `function`'s own body to the containers `find` knows by qualname.
+
+    `names`, when given, are the only last name components worth resolving.
+    """
+    collector = _AccessCollector(model, function, find, names)
+    walk(function.node.body, collector)
+    return collector.accesses
 
 
 class _AccessCollector(cst.CSTVisitor):
@@ -173,12 +193,12 @@ class _AccessCollector(cst.CSTVisitor):
         self,
         model: ModuleModel,
         function: FunctionInfo,
-        containers: dict[str, SharedContainer],
-        names: set[str],
+        find: Callable[[str], SharedContainer | None],
+        names: set[str] | None,
     ) -> None:
         self.model = model
         self.function = function
-        self.containers = containers
+        self.find = find
         self.names = names
         self.stack: list[cst.CSTNode] = []
         self.accesses: list[Access] = []
@@ -199,7 +219,7 @@ class _AccessCollector(cst.CSTVisitor):
 
     def _refers(self, node: cst.Name | cst.Attribute) -> SharedContainer | None:
         last = node.value if isinstance(node, cst.Name) else node.attr.value
-        if last not in self.names or not self._is_load(node):
+        if (self.names is not None and last not in self.names) or not self._is_load(node):
             return None
         return self._container_of(node)
 
@@ -222,14 +242,14 @@ class _AccessCollector(cst.CSTVisitor):
                 qualname = f"{model.module_name}.{node.value}" if model.module_name else node.value
         if qualname is None:
             return self._self_attribute(node)
-        found = self.containers.get(qualname)
+        found = self.find(qualname)
         if found is not None:
             return found
         definition = model.project.resolve(qualname)
         if definition is not None and definition.binding is not None:
             owner = definition.model
             prefix = f"{owner.module_name}." if owner.module_name else ""
-            return self.containers.get(prefix + definition.binding.name)
+            return self.find(prefix + definition.binding.name)
         return None
 
     def _self_attribute(self, node: cst.Name | cst.Attribute) -> SharedContainer | None:
@@ -240,7 +260,7 @@ class _AccessCollector(cst.CSTVisitor):
         receiver = node.value
         if not (isinstance(receiver, cst.Name) and receiver.value == self.function.params[0].name):
             return None
-        return self.containers.get(f"{klass.qualname}.{node.attr.value}")
+        return self.find(f"{klass.qualname}.{node.attr.value}")
 
 
 class _Classifier:
@@ -333,11 +353,7 @@ def program_state(project: ProjectIndex) -> ProgramState:
     The files that define a container, those that name one, and those that name a function
     accessing one (its callers: a task calling `set_status(job_id, "done")`).
     """
-    containers = [
-        c
-        for model in models_containing(project, CONTAINER_TRIGGERS)
-        for c in shared_containers(model)
-    ]
+    containers = _candidate_containers(project)
     by_name = {c.qualname: c for c in containers}
     accesses: dict[str, list[Access]] = {c.qualname: [] for c in containers}
     accessors: set[str] = set()
@@ -367,6 +383,77 @@ def program_state(project: ProjectIndex) -> ProgramState:
     )
 
 
+def _candidate_containers(project: ProjectIndex) -> list[SharedContainer]:
+    """The containers that can hold job state, found from the code that can write it.
+
+    Those a task, a handler that schedules one, or a function either calls writes, and the
+    queues (a handler may put work on one). Starting from the writers parses the modules
+    they live in and import from, not every module that builds a list.
+    """
+    found: dict[str, SharedContainer] = {}
+    lookup = _ContainerLookup(project)
+    for model, function in _possible_writers(project):
+        for access in _accesses_in(model, function, lookup.find, None):
+            if access.write:
+                found.setdefault(access.container.qualname, access.container)
+    for model in models_containing(project, _QUEUE_TRIGGERS):
+        for container in shared_containers(model):
+            if container.is_queue:
+                found.setdefault(container.qualname, container)
+    return list(found.values())
+
+
+def _possible_writers(project: ProjectIndex) -> list[tuple[ModuleModel, FunctionInfo]]:
+    """Every task, every handler that launches one, and the project functions they call."""
+    tasks = {id(t.function): (t.model, t.function) for t in project_tasks(project)}
+    starters: dict[int, tuple[ModuleModel, FunctionInfo]] = {}
+    for scheduled in project_tasks(project):
+        for use in scheduled.uses:
+            function = _launcher(use)
+            if use.model is not None and function is not None:
+                starters[id(function)] = (use.model, function)
+    for model in models_containing(project, (*SITE_TRIGGERS, *SPAWN_TRIGGERS)):
+        spawns = find_task_spawns(model)
+        functions = [s.function for s in model.scheduling_sites] + [s.function for s in spawns]
+        starters.update((id(f), (model, f)) for f in functions if f is not None)
+    handlers = {
+        id(route.function)
+        for model in {id(m): m for m, _ in starters.values()}.values()
+        for route in model.routes
+    }
+    launchers = [*tasks.values(), *(starters[key] for key in starters.keys() & handlers)]
+    helpers = {
+        id(edge.target.function): (edge.target.model, edge.target.function)
+        for model, function in launchers
+        for edge in callees(model, function)
+    }
+    return [*launchers, *(v for k, v in helpers.items() if k not in tasks)]
+
+
+class _ContainerLookup:
+    """Containers by qualname, found by resolving the name (`mod.JOBS`, `mod.Registry.jobs`)."""
+
+    def __init__(self, project: ProjectIndex) -> None:
+        self.project = project
+        self.known: dict[str, SharedContainer | None] = {}
+
+    def find(self, qualname: str) -> SharedContainer | None:
+        if qualname not in self.known:
+            self.known[qualname] = self._resolve(qualname)
+        return self.known[qualname]
+
+    def _resolve(self, qualname: str) -> SharedContainer | None:
+        owner, _, name = qualname.rpartition(".")
+        definition = self.project.resolve(qualname)
+        if definition is not None and definition.binding is not None:
+            model = definition.model
+            return _container(model, model.module_scope, definition.binding.name, None)
+        klass = self.project.resolve_class(owner) if owner else None
+        if klass is not None:
+            return _container(klass[0], klass[1].scope, name, klass[1])
+        return None
+
+
 def _name_triggers(containers: Iterable[SharedContainer]) -> tuple[bytes, ...]:
     return tuple({c.qualname.rsplit(".", 1)[-1].encode() for c in containers})
 
@@ -379,10 +466,16 @@ def _called_by(callers: Iterable[tuple[ModuleModel, FunctionInfo]]) -> set[int]:
 def _launcher_ids(scheduled: ScheduledFunction) -> Iterator[int]:
     """The functions whose calls launch `scheduled` (also through helpers like `run_later`)."""
     for use in scheduled.uses:
-        if use.model is None or use.node is None:
-            continue
-        for call in use.model.calls:
-            if call.node is use.node:
-                function = call.scope.enclosing_function()
-                if function is not None:
-                    yield id(function)
+        function = _launcher(use)
+        if function is not None:
+            yield id(function)
+
+
+def _launcher(use: TaskUse) -> FunctionInfo | None:
+    """The function whose call `use` is (None for a decorator, or a call at module level)."""
+    if use.model is None or use.node is None:
+        return None
+    for call in use.model.calls:
+        if call.node is use.node:
+            return call.scope.enclosing_function()
+    return None

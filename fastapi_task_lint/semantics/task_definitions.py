@@ -131,6 +131,14 @@ def tasks_in(model: ModuleModel) -> list[ScheduledFunction]:
 DECORATOR_TRIGGERS: tuple[bytes, ...] = (b".task", b"shared_task", b"actor")
 
 
+def project_tasks(project: ProjectIndex) -> list[ScheduledFunction]:
+    """Every task of the run: scheduled somewhere, or registered by its decorator."""
+    paths = {Path(where) for where, _ in _project_tasks(project)}
+    paths.update(model.path.absolute() for model in project.models(DECORATOR_TRIGGERS))
+    models = (project.model_for_path(path) for path in sorted(paths))
+    return [task for model in models if model is not None for task in tasks_in(model)]
+
+
 def defines_tasks(
     project: ProjectIndex, path: Path, launched: Callable[[TaskUse], bool] = lambda _: True
 ) -> bool:

@@ -31,7 +31,7 @@ def disable_prefilter(monkeypatch: pytest.MonkeyPatch) -> None:
         self.triggers = _EVERYTHING
 
     monkeypatch.setattr(Linter, "__init__", init)
-    monkeypatch.setattr(ProjectIndex, "_contains", lambda self, path, triggers: True)
+    monkeypatch.setattr(ProjectIndex, "_accepts", lambda self, path, triggers, where: True)
     # Whole-program scans filter the project's files by their own strings: not here.
     for module in list(sys.modules.values()):
         scan = getattr(module, "models_containing", None)
