@@ -1,3 +1,3 @@
-from fastapi_task_lint.cli import main
+from fastapi_task_lint.cli import run
 
-main()
+run()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import gc
 import os
 import traceback
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -82,10 +83,11 @@ class Linter:
 
     def check_paths(self, paths: Sequence[Path]) -> RunResult:
         found, project = self.index(paths)
-        if self.jobs > 1 or self.cache is not None:
-            results = check_many(self, found.files, project, self.cache, self.jobs)
-        else:
-            results = [self.check_file(path, project) for path in found.files]
+        with cyclic_gc_paused():
+            if self.jobs > 1 or self.cache is not None:
+                results = check_many(self, found.files, project, self.cache, self.jobs)
+            else:
+                results = [self.check_file(path, project) for path in found.files]
         diagnostics = sort_diagnostics([d for r in results for d in r.diagnostics])
         return RunResult(diagnostics, results, found.missing)
 
@@ -224,6 +226,23 @@ class Linter:
             1,
             1,
         )
+
+
+@contextlib.contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cycle collector for a run; refcounting still frees what a run drops.
+
+    A run keeps hundreds of thousands of tree nodes alive, and each full collection walks
+    them all again: on the benchmark's quick corpus the collector cost as much as the
+    analysis (11.3 s with it, 6.1 s without).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def known_codes() -> Iterable[str]:

@@ -199,3 +199,26 @@ def test_real_subprocess_and_module_entry_point(project: Path) -> None:
         assert completed.returncode == 1, completed.stderr
         assert completed.stdout.startswith("app/bad.py:8:31: FTL104")
         assert "Traceback" not in completed.stderr
+
+
+def test_console_script_exits_with_the_status_after_flushing_everything(project: Path) -> None:
+    """`run` ends the process with os._exit: statuses and buffered output must survive it."""
+    script = str(Path(sys.executable).parent / "fastapi-task-lint")
+    (project / "clean").mkdir()
+    (project / "clean" / "ok.py").write_text("x = 1\n", encoding="utf-8")
+    cases = [
+        (["check", "--format", "json", "app"], 1),
+        (["check", "clean"], 0),
+        (["check", "--select", "FTL9999", "app"], 2),
+        (["--version"], 0),
+    ]
+    for arguments, status in cases:
+        completed = subprocess.run(
+            [script, *arguments], capture_output=True, text=True, cwd=project, check=False
+        )
+        assert completed.returncode == status, (arguments, completed.stderr)
+        assert "Traceback" not in completed.stderr
+    report = subprocess.run(
+        [script, "check", "--format", "json", "app"], capture_output=True, cwd=project, check=False
+    )
+    assert json.loads(report.stdout)  # the whole report, not a truncated buffer

@@ -23,9 +23,7 @@ def _registration(decorators: frozenset[str]) -> re.Pattern[bytes]:
     A decorator in parentheses or continued with a backslash may hold one on a later line.
     """
     names = "|".join(sorted(decorators)).encode()
-    return re.compile(
-        rb"@[^\n]*\.\s*(?:" + names + rb")\b|@\s*\(|@[^\n]*\\\r?\n|add_api_route"
-    )
+    return re.compile(rb"@[^\n]*\.\s*(?:" + names + rb")\b|@\s*\(|@[^\n]*\\\r?\n|add_api_route")
 
 
 # A file without a match registers no route (of any method, or that can answer a GET).
