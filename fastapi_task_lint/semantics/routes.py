@@ -48,6 +48,7 @@ class Route:
     methods: tuple[str, ...]
     path: str | None
     decorator: cst.BaseExpression
+    owner: ModuleModel  # where `function` is defined (`add_api_route` may name an import)
 
     def keyword(self, name: str) -> cst.BaseExpression | None:
         """A keyword argument of the route decorator, e.g. `status_code`."""
@@ -91,7 +92,7 @@ def _route_from_decorator(
         methods = _string_list(methods_arg) or ("get",)
     else:
         methods = (method,)
-    return Route(function, methods, path, decorator)
+    return Route(function, methods, path, decorator, model)
 
 
 def _added_routes(model: ModuleModel) -> list[Route]:
@@ -114,7 +115,9 @@ def _added_routes(model: ModuleModel) -> list[Route]:
         if found is None:
             continue
         methods = _string_list(keyword.get("methods")) or ("get",)
-        routes.append(Route(found[1], methods, _string_arg(call.node, "path"), call.node))
+        owner, endpoint_function = found
+        path = _string_arg(call.node, "path")
+        routes.append(Route(endpoint_function, methods, path, call.node, owner))
     return routes
 
 

@@ -18,6 +18,7 @@ import libcst as cst
 from fastapi_task_lint.semantics.asyncio_tasks import SPAWN_TRIGGERS, find_task_spawns
 from fastapi_task_lint.semantics.callgraph import callees
 from fastapi_task_lint.semantics.functions import ClassInfo, FunctionInfo
+from fastapi_task_lint.semantics.routes import may_define_routes
 from fastapi_task_lint.semantics.scheduling import SITE_TRIGGERS
 from fastapi_task_lint.semantics.scope import Binding, BindingKind, Scope
 from fastapi_task_lint.semantics.task_definitions import (
@@ -69,8 +70,6 @@ _WRITE_METHODS = frozenset(
 )
 PUT_METHODS = frozenset({"put", "put_nowait"})
 
-# A file without this string defines no queue.
-_QUEUE_TRIGGERS = (b"Queue",)
 # A file without one of these strings defines no container.
 CONTAINER_TRIGGERS: tuple[bytes, ...] = (
     b"= {",
@@ -387,8 +386,8 @@ def _candidate_containers(project: ProjectIndex) -> list[SharedContainer]:
     """The containers that can hold job state, found from the code that can write it.
 
     Those a task, a handler that schedules one, or a function either calls writes, and the
-    queues (a handler may put work on one). Starting from the writers parses the modules
-    they live in and import from, not every module that builds a list.
+    queues a handler puts work on. Starting from that code parses the modules it lives in
+    and imports from, not every module that builds a list.
     """
     found: dict[str, SharedContainer] = {}
     lookup = _ContainerLookup(project)
@@ -396,10 +395,10 @@ def _candidate_containers(project: ProjectIndex) -> list[SharedContainer]:
         for access in _accesses_in(model, function, lookup.find, None):
             if access.write:
                 found.setdefault(access.container.qualname, access.container)
-    for model in models_containing(project, _QUEUE_TRIGGERS):
-        for container in shared_containers(model):
-            if container.is_queue:
-                found.setdefault(container.qualname, container)
+    for route in (r for m in project.models(where=may_define_routes) for r in m.routes):
+        for access in _accesses_in(route.owner, route.function, lookup.find, None):
+            if access.container.is_queue and access.method in PUT_METHODS:
+                found.setdefault(access.container.qualname, access.container)
     return list(found.values())
 
 
