@@ -15,9 +15,9 @@ from fastapi_task_lint.semantics.blocking import (
 )
 from fastapi_task_lint.semantics.project import ProjectIndex
 from fastapi_task_lint.semantics.task_definitions import (
-    DECORATOR_TRIGGERS,
     ScheduledFunction,
     defines_tasks,
+    may_define_decorated_tasks,
     tasks_in,
 )
 
@@ -81,7 +81,7 @@ class BlockingCallInAsyncTask(Rule):
 
     def wants(self, data: bytes, path: Path, project: ProjectIndex) -> bool:
         return super().wants(data, path, project) and (
-            any(trigger in data for trigger in DECORATOR_TRIGGERS)
+            may_define_decorated_tasks(data)
             or defines_tasks(project, path, lambda use: use.on_event_loop)
         )
 

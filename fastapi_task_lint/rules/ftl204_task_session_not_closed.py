@@ -8,9 +8,9 @@ from fastapi_task_lint.rules.base import Rule, RuleContext, RuleDocs, quote
 from fastapi_task_lint.semantics.project import ProjectIndex
 from fastapi_task_lint.semantics.session_lifetimes import shared_sessions, unclosed_sessions
 from fastapi_task_lint.semantics.task_definitions import (
-    DECORATOR_TRIGGERS,
     ScheduledFunction,
     defines_tasks,
+    may_define_decorated_tasks,
     tasks_in,
 )
 
@@ -70,7 +70,7 @@ class TaskSessionNotClosed(Rule):
 
     def wants(self, data: bytes, path: Path, project: ProjectIndex) -> bool:
         return super().wants(data, path, project) and (
-            any(trigger in data for trigger in DECORATOR_TRIGGERS) or defines_tasks(project, path)
+            may_define_decorated_tasks(data) or defines_tasks(project, path)
         )
 
     def check(self, ctx: RuleContext) -> None:

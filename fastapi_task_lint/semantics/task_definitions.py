@@ -15,6 +15,7 @@ Decorated queue tasks (`@app.task`, `@broker.task`, `@dramatiq.actor`) need no s
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,14 +128,26 @@ def tasks_in(model: ModuleModel) -> list[ScheduledFunction]:
     return found
 
 
-# A def with one of these in its module may be a queue task by its decorator alone.
-DECORATOR_TRIGGERS: tuple[bytes, ...] = (b".task", b"shared_task", b"actor")
+# A def in a module without a match is no queue task by its decorator alone: a decorator
+# naming a task or actor (`@app.task`, `@shared_task`, `@dramatiq.actor`), one in
+# parentheses or continued on the next line, or an import that renames one.
+_TASK_DECORATOR = re.compile(rb"@[^\n]*(?:task|actor)|@\s*\(|@[^\n]*\\\r?\n|(?:task|actor)\s+as\s")
+
+
+def may_define_decorated_tasks(data: bytes) -> bool:
+    """The prefilter for queue tasks registered by their decorator (`@celery_app.task`)."""
+    return _TASK_DECORATOR.search(data) is not None
 
 
 def project_tasks(project: ProjectIndex) -> list[ScheduledFunction]:
     """Every task of the run: scheduled somewhere, or registered by its decorator."""
+    return project.memo(f"{__name__}.all", lambda: _all_tasks(project))
+
+
+def _all_tasks(project: ProjectIndex) -> list[ScheduledFunction]:
     paths = {Path(where) for where, _ in _project_tasks(project)}
-    paths.update(model.path.absolute() for model in project.models(DECORATOR_TRIGGERS))
+    decorated = project.models(where=may_define_decorated_tasks)
+    paths.update(model.path.absolute() for model in decorated)
     models = (project.model_for_path(path) for path in sorted(paths))
     return [task for model in models if model is not None for task in tasks_in(model)]
 
