@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi_task_lint.rules.base import Rule, RuleContext, RuleDocs, quote
 from fastapi_task_lint.semantics.captures import Reach, reaching_values
 from fastapi_task_lint.semantics.model import ModuleModel
 from fastapi_task_lint.semantics.origins import OriginKind
-from fastapi_task_lint.semantics.scheduling import SITE_TRIGGERS, SchedulingSite
+from fastapi_task_lint.semantics.project import ProjectIndex
+from fastapi_task_lint.semantics.scheduling import SITE_TRIGGERS, SchedulingSite, may_schedule
 from fastapi_task_lint.semantics.scope import BindingKind, ScopeKind
 from fastapi_task_lint.semantics.values import task_label
 
@@ -61,6 +64,9 @@ class RequestSessionToTask(Rule):
             "https://github.com/fastapi/fastapi/releases/tag/0.118.0",
         ),
     )
+
+    def wants(self, data: bytes, path: Path, project: ProjectIndex) -> bool:
+        return super().wants(data, path, project) and may_schedule(data)
 
     def check(self, ctx: RuleContext) -> None:
         for site in ctx.model.scheduling_sites:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi_task_lint.rules.base import Rule, RuleContext, RuleDocs
 from fastapi_task_lint.semantics.jobs import (
     SUBMISSION_TRIGGERS,
     job_submissions,
     status_code_unless_accepted,
 )
+from fastapi_task_lint.semantics.project import ProjectIndex
+from fastapi_task_lint.semantics.routes import may_define_routes
 from fastapi_task_lint.semantics.values import task_label
 
 
@@ -52,6 +56,9 @@ class JobEndpointNot202(Rule):
             "https://fastapi.tiangolo.com/advanced/additional-status-codes/",
         ),
     )
+
+    def wants(self, data: bytes, path: Path, project: ProjectIndex) -> bool:
+        return super().wants(data, path, project) and may_define_routes(data)  # a job route
 
     def check(self, ctx: RuleContext) -> None:
         for submission in job_submissions(ctx.model):

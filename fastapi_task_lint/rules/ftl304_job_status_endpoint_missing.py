@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi_task_lint.rules.base import Rule, RuleContext, RuleDocs
 from fastapi_task_lint.semantics.jobs import (
     SUBMISSION_TRIGGERS,
@@ -43,6 +45,9 @@ class JobStatusEndpointMissing(Rule):
         ),
         references=("https://docs.celeryq.dev/en/stable/reference/celery.result.html",),
     )
+
+    def wants(self, data: bytes, path: Path, project: ProjectIndex) -> bool:
+        return super().wants(data, path, project) and may_define_routes(data)  # a job route
 
     def check(self, ctx: RuleContext) -> None:
         project = ctx.model.project

@@ -39,7 +39,9 @@ class BlockingSchedulerInApp(Rule):
     )
 
     def wants(self, data: bytes, path: Path, project: ProjectIndex) -> bool:
-        return b"Scheduler" in data or may_start_scheduler(data)
+        """A start call, or a scheduler built in a module that builds the app."""
+        builds_app = b"FastAPI" in data or b"Starlette" in data
+        return may_start_scheduler(data) or (b"Scheduler" in data and builds_app)
 
     def check(self, ctx: RuleContext) -> None:
         found = schedulers(ctx.model)

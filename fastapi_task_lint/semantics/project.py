@@ -127,14 +127,9 @@ class ProjectIndex:
     def _accepts(
         self, path: Path, triggers: tuple[bytes, ...], where: Callable[[bytes], bool] | None
     ) -> bool:
-        model = self._models.get(path.absolute())
-        if model is not None:
-            data = model.source.encode("utf-8", "surrogatepass")
-        else:
-            try:
-                data = read_bytes(path)  # refuses FIFOs and devices: never blocks
-            except SourceError:
-                return False
+        data = self.source_bytes(path)
+        if data is None:
+            return False
         if triggers and not any(trigger in data for trigger in triggers):
             return False
         return where is None or where(data)
@@ -159,10 +154,36 @@ class ProjectIndex:
             self._paths_by_module[model.module_name] = model.path.absolute()
 
     def module(self, name: str) -> ModuleModel | None:
-        path = self._paths_by_module.get(name)
-        if path is None:
-            path = self._find_by_suffix(name)
+        path = self.module_path(name)
         return self.model_for_path(path) if path is not None else None
+
+    def module_path(self, name: str) -> Path | None:
+        """The file of the project module `name`, without parsing it."""
+        path = self._paths_by_module.get(name)
+        return path if path is not None else self._find_by_suffix(name)
+
+    def defining_module(self, qualname: str) -> tuple[Path, str] | None:
+        """The project module a dotted name starts in, and the name bound there.
+
+        `app.state.JOBS`: `app/state.py` and `JOBS`. The file is not parsed: prefilters
+        read its bytes to decide whether resolving the name is worth a parse.
+        """
+        parts = qualname.split(".")
+        for split in range(len(parts) - 1, 0, -1):
+            path = self.module_path(".".join(parts[:split]))
+            if path is not None:
+                return path, parts[split]
+        return None
+
+    def source_bytes(self, path: Path) -> bytes | None:
+        """The bytes of `path` (as last parsed, if it was); None when it cannot be read."""
+        model = self._models.get(path.absolute())
+        if model is not None:
+            return model.source.encode("utf-8", "surrogatepass")
+        try:
+            return read_bytes(path)  # refuses FIFOs and devices: never blocks
+        except SourceError:
+            return None
 
     def _find_by_suffix(self, name: str) -> Path | None:
         """Modules of namespace packages or scripts run from their folder: match by path.

@@ -8,6 +8,7 @@ from rich is not a site, `background_tasks.add_task(...)` on a `BackgroundTasks`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -439,6 +440,41 @@ def _imported_roots(model: ModuleModel) -> set[str]:
                 roots.add(binding.imported.split(".", 1)[0])
     return roots
 
+
+def may_schedule(data: bytes) -> bool:
+    """The finer prefilter for scheduling sites, after `SITE_TRIGGERS`.
+
+    A site is a call of one of the methods `_SiteFinder` knows (`.delay(`, `.send(`, with
+    the spacing Python allows), `BackgroundTask(...)`, or Celery's `signature(...)`: the
+    words alone (`retry_delay=`, "the function's signature") are not enough.
+    """
+    return (
+        _SITE_METHOD.search(data) is not None
+        or b"BackgroundTask" in data
+        or (b"celery" in data and b"signature" in data)
+    )
+
+
+_SITE_METHODS = (
+    "add_task",
+    "add_job",
+    "add_schedule",
+    "apply_async",
+    "delay",
+    "enqueue",
+    "enqueue_at",
+    "enqueue_call",
+    "enqueue_in",
+    "enqueue_job",
+    "kiq",
+    "s",
+    "send",
+    "send_task",
+    "send_with_options",
+    "si",
+    "signature",
+)
+_SITE_METHOD = re.compile(rb"\.\s*(?:" + "|".join(_SITE_METHODS).encode() + rb")\b")
 
 # A file without one of these strings has no scheduling site (the rules' prefilter).
 SITE_TRIGGERS: tuple[bytes, ...] = (

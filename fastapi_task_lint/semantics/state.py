@@ -9,21 +9,23 @@ through imports (`from .tasks import JOBS`, `tasks.JOBS`) and `self.attr` of the
 
 from __future__ import annotations
 
+import ast
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from fastapi_task_lint.semantics.asyncio_tasks import SPAWN_TRIGGERS, find_task_spawns
+from fastapi_task_lint.semantics.asyncio_tasks import find_task_spawns
 from fastapi_task_lint.semantics.callgraph import callees
 from fastapi_task_lint.semantics.functions import ClassInfo, FunctionInfo
 from fastapi_task_lint.semantics.routes import may_define_routes
-from fastapi_task_lint.semantics.scheduling import SITE_TRIGGERS
 from fastapi_task_lint.semantics.scope import Binding, BindingKind, Scope
 from fastapi_task_lint.semantics.task_definitions import (
     ScheduledFunction,
     TaskUse,
+    may_launch,
     models_containing,
     project_tasks,
     tasks_in,
@@ -31,6 +33,8 @@ from fastapi_task_lint.semantics.task_definitions import (
 from fastapi_task_lint.semantics.walk import walk
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from fastapi_task_lint.semantics.model import ModuleModel
     from fastapi_task_lint.semantics.project import ProjectIndex
 
@@ -160,15 +164,18 @@ def _container_binding(
     return None
 
 
-def container_accesses(model: ModuleModel, containers: dict[str, SharedContainer]) -> list[Access]:
+def container_accesses(
+    model: ModuleModel, containers: dict[str, SharedContainer], lookup: _ContainerLookup
+) -> list[Access]:
     """Every access, in the functions of `model`, to one of `containers` (by qualname)."""
     if not containers:
         return []
     names = {c.qualname.rsplit(".", 1)[-1] for c in containers.values()}
+    find = lookup.within(containers)
     accesses: list[Access] = []
     for function in model.functions:
         if not function.is_lambda:
-            accesses.extend(_accesses_in(model, function, containers.get, names))
+            accesses.extend(_accesses_in(model, function, find, names))
     return accesses
 
 
@@ -241,15 +248,7 @@ class _AccessCollector(cst.CSTVisitor):
                 qualname = f"{model.module_name}.{node.value}" if model.module_name else node.value
         if qualname is None:
             return self._self_attribute(node)
-        found = self.find(qualname)
-        if found is not None:
-            return found
-        definition = model.project.resolve(qualname)
-        if definition is not None and definition.binding is not None:
-            owner = definition.model
-            prefix = f"{owner.module_name}." if owner.module_name else ""
-            return self.find(prefix + definition.binding.name)
-        return None
+        return self.find(qualname)
 
     def _self_attribute(self, node: cst.Name | cst.Attribute) -> SharedContainer | None:
         """`self.jobs` in a method, when `jobs` is a class-level container of the class."""
@@ -352,12 +351,13 @@ def program_state(project: ProjectIndex) -> ProgramState:
     The files that define a container, those that name one, and those that name a function
     accessing one (its callers: a task calling `set_status(job_id, "done")`).
     """
-    containers = _candidate_containers(project)
+    lookup = _ContainerLookup(project)
+    containers = _candidate_containers(project, lookup)
     by_name = {c.qualname: c for c in containers}
     accesses: dict[str, list[Access]] = {c.qualname: [] for c in containers}
     accessors: set[str] = set()
     for model in models_containing(project, _name_triggers(by_name.values())):
-        for access in container_accesses(model, by_name):
+        for access in container_accesses(model, by_name, lookup):
             accesses[access.container.qualname].append(access)
             accessors.add(access.function.name)
     tasks: dict[int, tuple[ModuleModel, FunctionInfo]] = {}
@@ -382,7 +382,7 @@ def program_state(project: ProjectIndex) -> ProgramState:
     )
 
 
-def _candidate_containers(project: ProjectIndex) -> list[SharedContainer]:
+def _candidate_containers(project: ProjectIndex, lookup: _ContainerLookup) -> list[SharedContainer]:
     """The containers that can hold job state, found from the code that can write it.
 
     Those a task, a handler that schedules one, or a function either calls writes, and the
@@ -390,7 +390,6 @@ def _candidate_containers(project: ProjectIndex) -> list[SharedContainer]:
     and imports from, not every module that builds a list.
     """
     found: dict[str, SharedContainer] = {}
-    lookup = _ContainerLookup(project)
     for model, function in _possible_writers(project):
         for access in _accesses_in(model, function, lookup.find, None):
             if access.write:
@@ -411,7 +410,7 @@ def _possible_writers(project: ProjectIndex) -> list[tuple[ModuleModel, Function
             function = _launcher(use)
             if use.model is not None and function is not None:
                 starters[id(function)] = (use.model, function)
-    for model in models_containing(project, (*SITE_TRIGGERS, *SPAWN_TRIGGERS)):
+    for model in project.models(where=may_launch):
         spawns = find_task_spawns(model)
         functions = [s.function for s in model.scheduling_sites] + [s.function for s in spawns]
         starters.update((id(f), (model, f)) for f in functions if f is not None)
@@ -435,13 +434,30 @@ class _ContainerLookup:
     def __init__(self, project: ProjectIndex) -> None:
         self.project = project
         self.known: dict[str, SharedContainer | None] = {}
+        self.candidates: dict[Path, frozenset[str] | None] = {}
 
     def find(self, qualname: str) -> SharedContainer | None:
+        """The container `qualname` names, following imports and re-exports."""
         if qualname not in self.known:
             self.known[qualname] = self._resolve(qualname)
         return self.known[qualname]
 
+    def within(
+        self, containers: dict[str, SharedContainer]
+    ) -> Callable[[str], SharedContainer | None]:
+        """`find`, answering only with one of `containers` (by its defining qualname)."""
+
+        def find(qualname: str) -> SharedContainer | None:
+            if qualname in containers:
+                return containers[qualname]
+            found = self.find(qualname)
+            return containers.get(found.qualname) if found is not None else None
+
+        return find
+
     def _resolve(self, qualname: str) -> SharedContainer | None:
+        if not self._may_bind(qualname):
+            return None
         owner, _, name = qualname.rpartition(".")
         definition = self.project.resolve(qualname)
         if definition is not None and definition.binding is not None:
@@ -451,6 +467,103 @@ class _ContainerLookup:
         if klass is not None:
             return _container(klass[0], klass[1].scope, name, klass[1])
         return None
+
+    def _may_bind(self, qualname: str) -> bool:
+        """False when the module `qualname` starts in cannot bind it to a container.
+
+        Resolving every global a writer names parsed its module; CPython's own parser
+        answers this for a tenth of the cost.
+        """
+        found = self.project.defining_module(qualname)
+        if found is None:
+            return True
+        path, name = found
+        if path not in self.candidates:
+            data = self.project.source_bytes(path)
+            self.candidates[path] = _possible_container_names(data) if data else None
+        names = self.candidates[path]
+        return names is None or name in names
+
+
+def _possible_container_names(data: bytes) -> frozenset[str] | None:
+    """The module-level names of a module that may be, or hold, a container: assigned a
+    literal or a container constructor at module level, classes with such an assignment
+    in their body, and imports. None when it cannot say (a star import, or no parse)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escapes are not ours to report here
+            tree = ast.parse(data)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    statements: list[ast.stmt] = []
+    pending: list[ast.stmt] = list(tree.body)
+    while pending:
+        statement = pending.pop()
+        statements.append(statement)
+        if isinstance(statement, ast.If | ast.Try | ast.With):
+            pending.extend(_nested_statements(statement))
+    imports = [s for s in statements if isinstance(s, ast.ImportFrom | ast.Import)]
+    aliases = [alias for statement in imports for alias in statement.names]
+    if any(alias.name == "*" for alias in aliases):
+        return None
+    names = {(alias.asname or alias.name).split(".")[0] for alias in aliases}
+    constructors = _CONSTRUCTOR_NAMES | {
+        a.asname for a in aliases if a.asname and a.name.rsplit(".", 1)[-1] in _CONSTRUCTOR_NAMES
+    }
+    for statement in statements:
+        if isinstance(statement, ast.ClassDef) and _assigns_container(statement.body, constructors):
+            names.add(statement.name)
+        elif _is_container_assignment(statement, constructors):
+            assert isinstance(statement, ast.Assign | ast.AnnAssign)
+            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            names.update(n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name))
+    return frozenset(names)
+
+
+# The last name of every container constructor: `dict(...)`, `collections.deque(...)`.
+_CONSTRUCTOR_NAMES = frozenset(name.rsplit(".", 1)[-1] for name in _CONSTRUCTORS)
+
+
+def _assigns_container(body: list[ast.stmt], constructors: set[str] | frozenset[str]) -> bool:
+    """A class body (or a nested class's) assigns a container."""
+    for statement in body:
+        if _is_container_assignment(statement, constructors):
+            return True
+        if isinstance(statement, ast.ClassDef) and _assigns_container(statement.body, constructors):
+            return True
+        if isinstance(statement, ast.If | ast.Try | ast.With) and _assigns_container(
+            _nested_statements(statement), constructors
+        ):
+            return True
+    return False
+
+
+def _is_container_assignment(statement: ast.stmt, constructors: set[str] | frozenset[str]) -> bool:
+    """`X = {}`, `X: list[int] = []`, `X = defaultdict(list)` (by the constructor's name)."""
+    if not isinstance(statement, ast.Assign | ast.AnnAssign):
+        return False
+    value = statement.value
+    if isinstance(value, ast.Dict | ast.List | ast.Set):
+        return True
+    if not isinstance(value, ast.Call):
+        return False
+    func = value.func
+    name = (
+        func.id
+        if isinstance(func, ast.Name)
+        else func.attr
+        if isinstance(func, ast.Attribute)
+        else ""
+    )
+    return name in constructors
+
+
+def _nested_statements(statement: ast.If | ast.Try | ast.With) -> list[ast.stmt]:
+    """The statements of a block that runs at its module's (or class's) level."""
+    nested = [*statement.body, *getattr(statement, "orelse", [])]
+    if isinstance(statement, ast.Try):
+        nested += [*statement.finalbody, *(s for h in statement.handlers for s in h.body)]
+    return nested
 
 
 def _name_triggers(containers: Iterable[SharedContainer]) -> tuple[bytes, ...]:

@@ -26,10 +26,10 @@ import libcst as cst
 from fastapi_task_lint.semantics.callgraph import Target, resolve_function_ref
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
 from fastapi_task_lint.semantics.scheduling import (
-    SITE_TRIGGERS,
     Mechanism,
     SchedulingSite,
     decorator_mechanism,
+    may_schedule,
     partial_parts,
 )
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
@@ -49,8 +49,8 @@ _ASYNCIO_SCHEDULERS = frozenset(
         "apscheduler.schedulers.async_.AsyncScheduler",
     }
 )
+# Besides scheduling sites (`may_schedule`), what the project's task scan looks for.
 _SCAN_TRIGGERS: tuple[bytes, ...] = (
-    *SITE_TRIGGERS,
     b"create_task",
     b"ensure_future",
     b"start_soon",
@@ -208,6 +208,11 @@ def models_containing(project: ProjectIndex, triggers: tuple[bytes, ...]) -> lis
     return project.models(triggers)
 
 
+def may_launch(data: bytes) -> bool:
+    """The task scan's prefilter: a scheduling site, an asyncio spawn, an ARQ setting."""
+    return any(trigger in data for trigger in _SCAN_TRIGGERS) or may_schedule(data)
+
+
 def _project_tasks(project: ProjectIndex) -> dict[tuple[str, str], list[TaskUse]]:
     return project.memo(__name__, lambda: _Scan(project).run())
 
@@ -219,7 +224,7 @@ class _Scan:
         self.forwarders: list[_Forwarder] = []
 
     def run(self) -> dict[tuple[str, str], list[TaskUse]]:
-        for model in self.project.models(_SCAN_TRIGGERS):
+        for model in self.project.models(where=may_launch):
             self._sites(model)
             self._asyncio_tasks(model)
             self._arq_settings(model)

@@ -25,6 +25,7 @@ from fastapi_task_lint.semantics.scheduling import (
     SchedulingSite,
     TaskArgument,
     direct_sites,
+    may_schedule,
     open_partial,
 )
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
@@ -92,7 +93,7 @@ def _wrapper_names(project: ProjectIndex) -> frozenset[str]:
     def find() -> frozenset[str]:
         return frozenset(
             site.function.name
-            for owner in project.models(SITE_TRIGGERS)
+            for owner in project.models(SITE_TRIGGERS, may_schedule)
             for site in direct_sites(owner)
             if site.function is not None and wrapper_specs(owner, site.function)
         )
@@ -325,7 +326,7 @@ def _may_define_wrapper(project: ProjectIndex, qualname: str) -> bool:
         data = sources.get(".".join(parts[:split]))
         if data is None:
             continue
-        if any(trigger in data for trigger in SITE_TRIGGERS):
+        if may_schedule(data):
             return True
         return f"def {parts[split]}".encode() not in data
     return True
