@@ -353,22 +353,48 @@ def test_project_index_follows_reexports_and_star_imports(tmp_path: Path) -> Non
     assert star is not None and star[1].is_async
 
 
-def test_files_sharing_a_module_name_resolve_their_own_definitions(tmp_path: Path) -> None:
-    for folder in ("one", "two"):
-        (tmp_path / folder).mkdir()
-        (tmp_path / folder / "tasks.py").write_text(
-            "from sqlalchemy.orm import DeclarativeBase\n"
-            + (
-                "class Base(DeclarativeBase): ...\nclass User(Base): ...\n"
-                if folder == "two"
-                else ""
-            )
-            + "def user(): return User()\n"
-        )
-    paths = [tmp_path / "one" / "tasks.py", tmp_path / "two" / "tasks.py"]
-    project = ProjectIndex(paths, Config(root=tmp_path))
-    assert sorted(project.module_name_of(p)[0] for p in paths) == ["tasks", "tasks~2"]
-    assert len(list(project.paths)) == 2
-    second = project.model_for_path(paths[1])
-    assert second is not None and second.module_name == "tasks~2"
-    assert second.orm.is_model_class("tasks~2.User")
+def count_module_lookups(project: ProjectIndex, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every module name `project` is asked for from now on; a runaway search fails fast."""
+    lookups: list[str] = []
+    module = project.module
+
+    def counted(name: str) -> ModuleModel | None:
+        lookups.append(name)
+        assert len(lookups) < 10_000, "runaway search"
+        return module(name)
+
+    monkeypatch.setattr(project, "module", counted)
+    return lookups
+
+
+def test_missing_name_behind_mutual_star_imports_is_searched_once_per_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pydantic.v1-style packages: every module star-imports every other one."""
+    names = [f"m{i}" for i in range(12)]
+    star_all = "".join(f"from pkg.{n} import *\n" for n in names)
+    model = model_of(
+        "from pkg import missing\n",
+        tmp_path,
+        **{"pkg/__init__.py": star_all, **{f"pkg/{n}.py": star_all for n in names}},
+    )
+    lookups = count_module_lookups(model.project, monkeypatch)
+    assert model.project.resolve("pkg.missing") is None
+    assert model.project.resolve_function("pkg.m3.missing") is None
+    assert len(lookups) < 1000, "the search revisits names"
+
+
+@pytest.mark.parametrize(
+    ("init", "most_lookups"),
+    [
+        ("from .errors import *\n", 3),  # pydantic: the star module is not among the checked files
+        ("from .errors import errors\n", 150),  # each hop looks up a longer name, up to a limit
+    ],
+)
+def test_names_of_unchecked_modules_do_not_grow_without_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, init: str, most_lookups: int
+) -> None:
+    model = model_of("from pkg.errors import BaseModel\n", tmp_path, **{"pkg/__init__.py": init})
+    lookups = count_module_lookups(model.project, monkeypatch)
+    assert model.project.resolve("pkg.errors.BaseModel") is None
+    assert len(lookups) <= most_lookups

@@ -20,8 +20,8 @@ if TYPE_CHECKING:
     from fastapi_task_lint.semantics.functions import ClassInfo, FunctionInfo
     from fastapi_task_lint.semantics.model import ModuleModel
 
-_MAX_HOPS = 12
 _T = TypeVar("_T")
+_MAX_HOPS = 12  # re-export chains longer than this are not followed
 
 
 def module_name_for(path: Path) -> tuple[str, bool]:
@@ -215,30 +215,43 @@ class ProjectIndex:
                     self._suffixes.setdefault(key, []).append(path)
         return self._suffixes
 
-    def resolve(self, qualname: str, _hops: int = 0) -> Definition | None:
-        """The project definition that `qualname` names, following re-exports."""
-        if _hops > _MAX_HOPS:
-            return None
+    def resolve(self, qualname: str) -> Definition | None:
+        """The project definition that `qualname` names, following re-exports.
+
+        Each name is followed at most once per lookup: star imports branch, and packages whose
+        modules star-import each other (`pydantic.v1`) made a search for a missing name
+        exponential in the chain length.
+        """
+        return self._resolve(qualname, set(), 0)
+
+    def _resolve(self, qualname: str, followed: set[str], hops: int) -> Definition | None:
+        if hops > _MAX_HOPS or qualname in followed:
+            return None  # a cycle, or a diamond whose first path already found nothing
+        followed.add(qualname)
         parts = qualname.split(".")
         for split in range(len(parts), 0, -1):
             model = self.module(".".join(parts[:split]))
             if model is None:
                 continue
-            return self._resolve_in(model, parts[split:], _hops)
+            return self._resolve_in(model, parts[split:], followed, hops)
         return None
 
-    def _resolve_in(self, model: ModuleModel, rest: list[str], hops: int) -> Definition | None:
+    def _resolve_in(
+        self, model: ModuleModel, rest: list[str], followed: set[str], hops: int
+    ) -> Definition | None:
         if not rest:
             return Definition(model, None)
         binding = model.module_scope.lookup(rest[0])
         if binding is None:
             for star in model.star_imports:
-                found = self.resolve(".".join([star, *rest]), hops + 1)
+                if self.module_path(star) is None:
+                    continue  # not checked: its parent package must not answer for it
+                found = self._resolve(".".join([star, *rest]), followed, hops + 1)
                 if found is not None:
                     return found
             return None
         if binding.kind is BindingKind.IMPORT and binding.imported:
-            return self.resolve(".".join([binding.imported, *rest[1:]]), hops + 1)
+            return self._resolve(".".join([binding.imported, *rest[1:]]), followed, hops + 1)
         if len(rest) == 1:
             return Definition(model, binding, binding.function, binding.klass)
         if binding.kind is BindingKind.CLASS and binding.klass is not None and len(rest) == 2:
