@@ -293,16 +293,19 @@ def evaluate(stats: dict[str, Stats], touch_lines: int | None) -> list[Target]:
         "ftl-warm", "ruff-warm", WARM_VS_RUFF, f"warm within {WARM_VS_RUFF:.0f}x of ruff's warm run"
     )
 
-    touch = _get(stats, "ftl-touch")
     # The touched file's own cost: its share, per line, of a one-core cold run.
     one_core = _get(stats, "ftl-cold-j1") or cold
-    text = f"after touching one file: under {TOUCH_BUDGET_S:.0f} s plus that file's own cost"
-    if touch is None or one_core is None or touch_lines is None or one_core.wall is None:
-        targets.append(Target(text, None, _missing(stats, "ftl-touch", "ftl-cold")))
-    else:
+    for name, change in (("ftl-touch", "a comment"), ("ftl-edit", "a code change")):
+        touch = _get(stats, name)
+        text = (
+            f"after touching one file ({change}): under {TOUCH_BUDGET_S:.0f} s plus that "
+            "file's own cost"
+        )
+        if touch is None or one_core is None or touch_lines is None or one_core.wall is None:
+            targets.append(Target(text, None, _missing(stats, name, "ftl-cold")))
+            continue
         per_line = (one_core.cpu or one_core.wall) / max(one_core.lines, 1)
-        own = touch_lines * per_line
-        budget = TOUCH_BUDGET_S + own
+        budget = TOUCH_BUDGET_S + touch_lines * per_line
         assert touch.wall is not None
         targets.append(
             Target(
@@ -741,24 +744,28 @@ def _ftl_commands(
         warm = [*base, *paths]
         original = (CORPUS_DIR / touch.path).read_bytes()
 
-        def touch_it() -> None:
-            (CORPUS_DIR / touch.path).write_bytes(original + b"# touched by benchmarks/run.py\n")
+        def append(line: bytes) -> Callable[[], None]:
+            return lambda: (CORPUS_DIR / touch.path).write_bytes(original + line)
 
         def restore() -> None:
             (CORPUS_DIR / touch.path).write_bytes(original)
             _quiet_run(warm, CORPUS_DIR)  # the next warm run again finds nothing changed
 
-        cmds.append(
-            Command(
-                "ftl-touch",
-                f"fastapi-task-lint check warm, one file touched ({touch.path})",
-                warm,
-                files,
-                before=touch_it,
-                after=restore,
-                prime=True,
+        for name, what, line in (
+            ("ftl-touch", "a comment appended to", b"# touched by benchmarks/run.py\n"),
+            ("ftl-edit", "a statement appended to", b"_EDITED_BY_BENCHMARKS = 1\n"),
+        ):
+            cmds.append(
+                Command(
+                    name,
+                    f"fastapi-task-lint check warm, {what} one file ({touch.path})",
+                    warm,
+                    files,
+                    before=append(line),
+                    after=restore,
+                    prime=True,
+                )
             )
-        )
     for percent in (25, 50):
         subset = corpus.fraction(files, percent)
         cmds.append(

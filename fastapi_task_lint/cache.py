@@ -6,7 +6,9 @@ and the project it was checked in. The project counts by the list of its files a
 syntax tree of each (`shape`): cross-module rules (task definitions, whole-program state,
 schedulers) read other modules, so a change to the code of `tasks.py` re-checks the routes
 that schedule its functions, while a change only to its comments, blank lines or layout
-re-checks `tasks.py` alone.
+re-checks `tasks.py` alone. Such a re-check also skips the rules whose prefilter turned the
+file down last time (`unwanted`): the syntax tree and the project they looked at are the same,
+and some of them ask whole-program questions (is a task defined here?) that cost a scan.
 
 Every failure is a miss: a truncated, corrupt or foreign entry is ignored and rewritten, a
 directory that cannot be written is skipped. Entries are written atomically (a temporary
@@ -36,7 +38,7 @@ from fastapi_task_lint.diagnostics import Diagnostic, Edit, Fix
 from fastapi_task_lint.source import MAX_PARSE_CHARS
 
 CACHE_DIR_NAME = ".fastapi_task_lint_cache"
-_FORMAT = 1
+_FORMAT = 2
 _TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# fastapi-task-lint cache: safe to delete\n"
 
 
@@ -92,6 +94,7 @@ class Entry:
     project: str
     diagnostics: list[Diagnostic]
     suppressed: list[Diagnostic]
+    unwanted: frozenset[str]
 
     def to_json(self, path: Path) -> dict[str, Any]:
         return {
@@ -103,6 +106,7 @@ class Entry:
             "project": self.project,
             "diagnostics": [_diagnostic_json(d) for d in self.diagnostics],
             "suppressed": [_diagnostic_json(d) for d in self.suppressed],
+            "unwanted": sorted(self.unwanted),
         }
 
 
@@ -135,22 +139,25 @@ class Cache:
                 str(document["project"]),
                 [_diagnostic(d, shown) for d in document["diagnostics"]],
                 [_diagnostic(d, shown) for d in document["suppressed"]],
+                frozenset(str(code) for code in document["unwanted"]),
             )
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
 
     def store(self, path: Path, entry: Entry) -> None:
         """Write atomically; a cache that cannot be written is skipped, never an error."""
+        self.write(self._file(path), json.dumps(entry.to_json(path), separators=(",", ":")))
+
+    def write(self, target: Path, text: str) -> None:
+        """Write `text` to `target` atomically; on failure stop writing, never an error."""
         if self._writable is False:
             return
-        target = self._file(path)
         try:
             self._prepare(target.parent)
-            data = json.dumps(entry.to_json(path), separators=(",", ":")).encode()
             handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
             try:
                 with os.fdopen(handle, "wb") as stream:
-                    stream.write(data)
+                    stream.write(text.encode())
                 os.replace(temporary, target)
             except BaseException:
                 with contextlib.suppress(OSError):
@@ -168,6 +175,52 @@ class Cache:
                 (self.directory / ".gitignore").write_text("*\n", encoding="utf-8")
             self._writable = True
         parent.mkdir(exist_ok=True)
+
+
+Fact = frozenset[tuple[str, ...]]
+
+
+class ProjectFacts:
+    """Whole-program facts made of strings, kept for the next run of the same project.
+
+    A fact (which functions some `Depends(...)` names, say) is a function of the project's
+    files and their syntax trees, so it is reused while `project_fingerprint` is unchanged:
+    a re-check after a comment or layout change then costs that file, not a scan of every
+    module the fact reads. One file per fact, overwritten when the project changes.
+    """
+
+    def __init__(self, cache: Cache, project: str) -> None:
+        self.cache = cache
+        self.project = project
+
+    def _file(self, name: str) -> Path:
+        digest = hashlib.sha256(name.encode()).hexdigest()
+        return self.cache.directory / "facts" / f"{digest}.json"
+
+    def load(self, name: str) -> Fact | None:
+        """The fact `name` computed for this tool, config and project; None on any doubt."""
+        try:
+            document = json.loads(self._file(name).read_bytes())
+            if (
+                document["format"] != _FORMAT
+                or document["key"] != self.cache.key
+                or document["project"] != self.project
+                or document["name"] != name
+            ):
+                return None
+            return frozenset(tuple(str(part) for part in row) for row in document["rows"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def store(self, name: str, fact: Fact) -> None:
+        document = {
+            "format": _FORMAT,
+            "key": self.cache.key,
+            "project": self.project,
+            "name": name,
+            "rows": sorted(fact),
+        }
+        self.cache.write(self._file(name), json.dumps(document, separators=(",", ":")))
 
 
 def _diagnostic_json(diagnostic: Diagnostic) -> dict[str, Any]:

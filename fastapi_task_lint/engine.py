@@ -35,6 +35,9 @@ class FileResult:
     suppressed: list[Diagnostic] = field(default_factory=list)
     node_fixes: dict[int, NodeFix] = field(default_factory=dict)
     model: ModuleModel | None = None
+    # Rules whose prefilter turned this file down: with the same syntax tree and project
+    # they cannot fire on it, so the cache lets a re-check skip asking them again.
+    unwanted: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -104,7 +107,10 @@ class Linter:
         project.register(model)
         return self._run_rules(model, shown)
 
-    def check_file(self, path: Path, project: ProjectIndex) -> FileResult:
+    def check_file(
+        self, path: Path, project: ProjectIndex, unwanted: frozenset[str] = frozenset()
+    ) -> FileResult:
+        """Check the file `path`; rules in `unwanted` are known not to want it (see the cache)."""
         shown = display_path(path)
         try:
             data = read_bytes(path)
@@ -114,31 +120,39 @@ class Linter:
         # The prefilter: a file no enabled rule wants (its trigger strings, or the project's
         # scan for rules about a task's body) cannot hold a finding, so it is not parsed (and
         # its syntax errors are left to the compiler's tools).
-        if not self._wanted(data, path, project):
-            return FileResult(shown)
+        if not self._wanted(data, path, project, unwanted):
+            return FileResult(shown, unwanted=frozenset(r.code for r in self.rules))
         model = project.model_for_path(path)
         if model is None:
             failure = project.source_error(path) or SourceError("cannot parse")
             return FileResult(shown, [self._source_error(shown, failure)])
         if model.source != text:  # parsed earlier from an older read: use what we read now
             return self.check_source(text, path, project)
-        return self._run_rules(model, shown)
+        return self._run_rules(model, shown, unwanted)
 
-    def _wanted(self, data: bytes, path: Path, project: ProjectIndex) -> bool:
+    def _wanted(
+        self, data: bytes, path: Path, project: ProjectIndex, unwanted: frozenset[str]
+    ) -> bool:
         if self.unused_noqa is not None and any(t in data for t in _NOQA_TRIGGERS):
             return True
-        return any(rule.wants(data, path, project) for rule in self.rules)
+        return any(
+            rule.code not in unwanted and rule.wants(data, path, project) for rule in self.rules
+        )
 
     # -- one file ------------------------------------------------------------------------
-    def _run_rules(self, model: ModuleModel, shown: str) -> FileResult:
+    def _run_rules(
+        self, model: ModuleModel, shown: str, unwanted: frozenset[str] = frozenset()
+    ) -> FileResult:
         result = FileResult(shown, model=model)
         if file_is_suppressed(model.source):
             return result
         raw: list[Diagnostic] = []
         crashed: set[str] = set()
         source = model.source.encode("utf-8", "surrogatepass")
+        declined: set[str] = set()
         for rule in self.rules:
-            if not rule.wants(source, model.path, model.project):
+            if rule.code in unwanted or not rule.wants(source, model.path, model.project):
+                declined.add(rule.code)
                 continue
             ctx = RuleContext(model, self.config, rule, shown)
             try:
@@ -149,6 +163,7 @@ class Linter:
                 continue
             raw.extend(ctx.diagnostics)
             result.node_fixes.update(ctx.node_fixes)
+        result.unwanted = frozenset(declined)
         raw = [d for d in raw if not self._ignored_for_file(d.path, d.code)]
         suppression = apply_noqa(raw, model.lines)
         result.diagnostics = suppression.kept

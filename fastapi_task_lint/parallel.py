@@ -21,7 +21,14 @@ from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fastapi_task_lint.cache import Cache, Entry, content_hash, project_fingerprint, shape_hash
+from fastapi_task_lint.cache import (
+    Cache,
+    Entry,
+    ProjectFacts,
+    content_hash,
+    project_fingerprint,
+    shape_hash,
+)
 from fastapi_task_lint.config import Config
 from fastapi_task_lint.diagnostics import RULE_ERROR, Diagnostic
 from fastapi_task_lint.source import SourceError, read_bytes
@@ -35,7 +42,7 @@ if TYPE_CHECKING:
 POOL_THRESHOLD = 32
 _CHUNKS_PER_WORKER = 8
 
-Outcome = tuple[list[Diagnostic], list[Diagnostic]]
+Outcome = tuple[list[Diagnostic], list[Diagnostic], frozenset[str]]
 
 
 def default_jobs() -> int:
@@ -52,6 +59,7 @@ class _File:
     data: bytes | None  # None: unreadable, the engine reports why
     content: str = ""
     shape: str = ""
+    unwanted: frozenset[str] = frozenset()  # from the cache: see `Entry.unwanted`
 
 
 def check_many(
@@ -77,17 +85,23 @@ def check_many(
             if e is not None and e.content == f.content:
                 f.shape = e.shape
         fingerprint = project_fingerprint((f.path, f.shape) for f in entries)
+        project.facts = ProjectFacts(cache, fingerprint)
         for i, (f, e) in enumerate(zip(entries, cached, strict=True)):
-            if e is not None and e.content == f.content and e.project == fingerprint:
+            if e is None or e.project != fingerprint:
+                continue
+            if e.content == f.content:
                 results[i] = FileResult(f.shown, e.diagnostics, e.suppressed)
+            elif e.shape == f.shape:  # comments or layout changed: positions must be redone
+                f.unwanted = e.unwanted
     todo = [i for i, r in enumerate(results) if r is None]
     if jobs > 1 and len(todo) >= POOL_THRESHOLD:
-        outcomes = _pool(linter, [entries[i].path for i in todo], project, jobs)
-        for i, (diagnostics, suppressed) in zip(todo, outcomes, strict=True):
-            results[i] = FileResult(entries[i].shown, diagnostics, suppressed)
+        work = [(entries[i].path, entries[i].unwanted) for i in todo]
+        outcomes = _pool(linter, work, project, jobs)
+        for i, (diagnostics, suppressed, unwanted) in zip(todo, outcomes, strict=True):
+            results[i] = FileResult(entries[i].shown, diagnostics, suppressed, unwanted=unwanted)
     else:
         for i in todo:
-            checked = linter.check_file(entries[i].path, project)
+            checked = linter.check_file(entries[i].path, project, entries[i].unwanted)
             checked.model = None  # the index keeps what other files need; the tree can go
             checked.node_fixes = {}
             results[i] = checked
@@ -101,7 +115,13 @@ def check_many(
             ):
                 continue  # a crashed rule checked nothing: never serve that from the cache
             entry = Entry(
-                cache.key, f.content, f.shape, fingerprint, result.diagnostics, result.suppressed
+                cache.key,
+                f.content,
+                f.shape,
+                fingerprint,
+                result.diagnostics,
+                result.suppressed,
+                result.unwanted,
             )
             cache.store(f.path, entry)
     return [r for r in results if r is not None]
@@ -134,12 +154,14 @@ def _context() -> BaseContext:
     return multiprocessing.get_context(method)
 
 
-def _pool(linter: Linter, paths: list[Path], project: ProjectIndex, jobs: int) -> list[Outcome]:
+def _pool(
+    linter: Linter, work: list[tuple[Path, frozenset[str]]], project: ProjectIndex, jobs: int
+) -> list[Outcome]:
     known = list(project.paths)  # in the parent's order: scans see files in the same order
     # Contiguous chunks keep a package's files in one worker: the modules they share are
     # parsed there once. Several chunks per worker even out uneven packages.
-    size = max(1, -(-len(paths) // (jobs * _CHUNKS_PER_WORKER)))
-    chunks = [paths[start : start + size] for start in range(0, len(paths), size)]
+    size = max(1, -(-len(work) // (jobs * _CHUNKS_PER_WORKER)))
+    chunks = [work[start : start + size] for start in range(0, len(work), size)]
     context = _context()
     global _worker
     if context.get_start_method() == "fork":
@@ -167,11 +189,11 @@ def _start_worker(config: Config, debug: bool, known: list[Path]) -> None:
     _worker = (Linter(config, debug=debug), ProjectIndex(known, config))
 
 
-def _check_chunk(paths: list[Path]) -> list[Outcome]:
+def _check_chunk(work: list[tuple[Path, frozenset[str]]]) -> list[Outcome]:
     assert _worker is not None
     linter, project = _worker
     outcomes: list[Outcome] = []
-    for path in paths:
-        result = linter.check_file(path, project)
-        outcomes.append((result.diagnostics, result.suppressed))
+    for path, unwanted in work:
+        result = linter.check_file(path, project, unwanted)
+        outcomes.append((result.diagnostics, result.suppressed, result.unwanted))
     return outcomes

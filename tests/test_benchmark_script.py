@@ -107,6 +107,7 @@ def test_evaluate_pass_and_miss() -> None:
             _stats("ftl-cold-50", 0.5, lines=500),
             _stats("ftl-warm", 0.3),
             _stats("ftl-touch", 0.5),
+            _stats("ftl-edit", 1.5),
             _stats("ruff-cold", 0.2),
             _stats("ruff-warm", 0.1),
             _stats("flake8", 10.0, lines=100),  # 100.0 s scaled to the corpus
@@ -118,9 +119,12 @@ def test_evaluate_pass_and_miss() -> None:
     assert lines[1].startswith("PASS") and "100.0x" in lines[1]
     assert lines[2].startswith("PASS cold within 10x of ruff") and "5.0x" in lines[2]
     assert lines[3].startswith("MISS warm within 2x") and "3.0x" in lines[3]
-    assert lines[4].startswith("PASS after touching") and "budget 1.20 s" in lines[4]
-    assert lines[5].startswith("PASS peak memory") and "200 MB" in lines[5]
-    assert lines[6].startswith("PASS time grows linearly") and "lines^1.00" in lines[6]
+    assert lines[4].startswith("PASS after touching one file (a comment)")
+    assert "0.50 s vs budget 1.20 s" in lines[4]
+    assert lines[5].startswith("MISS after touching one file (a code change)")
+    assert "1.50 s vs budget 1.20 s" in lines[5]
+    assert lines[6].startswith("PASS peak memory") and "200 MB" in lines[6]
+    assert lines[7].startswith("PASS time grows linearly") and "lines^1.00" in lines[7]
 
 
 def test_evaluate_without_our_tool_skips() -> None:

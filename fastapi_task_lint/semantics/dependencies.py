@@ -17,6 +17,7 @@ from fastapi_task_lint.semantics.callgraph import resolve_function_ref
 from fastapi_task_lint.semantics.functions import FunctionInfo
 
 if TYPE_CHECKING:
+    from fastapi_task_lint.cache import Fact
     from fastapi_task_lint.semantics.model import ModuleModel
     from fastapi_task_lint.semantics.project import ProjectIndex
 
@@ -36,11 +37,11 @@ def defines_dependencies(project: ProjectIndex, path: Path) -> bool:
     return any(where == key for where, _ in _dependencies(project))
 
 
-def _dependencies(project: ProjectIndex) -> set[tuple[str, str]]:
-    return project.memo(__name__, lambda: _scan(project))
+def _dependencies(project: ProjectIndex) -> Fact:
+    return project.lasting_memo(__name__, lambda: _scan(project))
 
 
-def _scan(project: ProjectIndex) -> set[tuple[str, str]]:
+def _scan(project: ProjectIndex) -> Fact:
     used: set[tuple[str, str]] = set()
     for model in project.models((b"Depends", b"Security")):
         for call in model.calls:
@@ -54,7 +55,7 @@ def _scan(project: ProjectIndex) -> set[tuple[str, str]]:
             target = resolve_function_ref(model, dependency, call.scope, call.order)
             if target is not None:
                 used.add((str(target.model.path.absolute()), target.function.qualname))
-    return used
+    return frozenset(used)
 
 
 def _dependency_argument(call: cst.Call) -> cst.BaseExpression | None:

@@ -16,6 +16,7 @@ from fastapi_task_lint.semantics.scope import Binding, BindingKind
 from fastapi_task_lint.source import SourceError, load_module, read_bytes
 
 if TYPE_CHECKING:
+    from fastapi_task_lint.cache import Fact, ProjectFacts
     from fastapi_task_lint.config import Config
     from fastapi_task_lint.semantics.functions import ClassInfo, FunctionInfo
     from fastapi_task_lint.semantics.model import ModuleModel
@@ -62,6 +63,7 @@ class ProjectIndex:
         self._memo: dict[str, Any] = {}
         self._by_suffix: dict[str, Path | None] = {}  # `_find_by_suffix` answers
         self._suffixes: dict[tuple[str, ...], list[Path]] | None = None
+        self.facts: ProjectFacts | None = None  # set by cached runs: see `lasting_memo`
         for path in paths:
             self.add_path(path)
 
@@ -140,6 +142,23 @@ class ProjectIndex:
             self._memo[key] = compute()
         result: _T = self._memo[key]
         return result
+
+    def lasting_memo(self, key: str, compute: Callable[[], Fact]) -> Fact:
+        """`memo` for a fact made of strings, also kept in the cache for the next run.
+
+        Only for facts that depend on nothing but the project's files and their syntax trees.
+        """
+
+        def load_or_compute() -> Fact:
+            kept = self.facts.load(key) if self.facts is not None else None
+            if kept is not None:
+                return kept
+            fact = compute()
+            if self.facts is not None:
+                self.facts.store(key, fact)
+            return fact
+
+        return self.memo(key, load_or_compute)
 
     def source_error(self, path: Path) -> SourceError | None:
         return self._errors.get(path.absolute())

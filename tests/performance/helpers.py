@@ -39,9 +39,9 @@ def counting_checks(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Path]]:
     checked: list[Path] = []
     original = Linter.check_file
 
-    def check_file(self: Linter, path: Path, project: object) -> object:
+    def check_file(self: Linter, path: Path, *args: object) -> object:
         checked.append(path)
-        return original(self, path, project)  # type: ignore[arg-type]
+        return original(self, path, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(Linter, "check_file", check_file)
     yield checked

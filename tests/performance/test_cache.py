@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -190,3 +192,56 @@ def test_rule_crash_is_not_cached(project: Path, monkeypatch: pytest.MonkeyPatch
         patch.setattr(all_rules()["FTL201"], "check", boom)
         assert any(f[3] == "FTL002" for f in _cached(project))
     assert _cached(project) == findings([project], project)
+
+
+@contextmanager
+def counting_scans(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The whole-program scans a run computes: the task scan and the dependency scan."""
+    from fastapi_task_lint.semantics import dependencies, task_definitions
+
+    scans: list[str] = []
+    task_scan = task_definitions._Scan.run
+    dependency_scan = dependencies._scan
+
+    def run(self: task_definitions._Scan) -> object:
+        scans.append("tasks")
+        return task_scan(self)
+
+    def scan(project: object) -> object:
+        scans.append("dependencies")
+        return dependency_scan(project)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(task_definitions._Scan, "run", run)
+    monkeypatch.setattr(dependencies, "_scan", scan)
+    yield scans
+
+
+def test_comment_only_edit_asks_no_whole_program_question_again(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """fetch.py defines no task (FTL201 turned it down by the task scan) and main.py's
+    FTL202 needs the dependency scan: after a comment, neither scan runs again."""
+    _cached(project)
+    for name in ("fetch.py", "main.py"):
+        path = project / "app" / name
+        path.write_bytes(path.read_bytes() + b"# touched\n")
+    with counting_scans(monkeypatch) as scans, counting_checks(monkeypatch) as checked:
+        warm = _cached(project)
+    assert sorted(p.name for p in checked) == ["fetch.py", "main.py"]
+    assert scans == []
+    assert warm == findings([project], project)
+
+
+def test_code_edit_asks_again(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new dependency in deps.py: the kept dependency fact is stale, and is recomputed."""
+    _cached(project)
+    deps = project / "app" / "deps.py"
+    deps.write_text(
+        deps.read_text().replace("return name.lower()", "time.sleep(1)\n    return name")
+        + "import time\n"
+    )
+    with counting_scans(monkeypatch) as scans:
+        warm = _cached(project)
+    assert "dependencies" in scans
+    assert warm == findings([project], project)
+    assert any(f[0].endswith("deps.py") and f[3] == "FTL202" and f[1] == 14 for f in warm)
