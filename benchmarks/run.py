@@ -420,12 +420,24 @@ class Command:
     runs: list[Run] = field(default_factory=list)
 
 
+def installed_env() -> dict[str, str]:
+    """The environment of a measured command, minus PYTHONDONTWRITEBYTECODE.
+
+    pip byte-compiles what it installs (the peers, libcst), but not an editable install of
+    this project: with the variable set (as on some CI images), every run of ours would
+    compile its own modules again, which no installed copy does.
+    """
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def measure(argv: Sequence[str], cwd: Path, timeout: float) -> Run:
     """One run through benchmarks/measure.py, which reports this command's own usage."""
     with tempfile.NamedTemporaryFile(prefix="bench-stderr-", delete=False) as err:
         err_path = Path(err.name)
     wrapper = [sys.executable, str(BENCH_DIR / "measure.py"), str(err_path), "--", *argv]
-    proc = subprocess.Popen(wrapper, cwd=cwd, stdout=subprocess.PIPE, start_new_session=True)
+    proc = subprocess.Popen(
+        wrapper, cwd=cwd, stdout=subprocess.PIPE, start_new_session=True, env=installed_env()
+    )
     try:
         out, _ = proc.communicate(timeout=timeout)
         result = json.loads(out.decode().strip().splitlines()[-1])
@@ -483,7 +495,14 @@ def _wait_for_lock() -> None:
 
 
 def _quiet_run(argv: Sequence[str], cwd: Path) -> None:
-    subprocess.run(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    subprocess.run(
+        argv,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=False,
+        env=installed_env(),
+    )
 
 
 # ---------------------------------------------------------------------------------------------

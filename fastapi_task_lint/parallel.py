@@ -55,6 +55,7 @@ def default_jobs() -> int:
 @dataclass
 class _File:
     path: Path
+    absolute: Path  # computed once: the cache and the fingerprint each name files by it
     shown: str
     data: bytes | None  # None: unreadable, the engine reports why
     content: str = ""
@@ -72,7 +73,7 @@ def check_many(
     results: list[FileResult | None] = [None] * len(entries)
     fingerprint = ""
     if cache is not None:
-        cached = [cache.load(f.path, f.shown) if f.data is not None else None for f in entries]
+        cached = [cache.load(f.absolute, f.shown) if f.data is not None else None for f in entries]
         fresh = [
             i
             for i, (f, e) in enumerate(zip(entries, cached, strict=True))
@@ -84,7 +85,7 @@ def check_many(
         for f, e in zip(entries, cached, strict=True):
             if e is not None and e.content == f.content:
                 f.shape = e.shape
-        fingerprint = project_fingerprint((f.path, f.shape) for f in entries)
+        fingerprint = project_fingerprint((f.absolute, f.shape) for f in entries)
         project.facts = ProjectFacts(cache, fingerprint)
         for i, (f, e) in enumerate(zip(entries, cached, strict=True)):
             if e is None or e.project != fingerprint:
@@ -123,16 +124,17 @@ def check_many(
                 result.suppressed,
                 result.unwanted,
             )
-            cache.store(f.path, entry)
+            cache.store(f.absolute, entry)
     return [r for r in results if r is not None]
 
 
 def _read(path: Path, shown: str) -> _File:
+    absolute = path.absolute()
     try:
         data = read_bytes(path)
     except SourceError:
-        return _File(path, shown, None)
-    return _File(path, shown, data, content_hash(data))
+        return _File(path, absolute, shown, None)
+    return _File(path, absolute, shown, data, content_hash(data))
 
 
 def _shapes(items: list[bytes], jobs: int) -> list[str]:

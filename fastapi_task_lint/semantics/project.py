@@ -25,18 +25,33 @@ _T = TypeVar("_T")
 _MAX_HOPS = 12  # re-export chains longer than this are not followed
 
 
-def module_name_for(path: Path) -> tuple[str, bool]:
-    """Dotted module name of `path` from its package root, and whether it is a package."""
+def module_name_for(
+    path: Path, packages: dict[Path, tuple[str, ...]] | None = None
+) -> tuple[str, bool]:
+    """Dotted module name of `path` from its package root, and whether it is a package.
+
+    `packages` keeps each directory's answer, so a run over many files asks the file system
+    about each directory once rather than once per file beneath it.
+    """
     path = path.absolute()
     is_package = path.name == "__init__.py"
-    parts: list[str] = [] if is_package else [path.stem]
-    directory = path.parent
-    while (directory / "__init__.py").is_file():
-        parts.insert(0, directory.name)
-        if directory.parent == directory:
-            break
-        directory = directory.parent
-    return ".".join(parts), is_package
+    prefix = _package_names(path.parent, {} if packages is None else packages)
+    return ".".join(prefix if is_package else (*prefix, path.stem)), is_package
+
+
+def _package_names(directory: Path, known: dict[Path, tuple[str, ...]]) -> tuple[str, ...]:
+    """The names of the packages `directory` lies in, outermost first, itself last."""
+    names = known.get(directory)
+    if names is None:
+        names = ()
+        if (directory / "__init__.py").is_file():
+            parent = directory.parent
+            names = (
+                *(() if parent == directory else _package_names(parent, known)),
+                directory.name,
+            )
+        known[directory] = names
+    return names
 
 
 @dataclass(frozen=True)
@@ -63,6 +78,7 @@ class ProjectIndex:
         self._memo: dict[str, Any] = {}
         self._by_suffix: dict[str, Path | None] = {}  # `_find_by_suffix` answers
         self._suffixes: dict[tuple[str, ...], list[Path]] | None = None
+        self._packages: dict[Path, tuple[str, ...]] = {}  # `module_name_for` answers
         self.facts: ProjectFacts | None = None  # set by cached runs: see `lasting_memo`
         for path in paths:
             self.add_path(path)
@@ -82,7 +98,7 @@ class ProjectIndex:
         known = self._names_by_path.get(key)
         if known is not None:
             return known
-        name, is_package = module_name_for(key)
+        name, is_package = module_name_for(key, self._packages)
         if name:
             unique, count = name, 1
             while unique in self._paths_by_module:
