@@ -10,6 +10,11 @@ re-checks `tasks.py` alone. Such a re-check also skips the rules whose prefilter
 file down last time (`unwanted`): the syntax tree and the project they looked at are the same,
 and some of them ask whole-program questions (is a task defined here?) that cost a scan.
 
+A file whose size and mtime are those recorded in its entry is not read again: its bytes
+are taken to be the ones hashed then (as mypy and ruff do). The stamp is recorded only for
+a file last modified over two seconds before it was read, so an edit that lands in the same
+mtime tick as the read is never mistaken for no change.
+
 Every failure is a miss: a truncated, corrupt or foreign entry is ignored and rewritten, a
 directory that cannot be written is skipped. Entries are written atomically (a temporary
 file in the cache directory, then `os.replace`), so two runs at once see a whole entry or
@@ -38,7 +43,7 @@ from fastapi_task_lint.diagnostics import Diagnostic, Edit, Fix
 from fastapi_task_lint.source import MAX_PARSE_CHARS
 
 CACHE_DIR_NAME = ".fastapi_task_lint_cache"
-_FORMAT = 2
+_FORMAT = 3
 _TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# fastapi-task-lint cache: safe to delete\n"
 
 
@@ -84,6 +89,9 @@ def project_fingerprint(shapes: Iterable[tuple[Path, str]]) -> str:
     return content_hash(text.encode("utf-8", "surrogateescape"))
 
 
+Stamp = tuple[int, int]  # size and mtime_ns: with them unchanged, the content is taken as read
+
+
 @dataclass
 class Entry:
     """One file's cached result and what it was computed from."""
@@ -95,6 +103,7 @@ class Entry:
     diagnostics: list[Diagnostic]
     suppressed: list[Diagnostic]
     unwanted: frozenset[str]
+    stamp: Stamp | None = None  # the file's size and mtime when `content` was hashed
 
     def to_json(self, path: Path) -> dict[str, Any]:
         return {
@@ -107,6 +116,7 @@ class Entry:
             "diagnostics": [_diagnostic_json(d) for d in self.diagnostics],
             "suppressed": [_diagnostic_json(d) for d in self.suppressed],
             "unwanted": sorted(self.unwanted),
+            "stamp": None if self.stamp is None else list(self.stamp),
         }
 
 
@@ -115,21 +125,29 @@ class Cache:
 
     def __init__(self, directory: Path, key: str) -> None:
         self.directory = directory.absolute()
+        self._directory_name = str(self.directory)
         self.key = key
         self._writable: bool | None = None
 
     def _file(self, path: Path) -> Path:
-        digest = hashlib.sha256(os.fsencode(path.absolute())).hexdigest()
-        return self.directory / digest[:2] / f"{digest}.json"
+        return Path(self._file_name(str(path.absolute())))
+
+    def _file_name(self, absolute: str) -> str:
+        """The entry file of the checked file `absolute`, as a string: a warm run asks for
+        every file, and pathlib's joins cost a third of reading the entry."""
+        digest = hashlib.sha256(os.fsencode(absolute)).hexdigest()
+        return os.path.join(self._directory_name, digest[:2], f"{digest}.json")
 
     def load(self, path: Path, shown: str) -> Entry | None:
         """The entry for `path` written by this tool, config and cwd; None on any doubt."""
+        absolute = str(path.absolute())
         try:
-            document = json.loads(self._file(path).read_bytes())
+            with open(self._file_name(absolute), "rb") as stream:
+                document = json.loads(stream.read())
             if (
                 document["format"] != _FORMAT
                 or document["key"] != self.key
-                or document["path"] != str(path.absolute())
+                or document["path"] != absolute
             ):
                 return None
             return Entry(
@@ -140,6 +158,7 @@ class Cache:
                 [_diagnostic(d, shown) for d in document["diagnostics"]],
                 [_diagnostic(d, shown) for d in document["suppressed"]],
                 frozenset(str(code) for code in document["unwanted"]),
+                _stamp(document["stamp"]),
             )
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
@@ -221,6 +240,13 @@ class ProjectFacts:
             "rows": sorted(fact),
         }
         self.cache.write(self._file(name), json.dumps(document, separators=(",", ":")))
+
+
+def _stamp(data: Any) -> Stamp | None:
+    if data is None:
+        return None
+    size, mtime = data
+    return (int(size), int(mtime))
 
 
 def _diagnostic_json(diagnostic: Diagnostic) -> dict[str, Any]:

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import stat
+import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ from fastapi_task_lint.cache import (
     Cache,
     Entry,
     ProjectFacts,
+    Stamp,
     content_hash,
     project_fingerprint,
     shape_hash,
@@ -41,6 +44,8 @@ if TYPE_CHECKING:
 # anew) costs more than it saves.
 POOL_THRESHOLD = 32
 _CHUNKS_PER_WORKER = 8
+# A file modified more recently than this may still change within the same mtime tick.
+_SETTLED_NS = 2_000_000_000
 
 Outcome = tuple[list[Diagnostic], list[Diagnostic], frozenset[str]]
 
@@ -57,8 +62,9 @@ class _File:
     path: Path
     absolute: Path  # computed once: the cache and the fingerprint each name files by it
     shown: str
-    data: bytes | None  # None: unreadable, the engine reports why
-    content: str = ""
+    data: bytes | None = None  # None: not read (unreadable, or unchanged by its stamp)
+    content: str = ""  # the content hash; empty when the file cannot be read
+    stamp: Stamp | None = None  # size and mtime of the bytes `content` hashes
     shape: str = ""
     unwanted: frozenset[str] = frozenset()  # from the cache: see `Entry.unwanted`
 
@@ -69,11 +75,12 @@ def check_many(
     """Results for `files` in order: cached where valid, the rest checked (in a pool if many)."""
     from fastapi_task_lint.engine import FileResult, display_path
 
-    entries: list[_File] = [_read(path, display_path(path)) for path in files]
+    entries = [_File(path, path.absolute(), display_path(path)) for path in files]
     results: list[FileResult | None] = [None] * len(entries)
     fingerprint = ""
     if cache is not None:
-        cached = [cache.load(f.absolute, f.shown) if f.data is not None else None for f in entries]
+        cached = [cache.load(f.absolute, f.shown) for f in entries]
+        _read_changed(entries, cached)
         fresh = [
             i
             for i, (f, e) in enumerate(zip(entries, cached, strict=True))
@@ -110,7 +117,7 @@ def check_many(
         for i in todo:
             f, result = entries[i], results[i]
             if (
-                f.data is None
+                not f.content
                 or result is None
                 or any(d.code == RULE_ERROR for d in result.diagnostics)
             ):
@@ -123,18 +130,40 @@ def check_many(
                 result.diagnostics,
                 result.suppressed,
                 result.unwanted,
+                f.stamp,
             )
             cache.store(f.absolute, entry)
     return [r for r in results if r is not None]
 
 
-def _read(path: Path, shown: str) -> _File:
-    absolute = path.absolute()
+def _read_changed(entries: list[_File], cached: list[Entry | None]) -> None:
+    """Read and hash each file, unless its size and mtime are those of its cache entry.
+
+    The stat spares a warm run reading and hashing every file. A stamp is only recorded
+    for a file last modified over `_SETTLED_NS` ago, so a file changed again within the
+    file system's timestamp granularity (a few ms) is never taken for unchanged.
+    """
+    settled = time.time_ns() - _SETTLED_NS
+    for i, (f, e) in enumerate(zip(entries, cached, strict=True)):
+        stamp = _stamp(f.absolute)
+        if e is not None and stamp is not None and e.stamp == stamp:
+            f.content, f.stamp = e.content, stamp
+            continue
+        try:
+            f.data = read_bytes(f.path)
+        except SourceError:
+            cached[i] = None  # the engine reports why it cannot be read
+            continue
+        f.content = content_hash(f.data)
+        f.stamp = stamp if stamp is not None and stamp[1] < settled else None
+
+
+def _stamp(path: Path) -> Stamp | None:
     try:
-        data = read_bytes(path)
-    except SourceError:
-        return _File(path, absolute, shown, None)
-    return _File(path, absolute, shown, data, content_hash(data))
+        status = os.stat(path)
+    except OSError:
+        return None
+    return (status.st_size, status.st_mtime_ns) if stat.S_ISREG(status.st_mode) else None
 
 
 def _shapes(items: list[bytes], jobs: int) -> list[str]:

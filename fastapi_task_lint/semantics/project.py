@@ -80,11 +80,19 @@ class ProjectIndex:
         self._suffixes: dict[tuple[str, ...], list[Path]] | None = None
         self._packages: dict[Path, tuple[str, ...]] = {}  # `module_name_for` answers
         self.facts: ProjectFacts | None = None  # set by cached runs: see `lasting_memo`
-        for path in paths:
-            self.add_path(path)
+        self._unnamed: list[Path] = list(paths)  # named on first need: see `_named`
 
-    def add_path(self, path: Path) -> None:
-        self.module_name_of(path)
+    def _named(self) -> dict[str, Path]:
+        """The run's files by module name, named in order on first need.
+
+        A run whose every file is a cache hit never asks, and skips a file system walk up
+        from every file to its package root.
+        """
+        if self._unnamed:
+            pending, self._unnamed = self._unnamed, []
+            for path in pending:
+                self.module_name_of(path)
+        return self._paths_by_module
 
     def module_name_of(self, path: Path) -> tuple[str, bool]:
         """The module name `path` is known by in this run, unique, and whether it is a package.
@@ -94,6 +102,8 @@ class ProjectIndex:
         before; later ones get an unimportable name (`conftest~2`), so their own
         definitions still resolve to themselves and never to their namesake.
         """
+        if self._unnamed:
+            self._named()  # the run's own files first: they keep their names
         key = path.absolute()
         known = self._names_by_path.get(key)
         if known is not None:
@@ -113,7 +123,7 @@ class ProjectIndex:
 
     @property
     def paths(self) -> Iterator[Path]:
-        return iter(self._paths_by_module.values())
+        return iter(self._named().values())
 
     def model_for_path(self, path: Path) -> ModuleModel | None:
         """The model of `path`, parsed on first request; None when it cannot be parsed."""
@@ -186,7 +196,7 @@ class ProjectIndex:
         self._suffixes = None
         self._models[model.path.absolute()] = model
         if model.module_name:
-            self._paths_by_module[model.module_name] = model.path.absolute()
+            self._named()[model.module_name] = model.path.absolute()
 
     def module(self, name: str) -> ModuleModel | None:
         path = self.module_path(name)
@@ -194,7 +204,7 @@ class ProjectIndex:
 
     def module_path(self, name: str) -> Path | None:
         """The file of the project module `name`, without parsing it."""
-        path = self._paths_by_module.get(name)
+        path = self._named().get(name)
         return path if path is not None else self._find_by_suffix(name)
 
     def defining_module(self, qualname: str) -> tuple[Path, str] | None:
@@ -242,7 +252,7 @@ class ProjectIndex:
         """
         if self._suffixes is None:
             self._suffixes = {}
-            for path in self._paths_by_module.values():
+            for path in self._named().values():
                 keys = _suffixes(str(path.with_suffix("")))
                 if path.name == "__init__.py":
                     keys |= _suffixes(str(path.parent))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,14 +35,21 @@ def copy_project(source: Path, tmp_path: Path) -> Path:
 
 
 @contextmanager
-def counting_checks(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Path]]:
+def recording(
+    monkeypatch: pytest.MonkeyPatch, owner: object, name: str, argument: int = 0
+) -> Iterator[list[Any]]:
+    """Argument `argument` of every call of `owner.name` from now on (1 skips a method's self)."""
+    calls: list[Any] = []
+    original = getattr(owner, name)
+
+    def record(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args[argument])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, record)
+    yield calls
+
+
+def counting_checks(monkeypatch: pytest.MonkeyPatch) -> AbstractContextManager[list[Path]]:
     """The files a run actually checks (cache misses), in order."""
-    checked: list[Path] = []
-    original = Linter.check_file
-
-    def check_file(self: Linter, path: Path, *args: object) -> object:
-        checked.append(path)
-        return original(self, path, *args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(Linter, "check_file", check_file)
-    yield checked
+    return recording(monkeypatch, Linter, "check_file", 1)

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from fastapi_task_lint import parallel
 from fastapi_task_lint.cache import CACHE_DIR_NAME
+from fastapi_task_lint.semantics import project as project_module
 
-from .helpers import FIXTURES, copy_project, counting_checks, findings
+from .helpers import FIXTURES, copy_project, counting_checks, findings, recording
 
 BLOCKING = FIXTURES / "projects" / "blocking"
 
@@ -245,3 +249,39 @@ def test_code_edit_asks_again(project: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert "dependencies" in scans
     assert warm == findings([project], project)
     assert any(f[0].endswith("deps.py") and f[3] == "FTL202" and f[1] == 14 for f in warm)
+
+
+def _age(root: Path, seconds: float) -> None:
+    """Set every file's mtime `seconds` into the past (copytree keeps the originals')."""
+    for path in root.rglob("*.py"):
+        stamp = time.time() - seconds
+        os.utime(path, (stamp, stamp))
+
+
+@pytest.mark.parametrize(("age", "reread"), [(3600, False), (0, True)], ids=["old", "recent"])
+def test_unchanged_size_and_mtime_spare_the_read(
+    project: Path, monkeypatch: pytest.MonkeyPatch, age: int, reread: bool
+) -> None:
+    """A file modified just before a run may change again within the same mtime tick, so
+    only files older than that are taken as unchanged by their stamp."""
+    _age(project, age)
+    cold = _cached(project)
+    with recording(monkeypatch, parallel, "read_bytes") as read:
+        assert _cached(project) == cold
+    assert len(read) == (len(list(project.rglob("*.py"))) if reread else 0)
+
+
+def test_an_edit_after_a_stamped_run_is_seen(project: Path) -> None:
+    _age(project, 3600)
+    _cached(project)
+    fetch = project / "app" / "fetch.py"
+    fetch.write_text('def download(url: str) -> bytes:\n    return b""\n')
+    assert _cached(project) == findings([project], project)
+
+
+def test_all_hit_run_names_no_module(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Module names cost a walk up to the package root per file: a warm run needs none."""
+    cold = _cached(project)
+    with recording(monkeypatch, project_module, "module_name_for") as named:
+        assert _cached(project) == cold
+    assert named == []
