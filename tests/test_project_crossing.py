@@ -7,7 +7,11 @@ helpers that schedule (`run_later`, `schedule_receipt`) and the job builder
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi_task_lint.config import Config
+from fastapi_task_lint.engine import Linter
+from fastapi_task_lint.semantics.project import ProjectIndex
 from tests.fixture_harness import FIXTURES, expected_findings, lint
 
 PROJECT = FIXTURES / "projects" / "crossing"
@@ -49,3 +53,27 @@ def test_helper_sites_name_both_places() -> None:
     assert "`OrderService(db)`" in by_line[31]
     assert "`schedule_receipt`" in by_line[37] and "tasks.py:41" in by_line[37]
     assert "worker.py:" in by_line[44] and "render_invoice.delay(...)" in by_line[44]
+
+
+def test_vendored_library_is_not_a_project_definition(tmp_path: Path) -> None:
+    """A checked copy of FastAPI is still FastAPI: names the rules know are never resolved
+    into its source (which would also parse the library's largest modules)."""
+    vendored = tmp_path / "fastapi"
+    vendored.mkdir()
+    (vendored / "__init__.py").write_text(
+        "from .background import BackgroundTasks as BackgroundTasks\n"
+    )
+    (vendored / "background.py").write_text("class BackgroundTasks:\n    pass\n")
+    (tmp_path / "app.py").write_text(
+        "from fastapi import BackgroundTasks\n\n\n"
+        "def send_email(to: str) -> None: ...\n\n\n"
+        "def signup(email: str, background_tasks: BackgroundTasks) -> None:\n"
+        "    background_tasks.add_task(send_email(email))  # error: FTL104\n"
+    )
+    config = Config(select=("FTL104",), root=tmp_path)
+    project = ProjectIndex(sorted(tmp_path.rglob("*.py")), config)
+    assert project.resolve("fastapi.BackgroundTasks") is None
+    assert project.resolve("fastapi.background.BackgroundTasks") is None
+    assert project.resolve("app.send_email") is not None
+    result = Linter(config).check_file(tmp_path / "app.py", project)
+    assert [(d.line, d.code) for d in result.diagnostics] == [(8, "FTL104")]

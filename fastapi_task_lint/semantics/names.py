@@ -177,3 +177,21 @@ DECLARATIVE_BASE_FACTORIES = frozenset(
     {"sqlalchemy.orm.declarative_base", "sqlalchemy.orm.as_declarative"}
 )
 SQLMODEL = "sqlmodel.SQLModel"
+
+# The library objects above mean the same whether or not the library's own source is among
+# the checked files (a vendored FastAPI, a monorepo with SQLAlchemy in it): resolution never
+# reads their source, which would also cost a parse of the library's largest modules.
+KNOWN_LIBRARY_NAMES = frozenset(
+    {
+        *_ALIASES,
+        *_ALIASES.values(),
+        BACKGROUND_TASK,
+        *SESSION_TYPES,
+        *SESSION_FACTORY_TYPES,
+        *REQUEST_OBJECT_TYPES,
+        *FACTORY_RESULTS,
+        *DECLARATIVE_ROOTS,
+        *DECLARATIVE_BASE_FACTORIES,
+        SQLMODEL,
+    }
+)

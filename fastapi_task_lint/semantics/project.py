@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from fastapi_task_lint.semantics.names import KNOWN_LIBRARY_NAMES
 from fastapi_task_lint.semantics.scope import Binding, BindingKind
 from fastapi_task_lint.source import SourceError, load_module, read_bytes
 
@@ -265,11 +266,15 @@ class ProjectIndex:
 
         Each name is followed at most once per lookup: star imports branch, and packages whose
         modules star-import each other (`pydantic.v1`) made a search for a missing name
-        exponential in the chain length.
+        exponential in the chain length. A library object the rules know by name
+        (`names.KNOWN_LIBRARY_NAMES`) is never a project definition, also when the library's
+        source is among the checked files.
         """
         return self._resolve(qualname, set(), 0)
 
     def _resolve(self, qualname: str, followed: set[str], hops: int) -> Definition | None:
+        if qualname in KNOWN_LIBRARY_NAMES:  # not a project definition, even when vendored
+            return None
         if hops > _MAX_HOPS or qualname in followed:
             return None  # a cycle, or a diamond whose first path already found nothing
         followed.add(qualname)
