@@ -15,6 +15,7 @@ import libcst as cst
 from fastapi_task_lint.semantics import names
 from fastapi_task_lint.semantics.callgraph import resolve_function_ref
 from fastapi_task_lint.semantics.functions import FunctionInfo
+from fastapi_task_lint.semantics.mentions import naming
 
 if TYPE_CHECKING:
     from fastapi_task_lint.cache import Fact
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from fastapi_task_lint.semantics.project import ProjectIndex
 
 _DEPENDENCY_MARKERS = frozenset({names.DEPENDS, "fastapi.Security", "fastapi.params.Security"})
+_MARKER_NAMES = naming(("Depends", "Security"))  # an import alias still spells the name
 
 
 def dependency_functions(model: ModuleModel) -> list[FunctionInfo]:
@@ -43,7 +45,7 @@ def _dependencies(project: ProjectIndex) -> Fact:
 
 def _scan(project: ProjectIndex) -> Fact:
     used: set[tuple[str, str]] = set()
-    for model in project.models((b"Depends", b"Security")):
+    for model in project.models(where=_MARKER_NAMES):
         for call in model.calls:
             if model.qualified_name(call.node.func, call.scope, call.order) not in (
                 _DEPENDENCY_MARKERS

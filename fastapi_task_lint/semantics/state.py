@@ -20,13 +20,13 @@ import libcst as cst
 from fastapi_task_lint.semantics.asyncio_tasks import find_task_spawns
 from fastapi_task_lint.semantics.callgraph import callees
 from fastapi_task_lint.semantics.functions import ClassInfo, FunctionInfo
+from fastapi_task_lint.semantics.mentions import naming
 from fastapi_task_lint.semantics.routes import may_define_routes
 from fastapi_task_lint.semantics.scope import Binding, BindingKind, Scope
 from fastapi_task_lint.semantics.task_definitions import (
     ScheduledFunction,
     TaskUse,
     may_launch,
-    models_containing,
     project_tasks,
     tasks_in,
 )
@@ -356,14 +356,14 @@ def program_state(project: ProjectIndex) -> ProgramState:
     by_name = {c.qualname: c for c in containers}
     accesses: dict[str, list[Access]] = {c.qualname: [] for c in containers}
     accessors: set[str] = set()
-    for model in models_containing(project, _name_triggers(by_name.values())):
+    for model in project.models(where=naming(_last_names(by_name.values()))):
         for access in container_accesses(model, by_name, lookup):
             accesses[access.container.qualname].append(access)
             accessors.add(access.function.name)
     tasks: dict[int, tuple[ModuleModel, FunctionInfo]] = {}
     starters: set[int] = set()  # functions that schedule a task or start an asyncio task
     handlers: dict[int, tuple[ModuleModel, FunctionInfo]] = {}
-    for model in models_containing(project, tuple(n.encode() for n in accessors)):
+    for model in project.models(where=naming(accessors)):
         for scheduled in tasks_in(model):
             tasks[id(scheduled.function)] = (model, scheduled.function)
             starters.update(_launcher_ids(scheduled))
@@ -566,8 +566,8 @@ def _nested_statements(statement: ast.If | ast.Try | ast.With) -> list[ast.stmt]
     return nested
 
 
-def _name_triggers(containers: Iterable[SharedContainer]) -> tuple[bytes, ...]:
-    return tuple({c.qualname.rsplit(".", 1)[-1].encode() for c in containers})
+def _last_names(containers: Iterable[SharedContainer]) -> set[str]:
+    return {c.qualname.rsplit(".", 1)[-1] for c in containers}
 
 
 def _called_by(callers: Iterable[tuple[ModuleModel, FunctionInfo]]) -> set[int]:

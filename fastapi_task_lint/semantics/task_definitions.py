@@ -25,6 +25,7 @@ import libcst as cst
 
 from fastapi_task_lint.semantics.callgraph import Target, resolve_function_ref
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
+from fastapi_task_lint.semantics.mentions import calling, naming
 from fastapi_task_lint.semantics.scheduling import (
     Mechanism,
     SchedulingSite,
@@ -50,13 +51,15 @@ _ASYNCIO_SCHEDULERS = frozenset(
     }
 )
 # Besides scheduling sites (`may_schedule`), what the project's task scan looks for.
-_SCAN_TRIGGERS: tuple[bytes, ...] = (
-    b"create_task",
-    b"ensure_future",
-    b"start_soon",
-    b"arq",  # WorkerSettings.functions/cron_jobs: a module importing arq ...
-    b"WorkerSettings",  # ... or ARQ's conventional class name
-    b"scheduled_job",
+_SCAN_NAMES = naming(
+    (
+        "create_task",
+        "ensure_future",
+        "start_soon",
+        "arq",  # WorkerSettings.functions/cron_jobs: a module importing arq ...
+        "WorkerSettings",  # ... or ARQ's conventional class name
+        "scheduled_job",
+    )
 )
 
 
@@ -203,14 +206,9 @@ def _key(model: ModuleModel, function: FunctionInfo) -> tuple[str, str]:
     return (str(model.path.absolute()), function.qualname)
 
 
-def models_containing(project: ProjectIndex, triggers: tuple[bytes, ...]) -> list[ModuleModel]:
-    """The run's modules whose text holds one of `triggers` (`ProjectIndex.models`)."""
-    return project.models(triggers)
-
-
 def may_launch(data: bytes) -> bool:
     """The task scan's prefilter: a scheduling site, an asyncio spawn, an ARQ setting."""
-    return any(trigger in data for trigger in _SCAN_TRIGGERS) or may_schedule(data)
+    return _SCAN_NAMES(data) or may_schedule(data)
 
 
 def _project_tasks(project: ProjectIndex) -> dict[tuple[str, str], list[TaskUse]]:
@@ -369,8 +367,7 @@ class _Scan:
         by_name: dict[str, list[_Forwarder]] = {}
         for forwarder in self.forwarders:
             by_name.setdefault(forwarder.target.function.name, []).append(forwarder)
-        triggers = tuple(name.encode() for name in by_name)
-        for model in self.project.models(triggers):
+        for model in self.project.models(where=calling(by_name)):
             for call in model.calls:
                 func = call.node.func
                 name = func.attr.value if isinstance(func, cst.Attribute) else None

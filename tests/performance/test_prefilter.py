@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -31,16 +28,8 @@ def disable_prefilter(monkeypatch: pytest.MonkeyPatch) -> None:
         self.triggers = _EVERYTHING
 
     monkeypatch.setattr(Linter, "__init__", init)
-    monkeypatch.setattr(ProjectIndex, "_accepts", lambda self, path, triggers, where: True)
     # Whole-program scans filter the project's files by their own strings: not here.
-    for module in list(sys.modules.values()):
-        scan = getattr(module, "models_containing", None)
-        if getattr(module, "__name__", "").startswith("fastapi_task_lint") and callable(scan):
-            monkeypatch.setattr(module, "models_containing", _unfiltered(scan))
-
-
-def _unfiltered(scan: Callable[..., Any]) -> Callable[..., Any]:
-    return lambda project, triggers: scan(project, _EVERYTHING)
+    monkeypatch.setattr(ProjectIndex, "_accepts", lambda self, path, triggers, where: True)
 
 
 def _fixture_files() -> list[Path]:
