@@ -8,8 +8,10 @@ for methods, by the receiver's inferred type (`requests.Session().get` blocks,
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -274,10 +276,23 @@ class BlockingPolicy:
         return None
 
 
-def _matches(qualname: str, patterns: Iterable[str]) -> bool:
-    return any(
-        qualname == pattern or fnmatch.fnmatchcase(qualname, pattern) for pattern in patterns
-    )
+def _matches(qualname: str, patterns: tuple[str, ...]) -> bool:
+    exact, wildcards = _matcher(patterns)
+    return qualname in exact or (wildcards is not None and wildcards(qualname) is not None)
+
+
+@cache
+def _matcher(
+    patterns: tuple[str, ...],
+) -> tuple[frozenset[str], Callable[[str], re.Match[str] | None] | None]:
+    """`patterns` as a set of plain names and one regex of the `fnmatch` ones.
+
+    Every call of an async task's body is looked up here: an `fnmatch` per pattern per call
+    cost seconds on a large project.
+    """
+    wild = [p for p in patterns if any(c in p for c in "*?[")]
+    regex = "|".join(f"(?:{fnmatch.translate(p)})" for p in wild)
+    return frozenset(patterns), re.compile(regex).match if wild else None
 
 
 def blocking_call(
