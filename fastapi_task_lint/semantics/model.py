@@ -6,6 +6,7 @@ Name resolution goes through the module's own import table and bindings (see
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -18,6 +19,7 @@ from fastapi_task_lint.semantics import names
 from fastapi_task_lint.semantics.builder import build_facts
 from fastapi_task_lint.semantics.functions import CallInfo, ClassInfo, FunctionInfo
 from fastapi_task_lint.semantics.scope import Binding, BindingKind, Scope
+from fastapi_task_lint.semantics.walk import walk
 
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.orm import OrmModels
@@ -62,15 +64,65 @@ class ModuleModel:
         self.star_imports: list[str] = facts.star_imports
         self._function_by_node = facts.function_by_node
         self._scope_by_node = facts.scope_by_node
+        self._laid_out: dict[int, dict[cst.CSTNode, CodeRange]] = {}  # see `position`
 
     # -- positions (lazy: most files never report) ----------------------------------------
+    def position(self, node: cst.CSTNode) -> CodeRange:
+        """Where `node` is in the file.
+
+        libcst's `PositionProvider` lays out the whole module (costlier than parsing it), and
+        a finding needs one node: only the top-level statement holding it is laid out, then
+        shifted to its first line. Trivia the statement index does not hold (comments, line
+        ends) fall back to the whole module's layout.
+        """
+        statement = self._statement_index.get(id(node))
+        if statement is None:
+            return self._module_positions[node]
+        return self._statement_positions(statement)[node]
+
     @cached_property
-    def _positions(self) -> dict[cst.CSTNode, CodeRange]:
+    def _statement_index(self) -> dict[int, int]:
+        """Every non-trivia node, by id, to the index of the top-level statement holding it."""
+        recorder = _StatementRecorder()
+        for index, statement in enumerate(self.tree.body):
+            recorder.index = index
+            walk(statement, recorder)
+        return recorder.found
+
+    @cached_property
+    def _module_positions(self) -> dict[cst.CSTNode, CodeRange]:
         wrapper = MetadataWrapper(self.tree, unsafe_skip_copy=True)
         return dict(wrapper.resolve(PositionProvider))
 
-    def position(self, node: cst.CSTNode) -> CodeRange:
-        return self._positions[node]
+    def _statement_positions(self, index: int) -> dict[cst.CSTNode, CodeRange]:
+        laid_out = self._laid_out.get(index)
+        if laid_out is None:
+            laid_out = self._laid_out[index] = self._lay_out(index)
+        return laid_out
+
+    def _lay_out(self, index: int) -> dict[cst.CSTNode, CodeRange]:
+        tree = self.tree
+        alone = tree.with_changes(body=[tree.body[index]], header=(), footer=())
+        layout = MetadataWrapper(alone, unsafe_skip_copy=True).resolve(PositionProvider)
+        shift = self._first_lines[index] - 1
+        return {
+            node: CodeRange(
+                (span.start.line + shift, span.start.column),
+                (span.end.line + shift, span.end.column),
+            )
+            for node, span in layout.items()
+        }
+
+    @cached_property
+    def _first_lines(self) -> list[int]:
+        """The line each top-level statement's code (with its leading comments) starts on."""
+        tree = self.tree
+        line = 1 + len(tree.header)  # each header line is an `EmptyLine`
+        first = []
+        for statement in tree.body:
+            first.append(line)
+            line += len(_NEWLINE.findall(tree.code_for_node(statement)))
+        return first
 
     @cached_property
     def lines(self) -> list[str]:
@@ -401,6 +453,21 @@ class ModuleModel:
         from fastapi_task_lint.semantics.orm import OrmModels
 
         return OrmModels(self)
+
+
+_NEWLINE = re.compile(r"\r\n?|\n")  # as libcst's PositionProvider counts lines
+
+
+class _StatementRecorder(cst.CSTVisitor):
+    """Records which top-level statement (`index`) each node it is walked over belongs to."""
+
+    def __init__(self) -> None:
+        self.index = 0
+        self.found: dict[int, int] = {}
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self.found[id(node)] = self.index
+        return True
 
 
 _BUILTINS = frozenset(

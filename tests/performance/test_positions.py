@@ -1,0 +1,74 @@
+"""A finding's position laid out from its top-level statement equals libcst's whole-module one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import libcst as cst
+import pytest
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from fastapi_task_lint.config import Config
+from fastapi_task_lint.semantics.model import ModuleModel
+from fastapi_task_lint.semantics.project import ProjectIndex
+from fastapi_task_lint.source import SourceError, load_module
+
+from .helpers import EXAMPLES, FIXTURES
+
+_SOURCES = sorted([*FIXTURES.rglob("*.py"), *EXAMPLES.rglob("*.py")])
+
+# Layouts a statement-by-statement count could get wrong.
+_TRICKY = {
+    "header comments and blank lines": "# one\n\n# two\nimport os\n\n\nx = os.sep\n",
+    "no trailing newline": "import os\ndef f():\n    return os.sep",
+    "windows newlines": "import os\r\n\r\ndef f():\r\n    return 1\r\n\r\nx = f()\r\n",
+    "old mac newlines": "import os\rx = 1\ry = 2\r",
+    "semicolons": "a = 1; b = 2\nc = a + b; d = c\n",
+    "decorators with comments": "@dec  # why\n# between\n@other(1,\n  2)\ndef f():\n    pass\n",
+    "strings over lines": 'x = """a\nb\nc"""\ny = (\n    1,\n    2,\n)\nz = x\n',
+    "continuation": "x = 1 + \\\n    2\nif x:\n    y = [\n        3,\n    ]\n",
+    "comments after a block": "def f():\n    pass\n    # trailing\n# dedented\ng = f\n",
+    "only comments": "# nothing\n\n# else\n",
+}
+
+
+def _model(text: str) -> ModuleModel:
+    project = ProjectIndex([], Config())
+    return load_module(Path("checked.py"), project, text)
+
+
+def _assert_same_positions(model: ModuleModel) -> int:
+    expected = MetadataWrapper(model.tree, unsafe_skip_copy=True).resolve(PositionProvider)
+    compared = 0
+    for node, span in expected.items():
+        if isinstance(node, cst.Module):
+            continue
+        assert model.position(node) == span, (type(node).__name__, model.code_for(node))
+        compared += 1
+    return compared
+
+
+@pytest.mark.parametrize("name", sorted(_TRICKY))
+def test_tricky_layouts(name: str) -> None:
+    model = _model(_TRICKY[name])
+    assert _assert_same_positions(model) > 0 or name == "only comments"
+
+
+def test_every_node_of_real_sources() -> None:
+    compared = 0
+    for path in _SOURCES:
+        try:
+            model = _model(path.read_text(encoding="utf-8"))
+        except SourceError:
+            continue  # fixtures of unparseable files
+        compared += _assert_same_positions(model)
+    assert compared > 50_000
+
+
+def test_only_the_statement_is_laid_out() -> None:
+    """The point of it: a finding in one statement does not lay out the others."""
+    model = _model("import os\n\n\ndef f():\n    return os.sep\n\n\nx = f()\n")
+    call = model.tree.body[-1].body[0].value  # type: ignore[attr-defined]
+    assert model.position(call).start.line == 8
+    assert list(model._laid_out) == [2]
+    assert "_module_positions" not in vars(model)
