@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import io
 import re
 import sys
 import tokenize
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -91,7 +93,8 @@ def parse(text: str) -> cst.Module:
     limit = sys.getrecursionlimit()
     try:
         sys.setrecursionlimit(max(limit, _RECURSION_LIMIT))
-        return cst.parse_module(text)
+        with _node_validation_skipped():
+            return cst.parse_module(text)
     except cst.ParserSyntaxError as error:
         if cpython_error is not None:
             raise cpython_error from None
@@ -105,6 +108,28 @@ def parse(text: str) -> cst.Module:
         raise SourceError(f"cannot parse: {error}".splitlines()[0]) from None
     finally:
         sys.setrecursionlimit(limit)
+
+
+@contextlib.contextmanager
+def _node_validation_skipped() -> Iterator[None]:
+    """Build the parser's nodes without libcst's per-node `_validate()`.
+
+    Every node constructor runs it (`CSTNode.__post_init__`), so a parse validates millions
+    of nodes the native parser has just built from valid syntax; libcst's own comment there
+    suggests moving it out of parsing. Nodes built elsewhere (fixes) are still validated.
+    """
+    cst.CSTNode.__post_init__ = _no_validation  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        cst.CSTNode.__post_init__ = _validating  # type: ignore[method-assign]
+
+
+_validating = cst.CSTNode.__post_init__
+
+
+def _no_validation(self: cst.CSTNode) -> None:
+    pass
 
 
 _TOO_DEEP = ("too many nested parentheses", "too many levels of indentation", "too many statically")
