@@ -38,4 +38,10 @@ def _searcher(names: Iterable[str], after: bytes) -> Prefilter:
         return lambda data: False
     alternatives = b"|".join(re.escape(n) for n in unique)
     search = re.compile(_BEFORE + b"(?:" + alternatives + b")" + after).search
-    return lambda data: search(data) is not None
+
+    def accepts(data: bytes) -> bool:
+        # The regex cannot skip ahead to a literal (it starts with a lookbehind); plain
+        # substring tests are several times faster and turn most files down first.
+        return any(name in data for name in unique) and search(data) is not None
+
+    return accepts

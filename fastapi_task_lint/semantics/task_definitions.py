@@ -134,12 +134,21 @@ def tasks_in(model: ModuleModel) -> list[ScheduledFunction]:
 # A def in a module without a match is no queue task by its decorator alone: a decorator
 # naming a task or actor (`@app.task`, `@shared_task`, `@dramatiq.actor`), one in
 # parentheses or continued on the next line, or an import that renames one.
-_TASK_DECORATOR = re.compile(rb"@[^\n]*(?:task|actor)|@\s*\(|@[^\n]*\\\r?\n|(?:task|actor)\s+as\s")
+_NAMED_DECORATOR = re.compile(rb"@[^\n]*(?:task|actor)|(?:task|actor)\s+as\s")
+_PARENTHESIZED_DECORATOR = re.compile(rb"@\s*\(")
+_CONTINUED_DECORATOR = re.compile(rb"@[^\n]*\\\r?\n")
 
 
 def may_define_decorated_tasks(data: bytes) -> bool:
-    """The prefilter for queue tasks registered by their decorator (`@celery_app.task`)."""
-    return _TASK_DECORATOR.search(data) is not None
+    """The prefilter for queue tasks registered by their decorator (`@celery_app.task`).
+
+    Substring tests first: each regex scans every decorator line to its end.
+    """
+    if (b"task" in data or b"actor" in data) and _NAMED_DECORATOR.search(data):
+        return True
+    return _PARENTHESIZED_DECORATOR.search(data) is not None or (
+        b"\\" in data and _CONTINUED_DECORATOR.search(data) is not None
+    )
 
 
 def project_tasks(project: ProjectIndex) -> list[ScheduledFunction]:
