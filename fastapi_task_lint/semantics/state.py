@@ -189,6 +189,8 @@ def _accesses_in(
 
     `names`, when given, are the only last name components worth resolving.
     """
+    if names is not None and names.isdisjoint(function.identifiers):
+        return []  # its body never spells a container's name
     collector = _AccessCollector(model, function, find, names)
     walk(function.node.body, collector)
     return collector.accesses
