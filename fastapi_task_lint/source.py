@@ -117,6 +117,9 @@ def _node_validation_skipped() -> Iterator[None]:
     Every node constructor runs it (`CSTNode.__post_init__`), so a parse validates millions
     of nodes the native parser has just built from valid syntax; libcst's own comment there
     suggests moving it out of parsing. Nodes built elsewhere (fixes) are still validated.
+    The switch is process-wide, which is safe because parses never overlap: the engine and
+    its workers are single-threaded, and the LSP server checks one document at a time (its
+    lock); threads would not speed parsing up anyway (see the README's Performance section).
     """
     cst.CSTNode.__post_init__ = _no_validation  # type: ignore[method-assign]
     try:
