@@ -29,6 +29,7 @@ _TRICKY = {
     "continuation": "x = 1 + \\\n    2\nif x:\n    y = [\n        3,\n    ]\n",
     "comments after a block": "def f():\n    pass\n    # trailing\n# dedented\ng = f\n",
     "only comments": "# nothing\n\n# else\n",
+    "form feeds and tabs": "\x0cx = 1\n\x0cif x:\n\ty = (1,\n  2)\n\n\n\n# end\n",
 }
 
 
