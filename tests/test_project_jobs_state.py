@@ -37,6 +37,7 @@ def _expected(root: Path, codes: tuple[str, ...]) -> list[tuple[str, int, str]]:
         ("jobs/with_status", ("FTL303", "FTL304")),
         ("jobs/without_status", ("FTL303", "FTL304")),
         ("state", ("FTL302",)),
+        ("renamed", ("FTL201", "FTL203", "FTL302")),
     ],
 )
 def test_project_alone(project: str, codes: tuple[str, ...]) -> None:
@@ -62,6 +63,15 @@ def test_ftl302_follows_writes_and_reads_across_modules() -> None:
     (jobs,) = [d for d in diagnostics if "`JOBS`" in d.message]
     assert "`start_job`" in jobs.message and "`run_job`" in jobs.message
     assert "read by `job_status`" in jobs.message
+
+
+def test_names_imported_under_new_names_are_followed() -> None:
+    """The package re-exports `run_later` as `later` and `RUNS` as `RUN_STATUS`, and the task
+    imports `RUNS` as `progress`: no module that uses them spells their own names."""
+    config = Config(select=("FTL302",), root=FIXTURES)
+    (finding,) = lint([PROJECTS / "renamed"], config)
+    assert "written by `refresh`" in finding.message
+    assert "read by `run_status`" in finding.message
 
 
 def test_ftl302_needs_the_reader_in_the_run() -> None:

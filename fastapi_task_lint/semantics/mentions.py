@@ -9,12 +9,20 @@ an `Attribute` or a call by that name can match; strings and comments only let m
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 # Not preceded or followed by another identifier character (ASCII: a non-ASCII neighbour
 # lets the file through, which only costs a parse).
 _BEFORE = rb"(?<![\w])"
 _AFTER = rb"(?![\w])"
+# Between an imported name and the `as` that renames it, and after `as`.
+_SPACE = rb"(?:\s|\\\r?\n)+"
+# The `import` keyword of a statement, and what may stand before it on its line: a `from`
+# clause (`from . import`), after the start of the line, a `;` or a colon.
+_IMPORT_KEYWORD = re.compile(rb"import(?=[ \t(\\])")
+_IMPORT_HEAD = re.compile(rb"(?:[^\r\n]*[;:])?[ \t]*(?:from[ \t.][^\r\n]*[ \t.])?")
+_CONTINUED = re.compile(rb"\\\r?\n")
+_SEPARATORS = re.compile(rb"[(),;]")
 # Between a callee and its `(`: spaces and newlines, line continuations, and comments
 # (`(helper  # why\n (x))` is a call).
 _GAP = rb"(?:\s|\\\r?\n|#[^\r\n]*)*"
@@ -45,3 +53,67 @@ def _searcher(names: Iterable[str], after: bytes) -> Prefilter:
         return any(name in data for name in unique) and search(data) is not None
 
     return accepts
+
+
+def import_renames(data: bytes) -> Iterator[tuple[str, str]]:
+    """The `(old, new)` name pairs of the import statements in `data` that rename.
+
+    Only import statements are read: `with x as y` and `except E as e` rename nothing, and
+    following them would take in every name. Searched from the `import` keyword: a regex
+    that has to try every line start costs a second on a large project.
+    """
+    if b"as" not in data:
+        return
+    for keyword in _IMPORT_KEYWORD.finditer(data):
+        start, end = keyword.start(), keyword.end()
+        if not _IMPORT_HEAD.fullmatch(data, data.rfind(b"\n", 0, start) + 1, start):
+            continue
+        body = _import_body(data, end)
+        if b"as" not in body:
+            continue
+        words = _SEPARATORS.sub(b" ", _CONTINUED.sub(b" ", body)).split()
+        for index in range(1, len(words) - 1):
+            if words[index] == b"as":
+                old, new = words[index - 1], words[index + 1]
+                yield old.decode("utf-8", "replace"), new.decode("utf-8", "replace")
+
+
+def _import_body(data: bytes, start: int) -> bytes:
+    """What follows `import` to the statement's end: its parentheses, or its (continued) line."""
+    index = start
+    while data[index : index + 1] in (b" ", b"\t"):
+        index += 1
+    if data.startswith(b"(", index):
+        close = data.find(b")", index)
+        return data[index : len(data) if close < 0 else close]
+    end = start
+    while True:
+        newline = data.find(b"\n", end)
+        if newline < 0:
+            newline = len(data)
+        if not data[end:newline].rstrip(b"\r").endswith(b"\\") or newline == len(data):
+            break
+        end = newline + 1  # a backslash continues the statement on the next line
+    return data[start:newline].split(b";", 1)[0]
+
+
+def renamings(
+    names: Iterable[str], renames: Mapping[str, Iterable[str]]
+) -> Mapping[str, frozenset[str]]:
+    """`names`, and each name `renames` (old name to new names) turns one of them into, also
+    through renames of renames, with the names of `names` it may stand for.
+
+    A module can refer to `run_later` as `later` after `from app import later` when the
+    package re-exports it as `from .helpers import run_later as later`: it never spells
+    `run_later`.
+    """
+    found: dict[str, frozenset[str]] = {name: frozenset({name}) for name in names if name}
+    pending = list(found)
+    while pending:
+        old = pending.pop()
+        for new in renames.get(old, ()):
+            stands_for = found.get(new, frozenset()) | found[old]
+            if stands_for != found.get(new):
+                found[new] = stands_for
+                pending.append(new)
+    return found

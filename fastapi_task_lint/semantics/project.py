@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from fastapi_task_lint.semantics.mentions import import_renames
 from fastapi_task_lint.semantics.names import KNOWN_LIBRARY_NAMES
 from fastapi_task_lint.semantics.scope import Binding, BindingKind
 from fastapi_task_lint.source import SourceError, load_module, read_bytes
@@ -152,6 +153,18 @@ class ProjectIndex:
             if (not containing and where is None) or self._accepts(path, containing, where)
         )
         return [model for model in found if model is not None]
+
+    def import_renames(self) -> dict[str, set[str]]:
+        """Every `import ... old as new` of the run: old name to new names (`renamings`)."""
+
+        def scan() -> dict[str, set[str]]:
+            renames: dict[str, set[str]] = {}
+            for path in self.paths:
+                for old, new in import_renames(self.source_bytes(path) or b""):
+                    renames.setdefault(old, set()).add(new)
+            return renames
+
+        return self.memo("import renames", scan)
 
     def _accepts(
         self, path: Path, triggers: tuple[bytes, ...], where: Callable[[bytes], bool] | None

@@ -20,7 +20,7 @@ import libcst as cst
 from fastapi_task_lint.semantics.asyncio_tasks import find_task_spawns
 from fastapi_task_lint.semantics.callgraph import callees
 from fastapi_task_lint.semantics.functions import ClassInfo, FunctionInfo
-from fastapi_task_lint.semantics.mentions import naming
+from fastapi_task_lint.semantics.mentions import naming, renamings
 from fastapi_task_lint.semantics.routes import may_define_routes
 from fastapi_task_lint.semantics.scope import Binding, BindingKind, Scope
 from fastapi_task_lint.semantics.task_definitions import (
@@ -165,12 +165,18 @@ def _container_binding(
 
 
 def container_accesses(
-    model: ModuleModel, containers: dict[str, SharedContainer], lookup: _ContainerLookup
+    model: ModuleModel,
+    containers: dict[str, SharedContainer],
+    lookup: _ContainerLookup,
+    names: set[str],
 ) -> list[Access]:
-    """Every access, in the functions of `model`, to one of `containers` (by qualname)."""
+    """Every access, in the functions of `model`, to one of `containers` (by qualname).
+
+    `names` are the containers' own names and those they are imported under (`renamings`):
+    only expressions ending in one of them are resolved.
+    """
     if not containers:
         return []
-    names = {c.qualname.rsplit(".", 1)[-1] for c in containers.values()}
     find = lookup.within(containers)
     accesses: list[Access] = []
     for function in model.functions:
@@ -358,14 +364,15 @@ def program_state(project: ProjectIndex) -> ProgramState:
     by_name = {c.qualname: c for c in containers}
     accesses: dict[str, list[Access]] = {c.qualname: [] for c in containers}
     accessors: set[str] = set()
-    for model in project.models(where=naming(_last_names(by_name.values()))):
-        for access in container_accesses(model, by_name, lookup):
+    names = set(renamings(_last_names(by_name.values()), project.import_renames()))
+    for model in project.models(where=naming(names)):
+        for access in container_accesses(model, by_name, lookup, names):
             accesses[access.container.qualname].append(access)
             accessors.add(access.function.name)
     tasks: dict[int, tuple[ModuleModel, FunctionInfo]] = {}
     starters: set[int] = set()  # functions that schedule a task or start an asyncio task
     handlers: dict[int, tuple[ModuleModel, FunctionInfo]] = {}
-    for model in project.models(where=naming(accessors)):
+    for model in project.models(where=naming(renamings(accessors, project.import_renames()))):
         for scheduled in tasks_in(model):
             tasks[id(scheduled.function)] = (model, scheduled.function)
             starters.update(_launcher_ids(scheduled))

@@ -25,7 +25,7 @@ import libcst as cst
 
 from fastapi_task_lint.semantics.callgraph import Target, resolve_function_ref
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
-from fastapi_task_lint.semantics.mentions import calling, naming
+from fastapi_task_lint.semantics.mentions import calling, naming, renamings
 from fastapi_task_lint.semantics.scheduling import (
     Mechanism,
     SchedulingSite,
@@ -373,9 +373,13 @@ class _Scan:
         """Calls of forwarding helpers, anywhere in the run (files that name the helper)."""
         if not self.forwarders:
             return
-        by_name: dict[str, list[_Forwarder]] = {}
+        by_own_name: dict[str, list[_Forwarder]] = {}
         for forwarder in self.forwarders:
-            by_name.setdefault(forwarder.target.function.name, []).append(forwarder)
+            by_own_name.setdefault(forwarder.target.function.name, []).append(forwarder)
+        by_name = {  # also under the names they are imported as
+            name: [f for own in originals for f in by_own_name[own]]
+            for name, originals in renamings(by_own_name, self.project.import_renames()).items()
+        }
         for model in self.project.models(where=calling(by_name)):
             for call in model.calls:
                 func = call.node.func

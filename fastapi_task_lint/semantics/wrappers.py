@@ -19,6 +19,7 @@ from weakref import WeakKeyDictionary
 import libcst as cst
 
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo, ParamInfo
+from fastapi_task_lint.semantics.mentions import renamings
 from fastapi_task_lint.semantics.project import ProjectIndex
 from fastapi_task_lint.semantics.scheduling import (
     SITE_TRIGGERS,
@@ -86,17 +87,19 @@ def _wrapper_names(project: ProjectIndex) -> frozenset[str]:
     """The names of the run's helpers that schedule a parameter.
 
     Helpers live in modules with a scheduling call of their own, which the project's task
-    scan parses anyway; a call by any other name is not resolved (resolving every call of
-    a file parsed the callee's module, a third of the scan's parses).
+    scan parses anyway. Names they are imported under count too (`renamings`); a call by
+    any other name is not resolved (resolving every call of a file parsed the callee's
+    module, a third of the scan's parses).
     """
 
     def find() -> frozenset[str]:
-        return frozenset(
+        helpers = {
             site.function.name
             for owner in project.models(SITE_TRIGGERS, may_schedule)
             for site in direct_sites(owner)
             if site.function is not None and wrapper_specs(owner, site.function)
-        )
+        }
+        return frozenset(renamings(helpers, project.import_renames()))  # also as re-exported
 
     return project.memo(f"{__name__}.names", find)
 

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from fastapi_task_lint.semantics.mentions import calling, naming
+from fastapi_task_lint.semantics.mentions import (
+    calling,
+    import_renames,
+    naming,
+    renamings,
+)
 
 
 @pytest.mark.parametrize(
@@ -62,3 +67,54 @@ def test_calling_turns_down_names_that_are_not_called(source: bytes) -> None:
 def test_no_names_accept_nothing() -> None:
     assert not naming([])(b"anything at all")
     assert not calling([""])(b"f()")
+
+
+def _renames(*sources: bytes) -> dict[str, set[str]]:
+    renames: dict[str, set[str]] = {}
+    for data in sources:
+        for old, new in import_renames(data):
+            renames.setdefault(old, set()).add(new)
+    return renames
+
+
+def test_renamings_follow_imports_that_rename_also_through_re_exports() -> None:
+    renames = _renames(
+        b"from .helpers import run_later as later\nfrom .state import JOBS as RUNS\n",
+        b"from app import later as defer, RUNS\n",
+        b"from app import (\n    defer \\\n    as  soon,\n)\n",
+        b"run_later = 1\nJOBS = {}\n",
+    )
+    assert renamings(["run_later", "JOBS"], renames) == {
+        "run_later": {"run_later"},
+        "later": {"run_later"},
+        "defer": {"run_later"},
+        "soon": {"run_later"},
+        "JOBS": {"JOBS"},
+        "RUNS": {"JOBS"},
+    }
+
+
+def test_renamings_keep_every_name_a_rename_may_stand_for() -> None:
+    renames = _renames(b"from a import one as same\n", b"from b import two as same\n")
+    assert renamings(["one", "two"], renames)["same"] == {"one", "two"}
+
+
+def test_renamings_ignore_longer_identifiers() -> None:
+    renames = _renames(b"from x import subtasks as s, tasks_by_id as t\n")
+    assert renamings(["tasks"], renames) == {"tasks": {"tasks"}}
+
+
+def test_import_renames_reads_only_import_statements() -> None:
+    source = (
+        b"with run_later as ctx:\n    pass\n"
+        b"try:\n    pass\nexcept run_later as error:\n    pass\n"
+        b"x = run_later  # import run_later as later\n"
+        b"if TYPE_CHECKING: from app import run_later as typed\n"
+        b"import app.helpers as helpers; from . import (a as b,\n c as d)\n"
+    )
+    assert list(import_renames(source)) == [
+        ("run_later", "typed"),
+        ("app.helpers", "helpers"),
+        ("a", "b"),
+        ("c", "d"),
+    ]
