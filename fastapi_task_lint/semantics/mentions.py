@@ -23,9 +23,11 @@ _IMPORT_KEYWORD = re.compile(rb"import(?=[ \t(\\])")
 _IMPORT_HEAD = re.compile(rb"(?:[^\r\n]*[;:])?[ \t]*(?:from[ \t.][^\r\n]*[ \t.])?")
 _CONTINUED = re.compile(rb"\\\r?\n")
 _SEPARATORS = re.compile(rb"[(),;]")
-# Between a callee and its `(`: spaces and newlines, line continuations, and comments
-# (`(helper  # why\n (x))` is a call).
-_GAP = rb"(?:\s|\\\r?\n|#[^\r\n]*)*"
+# Between a callee and its `(`, or a `.` and an attribute: spaces and newlines, line
+# continuations, and comments (`(helper  # why\n (x))` is a call). A comment runs to the end
+# of its line and no shorter: one that could end anywhere split `# #####...` every possible
+# way before failing, exponential in the number of `#`.
+_GAP = rb"(?:\s|\\\r?\n|#[^\r\n]*(?![^\r\n]))*"
 
 Prefilter = Callable[[bytes], bool]
 
@@ -59,16 +61,11 @@ def import_renames(data: bytes) -> Iterator[tuple[str, str]]:
     """The `(old, new)` name pairs of the import statements in `data` that rename.
 
     Only import statements are read: `with x as y` and `except E as e` rename nothing, and
-    following them would take in every name. Searched from the `import` keyword: a regex
-    that has to try every line start costs a second on a large project.
+    following them would take in every name.
     """
     if b"as" not in data:
         return
-    for keyword in _IMPORT_KEYWORD.finditer(data):
-        start, end = keyword.start(), keyword.end()
-        if not _IMPORT_HEAD.fullmatch(data, data.rfind(b"\n", 0, start) + 1, start):
-            continue
-        body = _import_body(data, end)
+    for body in _import_statements(data):
         if b"as" not in body:
             continue
         words = _SEPARATORS.sub(b" ", _CONTINUED.sub(b" ", body)).split()
@@ -76,6 +73,42 @@ def import_renames(data: bytes) -> Iterator[tuple[str, str]]:
             if words[index] == b"as":
                 old, new = words[index - 1], words[index + 1]
                 yield old.decode("utf-8", "replace"), new.decode("utf-8", "replace")
+
+
+def importing(names: Iterable[str]) -> Prefilter:
+    """Accepts bytes that can refer to one of `names` bound in another module: after a dot
+    (`state.JOBS`, `self.jobs`), in an import statement, or through a star import.
+
+    A bare name only refers to another module's global once an import binds it; a module
+    that spells `tasks` only as its own locals cannot touch `app.state.tasks`.
+    """
+    unique = sorted({n.encode("utf-8") for n in names if n})
+    if not unique:
+        return lambda data: False
+    alternatives = b"(?:" + b"|".join(re.escape(n) for n in unique) + b")"
+    attribute = re.compile(rb"\." + _GAP + alternatives + _AFTER).search
+    word = re.compile(_BEFORE + alternatives + _AFTER).search
+
+    def accepts(data: bytes) -> bool:
+        if not any(name in data for name in unique):
+            return False
+        if attribute(data) is not None:
+            return True
+        return any(b"*" in body or word(body) for body in _import_statements(data))
+
+    return accepts
+
+
+def _import_statements(data: bytes) -> Iterator[bytes]:
+    """What follows the `import` keyword of each import statement in `data`.
+
+    Searched from the keyword: a regex that has to try every line start costs a second on
+    a large project.
+    """
+    for keyword in _IMPORT_KEYWORD.finditer(data):
+        start = keyword.start()
+        if _IMPORT_HEAD.fullmatch(data, data.rfind(b"\n", 0, start) + 1, start):
+            yield _import_body(data, keyword.end())
 
 
 def _import_body(data: bytes, start: int) -> bytes:

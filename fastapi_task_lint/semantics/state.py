@@ -20,7 +20,7 @@ import libcst as cst
 from fastapi_task_lint.semantics.asyncio_tasks import find_task_spawns
 from fastapi_task_lint.semantics.callgraph import callees
 from fastapi_task_lint.semantics.functions import ClassInfo, FunctionInfo
-from fastapi_task_lint.semantics.mentions import naming, renamings
+from fastapi_task_lint.semantics.mentions import calling, importing, renamings
 from fastapi_task_lint.semantics.routes import may_define_routes
 from fastapi_task_lint.semantics.scope import Binding, BindingKind, Scope
 from fastapi_task_lint.semantics.task_definitions import (
@@ -365,14 +365,17 @@ def program_state(project: ProjectIndex) -> ProgramState:
     accesses: dict[str, list[Access]] = {c.qualname: [] for c in containers}
     accessors: set[str] = set()
     names = set(renamings(_last_names(by_name.values()), project.import_renames()))
-    for model in project.models(where=naming(names)):
+    homes = [c.model for c in containers]
+    for model in _defining_or_importing(project, homes, names):
         for access in container_accesses(model, by_name, lookup, names):
             accesses[access.container.qualname].append(access)
             accessors.add(access.function.name)
     tasks: dict[int, tuple[ModuleModel, FunctionInfo]] = {}
     starters: set[int] = set()  # functions that schedule a task or start an asyncio task
     handlers: dict[int, tuple[ModuleModel, FunctionInfo]] = {}
-    for model in project.models(where=naming(renamings(accessors, project.import_renames()))):
+    homes = [a.model for found in accesses.values() for a in found]
+    callers = renamings(accessors, project.import_renames())
+    for model in _defining_or_importing(project, homes, callers):
         for scheduled in tasks_in(model):
             tasks[id(scheduled.function)] = (model, scheduled.function)
             starters.update(_launcher_ids(scheduled))
@@ -391,6 +394,17 @@ def program_state(project: ProjectIndex) -> ProgramState:
     )
 
 
+def _defining_or_importing(
+    project: ProjectIndex, homes: Iterable[ModuleModel], names: Iterable[str]
+) -> list[ModuleModel]:
+    """`homes` (the modules that define what `names` name), and the modules that can refer to
+    one of `names` from elsewhere (`mentions.importing`), in path order."""
+    found = {model.path.absolute(): model for model in homes}
+    for model in project.models(where=importing(names)):
+        found.setdefault(model.path.absolute(), model)
+    return [found[path] for path in sorted(found)]
+
+
 def _candidate_containers(project: ProjectIndex, lookup: _ContainerLookup) -> list[SharedContainer]:
     """The containers that can hold job state, found from the code that can write it.
 
@@ -403,11 +417,19 @@ def _candidate_containers(project: ProjectIndex, lookup: _ContainerLookup) -> li
         for access in _accesses_in(model, function, lookup.find, None):
             if access.write:
                 found.setdefault(access.container.qualname, access.container)
-    for route in (r for m in project.models(where=may_define_routes) for r in m.routes):
+    for route in (r for m in project.models(where=_may_put_from_routes) for r in m.routes):
         for access in _accesses_in(route.owner, route.function, lookup.find, None):
             if access.container.is_queue and access.method in PUT_METHODS:
                 found.setdefault(access.container.qualname, access.container)
     return list(found.values())
+
+
+_CALLS_PUT = calling(PUT_METHODS)
+
+
+def _may_put_from_routes(data: bytes) -> bool:
+    """Routes, and a `.put(` or `.put_nowait(` call for one of them to put work on a queue."""
+    return may_define_routes(data) and _CALLS_PUT(data)
 
 
 def _possible_writers(project: ProjectIndex) -> list[tuple[ModuleModel, FunctionInfo]]:

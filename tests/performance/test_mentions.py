@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from fastapi_task_lint.semantics.mentions import (
+    Prefilter,
     calling,
     import_renames,
+    importing,
     naming,
     renamings,
 )
@@ -118,3 +120,40 @@ def test_import_renames_reads_only_import_statements() -> None:
         ("a", "b"),
         ("c", "d"),
     ]
+
+
+@pytest.mark.parametrize("prefilter", [calling(["run_later"]), importing(["run_later"])])
+def test_a_comment_of_hashes_is_read_once(prefilter: Prefilter) -> None:
+    """`# ####...` after a callee or a dot: a gap regex that let a comment end at any `#`
+    tried every split of it, exponential in their number (64 never returned)."""
+    assert not prefilter(b"x = run_later # " + b"#" * 64 + b"\n")
+    assert not prefilter(b"x = 1. # " + b"#" * 64 + b"\nrun_it = 2\n")
+    assert prefilter(b"y = state.  # " + b"#" * 64 + b"\n    run_later(1)\n")
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        b"from app.state import JOBS\n",
+        b"from app import (\n    JOBS,\n)\n",
+        b"import app.state\napp.state.JOBS['a'] = 1\n",
+        b"self.JOBS.clear()\n",
+        b"from app.state import *\nJOBS.clear()\n",
+        b"if TYPE_CHECKING: from app.state import JOBS\n",
+    ],
+)
+def test_importing_accepts_every_way_to_reach_another_modules_name(source: bytes) -> None:
+    assert importing(["JOBS"])(source)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        b"def f():\n    JOBS = {}\n    JOBS['a'] = 1\n",  # its own local
+        b"print('JOBS')\n",
+        b"from app.state import JOBS_BY_ID\n",
+        b"x = app.state.JOBS_BY_ID\n",
+    ],
+)
+def test_importing_turns_down_locals_and_longer_names(source: bytes) -> None:
+    assert not importing(["JOBS"])(source)
