@@ -22,6 +22,9 @@ _SPACE = rb"(?:\s|\\\r?\n)+"
 _IMPORT_KEYWORD = re.compile(rb"import(?=[ \t(\\])")
 _IMPORT_HEAD = re.compile(rb"(?:[^\r\n]*[;:])?[ \t]*(?:from[ \t.][^\r\n]*[ \t.])?")
 _CONTINUED = re.compile(rb"\\\r?\n")
+# A parenthesized list of imported names, to the `)` that closes it: one in a comment
+# (`# see (docs)`) does not (a comment runs to its line's end, so it is read one way only).
+_PARENTHESIZED = re.compile(rb"\((?:[^)#]|#[^\r\n]*(?![^\r\n]))*\)")
 _SEPARATORS = re.compile(rb"[(),;]")
 # Between a callee and its `(`, or a `.` and an attribute: spaces and newlines, line
 # continuations, and comments (`(helper  # why\n (x))` is a call). A comment runs to the end
@@ -117,8 +120,8 @@ def _import_body(data: bytes, start: int) -> bytes:
     while data[index : index + 1] in (b" ", b"\t"):
         index += 1
     if data.startswith(b"(", index):
-        close = data.find(b")", index)
-        return data[index : len(data) if close < 0 else close]
+        names = _PARENTHESIZED.match(data, index)  # None: no `)` before the end
+        return data[index : names.end() if names else len(data)]
     end = start
     while True:
         newline = data.find(b"\n", end)

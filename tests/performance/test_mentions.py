@@ -157,3 +157,11 @@ def test_importing_accepts_every_way_to_reach_another_modules_name(source: bytes
 )
 def test_importing_turns_down_locals_and_longer_names(source: bytes) -> None:
     assert not importing(["JOBS"])(source)
+
+
+def test_a_parenthesis_in_a_comment_does_not_end_the_import() -> None:
+    source = b"from app.state import (  # see (docs)\n    JOBS as RUNS,\n)\nRUNS.clear()\n"
+    assert importing(["JOBS"])(source)
+    assert list(import_renames(source)) == [("JOBS", "RUNS")]
+    unclosed = b"from app.state import (  # ) \n    JOBS"
+    assert importing(["JOBS"])(unclosed)
