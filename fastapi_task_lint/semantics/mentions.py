@@ -45,12 +45,17 @@ def calling(names: Iterable[str]) -> Prefilter:
     return _searcher(names, _GAP + rb"\(")
 
 
-def _searcher(names: Iterable[str], after: bytes) -> Prefilter:
+def _alternatives(names: Iterable[str]) -> tuple[list[bytes], bytes]:
+    """The distinct non-empty `names` as bytes, and a regex group matching any of them."""
     unique = sorted({n.encode("utf-8") for n in names if n})
+    return unique, b"(?:" + b"|".join(re.escape(n) for n in unique) + b")"
+
+
+def _searcher(names: Iterable[str], after: bytes) -> Prefilter:
+    unique, alternatives = _alternatives(names)
     if not unique:
         return lambda data: False
-    alternatives = b"|".join(re.escape(n) for n in unique)
-    search = re.compile(_BEFORE + b"(?:" + alternatives + b")" + after).search
+    search = re.compile(_BEFORE + alternatives + after).search
 
     def accepts(data: bytes) -> bool:
         # The regex cannot skip ahead to a literal (it starts with a lookbehind); plain
@@ -85,10 +90,9 @@ def importing(names: Iterable[str]) -> Prefilter:
     A bare name only refers to another module's global once an import binds it; a module
     that spells `tasks` only as its own locals cannot touch `app.state.tasks`.
     """
-    unique = sorted({n.encode("utf-8") for n in names if n})
+    unique, alternatives = _alternatives(names)
     if not unique:
         return lambda data: False
-    alternatives = b"(?:" + b"|".join(re.escape(n) for n in unique) + b")"
     attribute = re.compile(rb"\." + _GAP + alternatives + _AFTER).search
     word = re.compile(_BEFORE + alternatives + _AFTER).search
 
