@@ -6,9 +6,11 @@ and the project it was checked in. The project counts by the list of its files a
 syntax tree of each (`shape`): cross-module rules (task definitions, whole-program state,
 schedulers) read other modules, so a change to the code of `tasks.py` re-checks the routes
 that schedule its functions, while a change only to its comments, blank lines or layout
-re-checks `tasks.py` alone. Such a re-check also skips the rules whose prefilter turned the
-file down last time (`unwanted`): the syntax tree and the project they looked at are the same,
-and some of them ask whole-program questions (is a task defined here?) that cost a scan.
+re-checks `tasks.py` alone, unless other files' findings show its line numbers or code
+text (then every file: see `parallel._layouts_kept`). Such a re-check also skips the rules
+whose prefilter turned the file down last time (`unwanted`): the syntax tree and the project
+they looked at are the same, and some of them ask whole-program questions (is a task defined
+here?) that cost a scan.
 
 A file whose size and mtime are those recorded in its entry is not read again: its bytes
 are taken to be the ones hashed then (as mypy and ruff do). The stamp is recorded only for

@@ -105,7 +105,8 @@ class Linter:
         except SourceError as error:
             return FileResult(shown, [self._source_error(shown, error)])
         project.register(model)
-        return self._run_rules(model, shown)
+        with project.checking_file(model.absolute_path):
+            return self._run_rules(model, shown)
 
     def check_file(
         self, path: Path, project: ProjectIndex, unwanted: frozenset[str] = frozenset()
@@ -120,15 +121,16 @@ class Linter:
         # The prefilter: a file no enabled rule wants (its trigger strings, or the project's
         # scan for rules about a task's body) cannot hold a finding, so it is not parsed (and
         # its syntax errors are left to the compiler's tools).
-        if not self._wanted(data, path, project, unwanted):
-            return FileResult(shown, unwanted=frozenset(r.code for r in self.rules))
-        model = project.model_for_path(path)
-        if model is None:
-            failure = project.source_error(path) or SourceError("cannot parse")
-            return FileResult(shown, [self._source_error(shown, failure)])
-        if model.source != text:  # parsed earlier from an older read: use what we read now
-            return self.check_source(text, path, project)
-        return self._run_rules(model, shown, unwanted)
+        with project.checking_file(path.absolute()):
+            if not self._wanted(data, path, project, unwanted):
+                return FileResult(shown, unwanted=frozenset(r.code for r in self.rules))
+            model = project.model_for_path(path)
+            if model is None:
+                failure = project.source_error(path) or SourceError("cannot parse")
+                return FileResult(shown, [self._source_error(shown, failure)])
+            if model.source != text:  # parsed earlier from an older read: use what we read now
+                return self.check_source(text, path, project)
+            return self._run_rules(model, shown, unwanted)
 
     def _wanted(
         self, data: bytes, path: Path, project: ProjectIndex, unwanted: frozenset[str]

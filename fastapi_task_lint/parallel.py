@@ -94,8 +94,10 @@ def check_many(
                 f.shape = e.shape
         fingerprint = project_fingerprint((f.absolute, f.shape) for f in entries)
         project.facts = ProjectFacts(cache, fingerprint)
+        contents = {str(f.absolute): f.content for f in entries}
+        shown = _layouts_kept(project.facts, contents)
         for i, (f, e) in enumerate(zip(entries, cached, strict=True)):
-            if e is None or e.project != fingerprint:
+            if e is None or e.project != fingerprint or shown is None:
                 continue
             if e.content == f.content:
                 results[i] = FileResult(f.shown, e.diagnostics, e.suppressed)
@@ -113,7 +115,12 @@ def check_many(
             checked.model = None  # the index keeps what other files need; the tree can go
             checked.node_fixes = {}
             results[i] = checked
-    if cache is not None:
+    if cache is not None and project.facts is not None:
+        if todo:
+            shown = (shown or set()) | project.layouts_shown
+            project.facts.store(
+                _LAYOUTS, frozenset((str(p), contents.get(str(p), "")) for p in shown)
+            )
         for i in todo:
             f, result = entries[i], results[i]
             if (
@@ -134,6 +141,27 @@ def check_many(
             )
             cache.store(f.absolute, entry)
     return [r for r in results if r is not None]
+
+
+# The files whose line numbers or code text other files' cached findings show, with the
+# content hash each had: see `ProjectIndex.saw_layout`.
+_LAYOUTS = "layouts shown"
+
+
+def _layouts_kept(facts: ProjectFacts, contents: dict[str, str]) -> set[Path] | None:
+    """The files whose layout cached findings show; None when one of them changed since.
+
+    A change that leaves every syntax tree alone keeps the project's fingerprint, so the
+    entries of other files stay valid, unless their findings show a line or code text of
+    the changed file ("scheduled at routes.py:12"): then no entry is trusted. Also None
+    when the run that wrote the entries did not record their layouts (it was stopped).
+    """
+    rows = facts.load(_LAYOUTS)
+    if rows is None:
+        return None
+    if any(contents.get(path) != content for path, content in rows):
+        return None
+    return {Path(path) for path, _ in rows}
 
 
 def _read_changed(entries: list[_File], cached: list[Entry | None]) -> None:
@@ -201,15 +229,18 @@ def _pool(
         # they parsed, are inherited by every worker instead of rebuilt in each.
         _worker = (linter, project)
         try:
-            first = _check_chunk(chunks[0])
+            first, _ = _check_chunk(chunks[0])  # the layouts it saw are in `project` already
             with ProcessPoolExecutor(jobs, context) as pool:
-                rest = [o for chunk in pool.map(_check_chunk, chunks[1:]) for o in chunk]
+                rest = list(pool.map(_check_chunk, chunks[1:]))
         finally:
             _worker = None
-        return first + rest
-    worker = (linter.config, linter.debug, known)
-    with ProcessPoolExecutor(jobs, context, initializer=_start_worker, initargs=worker) as pool:
-        return [outcome for chunk in pool.map(_check_chunk, chunks) for outcome in chunk]
+    else:
+        worker = (linter.config, linter.debug, known)
+        with ProcessPoolExecutor(jobs, context, initializer=_start_worker, initargs=worker) as pool:
+            first, rest = [], list(pool.map(_check_chunk, chunks))
+    for _, shown in rest:
+        project.layouts_shown |= shown
+    return first + [outcome for outcomes, _ in rest for outcome in outcomes]
 
 
 def _start_worker(config: Config, debug: bool, known: list[Path]) -> None:
@@ -220,11 +251,12 @@ def _start_worker(config: Config, debug: bool, known: list[Path]) -> None:
     _worker = (Linter(config, debug=debug), ProjectIndex(known, config))
 
 
-def _check_chunk(work: list[tuple[Path, frozenset[str]]]) -> list[Outcome]:
+def _check_chunk(work: list[tuple[Path, frozenset[str]]]) -> tuple[list[Outcome], set[Path]]:
+    """The outcome of each file, and the layouts this worker's findings have shown so far."""
     assert _worker is not None
     linter, project = _worker
     outcomes: list[Outcome] = []
     for path, unwanted in work:
         result = linter.check_file(path, project, unwanted)
         outcomes.append((result.diagnostics, result.suppressed, result.unwanted))
-    return outcomes
+    return outcomes, project.layouts_shown

@@ -51,6 +51,7 @@ class ModuleModel:
         project: ProjectIndex,
     ) -> None:
         self.path = path
+        self.absolute_path = path.absolute()
         self.module_name = module_name
         self.is_package = is_package
         self.source = source
@@ -75,6 +76,7 @@ class ModuleModel:
         shifted to its first line. Trivia the statement index does not hold (comments, line
         ends) fall back to the whole module's layout.
         """
+        self.project.saw_layout(self.absolute_path)
         statement = self._statement_index.get(id(node))
         if statement is None:
             return self._module_positions[node]
@@ -129,6 +131,8 @@ class ModuleModel:
         return self.source.splitlines()
 
     def code_for(self, node: cst.CSTNode) -> str:
+        """The source text of `node`: layout, so other files' findings that show it depend on it."""
+        self.project.saw_layout(self.absolute_path)
         return self.tree.code_for_node(node)
 
     # -- definitions -----------------------------------------------------------------------

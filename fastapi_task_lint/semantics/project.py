@@ -6,6 +6,7 @@ that module the first time it is asked for and keeps only its semantic model.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -83,6 +84,10 @@ class ProjectIndex:
         self._packages: dict[Path, tuple[str, ...]] = {}  # `module_name_for` answers
         self.facts: ProjectFacts | None = None  # set by cached runs: see `lasting_memo`
         self._unnamed: list[Path] = list(paths)  # named on first need: see `_named`
+        # Files whose layout (lines, code text) other files' findings may show: see `saw_layout`.
+        self.checking: Path | None = None  # the file whose rules are running
+        self.layouts_shown: set[Path] = set()
+        self._computing = 0  # whole-program facts being computed (nested)
 
     def _named(self) -> dict[str, Path]:
         """The run's files by module name, named in order on first need.
@@ -179,7 +184,11 @@ class ProjectIndex:
     def memo(self, key: str, compute: Callable[[], _T]) -> _T:
         """A whole-program fact, computed once per run however many files ask for it."""
         if key not in self._memo:
-            self._memo[key] = compute()
+            self._computing += 1
+            try:
+                self._memo[key] = compute()
+            finally:
+                self._computing -= 1
         result: _T = self._memo[key]
         return result
 
@@ -199,6 +208,26 @@ class ProjectIndex:
             return fact
 
         return self.memo(key, load_or_compute)
+
+    @contextlib.contextmanager
+    def checking_file(self, path: Path) -> Iterator[None]:
+        """Within: the rules of the file at absolute `path` are running (see `saw_layout`)."""
+        outer, self.checking = self.checking, path
+        try:
+            yield
+        finally:
+            self.checking = outer
+
+    def saw_layout(self, path: Path) -> None:
+        """Note that a line number or code text of `path` was read.
+
+        The cache keeps other files' findings across a change to `path` that leaves its syntax
+        tree alone (a comment, a blank line), so it must know which files' layout can show in
+        them: "scheduled at routes.py:12". Reads for the checked file's own findings do not
+        count; reads while a whole-program fact is computed do, whichever file asked.
+        """
+        if self.checking is not None and (self._computing or path != self.checking):
+            self.layouts_shown.add(path)
 
     def source_error(self, path: Path) -> SourceError | None:
         return self._errors.get(path.absolute())

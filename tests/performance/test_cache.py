@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -64,6 +65,30 @@ def test_every_edit_of_any_file_gives_the_uncached_result(project: Path) -> None
         assert _cached(project) == findings([project], project), path
         path.write_bytes(original)
         assert _cached(project) == findings([project], project), path
+
+
+PROJECTS = sorted(p for p in (FIXTURES / "projects").iterdir() if p.is_dir())
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+@pytest.mark.parametrize("source", PROJECTS, ids=lambda p: p.name)
+def test_every_comment_edit_gives_the_uncached_result(
+    source: Path, jobs: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lines added above the code shift what other files' messages show ("at routes.py:12")."""
+    monkeypatch.setattr(parallel, "POOL_THRESHOLD", 1)
+    root = copy_project(source, tmp_path)
+    cache = root / CACHE_DIR_NAME
+    findings([root], root, jobs=jobs, cache_dir=cache)
+    for path in sorted(root.rglob("*.py")):
+        path.write_bytes(b"# moved\n# down\n" + path.read_bytes())
+        assert findings([root], root, jobs=jobs, cache_dir=cache) == findings([root], root), path
+
+
+def test_a_message_shows_the_line_of_another_file(project: Path) -> None:
+    """The case the test above guards: jobs.py's findings name the line of a launch elsewhere."""
+    messages = [f[4] for f in _cached(project) if f[0].endswith("jobs.py")]
+    assert any(re.search(r"at app/\w+\.py:\d+", message) for message in messages), messages
 
 
 def test_new_and_removed_files_invalidate(project: Path) -> None:
@@ -223,16 +248,29 @@ def counting_scans(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 def test_comment_only_edit_asks_no_whole_program_question_again(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """fetch.py defines no task (FTL201 turned it down by the task scan) and main.py's
+    """fetch.py defines no task (FTL201 turned it down by the task scan) and deps.py's
     FTL202 needs the dependency scan: after a comment, neither scan runs again."""
     _cached(project)
-    for name in ("fetch.py", "main.py"):
+    for name in ("fetch.py", "deps.py"):
         path = project / "app" / name
         path.write_bytes(path.read_bytes() + b"# touched\n")
     with counting_scans(monkeypatch) as scans, counting_checks(monkeypatch) as checked:
         warm = _cached(project)
-    assert sorted(p.name for p in checked) == ["fetch.py", "main.py"]
+    assert sorted(p.name for p in checked) == ["deps.py", "fetch.py"]
     assert scans == []
+    assert warm == findings([project], project)
+
+
+def test_comment_edit_rechecks_the_files_that_show_its_lines(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """tasks.py's findings name lines of main.py: a comment there re-checks tasks.py too."""
+    _cached(project)
+    main = project / "app" / "main.py"
+    main.write_bytes(b"# moved down\n" + main.read_bytes())
+    with counting_checks(monkeypatch) as checked:
+        warm = _cached(project)
+    assert {"main.py", "tasks.py"} <= {p.name for p in checked}
     assert warm == findings([project], project)
 
 
