@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+from libcst.metadata import CodeRange
 
 from fastapi_task_lint.semantics import names
 from fastapi_task_lint.semantics.builder import build_facts
 from fastapi_task_lint.semantics.functions import CallInfo, ClassInfo, FunctionInfo
+from fastapi_task_lint.semantics.layout import Span, lay_out
 from fastapi_task_lint.semantics.scope import Binding, BindingKind, Scope
 from fastapi_task_lint.semantics.walk import walk
 
@@ -65,22 +66,25 @@ class ModuleModel:
         self.star_imports: list[str] = facts.star_imports
         self._function_by_node = facts.function_by_node
         self._scope_by_node = facts.scope_by_node
-        self._laid_out: dict[int, dict[cst.CSTNode, CodeRange]] = {}  # see `position`
+        self._laid_out: dict[int, dict[cst.CSTNode, Span]] = {}  # see `position`
 
     # -- positions (lazy: most files never report) ----------------------------------------
     def position(self, node: cst.CSTNode) -> CodeRange:
         """Where `node` is in the file.
 
-        libcst's `PositionProvider` lays out the whole module (costlier than parsing it), and
-        a finding needs one node: only the top-level statement holding it is laid out, then
-        shifted to its first line. Trivia the statement index does not hold (comments, line
-        ends) fall back to the whole module's layout.
+        Laying out the whole module costs about as much as parsing it, and a finding needs
+        one node: only the top-level statement holding it is laid out (`layout.lay_out`),
+        then shifted to its first line. Trivia the statement index does not hold (comments,
+        line ends) fall back to the whole module's layout.
         """
         self.project.saw_layout(self.absolute_path)
         statement = self._statement_index.get(id(node))
         if statement is None:
-            return self._module_positions[node]
-        return self._statement_positions(statement)[node]
+            (start_line, start_column), end = self._module_spans[node]
+            return CodeRange((start_line, start_column), end)
+        (start_line, start_column), (end_line, end_column) = self._statement_spans(statement)[node]
+        shift = self._first_lines[statement] - 1
+        return CodeRange((start_line + shift, start_column), (end_line + shift, end_column))
 
     @cached_property
     def _statement_index(self) -> dict[int, int]:
@@ -92,28 +96,17 @@ class ModuleModel:
         return recorder.found
 
     @cached_property
-    def _module_positions(self) -> dict[cst.CSTNode, CodeRange]:
-        wrapper = MetadataWrapper(self.tree, unsafe_skip_copy=True)
-        return dict(wrapper.resolve(PositionProvider))
+    def _module_spans(self) -> dict[cst.CSTNode, Span]:
+        return lay_out(self.tree)
 
-    def _statement_positions(self, index: int) -> dict[cst.CSTNode, CodeRange]:
-        laid_out = self._laid_out.get(index)
-        if laid_out is None:
-            laid_out = self._laid_out[index] = self._lay_out(index)
-        return laid_out
-
-    def _lay_out(self, index: int) -> dict[cst.CSTNode, CodeRange]:
-        tree = self.tree
-        alone = tree.with_changes(body=[tree.body[index]], header=(), footer=())
-        layout = MetadataWrapper(alone, unsafe_skip_copy=True).resolve(PositionProvider)
-        shift = self._first_lines[index] - 1
-        return {
-            node: CodeRange(
-                (span.start.line + shift, span.start.column),
-                (span.end.line + shift, span.end.column),
-            )
-            for node, span in layout.items()
-        }
+    def _statement_spans(self, index: int) -> dict[cst.CSTNode, Span]:
+        """The spans of the top-level statement `index` laid out alone, from line 1."""
+        spans = self._laid_out.get(index)
+        if spans is None:
+            tree = self.tree
+            alone = tree.with_changes(body=[tree.body[index]], header=(), footer=())
+            spans = self._laid_out[index] = lay_out(alone)
+        return spans
 
     @cached_property
     def _first_lines(self) -> list[int]:

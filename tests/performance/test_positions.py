@@ -72,4 +72,4 @@ def test_only_the_statement_is_laid_out() -> None:
     call = model.tree.body[-1].body[0].value  # type: ignore[attr-defined]
     assert model.position(call).start.line == 8
     assert list(model._laid_out) == [2]
-    assert "_module_positions" not in vars(model)
+    assert "_module_spans" not in vars(model)
