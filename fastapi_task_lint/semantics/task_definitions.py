@@ -134,7 +134,13 @@ def tasks_in(model: ModuleModel) -> list[ScheduledFunction]:
 # A def in a module without a match is no queue task by its decorator alone: a decorator
 # naming a task or actor (`@app.task`, `@shared_task`, `@dramatiq.actor`), one in
 # parentheses or continued on the next line, or an import that renames one.
-_NAMED_DECORATOR = re.compile(rb"@[^\n]*(?:task|actor)|(?:task|actor)\s+as\s")
+# One pattern per leading literal: the regex engine skips ahead to a literal first byte,
+# where an alternation of `@`, `t` and `a` made it try most positions of every file (4x).
+_NAMED_DECORATORS = (
+    re.compile(rb"@[^\n]*(?:task|actor)"),
+    re.compile(rb"task\s+as\s"),
+    re.compile(rb"actor\s+as\s"),
+)
 _PARENTHESIZED_DECORATOR = re.compile(rb"@\s*\(")
 _CONTINUED_DECORATOR = re.compile(rb"@[^\n]*\\\r?\n")
 
@@ -144,7 +150,7 @@ def may_define_decorated_tasks(data: bytes) -> bool:
 
     Substring tests first: each regex scans every decorator line to its end.
     """
-    if (b"task" in data or b"actor" in data) and _NAMED_DECORATOR.search(data):
+    if (b"task" in data or b"actor" in data) and any(p.search(data) for p in _NAMED_DECORATORS):
         return True
     return _PARENTHESIZED_DECORATOR.search(data) is not None or (
         b"\\" in data and _CONTINUED_DECORATOR.search(data) is not None

@@ -71,14 +71,26 @@ def _walk(node: cst.CSTNode, visitor: cst.CSTVisitor, table: dict[type, _Entry])
     if visit is None or visit(visitor, node) is not False:
         for name in fields:
             child = getattr(node, name)
-            if isinstance(child, cst.CSTNode):
+            kind = type(child)
+            if _is_node[kind] if kind in _is_node else _is_node_type(kind):
                 _walk(child, visitor, table)
             elif isinstance(child, (tuple, list)):
                 for item in child:
-                    if isinstance(item, cst.CSTNode):
+                    kind = type(item)
+                    if _is_node[kind] if kind in _is_node else _is_node_type(kind):
                         _walk(item, visitor, table)
     if leave is not None:
         leave(visitor, node)
+
+
+# `isinstance(x, cst.CSTNode)` goes through `ABCMeta.__instancecheck__`, a Python frame per
+# child of every node walked; a dictionary answers for each type after its first time.
+_is_node: dict[type, bool] = {}
+
+
+def _is_node_type(kind: type) -> bool:
+    answer = _is_node[kind] = issubclass(kind, cst.CSTNode)
+    return answer
 
 
 def _entry(visitor_type: type[cst.CSTVisitor], node_type: type[cst.CSTNode]) -> _Entry:
