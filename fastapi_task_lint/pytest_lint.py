@@ -3,8 +3,10 @@
 Every `.py` file pytest visits (test modules, conftest.py and any other module in the
 directories it walks, minus the config's excludes) gets an item that fails with the file's
 findings, using the config `fastapi-task-lint check` would use from the same directory.
-A file that passed is skipped on the next run while it, the files its check read through the
-project index, the tool's version and the config are unchanged (kept in pytest's cache).
+A file that passed is skipped on the next run while it, the tool's version, the config and
+the project are unchanged (kept in pytest's cache). The project counts as the CLI's cache
+counts it (`cache.project_fingerprint`): its list of files and each one's syntax tree, since a
+clean `tasks.py` gets findings when any route, even a new one, starts scheduling its functions.
 
 Loaded in every pytest session where the package is installed, so the engine is imported
 only when `--task-lint` is given.
@@ -24,10 +26,10 @@ if TYPE_CHECKING:
     from fastapi_task_lint.config import Config
     from fastapi_task_lint.diagnostics import Diagnostic
     from fastapi_task_lint.engine import Linter
-    from fastapi_task_lint.semantics.model import ModuleModel
     from fastapi_task_lint.semantics.project import ProjectIndex
 
 CACHE_KEY = "fastapi-task-lint/clean"
+SHAPES_KEY = "fastapi-task-lint/shapes"  # content hash -> syntax tree hash, for the fingerprint
 MARKER = "task_lint"
 _session_key = pytest.StashKey["_LintSession"]()
 
@@ -54,7 +56,12 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"fastapi-task-lint: {error}") from None
     cache = getattr(config, "cache", None)  # None under `-p no:cacheprovider`
     clean = cache.get(CACHE_KEY, {}) if cache is not None else {}
-    config.stash[_session_key] = _LintSession(lint_config, clean if isinstance(clean, dict) else {})
+    shapes = cache.get(SHAPES_KEY, {}) if cache is not None else {}
+    config.stash[_session_key] = _LintSession(
+        lint_config,
+        clean if isinstance(clean, dict) else {},
+        shapes if isinstance(shapes, dict) else {},
+    )
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> TaskLintFile | None:
@@ -69,6 +76,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     cache = getattr(session.config, "cache", None)
     if lint is not None and cache is not None:
         cache.set(CACHE_KEY, lint.clean)
+        cache.set(SHAPES_KEY, lint.shapes)
 
 
 class TaskLintFile(pytest.File):
@@ -114,11 +122,12 @@ class _LintSession:
     """The config, one linter and one lazily built project index for the whole pytest run."""
 
     config: Config
-    # path -> {"key": tool, config and file hash, "deps": {path: hash of each file read}}
+    # path -> {"key": tool, config and file hash, "project": the project's fingerprint}
     clean: dict[str, Any]
+    shapes: dict[str, str]  # content hash -> `cache.shape_hash`: kept, so only edits are parsed
     _linter: Linter | None = None
     _project: ProjectIndex | None = None
-    _touched: set[Path] = field(default_factory=set)
+    _fingerprint: str = ""
     _config_hash: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -139,26 +148,47 @@ class _LintSession:
 
     def unchanged(self, path: Path) -> bool:
         entry = self.clean.get(str(path))
-        if not isinstance(entry, dict) or entry.get("key") != self._key(path):
-            return False
-        deps = entry.get("deps", {})
-        return isinstance(deps, dict) and all(_file_hash(Path(p)) == h for p, h in deps.items())
+        return (
+            isinstance(entry, dict)
+            and entry.get("key") == self._key(path)
+            and entry.get("project") == self._start()
+        )
 
     def check(self, path: Path) -> list[Diagnostic]:
-        from fastapi_task_lint.engine import Linter
-
-        if self._linter is None:
-            self._linter = Linter(self.config)
-            found = self._linter.index([self.config.root])[0]
-            self._project, self._touched = _recording_index(found.files, self.config)
-        assert self._project is not None
-        self._touched.clear()
+        project = self._start()
+        assert self._linter is not None and self._project is not None
         result = self._linter.check_file(path, self._project)
         self.clean.pop(str(path), None)
         if not result.diagnostics:
-            deps = {str(p): _file_hash(p) for p in self._touched if p != path.absolute()}
-            self.clean[str(path)] = {"key": self._key(path), "deps": deps}
+            self.clean[str(path)] = {"key": self._key(path), "project": project}
         return result.diagnostics
+
+    def _start(self) -> str:
+        """Build the linter and the project index once; the project's fingerprint."""
+        if self._linter is None:
+            from fastapi_task_lint.cache import content_hash, project_fingerprint, shape_hash
+            from fastapi_task_lint.engine import Linter
+            from fastapi_task_lint.semantics.project import ProjectIndex
+            from fastapi_task_lint.source import SourceError, read_bytes
+
+            self._linter = Linter(self.config)
+            files = self._linter.index([self.config.root])[0].files
+            self._project = ProjectIndex(files, self.config)
+            shapes: dict[str, str] = {}
+            project: list[tuple[Path, str]] = []
+            for file in files:
+                try:
+                    data = read_bytes(file)
+                except SourceError:
+                    project.append((file.absolute(), ""))
+                    continue
+                content = content_hash(data)
+                shape = self.shapes.get(content) or shape_hash(data)
+                shapes[content] = shape
+                project.append((file.absolute(), shape))
+            self.shapes = shapes
+            self._fingerprint = project_fingerprint(project)
+        return self._fingerprint
 
     def render(self, findings: list[Diagnostic]) -> str:
         from fastapi_task_lint import __version__
@@ -182,17 +212,3 @@ def _file_hash(path: Path) -> str | None:
         return _digest(path.read_bytes())
     except OSError:
         return None
-
-
-def _recording_index(files: list[Path], config: Config) -> tuple[ProjectIndex, set[Path]]:
-    """A project index that records the files it hands out: the inputs of a file's check."""
-    from fastapi_task_lint.semantics.project import ProjectIndex
-
-    touched: set[Path] = set()
-
-    class RecordingIndex(ProjectIndex):
-        def model_for_path(self, path: Path) -> ModuleModel | None:
-            touched.add(path.absolute())
-            return super().model_for_path(path)
-
-    return RecordingIndex(files, config), touched

@@ -60,7 +60,7 @@ def _lint_outcomes(result: pytest.RunResult) -> dict[str, str]:
     return found
 
 
-def test_clean_files_are_skipped_while_they_and_what_they_read_are_unchanged(
+def test_clean_files_are_skipped_while_they_and_the_project_are_unchanged(
     project: pytest.Pytester,
 ) -> None:
     views = project.path / "app" / "views.py"
@@ -69,21 +69,50 @@ def test_clean_files_are_skipped_while_they_and_what_they_read_are_unchanged(
     again = project.runpytest("--task-lint", "-rs")
     again.assert_outcomes(passed=1, skipped=4)
     again.stdout.fnmatch_lines(["*unchanged since it last passed fastapi-task-lint*"])
-    # views.py's check followed the task into tasks.py: changing tasks.py re-checks both.
-    project.path.joinpath("app", "tasks.py").write_text("async " + TASKS)
+    # A comment changes no syntax tree: only tasks.py itself is checked again.
+    tasks = project.path.joinpath("app", "tasks.py")
+    tasks.write_text("# sending\n" + TASKS)
     third = _lint_outcomes(project.runpytest("--task-lint", "-v"))
     assert third == {
         "app/__init__.py": "SKIPPED",
         "app/tasks.py": "PASSED",
-        "app/views.py": "PASSED",
+        "app/views.py": "SKIPPED",
         "test_app.py": "SKIPPED",
     }
+    # Code: any file's findings may follow it (views.py schedules its task): all again.
+    tasks.write_text("async " + TASKS)
+    fourth = _lint_outcomes(project.runpytest("--task-lint", "-v"))
+    assert set(fourth.values()) == {"PASSED"}, fourth
     # A failing file is never cached.
     views.write_text(BAD)
-    for _ in range(2):
+    for run in range(2):
         outcomes = _lint_outcomes(project.runpytest("--task-lint", "-v"))
         assert outcomes["app/views.py"] == "FAILED"
-        assert outcomes["app/__init__.py"] == "SKIPPED"
+        assert outcomes["app/__init__.py"] == ("PASSED" if run == 0 else "SKIPPED")
+
+
+def test_a_clean_file_is_rechecked_when_another_file_starts_using_it(
+    pytester: pytest.Pytester,
+) -> None:
+    """tasks.py is clean until a route schedules its blocking async function: its check never
+    read views.py (no scheduling site then) or new.py (not there yet), and still sees them."""
+    pytester.mkpydir("app")
+    tasks = "import time\n\n\nasync def send_report() -> None:\n    time.sleep(1)\n"
+    pytester.path.joinpath("app", "tasks.py").write_text(tasks)
+    views = pytester.path.joinpath("app", "views.py")
+    views.write_text("def index() -> str:\n    return 'ok'\n")
+    pytester.runpytest("--task-lint").assert_outcomes(passed=3)
+    route = (
+        "from fastapi import BackgroundTasks\n\nfrom app.tasks import send_report\n\n\n"
+        "def report(background_tasks: BackgroundTasks) -> None:\n"
+        "    background_tasks.add_task(send_report)\n"
+    )
+    for changed in (views, pytester.path / "app" / "new.py"):
+        changed.write_text(route)
+        outcomes = _lint_outcomes(pytester.runpytest("--task-lint", "-v"))
+        assert outcomes["app/tasks.py"] == "FAILED", (changed.name, outcomes)
+        changed.write_text("def index() -> str:\n    return 'ok'\n")
+        pytester.runpytest("--task-lint")
 
 
 def test_the_project_config_applies(project: pytest.Pytester) -> None:
