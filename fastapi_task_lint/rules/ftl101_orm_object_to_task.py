@@ -8,7 +8,7 @@ from fastapi_task_lint.rules.base import Rule, RuleContext, RuleDocs, quote
 from fastapi_task_lint.semantics.captures import Reach, reaching_values
 from fastapi_task_lint.semantics.origins import OriginKind
 from fastapi_task_lint.semantics.project import ProjectIndex
-from fastapi_task_lint.semantics.scheduling import SITE_TRIGGERS, SchedulingSite, may_schedule
+from fastapi_task_lint.semantics.scheduling import SITE_TRIGGERS, SchedulingSite, site_filter
 from fastapi_task_lint.semantics.values import task_label
 
 
@@ -65,7 +65,7 @@ class OrmObjectToTask(Rule):
     )
 
     def wants(self, data: bytes, path: Path, project: ProjectIndex) -> bool:
-        return super().wants(data, path, project) and may_schedule(data)
+        return super().wants(data, path, project) and site_filter(project)(data)
 
     def check(self, ctx: RuleContext) -> None:
         for site in ctx.model.scheduling_sites:

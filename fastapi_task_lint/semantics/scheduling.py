@@ -23,6 +23,7 @@ from fastapi_task_lint.semantics.scope import BindingKind, Scope
 
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.model import ModuleModel
+    from fastapi_task_lint.semantics.project import ProjectIndex
 
 
 class Mechanism(Enum):
@@ -448,8 +449,40 @@ def may_schedule(data: bytes) -> bool:
     the spacing Python allows), `BackgroundTask(...)`, or Celery's `signature(...)`: the
     words alone (`retry_delay=`, "the function's signature") are not enough.
     """
+    return _may_schedule(data, _SITE_METHOD)
+
+
+def site_filter(project: ProjectIndex) -> Callable[[bytes], bool]:
+    """`may_schedule` for the run: without the methods of queue libraries it never names.
+
+    `.send(...)` is a site only on a Dramatiq actor and `.kiq(...)` on a Taskiq task: a
+    function whose decorator resolves to `dramatiq.*`/`taskiq.*`, which takes an import of
+    that library in some module of the run. In a run that never spells its name, those calls
+    (websockets, sockets, generators send too) are no sites and their modules need no parse.
+    """
+
+    def build() -> Callable[[bytes], bool]:
+        named: set[bytes] = set()
+        for path in project.paths:
+            data = project.source_bytes(path) or b""
+            named.update(library for library in _LIBRARY_METHODS if library in data)
+            if len(named) == len(_LIBRARY_METHODS):
+                return may_schedule
+        dropped = {
+            m
+            for library, methods in _LIBRARY_METHODS.items()
+            if library not in named
+            for m in methods
+        }
+        pattern = _site_method_pattern([m for m in _SITE_METHODS if m not in dropped])
+        return lambda data: _may_schedule(data, pattern)
+
+    return project.memo(f"{__name__}.site_filter", build)
+
+
+def _may_schedule(data: bytes, methods: re.Pattern[bytes]) -> bool:
     return (
-        _SITE_METHOD.search(data) is not None
+        methods.search(data) is not None
         or b"BackgroundTask" in data
         or (b"celery" in data and b"signature" in data)
     )
@@ -474,7 +507,15 @@ _SITE_METHODS = (
     "si",
     "signature",
 )
-_SITE_METHOD = re.compile(rb"\.\s*(?:" + "|".join(_SITE_METHODS).encode() + rb")\b")
+# Methods that are sites only on a task of one queue library (see `site_filter`).
+_LIBRARY_METHODS = {b"dramatiq": ("send", "send_with_options"), b"taskiq": ("kiq",)}
+
+
+def _site_method_pattern(methods: Sequence[str]) -> re.Pattern[bytes]:
+    return re.compile(rb"\.\s*(?:" + "|".join(methods).encode() + rb")\b")
+
+
+_SITE_METHOD = _site_method_pattern(_SITE_METHODS)
 
 # A file without one of these strings has no scheduling site (the rules' prefilter).
 SITE_TRIGGERS: tuple[bytes, ...] = (

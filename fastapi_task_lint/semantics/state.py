@@ -26,7 +26,7 @@ from fastapi_task_lint.semantics.scope import Binding, BindingKind, Scope
 from fastapi_task_lint.semantics.task_definitions import (
     ScheduledFunction,
     TaskUse,
-    may_launch,
+    launch_filter,
     project_tasks,
     tasks_in,
 )
@@ -441,7 +441,7 @@ def _possible_writers(project: ProjectIndex) -> list[tuple[ModuleModel, Function
             function = _launcher(use)
             if use.model is not None and function is not None:
                 starters[id(function)] = (use.model, function)
-    for model in project.models(where=may_launch):
+    for model in project.models(where=launch_filter(project)):
         spawns = find_task_spawns(model)
         functions = [s.function for s in model.scheduling_sites] + [s.function for s in spawns]
         starters.update((id(f), (model, f)) for f in functions if f is not None)

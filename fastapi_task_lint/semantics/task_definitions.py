@@ -30,8 +30,8 @@ from fastapi_task_lint.semantics.scheduling import (
     Mechanism,
     SchedulingSite,
     decorator_mechanism,
-    may_schedule,
     partial_parts,
+    site_filter,
 )
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
 
@@ -50,7 +50,7 @@ _ASYNCIO_SCHEDULERS = frozenset(
         "apscheduler.schedulers.async_.AsyncScheduler",
     }
 )
-# Besides scheduling sites (`may_schedule`), what the project's task scan looks for.
+# Besides scheduling sites (`site_filter`), what the project's task scan looks for.
 _SCAN_NAMES = naming(
     (
         "create_task",
@@ -221,9 +221,10 @@ def _key(model: ModuleModel, function: FunctionInfo) -> tuple[str, str]:
     return (str(model.path.absolute()), function.qualname)
 
 
-def may_launch(data: bytes) -> bool:
+def launch_filter(project: ProjectIndex) -> Callable[[bytes], bool]:
     """The task scan's prefilter: a scheduling site, an asyncio spawn, an ARQ setting."""
-    return _SCAN_NAMES(data) or may_schedule(data)
+    may_schedule = site_filter(project)
+    return lambda data: _SCAN_NAMES(data) or may_schedule(data)
 
 
 def _project_tasks(project: ProjectIndex) -> dict[tuple[str, str], list[TaskUse]]:
@@ -237,7 +238,7 @@ class _Scan:
         self.forwarders: list[_Forwarder] = []
 
     def run(self) -> dict[tuple[str, str], list[TaskUse]]:
-        for model in self.project.models(where=may_launch):
+        for model in self.project.models(where=launch_filter(self.project)):
             self._sites(model)
             self._asyncio_tasks(model)
             self._arq_settings(model)

@@ -26,8 +26,8 @@ from fastapi_task_lint.semantics.scheduling import (
     SchedulingSite,
     TaskArgument,
     direct_sites,
-    may_schedule,
     open_partial,
+    site_filter,
 )
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
 from fastapi_task_lint.source import SourceError, read_bytes
@@ -95,7 +95,7 @@ def _wrapper_names(project: ProjectIndex) -> frozenset[str]:
     def find() -> frozenset[str]:
         helpers = {
             site.function.name
-            for owner in project.models(SITE_TRIGGERS, may_schedule)
+            for owner in project.models(SITE_TRIGGERS, site_filter(project))
             for site in direct_sites(owner)
             if site.function is not None and wrapper_specs(owner, site.function)
         }
@@ -329,7 +329,7 @@ def _may_define_wrapper(project: ProjectIndex, qualname: str) -> bool:
         data = sources.get(".".join(parts[:split]))
         if data is None:
             continue
-        if may_schedule(data):
+        if site_filter(project)(data):
             return True
         return f"def {parts[split]}".encode() not in data
     return True

@@ -10,7 +10,7 @@ from fastapi_task_lint.engine import Linter
 from fastapi_task_lint.rules import all_rules
 from fastapi_task_lint.semantics.project import ProjectIndex
 
-from .helpers import EXAMPLES, FIXTURES, Finding, findings
+from .helpers import EXAMPLES, FIXTURES, Finding, findings, recording
 
 _EVERYTHING = (b"",)  # the empty string is in every file: the filter lets all through
 
@@ -68,3 +68,53 @@ def test_generated_corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     filtered = findings([package], tmp_path)
     assert filtered, "the generated corpus should hold findings"
     assert filtered == _full([package], tmp_path, monkeypatch)
+
+
+ACTORS = "import dramatiq\n\n\n@dramatiq.actor\ndef audit(order): ...\n"
+ROUTES = """\
+from sqlalchemy.orm import Session, declarative_base
+
+from app.actors import audit
+
+Base = declarative_base()
+
+
+class Order(Base):
+    __tablename__ = "orders"
+
+
+def handler(db: Session, order_id: int):
+    order = db.get(Order, order_id)
+    audit.send(order)
+"""
+SOCKETS = "async def echo(websocket):\n    await websocket.send(await websocket.receive())\n"
+
+
+def _write(root: Path, files: dict[str, str]) -> Path:
+    (root / "app").mkdir()
+    (root / "app" / "__init__.py").write_text("")
+    for name, text in files.items():
+        (root / "app" / name).write_text(text)
+    return root
+
+
+def test_send_is_a_site_where_another_module_imports_dramatiq(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """routes.py never spells `dramatiq`: the actor's module does, so `.send(` still counts."""
+    root = _write(tmp_path, {"actors.py": ACTORS, "routes.py": ROUTES, "sockets.py": SOCKETS})
+    filtered = findings([root], root)
+    assert [(Path(f[0]).name, f[3]) for f in filtered] == [("routes.py", "FTL101")]
+    assert filtered == _full([root], root, monkeypatch)
+
+
+def test_send_calls_are_not_parsed_in_a_run_without_dramatiq(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _write(
+        tmp_path, {"sockets.py": SOCKETS, "jobs.py": "async def f(q):\n    await q.kiq()\n"}
+    )
+    with recording(monkeypatch, ProjectIndex, "model_for_path", 1) as parsed:
+        assert findings([root], root) == []
+    assert not {p.name for p in parsed} & {"sockets.py", "jobs.py"}
+    assert _full([root], root, monkeypatch) == []
