@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi_task_lint.rules.base import Rule, RuleContext, RuleDocs, quote
 from fastapi_task_lint.semantics.celery_tasks import (
     CeleryTask,
@@ -9,6 +11,7 @@ from fastapi_task_lint.semantics.celery_tasks import (
     celery_tasks,
     task_self_uses,
 )
+from fastapi_task_lint.semantics.project import ProjectIndex
 
 
 class RetryWithoutBind(Rule):
@@ -49,6 +52,12 @@ class RetryWithoutBind(Rule):
             "https://docs.celeryq.dev/en/stable/userguide/tasks.html#retrying",
         ),
     )
+
+    def wants(self, data: bytes, path: Path, project: ProjectIndex) -> bool:
+        """Also the word `task`: a decorator that registers a Celery task resolves through an
+        import or attribute that spells it (`shared_task`, `@app.task`), aliases included.
+        `self.request` alone is in every HTTP client class."""
+        return b"task" in data and super().wants(data, path, project)
 
     def check(self, ctx: RuleContext) -> None:
         for task in celery_tasks(ctx.model):

@@ -118,3 +118,14 @@ def test_send_calls_are_not_parsed_in_a_run_without_dramatiq(
         assert findings([root], root) == []
     assert not {p.name for p in parsed} & {"sockets.py", "jobs.py"}
     assert _full([root], root, monkeypatch) == []
+
+
+def test_an_http_client_using_self_request_is_not_parsed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FTL401's `self.request` trigger, in a module that cannot register a Celery task."""
+    client = "class Client:\n    def get(self, url):\n        return self.request('GET', url)\n"
+    root = _write(tmp_path, {"client.py": client})
+    with recording(monkeypatch, ProjectIndex, "model_for_path", 1) as parsed:
+        assert findings([root], root) == []
+    assert "client.py" not in {p.name for p in parsed}
