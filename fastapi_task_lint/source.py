@@ -80,21 +80,29 @@ def decode(data: bytes) -> str:
 
 
 def parse(text: str) -> cst.Module:
-    """Parse with libcst, after CPython's parser has ruled out input that would crash it.
+    """Parse with libcst, after CPython's parser has ruled out input that would crash it."""
+    return parse_with_lines(text)[0]
+
+
+def parse_with_lines(text: str) -> tuple[cst.Module, list[int] | None]:
+    """The libcst tree, and the line of each top-level statement CPython's parser gives
+    (`def` lines for decorated ones; None when CPython refused the file).
 
     libcst's native parser recurses on the C stack: thousands of nested brackets or
     operators take it minutes, exhaust memory or crash the process. CPython's parser
     refuses such input in milliseconds, so it screens every file first (about a tenth
-    of libcst's own cost).
+    of libcst's own cost); the lines it finds spare laying out the module to count them.
     """
     if len(text) > MAX_PARSE_CHARS:
         raise SourceError(f"file too large to parse ({len(text) / 1e6:.1f} MB, the limit is 4 MB)")
-    cpython_error = _cpython_syntax_error(text)
+    screened, cpython_error = _cpython_screen(text)
     limit = sys.getrecursionlimit()
     try:
         sys.setrecursionlimit(max(limit, _RECURSION_LIMIT))
         with _node_validation_skipped():
-            return cst.parse_module(text)
+            tree = cst.parse_module(text)
+        lines = None if screened is None else [statement.lineno for statement in screened.body]
+        return tree, lines
     except cst.ParserSyntaxError as error:
         if cpython_error is not None:
             raise cpython_error from None
@@ -138,7 +146,7 @@ def _no_validation(self: cst.CSTNode) -> None:
 _TOO_DEEP = ("too many nested parentheses", "too many levels of indentation", "too many statically")
 
 
-def _cpython_syntax_error(text: str) -> SourceError | None:
+def _cpython_screen(text: str) -> tuple[ast.Module | None, SourceError | None]:
     """CPython's verdict: raises for input too deep to parse safely, returns other errors.
 
     A plain syntax error is returned, not raised: the file may use syntax newer than the
@@ -147,19 +155,19 @@ def _cpython_syntax_error(text: str) -> SourceError | None:
     try:
         with warnings.catch_warnings():  # CPython's SyntaxWarnings about user code are noise
             warnings.simplefilter("ignore")
-            compile(text, "<checked file>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+            tree = ast.parse(text, "<checked file>")
     except SyntaxError as error:
         found = SourceError(
             f"syntax error: {error.msg}", error.lineno or 1, max(error.offset or 1, 1)
         )
         if error.msg.startswith(_TOO_DEEP):
             raise found from None
-        return found
+        return None, found
     except (RecursionError, MemoryError):
         raise SourceError("too deeply nested to parse safely") from None
     except ValueError as error:
-        return SourceError(f"syntax error: {error}")
-    return None
+        return None, SourceError(f"syntax error: {error}")
+    return tree, None
 
 
 def load_module(path: Path, project: ProjectIndex, text: str | None = None) -> ModuleModel:
@@ -168,9 +176,9 @@ def load_module(path: Path, project: ProjectIndex, text: str | None = None) -> M
 
     if text is None:
         text = decode(read_bytes(path))
-    tree = parse(text)
+    tree, statement_lines = parse_with_lines(text)
     module_name, is_package = project.module_name_of(path)
     try:
-        return ModuleModel(path, module_name, is_package, text, tree, project)
+        return ModuleModel(path, module_name, is_package, text, tree, project, statement_lines)
     except RecursionError:
         raise SourceError("too deeply nested to analyse") from None

@@ -50,6 +50,7 @@ class ModuleModel:
         source: str,
         tree: cst.Module,
         project: ProjectIndex,
+        statement_lines: list[int] | None = None,
     ) -> None:
         self.path = path
         self.absolute_path = path.absolute()
@@ -67,6 +68,7 @@ class ModuleModel:
         self._function_by_node = facts.function_by_node
         self._scope_by_node = facts.scope_by_node
         self._laid_out: dict[int, dict[cst.CSTNode, Span]] = {}  # see `position`
+        self._statement_lines = statement_lines  # CPython's, for `_first_lines`
 
     # -- positions (lazy: most files never report) ----------------------------------------
     def position(self, node: cst.CSTNode) -> CodeRange:
@@ -110,7 +112,15 @@ class ModuleModel:
 
     @cached_property
     def _first_lines(self) -> list[int]:
-        """The line each top-level statement's code (with its leading comments) starts on."""
+        """The line each top-level statement's code (with its leading comments) starts on.
+
+        From CPython's statement lines when the parse kept them: counting the lines of every
+        statement's code instead generates the whole module's code.
+        """
+        if self._statement_lines is not None:
+            first = _first_lines_from(self.tree, self._statement_lines)
+            if first is not None:
+                return first
         tree = self.tree
         line = 1 + len(tree.header)  # each header line is an `EmptyLine`
         first = []
@@ -453,6 +463,33 @@ class ModuleModel:
 
 
 _NEWLINE = re.compile(r"\r\n?|\n")  # as libcst's PositionProvider counts lines
+
+
+def _first_lines_from(tree: cst.Module, cpython_lines: list[int]) -> list[int] | None:
+    """`_first_lines` from CPython's line of each top-level statement; None if they disagree.
+
+    A libcst simple statement line holds one CPython statement per `;`. CPython gives a
+    decorated definition the line of its `def`/`class`: the decorators and the lines between
+    them come before it, and every statement's leading comments and blank lines before that.
+    """
+    first: list[int] = []
+    at = 0
+    for statement in tree.body:
+        if at >= len(cpython_lines):
+            return None
+        line = cpython_lines[at]
+        if isinstance(statement, cst.SimpleStatementLine):
+            at += len(statement.body)
+        else:
+            at += 1
+        if isinstance(statement, cst.FunctionDef | cst.ClassDef) and statement.decorators:
+            line -= len(statement.lines_after_decorators)
+            line -= sum(
+                len(_NEWLINE.findall(tree.code_for_node(decorator)))
+                for decorator in statement.decorators
+            )
+        first.append(line - len(statement.leading_lines))
+    return first if at == len(cpython_lines) else None
 
 
 class _StatementRecorder(cst.CSTVisitor):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import libcst as cst
@@ -9,7 +10,7 @@ import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from fastapi_task_lint.config import Config
-from fastapi_task_lint.semantics.model import ModuleModel
+from fastapi_task_lint.semantics.model import ModuleModel, _first_lines_from
 from fastapi_task_lint.semantics.project import ProjectIndex
 from fastapi_task_lint.source import SourceError, load_module
 
@@ -30,6 +31,9 @@ _TRICKY = {
     "comments after a block": "def f():\n    pass\n    # trailing\n# dedented\ng = f\n",
     "only comments": "# nothing\n\n# else\n",
     "form feeds and tabs": "\x0cx = 1\n\x0cif x:\n\ty = (1,\n  2)\n\n\n\n# end\n",
+    "decorators over lines": "# c\n@(\n  dec\n)\n\n# gap\n@a.b(\n 1)\nasync def f():\n    pass\n",
+    "decorated class after code": "x = 1\n\n\n@dataclass\n\n# why\nclass C:\n    y: int = 1\n",
+    "parenthesized starts": "(\n  a\n) = 1\n(\n  print(a)\n)\n[b,\n c] = 1, 2\n",
 }
 
 
@@ -64,6 +68,31 @@ def test_every_node_of_real_sources() -> None:
             continue  # fixtures of unparseable files
         compared += _assert_same_positions(model)
     assert compared > 50_000
+
+
+def test_first_lines_come_from_cpython_and_agree_with_the_code() -> None:
+    """The CPython lines are used (not the fallback) and match counting the code's lines."""
+    for text in [*(_TRICKY[name] for name in sorted(_TRICKY)), *_real_texts()]:
+        model = _model(text)
+        assert model._statement_lines is not None
+        found = _first_lines_from(model.tree, model._statement_lines)
+        line, counted = 1 + len(model.tree.header), []
+        for statement in model.tree.body:
+            counted.append(line)
+            line += len(re.findall(r"\r\n?|\n", model.tree.code_for_node(statement)))
+        assert found == counted
+
+
+def _real_texts() -> list[str]:
+    texts = []
+    for path in _SOURCES:
+        try:
+            text = path.read_text(encoding="utf-8")
+            _model(text)
+        except (SourceError, UnicodeDecodeError):
+            continue
+        texts.append(text)
+    return texts
 
 
 def test_only_the_statement_is_laid_out() -> None:
