@@ -34,6 +34,7 @@ from fastapi_task_lint.cache import (
 )
 from fastapi_task_lint.config import Config
 from fastapi_task_lint.diagnostics import RULE_ERROR, Diagnostic
+from fastapi_task_lint.prefetch import Prefetcher
 from fastapi_task_lint.source import SourceError, read_bytes
 
 if TYPE_CHECKING:
@@ -229,11 +230,14 @@ def _pool(
         # they parsed, are inherited by every worker instead of rebuilt in each.
         _worker = (linter, project)
         try:
-            first, _ = _check_chunk(chunks[0])  # the layouts it saw are in `project` already
+            with Prefetcher(multiprocessing.get_context("fork")) as project.prefetch:
+                first, _ = _check_chunk(chunks[0])  # its layouts are in `project` already
+            project.prefetch = None
             with ProcessPoolExecutor(jobs, context) as pool:
                 rest = list(pool.map(_check_chunk, chunks[1:]))
         finally:
             _worker = None
+            project.prefetch = None
     else:
         worker = (linter.config, linter.debug, known)
         with ProcessPoolExecutor(jobs, context, initializer=_start_worker, initargs=worker) as pool:

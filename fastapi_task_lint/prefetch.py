@@ -1,0 +1,128 @@
+"""Parsing ahead on another core while one process computes the whole-program facts.
+
+A pooled run checks its first chunk of files before the workers fork, so the facts it
+computes are inherited rather than rebuilt per worker (see `parallel`). That chunk asks
+for every fact in turn, and the facts' scans are most of its time: libcst parses the
+hundreds of modules their byte prefilters let through, on one core, while the others wait.
+
+A scan knows its whole list of modules before it parses the first one (`ProjectIndex.
+models`), so a helper process parses the same list from its far end and sends each tree
+back pickled; the scan parses from the front and takes the trees that are ready when it
+gets to them. Unpickling a tree costs about a third of parsing it, and pickling about
+three quarters, which the helper spends on a core that would otherwise idle. A tree is
+used only for the very text the scan reads itself; anything the helper fails at (a file
+that does not parse, a tree too deep to pickle) is parsed by the scan as before.
+"""
+
+from __future__ import annotations
+
+import pickle
+import sys
+from multiprocessing.connection import Connection
+from multiprocessing.context import ForkContext
+from pathlib import Path
+from types import TracebackType
+
+from fastapi_task_lint.source import Parsed, decode, parse_with_lines, read_bytes
+
+# Fewer modules than this to parse are not worth a message to the helper.
+MIN_PREFETCH = 8
+_RECURSION_LIMIT = 20_000  # pickling a deep tree recurses once per level
+_JOIN_SECONDS = 5.0
+
+
+class Prefetcher:
+    """A helper process that parses lists of modules from their far end (`want`)."""
+
+    def __init__(self, context: ForkContext) -> None:
+        ours, theirs = context.Pipe()
+        self._process = context.Process(target=_serve, args=(theirs,), daemon=True)
+        self._process.start()
+        theirs.close()
+        self._connection: Connection = ours
+        self._ready: dict[Path, bytes] = {}
+        self._parsed_here: set[Path] = set()  # trees still to come for these are dropped
+        self._alive = True
+
+    def __enter__(self) -> Prefetcher:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def want(self, paths: list[Path]) -> None:
+        """The absolute `paths` the caller is about to parse, in the order it will."""
+        if len(paths) >= MIN_PREFETCH and self._alive:
+            self._receive()  # a helper blocked on a full pipe reads no new list
+            try:
+                self._connection.send(paths)
+            except OSError:
+                self._alive = False
+
+    def take(self, path: Path, text: str) -> Parsed | None:
+        """The helper's tree of the absolute `path` if it is ready and parsed from `text`."""
+        self._receive()
+        blob = self._ready.pop(path, None)
+        if blob is None:
+            self._parsed_here.add(path)
+            return None
+        try:
+            sent, tree, lines = pickle.loads(blob)
+        except Exception:  # a damaged message: parse it here
+            return None
+        return (tree, lines) if sent == text else None
+
+    def close(self) -> None:
+        """Stop the helper, reading what it still sends so it never blocks on the pipe."""
+        try:
+            self._connection.send(None)
+            while self._alive and self._process.is_alive():
+                self._receive()
+                self._process.join(0.01)
+        except OSError:
+            pass
+        finally:
+            self._process.join(_JOIN_SECONDS)
+            if self._process.is_alive():
+                self._process.terminate()
+            self._connection.close()
+            self._ready.clear()
+
+    def _receive(self) -> None:
+        """Keep what the helper has sent; a helper that died is no longer asked."""
+        try:
+            while self._alive and self._connection.poll():
+                path, blob = self._connection.recv()
+                if blob is not None and path not in self._parsed_here:
+                    self._ready[path] = blob
+        except (OSError, EOFError, pickle.UnpicklingError):
+            self._alive = False
+
+
+def _serve(connection: Connection) -> None:
+    """The helper: parse the latest list from its end, one tree per message, until None."""
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), _RECURSION_LIMIT))
+    pending: list[Path] = []
+    while True:
+        if not pending or connection.poll():
+            message = connection.recv()
+            if message is None:
+                return
+            pending = list(message)
+            continue
+        path = pending.pop()
+        connection.send((path, _pickled(path)))
+
+
+def _pickled(path: Path) -> bytes | None:
+    try:
+        text = decode(read_bytes(path))
+        tree, lines = parse_with_lines(text)
+        return pickle.dumps((text, tree, lines), protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # the scan parses it and reports what is wrong with it
+        return None

@@ -1,0 +1,98 @@
+"""Trees parsed ahead by the helper process stand in for the scan's own parses, or nothing."""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from pathlib import Path
+
+import pytest
+
+from fastapi_task_lint import parallel, prefetch
+from fastapi_task_lint.prefetch import Prefetcher
+from fastapi_task_lint.source import parse_with_lines
+
+from .helpers import FIXTURES, copy_project, findings, recording
+
+pytestmark = pytest.mark.skipif(
+    "fork" not in multiprocessing.get_all_start_methods(), reason="the helper is forked"
+)
+
+
+def _sources(tmp_path: Path, count: int) -> list[Path]:
+    paths = []
+    for number in range(count):
+        path = tmp_path / f"m{number}.py"
+        path.write_text(f"def f{number}(x):\n    return [x, {number}]  # {number}\n")
+        paths.append(path.absolute())
+    return paths
+
+
+def _taken(helper: Prefetcher, paths: list[Path], deadline: float = 10.0) -> set[Path]:
+    """The paths whose tree the helper delivers, waiting for it to get through the list."""
+    waited = time.monotonic() + deadline
+    pending = list(paths)
+    taken: set[Path] = set()
+    while pending and time.monotonic() < waited:
+        time.sleep(0.05)
+        helper._receive()
+        for path in [p for p in pending if p in helper._ready]:
+            parsed = helper.take(path, path.read_text())
+            assert parsed is not None
+            tree, lines = parsed
+            assert tree.deep_equals(parse_with_lines(path.read_text())[0])
+            assert lines == parse_with_lines(path.read_text())[1]
+            taken.add(path)
+            pending.remove(path)
+    return taken
+
+
+def test_the_helper_parses_the_list_it_is_given(tmp_path: Path) -> None:
+    paths = _sources(tmp_path, 10)
+    with Prefetcher(multiprocessing.get_context("fork")) as helper:
+        helper.want(paths)
+        assert _taken(helper, paths) == set(paths)
+
+
+def test_a_tree_of_other_text_is_not_used(tmp_path: Path) -> None:
+    """The file changed between the helper's read and the scan's: the scan parses it."""
+    paths = _sources(tmp_path, 10)
+    with Prefetcher(multiprocessing.get_context("fork")) as helper:
+        helper.want(paths)
+        time.sleep(0.5)
+        helper._receive()
+        assert helper.take(paths[-1], "def changed(): ...\n") is None
+
+
+def test_short_lists_and_unparseable_files_are_left_to_the_scan(tmp_path: Path) -> None:
+    paths = _sources(tmp_path, 10)
+    paths[-1].write_text("def broken(:\n")
+    with Prefetcher(multiprocessing.get_context("fork")) as helper:
+        helper.want(paths[: prefetch.MIN_PREFETCH - 1])
+        helper.want(paths)
+        assert _taken(helper, paths[:-1]) == set(paths[:-1])
+        assert helper.take(paths[-1], paths[-1].read_text()) is None
+
+
+def test_a_dead_helper_is_no_longer_asked(tmp_path: Path) -> None:
+    paths = _sources(tmp_path, 10)
+    helper = Prefetcher(multiprocessing.get_context("fork"))
+    helper._process.kill()
+    helper._process.join()
+    helper.want(paths)
+    assert helper.take(paths[0], paths[0].read_text()) is None
+    helper.close()  # returns at once: nothing left to wait for
+
+
+@pytest.mark.parametrize("name", ["blocking", "state", "jobs"])
+def test_a_pooled_run_with_prefetched_trees_equals_a_serial_run(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = copy_project(FIXTURES / "projects" / name, tmp_path)
+    serial = findings([root], root)
+    monkeypatch.setattr(parallel, "POOL_THRESHOLD", 1)
+    monkeypatch.setattr(prefetch, "MIN_PREFETCH", 1)
+    monkeypatch.setattr(parallel, "_CHUNKS_PER_WORKER", 1)  # a first chunk of half the files
+    with recording(monkeypatch, Prefetcher, "take", 1) as asked:
+        assert findings([root], root, jobs=2) == serial
+    assert asked, "the first chunk's scans asked the helper"
