@@ -59,8 +59,11 @@ def test_a_tree_of_other_text_is_not_used(tmp_path: Path) -> None:
     paths = _sources(tmp_path, 10)
     with Prefetcher(multiprocessing.get_context("fork")) as helper:
         helper.want(paths)
-        time.sleep(0.5)
-        helper._receive()
+        waited = time.monotonic() + 10
+        while paths[-1] not in helper._ready and time.monotonic() < waited:
+            time.sleep(0.05)
+            helper._receive()
+        assert paths[-1] in helper._ready, "the helper starts from the end of the list"
         assert helper.take(paths[-1], "def changed(): ...\n") is None
 
 
