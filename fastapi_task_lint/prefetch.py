@@ -36,7 +36,7 @@ class Prefetcher:
 
     def __init__(self, context: ForkContext) -> None:
         ours, theirs = context.Pipe()
-        self._process = context.Process(target=_serve, args=(theirs,), daemon=True)
+        self._process = context.Process(target=_serve, args=(theirs, ours), daemon=True)
         self._process.start()
         theirs.close()
         self._connection: Connection = ours
@@ -104,19 +104,29 @@ class Prefetcher:
             self._alive = False
 
 
-def _serve(connection: Connection) -> None:
-    """The helper: parse the latest list from its end, one tree per message, until None."""
+def _serve(connection: Connection, runs_end: Connection) -> None:
+    """The helper: parse the latest list from its end, one tree per message, until None.
+
+    A run that is gone (killed, or interrupted with the terminal's Ctrl-C, which reaches
+    the helper too) ends the helper quietly: the run reports what happened, not the helper.
+    The run's end of the pipe, inherited by the fork, is closed first, or the helper would
+    never see that end close.
+    """
+    runs_end.close()
     sys.setrecursionlimit(max(sys.getrecursionlimit(), _RECURSION_LIMIT))
     pending: list[Path] = []
-    while True:
-        if not pending or connection.poll():
-            message = connection.recv()
-            if message is None:
-                return
-            pending = list(message)
-            continue
-        path = pending.pop()
-        connection.send((path, _pickled(path)))
+    try:
+        while True:
+            if not pending or connection.poll():
+                message = connection.recv()
+                if message is None:
+                    return
+                pending = list(message)
+                continue
+            path = pending.pop()
+            connection.send((path, _pickled(path)))
+    except (OSError, EOFError, KeyboardInterrupt):
+        return
 
 
 def _pickled(path: Path) -> bytes | None:

@@ -99,3 +99,12 @@ def test_a_pooled_run_with_prefetched_trees_equals_a_serial_run(
     with recording(monkeypatch, Prefetcher, "take", 1) as asked:
         assert findings([root], root, jobs=2) == serial
     assert asked, "the first chunk's scans asked the helper"
+
+
+def test_the_helper_ends_quietly_when_the_run_is_gone(tmp_path: Path) -> None:
+    """The run's end of the pipe closes (the run was killed): no traceback, exit code 0."""
+    helper = Prefetcher(multiprocessing.get_context("fork"))
+    helper.want(_sources(tmp_path, 10))
+    helper._connection.close()
+    helper._process.join(10)
+    assert helper._process.exitcode == 0
