@@ -12,6 +12,7 @@ project in either case, and results are put back in discovery order.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import stat
@@ -230,7 +231,8 @@ def _pool(
         # they parsed, are inherited by every worker instead of rebuilt in each.
         _worker = (linter, project)
         try:
-            with Prefetcher(multiprocessing.get_context("fork")) as project.prefetch:
+            with contextlib.closing(Prefetcher(multiprocessing.get_context("fork"))) as helper:
+                project.prefetch = helper
                 first, _ = _check_chunk(chunks[0])  # its layouts are in `project` already
             project.prefetch = None
             with ProcessPoolExecutor(jobs, context) as pool:

@@ -21,7 +21,6 @@ import sys
 from multiprocessing.connection import Connection
 from multiprocessing.context import ForkContext
 from pathlib import Path
-from types import TracebackType
 
 from fastapi_task_lint.source import Parsed, decode, parse_with_lines, read_bytes
 
@@ -43,17 +42,6 @@ class Prefetcher:
         self._ready: dict[Path, bytes] = {}
         self._parsed_here: set[Path] = set()  # trees still to come for these are dropped
         self._alive = True
-
-    def __enter__(self) -> Prefetcher:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def want(self, paths: list[Path]) -> None:
         """The absolute `paths` the caller is about to parse, in the order it will."""

@@ -170,13 +170,27 @@ class ProjectIndex:
         found = (self.model_for_path(path) for path in paths)
         return [model for model in found if model is not None]
 
+    def sources(self) -> dict[str, bytes]:
+        """The bytes of every readable module of the run by module name, read once: the
+        scans that must see every file (renames, library names, helper calls) share them."""
+
+        def read() -> dict[str, bytes]:
+            found: dict[str, bytes] = {}
+            for name, path in self._named().items():
+                data = self.source_bytes(path)
+                if data is not None:
+                    found[name] = data
+            return found
+
+        return self.memo("sources", read)
+
     def import_renames(self) -> dict[str, set[str]]:
         """Every `import ... old as new` of the run: old name to new names (`renamings`)."""
 
         def scan() -> dict[str, set[str]]:
             renames: dict[str, set[str]] = {}
-            for path in self.paths:
-                for old, new in import_renames(self.source_bytes(path) or b""):
+            for data in self.sources().values():
+                for old, new in import_renames(data):
                     renames.setdefault(old, set()).add(new)
             return renames
 

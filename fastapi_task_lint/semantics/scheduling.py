@@ -463,8 +463,7 @@ def site_filter(project: ProjectIndex) -> Callable[[bytes], bool]:
 
     def build() -> Callable[[bytes], bool]:
         named: set[bytes] = set()
-        for path in project.paths:
-            data = project.source_bytes(path) or b""
+        for data in project.sources().values():
             named.update(library for library in _LIBRARY_METHODS if library in data)
             if len(named) == len(_LIBRARY_METHODS):
                 return may_schedule

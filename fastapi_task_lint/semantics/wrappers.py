@@ -30,7 +30,6 @@ from fastapi_task_lint.semantics.scheduling import (
     site_filter,
 )
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
-from fastapi_task_lint.source import SourceError, read_bytes
 
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.model import ModuleModel
@@ -285,9 +284,6 @@ def _is_static(model: ModuleModel, method: FunctionInfo) -> bool:
     )
 
 
-_SOURCES: WeakKeyDictionary[ProjectIndex, dict[str, bytes]] = WeakKeyDictionary()
-
-
 def has_callers(project: ProjectIndex, function: FunctionInfo) -> bool:
     """Whether any file of the run may call `function` (its name followed by `(`).
 
@@ -296,24 +292,7 @@ def has_callers(project: ProjectIndex, function: FunctionInfo) -> bool:
     """
     called = f"{function.name}(".encode()
     defined = f"def {function.name}(".encode()
-    return any(
-        data.count(called) > data.count(defined) for data in _project_sources(project).values()
-    )
-
-
-def _project_sources(project: ProjectIndex) -> dict[str, bytes]:
-    """The bytes of every module of the run, by module name, read once."""
-    sources = _SOURCES.get(project)
-    if sources is None:
-        sources = {}
-        for path in project.paths:
-            name, _ = project.module_name_of(path)
-            try:
-                sources[name] = read_bytes(path)  # refuses FIFOs and devices: never blocks
-            except SourceError:
-                continue
-        _SOURCES[project] = sources
-    return sources
+    return any(data.count(called) > data.count(defined) for data in project.sources().values())
 
 
 def _may_define_wrapper(project: ProjectIndex, qualname: str) -> bool:
@@ -323,7 +302,7 @@ def _may_define_wrapper(project: ProjectIndex, qualname: str) -> bool:
     module that defines the function and has none of the site trigger strings cannot
     hold a wrapper. A name it only re-exports is followed as usual.
     """
-    sources = _project_sources(project)
+    sources = project.sources()
     parts = qualname.split(".")
     for split in range(len(parts) - 1, 0, -1):
         data = sources.get(".".join(parts[:split]))

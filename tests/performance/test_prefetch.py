@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -49,7 +50,7 @@ def _taken(helper: Prefetcher, paths: list[Path], deadline: float = 10.0) -> set
 
 def test_the_helper_parses_the_list_it_is_given(tmp_path: Path) -> None:
     paths = _sources(tmp_path, 10)
-    with Prefetcher(multiprocessing.get_context("fork")) as helper:
+    with closing(Prefetcher(multiprocessing.get_context("fork"))) as helper:
         helper.want(paths)
         assert _taken(helper, paths) == set(paths)
 
@@ -57,7 +58,7 @@ def test_the_helper_parses_the_list_it_is_given(tmp_path: Path) -> None:
 def test_a_tree_of_other_text_is_not_used(tmp_path: Path) -> None:
     """The file changed between the helper's read and the scan's: the scan parses it."""
     paths = _sources(tmp_path, 10)
-    with Prefetcher(multiprocessing.get_context("fork")) as helper:
+    with closing(Prefetcher(multiprocessing.get_context("fork"))) as helper:
         helper.want(paths)
         waited = time.monotonic() + 10
         while paths[-1] not in helper._ready and time.monotonic() < waited:
@@ -70,7 +71,7 @@ def test_a_tree_of_other_text_is_not_used(tmp_path: Path) -> None:
 def test_short_lists_and_unparseable_files_are_left_to_the_scan(tmp_path: Path) -> None:
     paths = _sources(tmp_path, 10)
     paths[-1].write_text("def broken(:\n")
-    with Prefetcher(multiprocessing.get_context("fork")) as helper:
+    with closing(Prefetcher(multiprocessing.get_context("fork"))) as helper:
         helper.want(paths[: prefetch.MIN_PREFETCH - 1])
         helper.want(paths)
         assert _taken(helper, paths[:-1]) == set(paths[:-1])
