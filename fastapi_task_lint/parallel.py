@@ -16,9 +16,10 @@ import contextlib
 import multiprocessing
 import os
 import stat
+import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from multiprocessing.context import BaseContext
 from pathlib import Path
@@ -235,8 +236,7 @@ def _pool(
                 project.prefetch = helper
                 first, _ = _check_chunk(chunks[0])  # its layouts are in `project` already
             project.prefetch = None
-            with ProcessPoolExecutor(jobs, context) as pool:
-                rest = list(pool.map(_check_chunk, chunks[1:]))
+            rest = _share(chunks[1:], jobs - 1, context)
         finally:
             _worker = None
             project.prefetch = None
@@ -249,6 +249,70 @@ def _pool(
     return first + [outcome for outcomes, _ in rest for outcome in outcomes]
 
 
+ChunkOutcome = tuple[list[Outcome], set[Path]]
+
+
+def _share(
+    chunks: list[list[tuple[Path, frozenset[str]]]], workers: int, context: BaseContext
+) -> list[ChunkOutcome]:
+    """Check `chunks` in `workers` forked processes and in this one, each taking the next.
+
+    This process already holds every fact and model the first chunk built: checking here
+    too, rather than idling beside `jobs` workers, spares a worker's memory (its private
+    copy of what it parses and touches) at the same use of the cores. The workers are
+    forked by the first `submit`, from this thread, before the feeding thread starts.
+    """
+    feeding = _Feeding(chunks)
+    with ProcessPoolExecutor(workers, context) as pool:
+        feeding.pool = pool
+        for _ in range(workers):
+            feeding.submit()
+        feeder = threading.Thread(target=feeding.feed, daemon=True)
+        feeder.start()
+        while (index := feeding.claim()) is not None:
+            feeding.outcomes[index] = _check_chunk(chunks[index])
+        feeder.join()
+    if feeding.error is not None:
+        raise feeding.error
+    return [outcome for outcome in feeding.outcomes if outcome is not None]
+
+
+class _Feeding:
+    """The chunks of `_share`: who takes the next one, and what came back."""
+
+    def __init__(self, chunks: list[list[tuple[Path, frozenset[str]]]]) -> None:
+        self.chunks = chunks
+        self.outcomes: list[ChunkOutcome | None] = [None] * len(chunks)
+        self.error: BaseException | None = None
+        self.pool: ProcessPoolExecutor | None = None
+        self._running: dict[Future[ChunkOutcome], int] = {}
+        self._unclaimed = iter(range(len(chunks)))
+        self._lock = threading.Lock()
+
+    def claim(self) -> int | None:
+        """The next chunk no one has taken; None when all are taken, or a worker failed."""
+        with self._lock:
+            return None if self.error is not None else next(self._unclaimed, None)
+
+    def submit(self) -> None:
+        index = self.claim()
+        if index is not None and self.pool is not None:
+            self._running[self.pool.submit(_check_chunk, self.chunks[index])] = index
+
+    def feed(self) -> None:
+        """Give each worker its next chunk as soon as it finishes one (in its own thread)."""
+        while self._running:
+            done, _ = wait(list(self._running), return_when=FIRST_COMPLETED)
+            for future in done:
+                index = self._running.pop(future)
+                try:
+                    self.outcomes[index] = future.result()
+                except BaseException as error:  # re-raised by `_share`, like `pool.map`
+                    with self._lock:
+                        self.error = error
+                self.submit()
+
+
 def _start_worker(config: Config, debug: bool, known: list[Path]) -> None:
     from fastapi_task_lint.engine import Linter
     from fastapi_task_lint.semantics.project import ProjectIndex
@@ -257,7 +321,7 @@ def _start_worker(config: Config, debug: bool, known: list[Path]) -> None:
     _worker = (Linter(config, debug=debug), ProjectIndex(known, config))
 
 
-def _check_chunk(work: list[tuple[Path, frozenset[str]]]) -> tuple[list[Outcome], set[Path]]:
+def _check_chunk(work: list[tuple[Path, frozenset[str]]]) -> ChunkOutcome:
     """The outcome of each file, and the layouts this worker's findings have shown so far."""
     assert _worker is not None
     linter, project = _worker

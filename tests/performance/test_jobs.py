@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -43,3 +46,36 @@ def test_pool_with_cache(tmp_path: Path) -> None:
     assert findings([root], root, jobs=2, cache_dir=cache) == serial
     assert findings([root], root, jobs=2, cache_dir=cache) == serial
     assert findings([root], root, jobs=1, cache_dir=cache) == serial
+
+
+def _chunk_checked_by_pid(work: list[tuple[Path, frozenset[str]]]) -> parallel.ChunkOutcome:
+    """A stand-in for `_check_chunk`: each file's outcome names the chunk and the process."""
+    if os.getpid() != _PARENT:
+        time.sleep(0.2)  # a worker is slow: the parent must take chunks meanwhile
+    return [([], [], frozenset({path.name, f"pid:{os.getpid()}"})) for path, _ in work], set()
+
+
+def _chunk_failing_in_a_worker(work: list[tuple[Path, frozenset[str]]]) -> parallel.ChunkOutcome:
+    if os.getpid() != _PARENT:
+        raise RuntimeError("a worker failed")
+    return _chunk_checked_by_pid(work)
+
+
+_PARENT = os.getpid()
+_CHUNKS = [[(Path(f"chunk{i}"), frozenset[str]())] for i in range(6)]
+
+
+def test_the_parent_checks_chunks_beside_its_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "_check_chunk", _chunk_checked_by_pid)
+    outcomes = parallel._share(_CHUNKS, 1, multiprocessing.get_context("fork"))
+    names = [sorted(unwanted) for chunk, _ in outcomes for _, _, unwanted in chunk]
+    assert [name for name, _ in names] == [f"chunk{i}" for i in range(6)]  # in order
+    pids = {pid for _, pid in names}
+    assert f"pid:{_PARENT}" in pids
+    assert len(pids) == 2  # and the one worker took some
+
+
+def test_a_failing_worker_fails_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "_check_chunk", _chunk_failing_in_a_worker)
+    with pytest.raises(RuntimeError, match="a worker failed"):
+        parallel._share(_CHUNKS, 1, multiprocessing.get_context("fork"))
