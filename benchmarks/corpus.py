@@ -233,6 +233,26 @@ def fraction(corpus: Sequence[SourceFile], percent: int) -> list[SourceFile]:
     return [f for i, f in enumerate(corpus) if i % 100 < percent]
 
 
+def subpackage_fraction(corpus: Sequence[SourceFile], percent: int) -> list[SourceFile]:
+    """The files of about `percent` % of the subpackages, each taken whole, spread evenly.
+
+    A subpackage is a distribution's package's first level (`prefect/prefect/server`; a
+    module directly under the package counts as the package). `fraction` cuts every package
+    into pieces, so most of a piece's imports lead out of the run and resolve to nothing; a
+    whole subpackage keeps its own imports, as a smaller project of the same kind would.
+    """
+    if percent >= 100:
+        return list(corpus)
+    units = sorted({_subpackage(f) for f in corpus})
+    chosen = {u for i, u in enumerate(units) if (i + 1) * percent // 100 > i * percent // 100}
+    return [f for f in corpus if _subpackage(f) in chosen]
+
+
+def _subpackage(source: SourceFile) -> str:
+    parts = source.path.split("/")
+    return "/".join(parts[: min(3, len(parts) - 1)])
+
+
 def routes_like(corpus: Sequence[SourceFile]) -> SourceFile | None:
     """The file the touch benchmark edits: an app's FastAPI router module, preferably one in a
     routers/routes/api folder; failing that any app module that builds a router or an app."""

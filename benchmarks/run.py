@@ -335,36 +335,41 @@ def evaluate(stats: dict[str, Stats], touch_lines: int | None) -> list[Target]:
             )
         )
 
-    text = "time grows linearly with corpus size"
+    targets.append(_growth(stats, "ftl-cold", "time grows linearly with corpus size"))
+    targets.append(
+        _growth(
+            stats,
+            "ftl-cold-pkg",
+            "time grows linearly with corpus size (whole subpackages)",
+        )
+    )
+    return targets
+
+
+def _growth(stats: dict[str, Stats], prefix: str, text: str) -> Target:
+    """The linear-growth target from the cold runs `prefix`-25, `prefix`-50 and `ftl-cold`."""
+    names = (f"{prefix}-25", f"{prefix}-50", "ftl-cold")
     points = [
-        (s.lines, s.wall)
-        for n in ("ftl-cold-25", "ftl-cold-50", "ftl-cold")
-        if (s := _get(stats, n)) is not None and s.wall is not None
+        (s.lines, s.wall) for n in names if (s := _get(stats, n)) is not None and s.wall is not None
     ]
     k = growth_exponent(points)
     if k is None:
-        targets.append(Target(text, None, _missing(stats, "ftl-cold-25", "ftl-cold")))
-    else:
-        shown = ", ".join(f"{lines:,} lines {wall:.2f} s" for lines, wall in points)
-        steps = step_exponents(points)
-        if steps:
-            shown += "; step by step ^" + ", ^".join(f"{e:.2f}" for e in steps)
-        cpu_points = [
-            (s.lines, s.cpu)
-            for n in ("ftl-cold-25", "ftl-cold-50", "ftl-cold")
-            if (s := _get(stats, n)) is not None and s.cpu is not None
-        ]
-        k_cpu = growth_exponent(cpu_points)
-        if k_cpu is not None:
-            shown += f"; CPU time ~ lines^{k_cpu:.2f}"
-        targets.append(
-            Target(
-                text,
-                k <= LINEAR_EXPONENT,
-                f"time ~ lines^{k:.2f} (fitted; PASS if <= {LINEAR_EXPONENT}); {shown}",
-            )
-        )
-    return targets
+        return Target(text, None, _missing(stats, names[0], "ftl-cold"))
+    shown = ", ".join(f"{lines:,} lines {wall:.2f} s" for lines, wall in points)
+    steps = step_exponents(points)
+    if steps:
+        shown += "; step by step ^" + ", ^".join(f"{e:.2f}" for e in steps)
+    cpu_points = [
+        (s.lines, s.cpu) for n in names if (s := _get(stats, n)) is not None and s.cpu is not None
+    ]
+    k_cpu = growth_exponent(cpu_points)
+    if k_cpu is not None:
+        shown += f"; CPU time ~ lines^{k_cpu:.2f}"
+    return Target(
+        text,
+        k <= LINEAR_EXPONENT,
+        f"time ~ lines^{k:.2f} (fitted; PASS if <= {LINEAR_EXPONENT}); {shown}",
+    )
 
 
 def render_table(rows: Sequence[Stats], reference: Stats | None) -> str:
@@ -785,17 +790,21 @@ def _ftl_commands(
                     prime=True,
                 )
             )
-    for percent in (25, 50):
-        subset = corpus.fraction(files, percent)
-        cmds.append(
-            Command(
-                f"ftl-cold-{percent}",
-                f"fastapi-task-lint check cold, default jobs, {percent} % of files",
-                [*base, *cold_flags, *[f.path for f in subset]],
-                subset,
-                before=clear,
+    for name, pick, what in (
+        ("ftl-cold", corpus.fraction, "of files"),
+        ("ftl-cold-pkg", corpus.subpackage_fraction, "of subpackages, each whole"),
+    ):
+        for percent in (25, 50):
+            subset = pick(files, percent)
+            cmds.append(
+                Command(
+                    f"{name}-{percent}",
+                    f"fastapi-task-lint check cold, default jobs, {percent} % {what}",
+                    [*base, *cold_flags, *[f.path for f in subset]],
+                    subset,
+                    before=clear,
+                )
             )
-        )
     for c in cmds:
         if not ftl.available or (not ftl.caches and c.prime):
             c.argv = []

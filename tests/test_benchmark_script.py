@@ -105,6 +105,8 @@ def test_evaluate_pass_and_miss() -> None:
             _stats("ftl-cold-j1", 2.0),
             _stats("ftl-cold-25", 0.25, lines=250),
             _stats("ftl-cold-50", 0.5, lines=500),
+            _stats("ftl-cold-pkg-25", 0.5, lines=250),
+            _stats("ftl-cold-pkg-50", 0.75, lines=500),
             _stats("ftl-warm", 0.3),
             _stats("ftl-touch", 0.5),
             _stats("ftl-edit", 1.5),
@@ -125,6 +127,8 @@ def test_evaluate_pass_and_miss() -> None:
     assert "1.50 s vs budget 1.20 s" in lines[5]
     assert lines[6].startswith("PASS peak memory") and "200 MB" in lines[6]
     assert lines[7].startswith("PASS time grows linearly") and "lines^1.00" in lines[7]
+    assert lines[8].startswith("PASS time grows linearly with corpus size (whole subpackages)")
+    assert "lines^0.50" in lines[8]
 
 
 def test_evaluate_without_our_tool_skips() -> None:
@@ -257,6 +261,29 @@ def test_subsets_are_deterministic_and_spread() -> None:
     quarter = corpus.fraction(files, 25)
     assert len(quarter) == 50 and {f.path[:2] for f in quarter} == {"d0", "d2"}
     assert corpus.fraction(files, 100) == files
+
+
+def test_subpackage_fractions_take_whole_subpackages_spread_evenly() -> None:
+    files = [
+        corpus.SourceFile(f"dist{d}/pkg/sub{u}/f{i}.py", 10)
+        for d in range(2)
+        for u in range(4)
+        for i in range(3)
+    ]
+    files += [corpus.SourceFile("dist0/pkg/top.py", 10), corpus.SourceFile("dist1/setup.py", 10)]
+    files.sort(key=lambda f: f.path)
+    quarter = corpus.subpackage_fraction(files, 25)
+    assert quarter == corpus.subpackage_fraction(files, 25)
+    units = {f.path.rsplit("/", 1)[0] for f in quarter}
+    assert all(  # every chosen subpackage is whole
+        sum(f.path.startswith(u + "/") for f in quarter)
+        == sum(f.path.startswith(u + "/") for f in files)
+        for u in units
+        if "/sub" in u
+    )
+    assert {u.split("/")[0] for u in units} == {"dist0", "dist1"}  # spread, not the first
+    assert 0.15 < len(quarter) / len(files) < 0.35
+    assert corpus.subpackage_fraction(files, 100) == files
 
 
 def test_measure_wrapper_reports_exit_code_and_memory(tmp_path: Path) -> None:
