@@ -2,15 +2,15 @@
 
 A file's cached findings are reused while all of these are unchanged: its bytes, the tool
 (version and code), the effective config, the working directory (shown paths depend on it),
-and the project it was checked in. The project counts by the list of its files and the
-syntax tree of each (`shape`): cross-module rules (task definitions, whole-program state,
-schedulers) read other modules, so a change to the code of `tasks.py` re-checks the routes
-that schedule its functions, while a change only to its comments, blank lines or layout
-re-checks `tasks.py` alone, unless other files' findings show its line numbers or code
-text (then every file: see `parallel._layouts_kept`). Such a re-check also skips the rules
-whose prefilter turned the file down last time (`unwanted`): the syntax tree and the project
-they looked at are the same, and some of them ask whole-program questions (is a task defined
-here?) that cost a scan.
+and the project state it was checked in (`incremental`): cross-module rules (task
+definitions, whole-program state, schedulers) read other modules, so a change to the code of
+`tasks.py` re-checks the routes that schedule its functions, unless nothing but `tasks.py`'s
+own check read it. A change only to its comments, blank lines or layout (the same syntax
+tree, `shape`) re-checks `tasks.py` alone, unless other files' findings show its line numbers
+or code text (then every file: see `parallel._layouts_kept`). Such a re-check also skips the
+rules whose prefilter turned the file down last time (`unwanted`): the syntax tree and the
+project they looked at are the same, and some of them ask whole-program questions (is a task
+defined here?) that cost a scan.
 
 A file whose size and mtime are those recorded in its entry is not read again: its bytes
 are taken to be the ones hashed then (as mypy and ruff do). The stamp is recorded only for
@@ -202,12 +202,12 @@ Fact = frozenset[tuple[str, ...]]
 
 
 class ProjectFacts:
-    """Whole-program facts made of strings, kept for the next run of the same project.
+    """Whole-program facts made of strings, kept for the next run in the same project state.
 
     A fact (which functions some `Depends(...)` names, say) is a function of the project's
-    files and their syntax trees, so it is reused while `project_fingerprint` is unchanged:
-    a re-check after a comment or layout change then costs that file, not a scan of every
-    module the fact reads. One file per fact, overwritten when the project changes.
+    files and their syntax trees, so it is reused while the state its entries carry survives
+    (`incremental`): a re-check after a comment or a quiet edit then costs that file, not a
+    scan of every module the fact reads. One file per fact, overwritten when the state changes.
     """
 
     def __init__(self, cache: Cache, project: str) -> None:

@@ -25,18 +25,19 @@ from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from fastapi_task_lint import incremental
 from fastapi_task_lint.cache import (
     Cache,
     Entry,
     ProjectFacts,
     Stamp,
     content_hash,
-    project_fingerprint,
     shape_hash,
 )
 from fastapi_task_lint.config import Config
 from fastapi_task_lint.diagnostics import RULE_ERROR, Diagnostic
 from fastapi_task_lint.prefetch import Prefetcher
+from fastapi_task_lint.semantics.observations import Observations
 from fastapi_task_lint.source import SourceError, read_bytes
 
 if TYPE_CHECKING:
@@ -80,7 +81,7 @@ def check_many(
 
     entries = [_File(path, path.absolute(), display_path(path)) for path in files]
     results: list[FileResult | None] = [None] * len(entries)
-    fingerprint = ""
+    state = ""  # the project state the cached entries were checked in (`incremental`)
     if cache is not None:
         cached = [cache.load(f.absolute, f.shown) for f in entries]
         _read_changed(entries, cached)
@@ -95,12 +96,15 @@ def check_many(
         for f, e in zip(entries, cached, strict=True):
             if e is not None and e.content == f.content:
                 f.shape = e.shape
-        fingerprint = project_fingerprint((f.absolute, f.shape) for f in entries)
-        project.facts = ProjectFacts(cache, fingerprint)
+        record = incremental.load(cache)
+        files_now = ((f.absolute, f.content, f.shape, f.data) for f in entries)
+        base = incremental.surviving_state(record, files_now, project, cache)
+        state = base if base is not None else incremental.new_state_id()
+        project.facts = ProjectFacts(cache, state)
         contents = {str(f.absolute): f.content for f in entries}
         shown = _layouts_kept(project.facts, contents)
         for i, (f, e) in enumerate(zip(entries, cached, strict=True)):
-            if e is None or e.project != fingerprint or shown is None:
+            if e is None or e.project != state or shown is None:
                 continue
             if e.content == f.content:
                 results[i] = FileResult(f.shown, e.diagnostics, e.suppressed)
@@ -136,13 +140,20 @@ def check_many(
                 cache.key,
                 f.content,
                 f.shape,
-                fingerprint,
+                state,
                 result.diagnostics,
                 result.suppressed,
                 result.unwanted,
                 f.stamp,
             )
             cache.store(f.absolute, entry)
+        if todo or base is None:
+            seen = project.seen
+            if base is not None and record is not None:
+                seen = record.seen
+                seen.merge(project.seen)  # the entries kept were checked with what it read
+            files_seen = {str(f.absolute): (f.content, f.shape) for f in entries}
+            incremental.store(cache, incremental.RunRecord(state, files_seen, seen))
     return [r for r in results if r is not None]
 
 
@@ -234,7 +245,7 @@ def _pool(
         try:
             with contextlib.closing(Prefetcher(multiprocessing.get_context("fork"))) as helper:
                 project.prefetch = helper
-                first, _ = _check_chunk(chunks[0])  # its layouts are in `project` already
+                first, _, _ = _check_chunk(chunks[0])  # what it read is in `project` already
             project.prefetch = None
             rest = _share(chunks[1:], jobs - 1, context)
         finally:
@@ -244,12 +255,16 @@ def _pool(
         worker = (linter.config, linter.debug, known)
         with ProcessPoolExecutor(jobs, context, initializer=_start_worker, initargs=worker) as pool:
             first, rest = [], list(pool.map(_check_chunk, chunks))
-    for _, shown in rest:
+    for _, shown, seen in rest:
         project.layouts_shown |= shown
-    return first + [outcome for outcomes, _ in rest for outcome in outcomes]
+        if seen is not project.seen:
+            project.seen.merge(seen)
+    return first + [outcome for outcomes, _, _ in rest for outcome in outcomes]
 
 
-ChunkOutcome = tuple[list[Outcome], set[Path]]
+# A chunk's outcomes, and what the checking process's rules have read so far (layouts and
+# other files: see `ProjectIndex.saw_layout` and `ProjectIndex.seen`).
+ChunkOutcome = tuple[list[Outcome], set[Path], Observations]
 
 
 def _share(
@@ -322,11 +337,11 @@ def _start_worker(config: Config, debug: bool, known: list[Path]) -> None:
 
 
 def _check_chunk(work: list[tuple[Path, frozenset[str]]]) -> ChunkOutcome:
-    """The outcome of each file, and the layouts this worker's findings have shown so far."""
+    """The outcome of each file, and what this process's checks have read so far."""
     assert _worker is not None
     linter, project = _worker
     outcomes: list[Outcome] = []
     for path, unwanted in work:
         result = linter.check_file(path, project, unwanted)
         outcomes.append((result.diagnostics, result.suppressed, result.unwanted))
-    return outcomes, project.layouts_shown
+    return outcomes, project.layouts_shown, project.seen

@@ -43,6 +43,7 @@ _ID_FACTORIES = frozenset(
     {"uuid.uuid4", "uuid.uuid1", "secrets.token_hex", "secrets.token_urlsafe"}
 )
 _SHOWN = 3
+_FINDINGS = "FTL302.findings"
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,8 @@ class InMemoryTaskState(Rule):
     def wants(self, data: bytes, path: Path, project: ProjectIndex) -> bool:
         """Findings are reported where the container is defined: only there is a parse due."""
         key = path.absolute()
+        if project.unread(path, _FINDINGS):
+            return False  # the project's findings were computed without this module
         return super().wants(data, path, project) and any(
             finding.container.model.path.absolute() == key for finding in _project_findings(project)
         )
@@ -115,7 +118,7 @@ class InMemoryTaskState(Rule):
 
 
 def _project_findings(project: ProjectIndex) -> list[_Finding]:
-    return project.memo("FTL302.findings", lambda: _findings(project))
+    return project.memo(_FINDINGS, lambda: _findings(project))
 
 
 def _findings(project: ProjectIndex) -> list[_Finding]:

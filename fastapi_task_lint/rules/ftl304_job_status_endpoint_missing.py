@@ -12,7 +12,7 @@ from fastapi_task_lint.semantics.jobs import (
     job_submissions,
 )
 from fastapi_task_lint.semantics.project import ProjectIndex
-from fastapi_task_lint.semantics.routes import may_define_get_routes, may_define_routes
+from fastapi_task_lint.semantics.routes import GET_ROUTES, ROUTES, may_define_routes
 
 
 class JobStatusEndpointMissing(Rule):
@@ -69,12 +69,12 @@ def _unpolled_submissions(project: ProjectIndex) -> list[JobSubmission]:
     """Every job-submission route of the run, in path order; none when a status route exists."""
     submissions = [
         submission
-        for model in project.models(SUBMISSION_TRIGGERS, may_define_routes)
+        for model in project.models(SUBMISSION_TRIGGERS, ROUTES)
         for submission in job_submissions(model)
     ]
     if not submissions:
         return []  # spares the scan for status routes, the costlier half
-    for model in project.models(where=may_define_get_routes):
+    for model in project.models(where=GET_ROUTES):
         if any(is_status_route(model, route) for route in model.routes):
             return []
     return submissions

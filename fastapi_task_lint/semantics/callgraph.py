@@ -74,11 +74,12 @@ def resolve_function_ref(
 
 def _function_named(project: ProjectIndex, qualname: str) -> Target | None:
     """`project.resolve_function`, remembered: the same library names come up in every call."""
-    known: dict[str, Target | None] = project.memo(f"{__name__}.functions", dict)
-    if qualname not in known:
+
+    def resolve() -> Target | None:
         found = project.resolve_function(qualname)
-        known[qualname] = Target(*found) if found is not None else None
-    return known[qualname]
+        return Target(*found) if found is not None else None
+
+    return project.remembered(f"{__name__}.functions", qualname, resolve)
 
 
 def method_of(model: ModuleModel, class_qualname: str, name: str, _depth: int = 0) -> Target | None:

@@ -7,6 +7,7 @@ mention `Depends` or `Security`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,7 @@ from fastapi_task_lint.semantics import names
 from fastapi_task_lint.semantics.callgraph import resolve_function_ref
 from fastapi_task_lint.semantics.functions import FunctionInfo
 from fastapi_task_lint.semantics.mentions import naming
+from fastapi_task_lint.semantics.observations import LastingUnion, register_lasting
 
 if TYPE_CHECKING:
     from fastapi_task_lint.cache import Fact
@@ -40,24 +42,26 @@ def defines_dependencies(project: ProjectIndex, path: Path) -> bool:
 
 
 def _dependencies(project: ProjectIndex) -> Fact:
-    return project.lasting_memo(__name__, lambda: _scan(project))
+    return project.lasting(__name__)
 
 
-def _scan(project: ProjectIndex) -> Fact:
-    used: set[tuple[str, str]] = set()
-    for model in project.models(where=_MARKER_NAMES):
-        for call in model.calls:
-            if model.qualified_name(call.node.func, call.scope, call.order) not in (
-                _DEPENDENCY_MARKERS
-            ):
-                continue
-            dependency = _dependency_argument(call.node)
-            if dependency is None:
-                continue
-            target = resolve_function_ref(model, dependency, call.scope, call.order)
-            if target is not None:
-                used.add((str(target.model.path.absolute()), target.function.qualname))
-    return frozenset(used)
+def _contribution(model: ModuleModel) -> Iterator[tuple[str, str]]:
+    """The (path, qualname) of each function a `Depends(...)` or `Security(...)` in `model`
+    names."""
+    for call in model.calls:
+        if model.qualified_name(call.node.func, call.scope, call.order) not in (
+            _DEPENDENCY_MARKERS
+        ):
+            continue
+        dependency = _dependency_argument(call.node)
+        if dependency is None:
+            continue
+        target = resolve_function_ref(model, dependency, call.scope, call.order)
+        if target is not None:
+            yield (str(target.model.path.absolute()), target.function.qualname)
+
+
+register_lasting(__name__, LastingUnion(_MARKER_NAMES, _contribution))
 
 
 def _dependency_argument(call: cst.Call) -> cst.BaseExpression | None:

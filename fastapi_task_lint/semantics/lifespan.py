@@ -142,16 +142,8 @@ def imports_fastapi(model: ModuleModel) -> bool:
 # -- building -------------------------------------------------------------------------------
 def _build(project: ProjectIndex) -> Lifecycle:
     result = Lifecycle()
-    for path in sorted(project.paths):
-        try:
-            text = path.read_bytes()
-        except OSError:
-            text = b"".join(_HOOK_MARKERS)  # an in-memory module: let its model decide
-        if not any(marker in text for marker in _HOOK_MARKERS):
-            continue
-        model = project.model_for_path(path)
-        if model is not None:
-            result.hooks.extend(_module_hooks(model))
+    for model in project.models(_HOOK_MARKERS):
+        result.hooks.extend(_module_hooks(model))
     for hook in result.hooks:
         result.hook_of.setdefault(hook.function, []).append(hook)
         if hook.kind == "lifespan":

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
+from fastapi_task_lint.semantics.byte_filters import ByteFilter, byte_filter, register
+
 # Not preceded or followed by another identifier character (ASCII: a non-ASCII neighbour
 # lets the file through, which only costs a parse).
 _BEFORE = rb"(?<![\w])"
@@ -35,14 +37,18 @@ _GAP = rb"(?:\s|\\\r?\n|#[^\r\n]*(?![^\r\n]))*"
 Prefilter = Callable[[bytes], bool]
 
 
-def naming(names: Iterable[str]) -> Prefilter:
+def naming(names: Iterable[str]) -> ByteFilter:
     """Accepts bytes that hold one of `names` as a whole identifier."""
-    return _searcher(names, _AFTER)
+    return byte_filter("naming", _distinct(names))
 
 
-def calling(names: Iterable[str]) -> Prefilter:
+def calling(names: Iterable[str]) -> ByteFilter:
     """Accepts bytes that call one of `names` (`name(`, `obj.name (`), as a whole identifier."""
-    return _searcher(names, _GAP + rb"\(")
+    return byte_filter("calling", _distinct(names))
+
+
+def _distinct(names: Iterable[str]) -> tuple[str, ...]:
+    return tuple(sorted({name for name in names if name}))
 
 
 def _alternatives(names: Iterable[str]) -> tuple[list[bytes], bytes]:
@@ -83,13 +89,17 @@ def import_renames(data: bytes) -> Iterator[tuple[str, str]]:
                 yield old.decode("utf-8", "replace"), new.decode("utf-8", "replace")
 
 
-def importing(names: Iterable[str]) -> Prefilter:
+def importing(names: Iterable[str]) -> ByteFilter:
     """Accepts bytes that can refer to one of `names` bound in another module: after a dot
     (`state.JOBS`, `self.jobs`), in an import statement, or through a star import.
 
     A bare name only refers to another module's global once an import binds it; a module
     that spells `tasks` only as its own locals cannot touch `app.state.tasks`.
     """
+    return byte_filter("importing", _distinct(names))
+
+
+def _importing(*names: str) -> Prefilter:
     unique, alternatives = _alternatives(names)
     if not unique:
         return lambda data: False
@@ -104,6 +114,11 @@ def importing(names: Iterable[str]) -> Prefilter:
         return any(b"*" in body or word(body) for body in _import_statements(data))
 
     return accepts
+
+
+register("naming", lambda *names: _searcher(names, _AFTER))
+register("calling", lambda *names: _searcher(names, _GAP + rb"\("))
+register("importing", _importing)
 
 
 def _import_statements(data: bytes) -> Iterator[bytes]:

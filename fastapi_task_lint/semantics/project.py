@@ -8,13 +8,25 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from fastapi_task_lint.semantics.byte_filters import ByteFilter
 from fastapi_task_lint.semantics.mentions import import_renames
 from fastapi_task_lint.semantics.names import KNOWN_LIBRARY_NAMES
+from fastapi_task_lint.semantics.observations import (
+    LastingUnion,
+    Observations,
+    Row,
+    compute_global,
+    global_key,
+    lasting_union,
+    register_global,
+    shares_key,
+    shares_to_rows,
+)
 from fastapi_task_lint.semantics.scope import Binding, BindingKind
 from fastapi_task_lint.source import SourceError, decode, load_module, read_bytes
 
@@ -83,13 +95,21 @@ class ProjectIndex:
         self._by_suffix: dict[str, Path | None] = {}  # `_find_by_suffix` answers
         self._suffixes: dict[tuple[str, ...], list[Path]] | None = None
         self._packages: dict[Path, tuple[str, ...]] = {}  # `module_name_for` answers
-        self.facts: ProjectFacts | None = None  # set by cached runs: see `lasting_memo`
+        self.facts: ProjectFacts | None = None  # set by cached runs: see `lasting`
         self.prefetch: Prefetcher | None = None  # set while a pooled run's first chunk runs
         self._unnamed: list[Path] = list(paths)  # named on first need: see `_named`
         # Files whose layout (lines, code text) other files' findings may show: see `saw_layout`.
         self.checking: Path | None = None  # the file whose rules are running
         self.layouts_shown: set[Path] = set()
-        self._computing = 0  # whole-program facts being computed (nested)
+        # Whole-program facts being computed, innermost last, and whether each is lasting.
+        self._computing: list[tuple[str, bool]] = []
+        # What this run read beyond each checked file's own text: see `_note_read`.
+        self.seen = Observations()
+        self._captures: list[set[Path]] = []  # reads of `remembered` answers being computed
+        # Edited files that no fact of the run whose results the cache keeps read, and the
+        # facts that run computed: see `unread`.
+        self.quiet: frozenset[Path] = frozenset()
+        self.base_computed: frozenset[str] = frozenset()
 
     def _named(self) -> dict[str, Path]:
         """The run's files by module name, named in order on first need.
@@ -137,6 +157,7 @@ class ProjectIndex:
     def model_for_path(self, path: Path) -> ModuleModel | None:
         """The model of `path`, parsed on first request; None when it cannot be parsed."""
         key = path.absolute()
+        self._note_read(key)
         if key not in self._models:
             self._models[key] = None
             try:
@@ -152,7 +173,7 @@ class ProjectIndex:
         return load_module(key, self, text, self.prefetch.take(key, text))
 
     def models(
-        self, containing: tuple[bytes, ...] = (), where: Callable[[bytes], bool] | None = None
+        self, containing: tuple[bytes, ...] = (), where: ByteFilter | None = None
     ) -> list[ModuleModel]:
         """Every parseable module of the run, in path order (whole-program rules).
 
@@ -160,6 +181,9 @@ class ProjectIndex:
         and with `where`, only those whose bytes it accepts: the same prefilter the engine
         applies, so a whole-program fact costs a scan per file, not a parse per file.
         """
+        if not (self._computing and self._computing[-1][1]):  # a lasting fact's: see `lasting`
+            triggers = tuple(t.decode("latin-1") for t in containing)
+            self.seen.filters.add((triggers, where.spec if where else ()))
         paths = [
             path.absolute()
             for path in sorted(self.paths)
@@ -177,62 +201,151 @@ class ProjectIndex:
         def read() -> dict[str, bytes]:
             found: dict[str, bytes] = {}
             for name, path in self._named().items():
-                data = self.source_bytes(path)
+                data = self._bytes(path)
                 if data is not None:
                     found[name] = data
             return found
 
         return self.memo("sources", read)
 
+    def module_source(self, name: str) -> bytes | None:
+        """The bytes of the run's module named exactly `name`, recorded as read."""
+        path = self._named().get(name)
+        return None if path is None else self.source_bytes(path)
+
     def import_renames(self) -> dict[str, set[str]]:
         """Every `import ... old as new` of the run: old name to new names (`renamings`)."""
 
-        def scan() -> dict[str, set[str]]:
+        def parse() -> dict[str, set[str]]:
             renames: dict[str, set[str]] = {}
-            for data in self.sources().values():
-                for old, new in import_renames(data):
-                    renames.setdefault(old, set()).add(new)
+            for line in self.run_global("renames").splitlines():
+                old, new = line.split(" ")
+                renames.setdefault(old, set()).add(new)
             return renames
 
-        return self.memo("import renames", scan)
+        return self.memo("import renames", parse)
 
-    def _accepts(
-        self, path: Path, triggers: tuple[bytes, ...], where: Callable[[bytes], bool] | None
-    ) -> bool:
-        data = self.source_bytes(path)
+    def run_global(self, kind: str, *args: str) -> str:
+        """A value computed from every module's bytes (`observations.register_global`),
+        once per run, and recorded: an edit that changes it changes what every file saw."""
+        key = global_key(kind, args)
+
+        def compute() -> str:
+            value = compute_global(key, self.sources())
+            if value is None:
+                raise KeyError(f"no run global {kind!r}")
+            return value
+
+        value = self.memo(f"global {key}", compute)
+        self.seen.globals[key] = value
+        return value
+
+    def _accepts(self, path: Path, triggers: tuple[bytes, ...], where: ByteFilter | None) -> bool:
+        data = self._bytes(path)  # recorded as the filter's use; an accepted file is parsed
         if data is None:
             return False
         if triggers and not any(trigger in data for trigger in triggers):
             return False
         return where is None or where(data)
 
-    def memo(self, key: str, compute: Callable[[], _T]) -> _T:
+    def memo(self, key: str, compute: Callable[[], _T], lasting: bool = False) -> _T:
         """A whole-program fact, computed once per run however many files ask for it."""
         if key not in self._memo:
-            self._computing += 1
+            self._computing.append((key, lasting))
+            self.seen.computed.add(key)
             try:
                 self._memo[key] = compute()
             finally:
-                self._computing -= 1
+                self._computing.pop()
         result: _T = self._memo[key]
         return result
 
-    def lasting_memo(self, key: str, compute: Callable[[], Fact]) -> Fact:
-        """`memo` for a fact made of strings, also kept in the cache for the next run.
+    def remembered(self, table: str, key: str, compute: Callable[[], _T]) -> _T:
+        """`compute()` for `key`, kept for the run in the memo table `table`.
 
-        Only for facts that depend on nothing but the project's files and their syntax trees.
+        Each later ask counts the files the first one read as read again: an answer
+        computed while one file was checked can depend on that very file, which is not
+        recorded then, and is served by name to other files' rules.
         """
+        known: dict[str, tuple[_T, frozenset[Path]]] = self.memo(table, dict)
+        found = known.get(key)
+        if found is None:
+            self._captures.append(set())
+            try:
+                value = compute()
+            finally:
+                reads = self._captures.pop()
+            if self._captures:
+                self._captures[-1].update(reads)
+            found = known[key] = (value, frozenset(reads))
+        else:
+            for path in found[1]:
+                self._note_read(path)
+        return found[0]
+
+    def _note_read(self, path: Path) -> None:
+        """Record that the tree or bytes of the absolute `path` were read (see `seen`).
+
+        Reads for the checked file's own rules do not count: its findings are checked
+        again whenever its text changes. Reads for a lasting fact count for the module whose
+        share they found (`share`); every other read counts as one that other files'
+        findings depend on.
+        """
+        if self._captures:
+            self._captures[-1].add(path)
+        if self._computing:
+            if self._computing[-1][1]:
+                return
+        elif path == self.checking:
+            return
+        elif self.checking is not None:
+            self.seen.own_reads.setdefault(str(self.checking), set()).add(str(path))
+        self.seen.read.add(str(path))
+
+    def unread(self, path: Path, fact: str) -> bool:
+        """Whether the fact `fact` surely did not read the module at `path`: an edited file
+        no fact read in the run whose cached results this run keeps, which computed `fact`.
+        That run's answer about the file stands (no task defined there, say)."""
+        return fact in self.base_computed and path.absolute() in self.quiet
+
+    def lasting(self, name: str) -> Fact:
+        """The lasting fact `name` (`observations.register_lasting`), once per run.
+
+        A union of rows of strings that each module contributes on its own, kept in the cache
+        with each module's share and the files read to find it: the next run of the same
+        project loads it, and after an edit computes only the shares the edit touched.
+        """
+        union = lasting_union(name)
+        if union is None:
+            raise KeyError(f"no lasting fact {name!r}")
 
         def load_or_compute() -> Fact:
-            kept = self.facts.load(key) if self.facts is not None else None
+            kept = self.facts.load(name) if self.facts is not None else None
             if kept is not None:
                 return kept
-            fact = compute()
+            shares = {
+                str(m.absolute_path): self.share(union, m) for m in self.models(where=union.where)
+            }
+            fact = frozenset(row for rows, _ in shares.values() for row in rows)
             if self.facts is not None:
-                self.facts.store(key, fact)
+                self.facts.store(name, fact)
+                self.facts.store(shares_key(name), shares_to_rows(shares))
             return fact
 
-        return self.memo(key, load_or_compute)
+        return self.memo(name, load_or_compute, lasting=True)
+
+    def share(
+        self, union: LastingUnion, model: ModuleModel
+    ) -> tuple[frozenset[Row], frozenset[str]]:
+        """What `model` contributes to a lasting fact, and the files read to find it."""
+        self._captures.append(set())
+        try:
+            rows = frozenset(union.contribute(model))
+        finally:
+            reads = self._captures.pop()
+        if self._captures:
+            self._captures[-1].update(reads)
+        return rows, frozenset(str(path) for path in {*reads, model.absolute_path})
 
     @contextlib.contextmanager
     def checking_file(self, path: Path) -> Iterator[None]:
@@ -251,7 +364,7 @@ class ProjectIndex:
         them: "scheduled at routes.py:12". Reads for the checked file's own findings do not
         count; reads while a whole-program fact is computed do, whichever file asked.
         """
-        if self.checking is not None and (self._computing or path != self.checking):
+        if self.checking is not None and (bool(self._computing) or path != self.checking):
             self.layouts_shown.add(path)
 
     def source_error(self, path: Path) -> SourceError | None:
@@ -290,6 +403,10 @@ class ProjectIndex:
 
     def source_bytes(self, path: Path) -> bytes | None:
         """The bytes of `path` (as last parsed, if it was); None when it cannot be read."""
+        self._note_read(path.absolute())
+        return self._bytes(path)
+
+    def _bytes(self, path: Path) -> bytes | None:
         model = self._models.get(path.absolute())
         if model is not None:
             return model.source.encode("utf-8", "surrogatepass")
@@ -388,6 +505,14 @@ class ProjectIndex:
         if found is None or found.klass is None:
             return None
         return found.model, found.klass
+
+
+def _renames(sources: Mapping[str, bytes]) -> str:
+    pairs = {f"{old} {new}" for data in sources.values() for old, new in import_renames(data)}
+    return "\n".join(sorted(pairs))
+
+
+register_global("renames", _renames)
 
 
 def _suffixes(text: str) -> set[tuple[str, ...]]:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from fastapi_task_lint.semantics.byte_filters import static_filter
 from fastapi_task_lint.semantics.functions import FunctionInfo
 
 if TYPE_CHECKING:
@@ -40,6 +41,10 @@ def may_define_routes(data: bytes) -> bool:
 def may_define_get_routes(data: bytes) -> bool:
     """Like `may_define_routes`, for routes that can answer a GET."""
     return _GET_ROUTE.search(data) is not None
+
+
+ROUTES = static_filter("routes", may_define_routes)  # for whole-program scans
+GET_ROUTES = static_filter("get routes", may_define_get_routes)
 
 
 @dataclass(frozen=True)

@@ -275,20 +275,12 @@ def _subclass_names(project: ProjectIndex) -> frozenset[str]:
     """Names of the project's scheduler subclasses (their modules mention apscheduler)."""
 
     def compute() -> frozenset[str]:
-        found: set[str] = set()
-        for path in sorted(project.paths):
-            try:
-                text = path.read_bytes()
-            except OSError:
-                text = _MARKER  # an in-memory module: let its model decide
-            model = project.model_for_path(path) if _MARKER in text else None
-            if model is not None:
-                found.update(
-                    klass.name
-                    for klass in model.classes
-                    if _classify(model, TypeRef(klass.qualname)) is not None
-                )
-        return frozenset(found)
+        return frozenset(
+            klass.name
+            for model in project.models((_MARKER,))
+            for klass in model.classes
+            if _classify(model, TypeRef(klass.qualname)) is not None
+        )
 
     return project.memo("schedulers.subclass-names", compute)
 

@@ -9,7 +9,7 @@ from rich is not a site, `background_tasks.add_task(...)` on a `BackgroundTasks`
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING
@@ -18,7 +18,9 @@ from weakref import WeakKeyDictionary
 import libcst as cst
 
 from fastapi_task_lint.semantics import names
+from fastapi_task_lint.semantics.byte_filters import ByteFilter, byte_filter, register
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
+from fastapi_task_lint.semantics.observations import register_global
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
 
 if TYPE_CHECKING:
@@ -452,7 +454,7 @@ def may_schedule(data: bytes) -> bool:
     return _may_schedule(data, _SITE_METHOD)
 
 
-def site_filter(project: ProjectIndex) -> Callable[[bytes], bool]:
+def site_filter(project: ProjectIndex) -> ByteFilter:
     """`may_schedule` for the run: without the methods of queue libraries it never names.
 
     `.send(...)` is a site only on a Dramatiq actor and `.kiq(...)` on a Taskiq task: a
@@ -460,23 +462,32 @@ def site_filter(project: ProjectIndex) -> Callable[[bytes], bool]:
     that library in some module of the run. In a run that never spells its name, those calls
     (websockets, sockets, generators send too) are no sites and their modules need no parse.
     """
+    named = libraries_named(project)
+    dropped = tuple(
+        m for library, methods in _LIBRARY_METHODS.items() if library not in named for m in methods
+    )
+    return project.memo(f"{__name__}.site_filter", lambda: byte_filter("sites", dropped))
 
-    def build() -> Callable[[bytes], bool]:
-        named: set[bytes] = set()
-        for data in project.sources().values():
-            named.update(library for library in _LIBRARY_METHODS if library in data)
-            if len(named) == len(_LIBRARY_METHODS):
-                return may_schedule
-        dropped = {
-            m
-            for library, methods in _LIBRARY_METHODS.items()
-            if library not in named
-            for m in methods
-        }
-        pattern = _site_method_pattern([m for m in _SITE_METHODS if m not in dropped])
-        return lambda data: _may_schedule(data, pattern)
 
-    return project.memo(f"{__name__}.site_filter", build)
+def libraries_named(project: ProjectIndex) -> frozenset[str]:
+    """The queue libraries of `_LIBRARY_METHODS` some module of the run spells."""
+    return frozenset(project.run_global("libraries").split())
+
+
+def _libraries_named(sources: Mapping[str, bytes]) -> str:
+    named: set[str] = set()
+    for data in sources.values():
+        named.update(library for library in _LIBRARY_NAMES if library.encode() in data)
+        if len(named) == len(_LIBRARY_NAMES):
+            break
+    return " ".join(sorted(named))
+
+
+def _sites_without(*dropped: str) -> Callable[[bytes], bool]:
+    if not dropped:
+        return may_schedule
+    pattern = _site_method_pattern([m for m in _SITE_METHODS if m not in dropped])
+    return lambda data: _may_schedule(data, pattern)
 
 
 def _may_schedule(data: bytes, methods: re.Pattern[bytes]) -> bool:
@@ -507,7 +518,10 @@ _SITE_METHODS = (
     "signature",
 )
 # Methods that are sites only on a task of one queue library (see `site_filter`).
-_LIBRARY_METHODS = {b"dramatiq": ("send", "send_with_options"), b"taskiq": ("kiq",)}
+_LIBRARY_METHODS = {"dramatiq": ("send", "send_with_options"), "taskiq": ("kiq",)}
+_LIBRARY_NAMES = tuple(_LIBRARY_METHODS)
+register("sites", _sites_without)
+register_global("libraries", _libraries_named)
 
 
 def _site_method_pattern(methods: Sequence[str]) -> re.Pattern[bytes]:

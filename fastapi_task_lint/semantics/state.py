@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from fastapi_task_lint.semantics.asyncio_tasks import find_task_spawns
+from fastapi_task_lint.semantics.byte_filters import static_filter
 from fastapi_task_lint.semantics.callgraph import callees
 from fastapi_task_lint.semantics.functions import ClassInfo, FunctionInfo
 from fastapi_task_lint.semantics.mentions import calling, importing, renamings
@@ -417,7 +418,7 @@ def _candidate_containers(project: ProjectIndex, lookup: _ContainerLookup) -> li
         for access in _accesses_in(model, function, lookup.find, None):
             if access.write:
                 found.setdefault(access.container.qualname, access.container)
-    for route in (r for m in project.models(where=_may_put_from_routes) for r in m.routes):
+    for route in (r for m in project.models(where=_PUTS_FROM_ROUTES) for r in m.routes):
         for access in _accesses_in(route.owner, route.function, lookup.find, None):
             if access.container.is_queue and access.method in PUT_METHODS:
                 found.setdefault(access.container.qualname, access.container)
@@ -430,6 +431,9 @@ _CALLS_PUT = calling(PUT_METHODS)
 def _may_put_from_routes(data: bytes) -> bool:
     """Routes, and a `.put(` or `.put_nowait(` call for one of them to put work on a queue."""
     return may_define_routes(data) and _CALLS_PUT(data)
+
+
+_PUTS_FROM_ROUTES = static_filter("puts from routes", _may_put_from_routes)
 
 
 def _possible_writers(project: ProjectIndex) -> list[tuple[ModuleModel, FunctionInfo]]:

@@ -23,6 +23,13 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from fastapi_task_lint.semantics.byte_filters import (
+    ByteFilter,
+    byte_filter,
+    rebuild,
+    register,
+    static_filter,
+)
 from fastapi_task_lint.semantics.callgraph import Target, resolve_function_ref
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
 from fastapi_task_lint.semantics.mentions import calling, naming, renamings
@@ -157,6 +164,10 @@ def may_define_decorated_tasks(data: bytes) -> bool:
     )
 
 
+_SCAN_KEY = __name__
+_DECORATED_TASKS = static_filter("decorated tasks", may_define_decorated_tasks)
+
+
 def project_tasks(project: ProjectIndex) -> list[ScheduledFunction]:
     """Every task of the run: scheduled somewhere, or registered by its decorator."""
     return project.memo(f"{__name__}.all", lambda: _all_tasks(project))
@@ -164,7 +175,7 @@ def project_tasks(project: ProjectIndex) -> list[ScheduledFunction]:
 
 def _all_tasks(project: ProjectIndex) -> list[ScheduledFunction]:
     paths = {Path(where) for where, _ in _project_tasks(project)}
-    decorated = project.models(where=may_define_decorated_tasks)
+    decorated = project.models(where=_DECORATED_TASKS)
     paths.update(model.path.absolute() for model in decorated)
     models = (project.model_for_path(path) for path in sorted(paths))
     return [task for model in models if model is not None for task in tasks_in(model)]
@@ -177,6 +188,8 @@ def defines_tasks(
 
     A prefilter: answered from the project's scan, before the module itself is parsed.
     """
+    if project.unread(path, _SCAN_KEY):
+        return False
     key = str(path.absolute())
     return any(
         where == key and any(launched(use) for use in uses)
@@ -221,14 +234,22 @@ def _key(model: ModuleModel, function: FunctionInfo) -> tuple[str, str]:
     return (str(model.path.absolute()), function.qualname)
 
 
-def launch_filter(project: ProjectIndex) -> Callable[[bytes], bool]:
+def launch_filter(project: ProjectIndex) -> ByteFilter:
     """The task scan's prefilter: a scheduling site, an asyncio spawn, an ARQ setting."""
-    may_schedule = site_filter(project)
+    return byte_filter("launches", site_filter(project).spec[1:])
+
+
+def _launches(*dropped: str) -> Callable[[bytes], bool]:
+    may_schedule = rebuild(("sites", *dropped))
+    assert may_schedule is not None
     return lambda data: _SCAN_NAMES(data) or may_schedule(data)
 
 
+register("launches", _launches)
+
+
 def _project_tasks(project: ProjectIndex) -> dict[tuple[str, str], list[TaskUse]]:
-    return project.memo(__name__, lambda: _Scan(project).run())
+    return project.memo(_SCAN_KEY, lambda: _Scan(project).run())
 
 
 class _Scan:

@@ -11,6 +11,7 @@ Only one level is followed: a helper that calls another helper is not a wrapper.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +21,7 @@ import libcst as cst
 
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo, ParamInfo
 from fastapi_task_lint.semantics.mentions import renamings
+from fastapi_task_lint.semantics.observations import register_global
 from fastapi_task_lint.semantics.project import ProjectIndex
 from fastapi_task_lint.semantics.scheduling import (
     SITE_TRIGGERS,
@@ -290,9 +292,16 @@ def has_callers(project: ProjectIndex, function: FunctionInfo) -> bool:
     A helper's own parameters are reported at its calls; when the run holds none (one
     file linted on its own), they are reported inside the helper instead.
     """
-    called = f"{function.name}(".encode()
-    defined = f"def {function.name}(".encode()
-    return any(data.count(called) > data.count(defined) for data in project.sources().values())
+    return project.run_global("callers", function.name) == "yes"
+
+
+def _callers(sources: Mapping[str, bytes], name: str) -> str:
+    called = f"{name}(".encode()
+    defined = f"def {name}(".encode()
+    return "yes" if any(d.count(called) > d.count(defined) for d in sources.values()) else "no"
+
+
+register_global("callers", _callers)
 
 
 def _may_define_wrapper(project: ProjectIndex, qualname: str) -> bool:
@@ -302,10 +311,9 @@ def _may_define_wrapper(project: ProjectIndex, qualname: str) -> bool:
     module that defines the function and has none of the site trigger strings cannot
     hold a wrapper. A name it only re-exports is followed as usual.
     """
-    sources = project.sources()
     parts = qualname.split(".")
     for split in range(len(parts) - 1, 0, -1):
-        data = sources.get(".".join(parts[:split]))
+        data = project.module_source(".".join(parts[:split]))
         if data is None:
             continue
         if site_filter(project)(data):

@@ -225,23 +225,24 @@ def test_rule_crash_is_not_cached(project: Path, monkeypatch: pytest.MonkeyPatch
 
 @contextmanager
 def counting_scans(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """The whole-program scans a run computes: the task scan and the dependency scan."""
-    from fastapi_task_lint.semantics import dependencies, task_definitions
+    """The whole-program scans a run computes: the task scan, and modules' shares of the
+    dependency scan (a lasting fact)."""
+    from fastapi_task_lint.semantics import task_definitions
 
     scans: list[str] = []
     task_scan = task_definitions._Scan.run
-    dependency_scan = dependencies._scan
+    share = project_module.ProjectIndex.share
 
     def run(self: task_definitions._Scan) -> object:
         scans.append("tasks")
         return task_scan(self)
 
-    def scan(project: object) -> object:
+    def shared(self: project_module.ProjectIndex, *args: object) -> object:
         scans.append("dependencies")
-        return dependency_scan(project)  # type: ignore[arg-type]
+        return share(self, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(task_definitions._Scan, "run", run)
-    monkeypatch.setattr(dependencies, "_scan", scan)
+    monkeypatch.setattr(project_module.ProjectIndex, "share", shared)
     yield scans
 
 
@@ -323,3 +324,164 @@ def test_all_hit_run_names_no_module(project: Path, monkeypatch: pytest.MonkeyPa
     with recording(monkeypatch, project_module, "module_name_for") as named:
         assert _cached(project) == cold
     assert named == []
+
+
+_CODE_EDITS = (
+    b"\n_EDITED = 1\n",
+    b"""
+import time as _edited_time
+from fastapi import BackgroundTasks as _EditedTasks, Depends as _EditedDepends
+
+_EDITED_JOBS: dict[str, str] = {}
+
+
+async def _edited_task(job_id: str) -> None:
+    _edited_time.sleep(1)
+    _EDITED_JOBS[job_id] = "done"
+
+
+def _edited_route(background_tasks: _EditedTasks, dep: None = _EditedDepends(_edited_task)) -> None:
+    background_tasks.add_task(_edited_task, "x")
+""",
+)
+
+
+@pytest.mark.parametrize(
+    ("source", "jobs"),
+    [*((p, 1) for p in PROJECTS), (PROJECTS[-1], 2)],
+    ids=lambda v: v.name if isinstance(v, Path) else f"jobs{v}",
+)
+def test_every_code_edit_gives_the_uncached_result(
+    source: Path, jobs: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Code added to a file, the file emptied, then restored: an edit nothing else read
+    re-checks that file alone (see `incremental`), and must never keep a stale finding."""
+    monkeypatch.setattr(parallel, "POOL_THRESHOLD", 1)
+    root = copy_project(source, tmp_path)
+    cache = root / CACHE_DIR_NAME
+    findings([root], root, jobs=jobs, cache_dir=cache)
+    for path in sorted(root.rglob("*.py")):
+        original = path.read_bytes()
+        for text in (
+            *(original + edit for edit in _CODE_EDITS),
+            b'"""emptied"""\n',
+            original,
+        ):
+            path.write_bytes(text)
+            cached = findings([root], root, jobs=jobs, cache_dir=cache)
+            assert cached == findings([root], root), (path, text[-60:])
+
+
+_STANDALONE = '''"""Nothing else in the project imports this module."""
+
+
+def double(x: int) -> int:
+    return 2 * x
+'''
+_MORE_ROUTES = '''"""Routes that only the dependency scan reads (for `Depends(tenant)`)."""
+
+from fastapi import APIRouter, Depends
+
+from blocking.app.deps import tenant
+
+router = APIRouter()
+
+
+@router.post("/who")
+async def who(name: str = Depends(tenant)) -> str:
+    return name
+'''
+
+
+@pytest.fixture
+def grown(project: Path) -> Path:
+    """The blocking project with a module nothing reads and routes only a lasting fact reads."""
+    (project / "app" / "standalone.py").write_text(_STANDALONE)
+    (project / "app" / "more_routes.py").write_text(_MORE_ROUTES)
+    _cached(project)
+    return project
+
+
+def _recheck_after(root: Path, name: str, edit: str, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Append `edit` to app/`name`; the files the next cached run checks (and it is right)."""
+    path = root / "app" / name
+    path.write_text(path.read_text() + edit)
+    with counting_checks(monkeypatch) as checked:
+        warm = _cached(root)
+        names = sorted(p.name for p in checked)
+    assert warm == findings([root], root)
+    return names
+
+
+# An edit to app/NAME, and whether it is quiet (re-checks that file alone: `incremental`).
+_CODE_EDITS_SEEN_OR_NOT = {
+    "a module nothing else reads": (
+        "standalone.py",
+        "\n_EDITED = 1\n\n\ndef f() -> None: ...\n",
+        True,
+    ),
+    "routes only a lasting fact reads": ("more_routes.py", "\n_EDITED = 1\n", True),
+    "a lasting fact keeps its value": (  # `tenant` is a dependency already
+        "more_routes.py",
+        "\n\n@router.post('/again')\n"
+        "async def again(n: str = Depends(tenant)) -> str:\n    return n\n",
+        True,
+    ),
+    "a module other checks read": ("fetch.py", "\n_EDITED = 1\n", False),
+    "a scan would now read it": (  # the task scan's prefilter lets it through
+        "standalone.py",
+        "\n\nfrom fastapi import BackgroundTasks\n\n\n"
+        "def later(background_tasks: BackgroundTasks) -> None:\n"
+        "    background_tasks.add_task(double, 2)\n",
+        False,
+    ),
+    "a lasting fact changes": (  # a function of its own becomes a dependency
+        "more_routes.py",
+        "\n\nasync def limit() -> int:\n    return 3\n\n\n"
+        "@router.post('/limited')\n"
+        "async def limited(n: int = Depends(limit)) -> int:\n    return n\n",
+        False,
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "edit", "quiet"), _CODE_EDITS_SEEN_OR_NOT.values(), ids=_CODE_EDITS_SEEN_OR_NOT
+)
+def test_a_code_edit_rechecks_that_file_alone_when_quiet(
+    grown: Path, name: str, edit: str, quiet: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    everything = sorted(p.name for p in grown.rglob("*.py"))
+    assert _recheck_after(grown, name, edit, monkeypatch) == ([name] if quiet else everything)
+    if quiet:  # and the next one too
+        assert _recheck_after(grown, name, "\nLIMIT = 3\n", monkeypatch) == [name]
+
+
+def test_what_a_check_leaves_in_shared_caches_counts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """a.py's check follows `relay` into b.py and back into a.py, and keeps that call chain
+    for `relay`; c.py's check reuses it without reading a.py. A change to a.py's helper
+    must still re-check c.py: b.py names a.py, so the edit is not taken for a quiet one."""
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "__init__.py").write_text("")
+    (app / "a.py").write_text(
+        "import time\n\nfrom fastapi import APIRouter\n\nfrom app.b import relay\n\n"
+        "router = APIRouter()\n\n\ndef helper() -> None:\n    time.sleep(1)\n\n\n"
+        '@router.get("/a")\nasync def route_a() -> None:\n    relay()\n'
+    )
+    (app / "b.py").write_text(
+        "def relay() -> None:\n    from app.a import helper\n\n    helper()\n"
+    )
+    (app / "c.py").write_text(
+        "from fastapi import APIRouter\n\nfrom app.b import relay\n\nrouter = APIRouter()\n\n\n"
+        '@router.get("/c")\nasync def route_c() -> None:\n    relay()\n'
+    )
+    before = _cached(tmp_path)
+    assert any(f[0].endswith("c.py") and f[3] == "FTL202" for f in before), before
+    a = app / "a.py"
+    a.write_text(a.read_text().replace("    time.sleep(1)\n", "    return None\n"))
+    after = _cached(tmp_path)
+    assert after == findings([tmp_path], tmp_path)
+    assert not any(f[0].endswith("c.py") for f in after)

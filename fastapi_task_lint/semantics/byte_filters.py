@@ -1,0 +1,55 @@
+"""Byte prefilters that a later run can rebuild from a written-down spec.
+
+A whole-program scan parses only the modules its prefilter accepts, so its answer also
+depends on the files the prefilter turned down. The cache keeps each prefilter's spec (a
+registered kind and string arguments) with the run that used it; after an edit, the next
+run rebuilds the same prefilters and asks them about the edited file's new bytes. Turned
+down again, the file still cannot matter to that scan (see `incremental`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+Spec = tuple[str, ...]  # a kind, then its arguments
+
+_KINDS: dict[str, Callable[..., Callable[[bytes], bool]]] = {}
+
+
+class ByteFilter:
+    """A prefilter (`accepts(bytes) -> bool`) with the spec that rebuilds it."""
+
+    __slots__ = ("_accepts", "spec")
+
+    def __init__(self, spec: Spec, accepts: Callable[[bytes], bool]) -> None:
+        self.spec = spec
+        self._accepts = accepts
+
+    def __call__(self, data: bytes) -> bool:
+        return self._accepts(data)
+
+    def __repr__(self) -> str:
+        return f"ByteFilter{self.spec!r}"
+
+
+def register(kind: str, factory: Callable[..., Callable[[bytes], bool]]) -> None:
+    """Make `byte_filter(kind, args)` build `factory(*args)`; each kind is registered once."""
+    if _KINDS.get(kind, factory) is not factory:
+        raise ValueError(f"byte filter kind {kind!r} is registered twice")
+    _KINDS[kind] = factory
+
+
+def byte_filter(kind: str, args: tuple[str, ...] = ()) -> ByteFilter:
+    return ByteFilter((kind, *args), _KINDS[kind](*args))
+
+
+def static_filter(kind: str, accepts: Callable[[bytes], bool]) -> ByteFilter:
+    """A prefilter without arguments: a module-level function."""
+    register(kind, lambda: accepts)
+    return byte_filter(kind)
+
+
+def rebuild(spec: Spec) -> ByteFilter | None:
+    """The prefilter `spec` describes; None for a kind this version does not know."""
+    factory = _KINDS.get(spec[0]) if spec else None
+    return None if factory is None else ByteFilter(spec, factory(*spec[1:]))

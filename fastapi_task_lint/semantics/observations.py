@@ -1,0 +1,139 @@
+"""What a run's results depend on beyond each file's own text (kept by the cache).
+
+A file's findings depend on its own code and on what the run learned from other files:
+trees that its rules resolved into, whole-program facts (which read many files), the
+prefilters those facts' scans turned files down with, and a few values computed from the
+bytes of every file (import renames, the queue libraries the run names). The project index
+records all of it while rules run; `incremental` uses the record to decide whether an edit
+to one file can change any other file's findings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi_task_lint.semantics.byte_filters import ByteFilter, Spec
+
+# A prefilter a scan turned files down with: the byte strings it required (any of), then the
+# spec of its finer filter (empty when it had none).
+FilterUse = tuple[tuple[str, ...], Spec]
+
+_GLOBALS: dict[str, Callable[..., str]] = {}
+
+
+def register_global(kind: str, compute: Callable[..., str]) -> None:
+    """A value computed from every module's bytes: `compute(sources, *args)`."""
+    if _GLOBALS.get(kind, compute) is not compute:
+        raise ValueError(f"run global {kind!r} is registered twice")
+    _GLOBALS[kind] = compute
+
+
+def global_key(kind: str, args: tuple[str, ...]) -> str:
+    return "\0".join((kind, *args))
+
+
+def compute_global(key: str, sources: Mapping[str, bytes]) -> str | None:
+    """The value of the global `key` over `sources`; None for a kind this version lacks."""
+    kind, *args = key.split("\0")
+    compute = _GLOBALS.get(kind)
+    return None if compute is None else compute(sources, *args)
+
+
+Row = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LastingUnion:
+    """A lasting fact: the union of what `contribute` finds in each module `where` accepts."""
+
+    where: ByteFilter
+    contribute: Callable[[Any], Iterable[Row]]  # a `ModuleModel`'s rows
+
+
+_LASTING: dict[str, LastingUnion] = {}
+
+
+def register_lasting(name: str, union: LastingUnion) -> None:
+    """The lasting fact `name`: `ProjectIndex.lasting` computes it, and after an edit
+    `incremental` computes again only the edited modules' share."""
+    if _LASTING.get(name, union) != union:
+        raise ValueError(f"lasting fact {name!r} is registered twice")
+    _LASTING[name] = union
+
+
+def lasting_union(name: str) -> LastingUnion | None:
+    return _LASTING.get(name)
+
+
+# Each module's share of a lasting fact: its rows, and the files read to find them.
+Shares = dict[str, tuple[frozenset[Row], frozenset[str]]]
+
+
+def shares_key(name: str) -> str:
+    return f"{name} by module"
+
+
+def shares_to_rows(shares: Shares) -> frozenset[Row]:
+    """`shares` as rows of strings, to keep in the cache like a fact."""
+    found: set[Row] = set()
+    for path, (rows, reads) in shares.items():
+        found.add(("module", path))
+        found.update(("row", path, *row) for row in rows)
+        found.update(("read", path, read) for read in reads)
+    return frozenset(found)
+
+
+def shares_from_rows(rows: Iterable[Row]) -> Shares:
+    found: dict[str, tuple[set[Row], set[str]]] = {}
+    for kind, path, *rest in rows:
+        own, reads = found.setdefault(path, (set(), set()))
+        if kind == "row":
+            own.add(tuple(rest))
+        elif kind == "read":
+            reads.update(rest)
+    return {path: (frozenset(own), frozenset(reads)) for path, (own, reads) in found.items()}
+
+
+@dataclass
+class Observations:
+    """One run's reads of other files, by kind (paths as absolute strings)."""
+
+    # Files whose tree or bytes something other than their own check read: another file's
+    # rules, or a whole-program fact that keeps tree nodes.
+    read: set[str] = field(default_factory=set)
+    # The other files each checked file's own rules read (resolving a name, following a
+    # call): what they learned can be kept in caches that later files' rules share.
+    own_reads: dict[str, set[str]] = field(default_factory=dict)
+    # Prefilters whole-program scans (other than lasting facts') ran over every file.
+    filters: set[FilterUse] = field(default_factory=set)
+    globals: dict[str, str] = field(default_factory=dict)  # `run_global` values
+    computed: set[str] = field(default_factory=set)  # facts (memo keys) computed
+
+    def merge(self, other: Observations) -> None:
+        self.read |= other.read
+        for path, reads in other.own_reads.items():
+            self.own_reads.setdefault(path, set()).update(reads)
+        self.filters |= other.filters
+        self.globals.update(other.globals)
+        self.computed |= other.computed
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "read": sorted(self.read),
+            "own_reads": {k: sorted(v) for k, v in sorted(self.own_reads.items())},
+            "filters": sorted([list(t), list(s)] for t, s in self.filters),
+            "globals": dict(sorted(self.globals.items())),
+            "computed": sorted(self.computed),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Observations:
+        return cls(
+            {str(p) for p in data["read"]},
+            {str(k): {str(p) for p in v} for k, v in data["own_reads"].items()},
+            {(tuple(map(str, t)), tuple(map(str, s))) for t, s in data["filters"]},
+            {str(k): str(v) for k, v in data["globals"].items()},
+            {str(k) for k in data["computed"]},
+        )
