@@ -11,7 +11,10 @@ file is quiet when all of these hold:
 - every prefilter such a fact's scan ran over the files still turns its new bytes down;
 - the values computed from every file's bytes (import renames, ...) are unchanged;
 - each lasting fact that read it, or whose scan would now accept it, computes to the value
-  the cache holds.
+  the cache holds (only the shares of the modules the edit touched are found again);
+- no other module its own check read (or a lasting fact read with it) names it: that
+  check may have left what it learned there in caches later files' checks share (a call
+  chain back into the file, kept for a function of the other module).
 
 Otherwise, and whenever files were added or removed, every file is checked again under a
 new state id. The record grows with each quiet run (the edited files' checks read more).
@@ -57,11 +60,10 @@ class RunRecord:
 
 @dataclass(frozen=True)
 class Edited:
-    """A file whose content differs from the record's."""
+    """A file whose syntax tree differs from the record's."""
 
     path: Path  # absolute
     data: bytes
-    shape: str
 
 
 def new_state_id() -> str:
@@ -121,7 +123,7 @@ def surviving_state(
             continue  # unchanged, or only comments and layout (see `cache`)
         if data is None or str(path) in record.seen.read:
             return None
-        edited.append(Edited(path, data, shape))
+        edited.append(Edited(path, data))
     if edited and not _quiet(edited, record, project, cache):
         return None
     project.quiet = frozenset(e.path for e in edited)

@@ -483,7 +483,8 @@ def _libraries_named(sources: Mapping[str, bytes]) -> str:
     return " ".join(sorted(named))
 
 
-def _sites_without(*dropped: str) -> Callable[[bytes], bool]:
+def sites_without(*dropped: str) -> Callable[[bytes], bool]:
+    """`may_schedule` without the site methods `dropped` (see `site_filter`)."""
     if not dropped:
         return may_schedule
     pattern = _site_method_pattern([m for m in _SITE_METHODS if m not in dropped])
@@ -520,7 +521,7 @@ _SITE_METHODS = (
 # Methods that are sites only on a task of one queue library (see `site_filter`).
 _LIBRARY_METHODS = {"dramatiq": ("send", "send_with_options"), "taskiq": ("kiq",)}
 _LIBRARY_NAMES = tuple(_LIBRARY_METHODS)
-register("sites", _sites_without)
+register("sites", sites_without)
 register_global("libraries", _libraries_named)
 
 

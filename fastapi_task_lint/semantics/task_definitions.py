@@ -26,7 +26,6 @@ import libcst as cst
 from fastapi_task_lint.semantics.byte_filters import (
     ByteFilter,
     byte_filter,
-    rebuild,
     register,
     static_filter,
 )
@@ -39,6 +38,7 @@ from fastapi_task_lint.semantics.scheduling import (
     decorator_mechanism,
     partial_parts,
     site_filter,
+    sites_without,
 )
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
 
@@ -240,8 +240,7 @@ def launch_filter(project: ProjectIndex) -> ByteFilter:
 
 
 def _launches(*dropped: str) -> Callable[[bytes], bool]:
-    may_schedule = rebuild(("sites", *dropped))
-    assert may_schedule is not None
+    may_schedule = sites_without(*dropped)
     return lambda data: _SCAN_NAMES(data) or may_schedule(data)
 
 

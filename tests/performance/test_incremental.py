@@ -17,7 +17,7 @@ from fastapi_task_lint.semantics.observations import (
     shares_to_rows,
 )
 from fastapi_task_lint.semantics.routes import GET_ROUTES, ROUTES
-from fastapi_task_lint.semantics.scheduling import _sites_without
+from fastapi_task_lint.semantics.scheduling import sites_without
 from fastapi_task_lint.semantics.task_definitions import _DECORATED_TASKS, _launches
 
 from .helpers import FIXTURES, copy_project, counting_checks, findings
@@ -41,8 +41,8 @@ _SAMPLES = [
         naming(("JOBS", "time")),
         calling(("helper", "send")),
         importing(("JOBS",)),
-        ByteFilter(("sites",), _sites_without()),
-        ByteFilter(("sites", "kiq", "send"), _sites_without("kiq", "send")),
+        ByteFilter(("sites",), sites_without()),
+        ByteFilter(("sites", "kiq", "send"), sites_without("kiq", "send")),
         ByteFilter(("launches", "kiq"), _launches("kiq")),
         _DECORATED_TASKS,
         ROUTES,
