@@ -329,6 +329,17 @@ def test_all_hit_run_names_no_module(project: Path, monkeypatch: pytest.MonkeyPa
 _CODE_EDITS = (
     b"\n_EDITED = 1\n",
     b"""
+import time
+from fastapi import APIRouter
+
+_edited_router = APIRouter()
+
+
+@_edited_router.post("/edited")
+async def _edited_route() -> None:
+    time.sleep(1)
+""",
+    b"""
 import time as _edited_time
 from fastapi import BackgroundTasks as _EditedTasks, Depends as _EditedDepends
 
