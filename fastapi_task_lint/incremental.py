@@ -135,8 +135,7 @@ def _quiet(edited: list[Edited], record: RunRecord, project: ProjectIndex, cache
     seen = record.seen
     if any(_accepts(use, e.data) for use in seen.filters for e in edited):
         return False
-    sources = project.sources()
-    if any(compute_global(key, sources) != value for key, value in seen.globals.items()):
+    if any(compute_global(key, project) != value for key, value in seen.globals.items()):
         return False
     kept = ProjectFacts(cache, record.project)
     unions = {name: union for name in seen.computed if (union := lasting_union(name)) is not None}

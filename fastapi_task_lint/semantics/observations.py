@@ -10,7 +10,7 @@ to one file can change any other file's findings.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +24,8 @@ _GLOBALS: dict[str, Callable[..., str]] = {}
 
 
 def register_global(kind: str, compute: Callable[..., str]) -> None:
-    """A value computed from every module's bytes: `compute(sources, *args)`."""
+    """A value computed from every module's bytes: `compute(project, *args)`, where
+    `project` is the `ProjectIndex` (its `sources`, `import_renames`)."""
     if _GLOBALS.get(kind, compute) is not compute:
         raise ValueError(f"run global {kind!r} is registered twice")
     _GLOBALS[kind] = compute
@@ -34,11 +35,11 @@ def global_key(kind: str, args: tuple[str, ...]) -> str:
     return "\0".join((kind, *args))
 
 
-def compute_global(key: str, sources: Mapping[str, bytes]) -> str | None:
-    """The value of the global `key` over `sources`; None for a kind this version lacks."""
+def compute_global(key: str, project: Any) -> str | None:
+    """The value of the global `key` in `project`; None for a kind this version lacks."""
     kind, *args = key.split("\0")
     compute = _GLOBALS.get(kind)
-    return None if compute is None else compute(sources, *args)
+    return None if compute is None else compute(project, *args)
 
 
 Row = tuple[str, ...]

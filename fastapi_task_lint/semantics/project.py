@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from fastapi_task_lint.semantics.byte_filters import ByteFilter
-from fastapi_task_lint.semantics.mentions import import_renames
+from fastapi_task_lint.semantics.mentions import import_renames, renamings
 from fastapi_task_lint.semantics.names import KNOWN_LIBRARY_NAMES
 from fastapi_task_lint.semantics.observations import (
     LastingUnion,
@@ -216,14 +216,19 @@ class ProjectIndex:
     def import_renames(self) -> dict[str, set[str]]:
         """Every `import ... old as new` of the run: old name to new names (`renamings`)."""
 
-        def parse() -> dict[str, set[str]]:
+        def scan() -> dict[str, set[str]]:
             renames: dict[str, set[str]] = {}
-            for line in self.run_global("renames").splitlines():
-                old, new = line.split(" ")
-                renames.setdefault(old, set()).add(new)
+            for data in self.sources().values():
+                for old, new in import_renames(data):
+                    renames.setdefault(old, set()).add(new)
             return renames
 
-        return self.memo("import renames", parse)
+        return self.memo("import renames", scan)
+
+    def renamings(self, names: Iterable[str]) -> Mapping[str, frozenset[str]]:
+        """`mentions.renamings` of `names` through the run's import renames, recorded: an
+        edit that renames one of them on import changes what the scans look for."""
+        return _renamings_of(self, *sorted(set(names)))[1]
 
     def run_global(self, kind: str, *args: str) -> str:
         """A value computed from every module's bytes (`observations.register_global`),
@@ -231,7 +236,7 @@ class ProjectIndex:
         key = global_key(kind, args)
 
         def compute() -> str:
-            value = compute_global(key, self.sources())
+            value = compute_global(key, self)
             if value is None:
                 raise KeyError(f"no run global {kind!r}")
             return value
@@ -507,12 +512,14 @@ class ProjectIndex:
         return found.model, found.klass
 
 
-def _renames(sources: Mapping[str, bytes]) -> str:
-    pairs = {f"{old} {new}" for data in sources.values() for old, new in import_renames(data)}
-    return "\n".join(sorted(pairs))
+def _renamings_of(project: ProjectIndex, *names: str) -> tuple[str, Mapping[str, frozenset[str]]]:
+    found = renamings(names, project.import_renames())
+    value = "\n".join(f"{new} {' '.join(sorted(old))}" for new, old in sorted(found.items()))
+    project.seen.globals[global_key("renamed", names)] = value
+    return value, found
 
 
-register_global("renames", _renames)
+register_global("renamed", lambda project, *names: _renamings_of(project, *names)[0])
 
 
 def _suffixes(text: str) -> set[tuple[str, ...]]:

@@ -9,7 +9,7 @@ from rich is not a site, `background_tasks.add_task(...)` on a `BackgroundTasks`
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING
@@ -474,9 +474,9 @@ def libraries_named(project: ProjectIndex) -> frozenset[str]:
     return frozenset(project.run_global("libraries").split())
 
 
-def _libraries_named(sources: Mapping[str, bytes]) -> str:
+def _libraries_named(project: ProjectIndex) -> str:
     named: set[str] = set()
-    for data in sources.values():
+    for data in project.sources().values():
         named.update(library for library in _LIBRARY_NAMES if library.encode() in data)
         if len(named) == len(_LIBRARY_NAMES):
             break

@@ -21,7 +21,7 @@ from fastapi_task_lint.semantics.asyncio_tasks import find_task_spawns
 from fastapi_task_lint.semantics.byte_filters import static_filter
 from fastapi_task_lint.semantics.callgraph import callees
 from fastapi_task_lint.semantics.functions import ClassInfo, FunctionInfo
-from fastapi_task_lint.semantics.mentions import calling, importing, renamings
+from fastapi_task_lint.semantics.mentions import calling, importing
 from fastapi_task_lint.semantics.routes import may_define_routes
 from fastapi_task_lint.semantics.scope import Binding, BindingKind, Scope
 from fastapi_task_lint.semantics.task_definitions import (
@@ -365,7 +365,7 @@ def program_state(project: ProjectIndex) -> ProgramState:
     by_name = {c.qualname: c for c in containers}
     accesses: dict[str, list[Access]] = {c.qualname: [] for c in containers}
     accessors: set[str] = set()
-    names = set(renamings(_last_names(by_name.values()), project.import_renames()))
+    names = set(project.renamings(_last_names(by_name.values())))
     homes = [c.model for c in containers]
     for model in _defining_or_importing(project, homes, names):
         for access in container_accesses(model, by_name, lookup, names):
@@ -375,7 +375,7 @@ def program_state(project: ProjectIndex) -> ProgramState:
     starters: set[int] = set()  # functions that schedule a task or start an asyncio task
     handlers: dict[int, tuple[ModuleModel, FunctionInfo]] = {}
     homes = [a.model for found in accesses.values() for a in found]
-    callers = renamings(accessors, project.import_renames())
+    callers = project.renamings(accessors)
     for model in _defining_or_importing(project, homes, callers):
         for scheduled in tasks_in(model):
             tasks[id(scheduled.function)] = (model, scheduled.function)

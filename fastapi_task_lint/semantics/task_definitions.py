@@ -31,7 +31,7 @@ from fastapi_task_lint.semantics.byte_filters import (
 )
 from fastapi_task_lint.semantics.callgraph import Target, resolve_function_ref
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
-from fastapi_task_lint.semantics.mentions import calling, naming, renamings
+from fastapi_task_lint.semantics.mentions import calling, naming
 from fastapi_task_lint.semantics.scheduling import (
     Mechanism,
     SchedulingSite,
@@ -405,7 +405,7 @@ class _Scan:
             by_own_name.setdefault(forwarder.target.function.name, []).append(forwarder)
         by_name = {  # also under the names they are imported as
             name: [f for own in originals for f in by_own_name[own]]
-            for name, originals in renamings(by_own_name, self.project.import_renames()).items()
+            for name, originals in self.project.renamings(by_own_name).items()
         }
         for model in self.project.models(where=calling(by_name)):
             for call in model.calls:

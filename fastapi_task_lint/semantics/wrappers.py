@@ -11,7 +11,6 @@ Only one level is followed: a helper that calls another helper is not a wrapper.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,7 +19,6 @@ from weakref import WeakKeyDictionary
 import libcst as cst
 
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo, ParamInfo
-from fastapi_task_lint.semantics.mentions import renamings
 from fastapi_task_lint.semantics.observations import register_global
 from fastapi_task_lint.semantics.project import ProjectIndex
 from fastapi_task_lint.semantics.scheduling import (
@@ -100,7 +98,7 @@ def _wrapper_names(project: ProjectIndex) -> frozenset[str]:
             for site in direct_sites(owner)
             if site.function is not None and wrapper_specs(owner, site.function)
         }
-        return frozenset(renamings(helpers, project.import_renames()))  # also as re-exported
+        return frozenset(project.renamings(helpers))  # also as re-exported
 
     return project.memo(f"{__name__}.names", find)
 
@@ -295,10 +293,11 @@ def has_callers(project: ProjectIndex, function: FunctionInfo) -> bool:
     return project.run_global("callers", function.name) == "yes"
 
 
-def _callers(sources: Mapping[str, bytes], name: str) -> str:
+def _callers(project: ProjectIndex, name: str) -> str:
     called = f"{name}(".encode()
     defined = f"def {name}(".encode()
-    return "yes" if any(d.count(called) > d.count(defined) for d in sources.values()) else "no"
+    sources = project.sources().values()
+    return "yes" if any(d.count(called) > d.count(defined) for d in sources) else "no"
 
 
 register_global("callers", _callers)

@@ -438,6 +438,12 @@ _CODE_EDITS_SEEN_OR_NOT = {
         "async def again(n: str = Depends(tenant)) -> str:\n    return n\n",
         True,
     ),
+    "an import renames a name no scan looks for": ("standalone.py", "\nimport json as js\n", True),
+    "an import renames a name a scan looks for": (  # the scans look `admin_digest` up
+        "standalone.py",
+        "\nfrom blocking.app.admin import admin_digest as nightly\n",
+        False,
+    ),
     "a module other checks read": ("fetch.py", "\n_EDITED = 1\n", False),
     "a scan would now read it": (  # the task scan's prefilter lets it through
         "standalone.py",
