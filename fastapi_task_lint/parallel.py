@@ -284,9 +284,14 @@ def _share(
             feeding.submit()
         feeder = threading.Thread(target=feeding.feed, daemon=True)
         feeder.start()
-        while (index := feeding.claim()) is not None:
-            feeding.outcomes[index] = _check_chunk(chunks[index])
-        feeder.join()
+        try:
+            while (index := feeding.claim()) is not None:
+                feeding.outcomes[index] = _check_chunk(chunks[index])
+        except BaseException as error:  # Ctrl-C, or a bug: the workers take no more chunks
+            feeding.fail(error)
+            raise
+        finally:
+            feeder.join()
     if feeding.error is not None:
         raise feeding.error
     return [outcome for outcome in feeding.outcomes if outcome is not None]
@@ -323,9 +328,13 @@ class _Feeding:
                 try:
                     self.outcomes[index] = future.result()
                 except BaseException as error:  # re-raised by `_share`, like `pool.map`
-                    with self._lock:
-                        self.error = error
+                    self.fail(error)
                 self.submit()
+
+    def fail(self, error: BaseException) -> None:
+        """No chunk is taken after this; `_share` raises the first error."""
+        with self._lock:
+            self.error = self.error or error
 
 
 def _start_worker(config: Config, debug: bool, known: list[Path]) -> None:

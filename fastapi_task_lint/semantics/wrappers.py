@@ -296,8 +296,10 @@ def has_callers(project: ProjectIndex, function: FunctionInfo) -> bool:
 def _callers(project: ProjectIndex, name: str) -> str:
     called = f"{name}(".encode()
     defined = f"def {name}(".encode()
-    sources = project.sources().values()
-    return "yes" if any(d.count(called) > d.count(defined) for d in sources) else "no"
+    sources = project.sources().values()  # `in` first: one pass over most files, not two
+    return (
+        "yes" if any(called in d and d.count(called) > d.count(defined) for d in sources) else "no"
+    )
 
 
 register_global("callers", _callers)

@@ -11,6 +11,7 @@ import pytest
 
 from fastapi_task_lint import parallel
 from fastapi_task_lint.cache import CACHE_DIR_NAME
+from fastapi_task_lint.semantics.observations import Observations
 
 from .helpers import EXAMPLES, FIXTURES, copy_project, findings
 
@@ -52,7 +53,8 @@ def _chunk_checked_by_pid(work: list[tuple[Path, frozenset[str]]]) -> parallel.C
     """A stand-in for `_check_chunk`: each file's outcome names the chunk and the process."""
     if os.getpid() != _PARENT:
         time.sleep(0.2)  # a worker is slow: the parent must take chunks meanwhile
-    return [([], [], frozenset({path.name, f"pid:{os.getpid()}"})) for path, _ in work], set()
+    outcomes = [([], [], frozenset({path.name, f"pid:{os.getpid()}"})) for path, _ in work]
+    return outcomes, set(), Observations()
 
 
 def _chunk_failing_in_a_worker(work: list[tuple[Path, frozenset[str]]]) -> parallel.ChunkOutcome:
@@ -68,7 +70,7 @@ _CHUNKS = [[(Path(f"chunk{i}"), frozenset[str]())] for i in range(6)]
 def test_the_parent_checks_chunks_beside_its_workers(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(parallel, "_check_chunk", _chunk_checked_by_pid)
     outcomes = parallel._share(_CHUNKS, 1, multiprocessing.get_context("fork"))
-    names = [sorted(unwanted) for chunk, _ in outcomes for _, _, unwanted in chunk]
+    names = [sorted(unwanted) for chunk, _, _ in outcomes for _, _, unwanted in chunk]
     assert [name for name, _ in names] == [f"chunk{i}" for i in range(6)]  # in order
     pids = {pid for _, pid in names}
     assert f"pid:{_PARENT}" in pids
@@ -79,3 +81,21 @@ def test_a_failing_worker_fails_the_run(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setattr(parallel, "_check_chunk", _chunk_failing_in_a_worker)
     with pytest.raises(RuntimeError, match="a worker failed"):
         parallel._share(_CHUNKS, 1, multiprocessing.get_context("fork"))
+
+
+def _chunk_failing_here(work: list[tuple[Path, frozenset[str]]]) -> parallel.ChunkOutcome:
+    if os.getpid() == _PARENT:
+        raise KeyboardInterrupt
+    time.sleep(0.2)
+    return [([], [], frozenset({path.name})) for path, _ in work], set(), Observations()
+
+
+def test_the_workers_take_no_more_chunks_once_the_parent_fails(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(parallel, "_check_chunk", _chunk_failing_here)
+    feeding = parallel._Feeding(_CHUNKS)
+    monkeypatch.setattr(parallel, "_Feeding", lambda chunks: feeding)
+    with pytest.raises(KeyboardInterrupt):
+        parallel._share(_CHUNKS, 1, multiprocessing.get_context("fork"))
+    assert sum(outcome is not None for outcome in feeding.outcomes) < len(_CHUNKS) - 1
