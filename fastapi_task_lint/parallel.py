@@ -64,7 +64,7 @@ def default_jobs() -> int:
 @dataclass
 class _File:
     path: Path
-    absolute: Path  # computed once: the cache and the fingerprint each name files by it
+    absolute: Path  # computed once: the cache and the run record each name files by it
     shown: str
     data: bytes | None = None  # None: not read (unreadable, or unchanged by its stamp)
     content: str = ""  # the content hash; empty when the file cannot be read
@@ -165,9 +165,10 @@ _LAYOUTS = "layouts shown"
 def _layouts_kept(facts: ProjectFacts, contents: dict[str, str]) -> set[Path] | None:
     """The files whose layout cached findings show; None when one of them changed since.
 
-    A change that leaves every syntax tree alone keeps the project's fingerprint, so the
-    entries of other files stay valid, unless their findings show a line or code text of
-    the changed file ("scheduled at routes.py:12"): then no entry is trusted. Also None
+    A change that leaves every syntax tree alone, like a quiet edit, keeps the project's
+    state (`incremental`), so the entries of other files stay valid, unless their findings
+    show a line or code text of the changed file ("scheduled at routes.py:12"): then no
+    entry is trusted. Also None
     when the run that wrote the entries did not record their layouts (it was stopped).
     """
     rows = facts.load(_LAYOUTS)
