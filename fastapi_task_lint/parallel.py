@@ -278,9 +278,8 @@ def _share(
     copy of what it parses and touches) at the same use of the cores. The workers are
     forked by the first `submit`, from this thread, before the feeding thread starts.
     """
-    feeding = _Feeding(chunks)
     with ProcessPoolExecutor(workers, context) as pool:
-        feeding.pool = pool
+        feeding = _Feeding(chunks, pool)
         for _ in range(workers):
             feeding.submit()
         feeder = threading.Thread(target=feeding.feed, daemon=True)
@@ -301,11 +300,13 @@ def _share(
 class _Feeding:
     """The chunks of `_share`: who takes the next one, and what came back."""
 
-    def __init__(self, chunks: list[list[tuple[Path, frozenset[str]]]]) -> None:
+    def __init__(
+        self, chunks: list[list[tuple[Path, frozenset[str]]]], pool: ProcessPoolExecutor
+    ) -> None:
         self.chunks = chunks
+        self.pool = pool
         self.outcomes: list[ChunkOutcome | None] = [None] * len(chunks)
         self.error: BaseException | None = None
-        self.pool: ProcessPoolExecutor | None = None
         self._running: dict[Future[ChunkOutcome], int] = {}
         self._unclaimed = iter(range(len(chunks)))
         self._lock = threading.Lock()
@@ -317,7 +318,7 @@ class _Feeding:
 
     def submit(self) -> None:
         index = self.claim()
-        if index is not None and self.pool is not None:
+        if index is not None:
             self._running[self.pool.submit(_check_chunk, self.chunks[index])] = index
 
     def feed(self) -> None:

@@ -3,7 +3,8 @@
 A file's findings depend on its own code and on what the run learned from other files:
 trees that its rules resolved into, whole-program facts (which read many files), the
 prefilters those facts' scans turned files down with, and a few values computed from the
-bytes of every file (import renames, the queue libraries the run names). The project index
+bytes of every file (the names an import renames a looked-up name to, the queue libraries
+the run names). The project index
 records all of it while rules run; `incremental` uses the record to decide whether an edit
 to one file can change any other file's findings.
 """

@@ -105,7 +105,7 @@ class ProjectIndex:
         self._computing: list[tuple[str, bool]] = []
         # What this run read beyond each checked file's own text: see `_note_read`.
         self.seen = Observations()
-        self._captures: list[set[Path]] = []  # reads of `remembered` answers being computed
+        self._captures: list[set[Path]] = []  # see `_capturing`
         # Edited files that no fact of the run whose results the cache keeps read, and the
         # facts that run computed: see `unread`.
         self.quiet: frozenset[Path] = frozenset()
@@ -275,13 +275,8 @@ class ProjectIndex:
         known: dict[str, tuple[_T, frozenset[Path]]] = self.memo(table, dict)
         found = known.get(key)
         if found is None:
-            self._captures.append(set())
-            try:
+            with self._capturing() as reads:
                 value = compute()
-            finally:
-                reads = self._captures.pop()
-            if self._captures:
-                self._captures[-1].update(reads)
             found = known[key] = (value, frozenset(reads))
         else:
             for path in found[1]:
@@ -343,14 +338,22 @@ class ProjectIndex:
         self, union: LastingUnion, model: ModuleModel
     ) -> tuple[frozenset[Row], frozenset[str]]:
         """What `model` contributes to a lasting fact, and the files read to find it."""
-        self._captures.append(set())
-        try:
+        with self._capturing() as reads:
             rows = frozenset(union.contribute(model))
-        finally:
-            reads = self._captures.pop()
-        if self._captures:
-            self._captures[-1].update(reads)
         return rows, frozenset(str(path) for path in {*reads, model.absolute_path})
+
+    @contextlib.contextmanager
+    def _capturing(self) -> Iterator[set[Path]]:
+        """The files read within (`_note_read`), also counted as read by an enclosing capture:
+        what a remembered answer or a lasting fact's share depends on."""
+        reads: set[Path] = set()
+        self._captures.append(reads)
+        try:
+            yield reads
+        finally:
+            self._captures.pop()
+            if self._captures:
+                self._captures[-1].update(reads)
 
     @contextlib.contextmanager
     def checking_file(self, path: Path) -> Iterator[None]:

@@ -462,11 +462,15 @@ def site_filter(project: ProjectIndex) -> ByteFilter:
     that library in some module of the run. In a run that never spells its name, those calls
     (websockets, sockets, generators send too) are no sites and their modules need no parse.
     """
-    named = libraries_named(project)
-    dropped = tuple(
-        m for library, methods in _LIBRARY_METHODS.items() if library not in named for m in methods
-    )
-    return project.memo(f"{__name__}.site_filter", lambda: byte_filter("sites", dropped))
+
+    def build() -> ByteFilter:
+        named = libraries_named(project)
+        dropped = (
+            m for lib, methods in _LIBRARY_METHODS.items() if lib not in named for m in methods
+        )
+        return byte_filter("sites", tuple(dropped))
+
+    return project.memo(f"{__name__}.site_filter", build)
 
 
 def libraries_named(project: ProjectIndex) -> frozenset[str]:

@@ -6,6 +6,7 @@ import multiprocessing
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -94,8 +95,14 @@ def test_the_workers_take_no_more_chunks_once_the_parent_fails(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(parallel, "_check_chunk", _chunk_failing_here)
-    feeding = parallel._Feeding(_CHUNKS)
-    monkeypatch.setattr(parallel, "_Feeding", lambda chunks: feeding)
+    made: list[parallel._Feeding] = []
+    feeding = parallel._Feeding
+
+    def recorded(*args: Any) -> parallel._Feeding:
+        made.append(feeding(*args))
+        return made[-1]
+
+    monkeypatch.setattr(parallel, "_Feeding", recorded)
     with pytest.raises(KeyboardInterrupt):
         parallel._share(_CHUNKS, 1, multiprocessing.get_context("fork"))
-    assert sum(outcome is not None for outcome in feeding.outcomes) < len(_CHUNKS) - 1
+    assert sum(outcome is not None for outcome in made[0].outcomes) < len(_CHUNKS) - 1
