@@ -13,7 +13,12 @@ from fastapi_task_lint.semantics.lifespan import (
     lifecycle,
 )
 from fastapi_task_lint.semantics.project import ProjectIndex
-from fastapi_task_lint.semantics.schedulers import SchedulerCall, may_start_scheduler, schedulers
+from fastapi_task_lint.semantics.schedulers import (
+    SchedulerCall,
+    may_hold_schedulers,
+    may_start_scheduler,
+    schedulers,
+)
 
 _LIFESPAN = frozenset({Context.LIFESPAN_STARTUP, Context.LIFESPAN_SHUTDOWN})
 
@@ -62,7 +67,11 @@ class SchedulerStartedOutsideLifespan(Rule):
     )
 
     def wants(self, data: bytes, path: Path, project: ProjectIndex) -> bool:
-        return super().wants(data, path, project) and may_start_scheduler(data)
+        return (
+            super().wants(data, path, project)
+            and may_start_scheduler(data)
+            and may_hold_schedulers(data, project)
+        )
 
     def check(self, ctx: RuleContext) -> None:
         for start in schedulers(ctx.model).starts:

@@ -17,6 +17,7 @@ from fastapi_task_lint.semantics.schedulers import (
     STOP_METHODS,
     SchedulerCall,
     SchedulerKind,
+    may_hold_schedulers,
     may_start_scheduler,
     schedulers,
 )
@@ -65,7 +66,11 @@ class SchedulerNotShutDown(Rule):
     )
 
     def wants(self, data: bytes, path: Path, project: ProjectIndex) -> bool:
-        return super().wants(data, path, project) and may_start_scheduler(data)
+        return (
+            super().wants(data, path, project)
+            and may_start_scheduler(data)
+            and may_hold_schedulers(data, project)
+        )
 
     def check(self, ctx: RuleContext) -> None:
         for start in schedulers(ctx.model).starts:

@@ -7,7 +7,12 @@ from pathlib import Path
 from fastapi_task_lint.rules.base import Rule, RuleContext, RuleDocs, quote
 from fastapi_task_lint.semantics.lifespan import STARTUP, call_contexts, creates_app
 from fastapi_task_lint.semantics.project import ProjectIndex
-from fastapi_task_lint.semantics.schedulers import SchedulerKind, may_start_scheduler, schedulers
+from fastapi_task_lint.semantics.schedulers import (
+    SchedulerKind,
+    may_hold_schedulers,
+    may_start_scheduler,
+    schedulers,
+)
 
 
 class BlockingSchedulerInApp(Rule):
@@ -41,7 +46,9 @@ class BlockingSchedulerInApp(Rule):
     def wants(self, data: bytes, path: Path, project: ProjectIndex) -> bool:
         """A start call, or a scheduler built in a module that builds the app."""
         builds_app = b"FastAPI" in data or b"Starlette" in data
-        return may_start_scheduler(data) or (b"Scheduler" in data and builds_app)
+        return (
+            may_start_scheduler(data) or (b"Scheduler" in data and builds_app)
+        ) and may_hold_schedulers(data, project)
 
     def check(self, ctx: RuleContext) -> None:
         found = schedulers(ctx.model)

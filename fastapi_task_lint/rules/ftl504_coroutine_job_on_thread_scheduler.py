@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi_task_lint.rules.base import Rule, RuleContext, RuleDocs, quote
-from fastapi_task_lint.semantics.schedulers import SchedulerKind, schedulers
+from fastapi_task_lint.semantics.project import ProjectIndex
+from fastapi_task_lint.semantics.schedulers import SchedulerKind, may_hold_schedulers, schedulers
 
 _THREAD_KINDS = frozenset({SchedulerKind.THREAD, SchedulerKind.BLOCKING})
 
@@ -40,6 +43,9 @@ class CoroutineJobOnThreadScheduler(Rule):
             "https://apscheduler.readthedocs.io/en/3.x/userguide.html#choosing-the-right-scheduler-job-store-s-executor-s-and-trigger-s",
         ),
     )
+
+    def wants(self, data: bytes, path: Path, project: ProjectIndex) -> bool:
+        return super().wants(data, path, project) and may_hold_schedulers(data, project)
 
     def check(self, ctx: RuleContext) -> None:
         for job in schedulers(ctx.model).jobs:

@@ -21,7 +21,7 @@ from fastapi_task_lint.semantics.callgraph import resolve_function_ref
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
 from fastapi_task_lint.semantics.lifespan import object_key
 from fastapi_task_lint.semantics.model import TypeRef
-from fastapi_task_lint.semantics.scheduling import Mechanism, direct_sites
+from fastapi_task_lint.semantics.scheduling import Mechanism, direct_sites, libraries_named
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
 from fastapi_task_lint.semantics.walk import walk
 
@@ -63,6 +63,16 @@ def may_start_scheduler(data: bytes) -> bool:
 
 # A module that defines a scheduler subclass imports apscheduler.
 _MARKER = b"apscheduler"
+
+
+def may_hold_schedulers(data: bytes, project: ProjectIndex) -> bool:
+    """Whether a scheduler can be found in the file with bytes `data`.
+
+    A scheduler is known by an APScheduler class, reached through imports that spell
+    `apscheduler`. In a run where no module does, a `.start()` or `add_job(...)` is some
+    other object's, and its file needs no parse for the scheduler rules.
+    """
+    return _MARKER in data or "apscheduler" in libraries_named(project)
 
 
 @dataclass(frozen=True)

@@ -459,8 +459,10 @@ def site_filter(project: ProjectIndex) -> ByteFilter:
 
     `.send(...)` is a site only on a Dramatiq actor and `.kiq(...)` on a Taskiq task: a
     function whose decorator resolves to `dramatiq.*`/`taskiq.*`, which takes an import of
-    that library in some module of the run. In a run that never spells its name, those calls
-    (websockets, sockets, generators send too) are no sites and their modules need no parse.
+    that library in some module of the run. `.add_job(...)` is one only on a scheduler whose
+    class has an `apscheduler.*` ancestor. In a run that never spells the library's name,
+    those calls (websockets, sockets, generators send too; job queues of other libraries)
+    are no sites and their modules need no parse.
     """
 
     def build() -> ByteFilter:
@@ -474,14 +476,18 @@ def site_filter(project: ProjectIndex) -> ByteFilter:
 
 
 def libraries_named(project: ProjectIndex) -> frozenset[str]:
-    """The queue libraries of `_LIBRARY_METHODS` some module of the run spells."""
+    """The queue libraries of `_LIBRARY_METHODS` some module of the run spells (or is in)."""
     return frozenset(project.run_global("libraries").split())
 
 
 def _libraries_named(project: ProjectIndex) -> str:
     named: set[str] = set()
-    for data in project.sources().values():
-        named.update(library for library in _LIBRARY_NAMES if library.encode() in data)
+    for module, data in project.sources().items():
+        named.update(
+            library
+            for library in _LIBRARY_NAMES
+            if library.encode() in data or f"{module}.".startswith(f"{library}.")
+        )
         if len(named) == len(_LIBRARY_NAMES):
             break
     return " ".join(sorted(named))
@@ -523,7 +529,11 @@ _SITE_METHODS = (
     "signature",
 )
 # Methods that are sites only on a task of one queue library (see `site_filter`).
-_LIBRARY_METHODS = {"dramatiq": ("send", "send_with_options"), "taskiq": ("kiq",)}
+_LIBRARY_METHODS = {
+    "apscheduler": ("add_job", "add_schedule"),
+    "dramatiq": ("send", "send_with_options"),
+    "taskiq": ("kiq",),
+}
 _LIBRARY_NAMES = tuple(_LIBRARY_METHODS)
 register("sites", sites_without)
 register_global("libraries", _libraries_named)

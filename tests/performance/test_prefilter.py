@@ -129,3 +129,37 @@ def test_an_http_client_using_self_request_is_not_parsed(
     with recording(monkeypatch, ProjectIndex, "model_for_path", 1) as parsed:
         assert findings([root], root) == []
     assert "client.py" not in {p.name for p in parsed}
+
+
+SCHEDULER = (
+    "from apscheduler.schedulers.background import BackgroundScheduler\n\n"
+    "scheduler = BackgroundScheduler()\n"
+)
+THREADS = "import threading\n\nworker = threading.Thread(target=print)\nworker.start()\n"
+
+
+def test_a_scheduler_started_where_another_module_imports_apscheduler(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """main.py never spells `apscheduler`: the scheduler's module does, so `.start()` counts."""
+    main = "from app.scheduler import scheduler\n\nscheduler.start()\n"
+    root = _write(tmp_path, {"scheduler.py": SCHEDULER, "main.py": main, "threads.py": THREADS})
+    filtered = findings([root], root)
+    assert [(Path(f[0]).name, f[3]) for f in filtered] == [
+        ("main.py", "FTL501"),
+        ("main.py", "FTL502"),
+    ]
+    assert filtered == _full([root], root, monkeypatch)
+
+
+def test_start_calls_are_not_parsed_in_a_run_without_apscheduler(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A thread's `.start()` and a queue's `add_job(...)` are no scheduler's where nothing
+    in the run imports APScheduler (FTL501-FTL504 can resolve no scheduler class)."""
+    jobs = "def plan(queue, job):\n    queue.add_job(job)\n"
+    root = _write(tmp_path, {"threads.py": THREADS, "jobs.py": jobs})
+    with recording(monkeypatch, ProjectIndex, "model_for_path", 1) as parsed:
+        assert findings([root], root) == []
+    assert not {p.name for p in parsed} & {"threads.py", "jobs.py"}
+    assert _full([root], root, monkeypatch) == []
