@@ -9,7 +9,8 @@ file is quiet when all of these hold:
 
 - no other file's rules, and no whole-program fact that keeps tree nodes, read it;
 - every prefilter such a fact's scan ran over the files still turns its new bytes down;
-- the values computed from every file's bytes (import renames, ...) are unchanged;
+- the values computed from every file's bytes (import renames, ...) are unchanged: the
+  record keeps each module's part of them, so only the edited modules' parts are found again;
 - each lasting fact that read it, or whose scan would now accept it, computes to the value
   the cache holds (only the shares of the modules the edit touched are found again);
 - no other module its own check read (or a lasting fact read with it) names it: that
@@ -36,17 +37,20 @@ from fastapi_task_lint.semantics.observations import (
     FilterUse,
     LastingUnion,
     Observations,
+    Parts,
     Shares,
-    compute_global,
+    global_part,
+    global_value,
     lasting_union,
+    parts_key,
     shares_from_rows,
     shares_key,
     shares_to_rows,
 )
-from fastapi_task_lint.semantics.project import ProjectIndex
+from fastapi_task_lint.semantics.project import ProjectIndex, module_name_for
 from fastapi_task_lint.source import SourceError, read_bytes
 
-_FORMAT = 1
+_FORMAT = 2
 
 
 @dataclass
@@ -60,7 +64,7 @@ class RunRecord:
 
 @dataclass(frozen=True)
 class Edited:
-    """A file whose syntax tree differs from the record's."""
+    """A file whose bytes differ from the record's (its syntax tree too, when edited)."""
 
     path: Path  # absolute
     data: bytes
@@ -117,15 +121,24 @@ def surviving_state(
     if {str(path) for path, _, _, _ in current} != set(record.files):
         return None
     edited: list[Edited] = []
+    changed: list[Edited] = []  # the edited files, and those with new comments or layout
     for path, content, shape, data in current:
         old_content, old_shape = record.files[str(path)]
-        if content == old_content or shape == old_shape:
-            continue  # unchanged, or only comments and layout (see `cache`)
-        if data is None or str(path) in record.seen.read:
+        if content == old_content:
+            continue
+        if data is None:
+            return None
+        changed.append(Edited(path, data))
+        if shape == old_shape:
+            continue  # only comments and layout (see `cache`)
+        if str(path) in record.seen.read:
             return None
         edited.append(Edited(path, data))
-    if edited and not _quiet(edited, record, project, cache):
+    kept_globals = _globals_kept(changed, record.seen) if changed else {}
+    if kept_globals is None or (edited and not _quiet(edited, record, project, cache)):
         return None
+    for key, (value, parts) in kept_globals.items():
+        project.keep_global(key, value, parts)
     project.quiet = frozenset(e.path for e in edited)
     project.base_computed = frozenset(record.seen.computed)
     return record.project
@@ -134,8 +147,6 @@ def surviving_state(
 def _quiet(edited: list[Edited], record: RunRecord, project: ProjectIndex, cache: Cache) -> bool:
     seen = record.seen
     if any(_accepts(use, e.data) for use in seen.filters for e in edited):
-        return False
-    if any(compute_global(key, project) != value for key, value in seen.globals.items()):
         return False
     kept = ProjectFacts(cache, record.project)
     unions = {name: union for name in seen.computed if (union := lasting_union(name)) is not None}
@@ -155,6 +166,35 @@ def _quiet(edited: list[Edited], record: RunRecord, project: ProjectIndex, cache
         _lasting_stands(name, union, shares[name], edited, project, kept)
         for name, union in sorted(unions.items())
     )
+
+
+def _globals_kept(changed: list[Edited], seen: Observations) -> dict[str, tuple[str, Parts]] | None:
+    """Each run global with its parts after the changes, if none changes value; else None.
+
+    Only the changed modules' parts are found again (their bytes are new, comments too):
+    the others' are in the record.
+    """
+    updated: dict[str, Parts] = {}
+    kept: dict[str, tuple[str, Parts]] = {}
+    for key, value in seen.globals.items():
+        shared = parts_key(key)
+        parts = updated.get(shared)
+        if parts is None:
+            recorded = seen.parts.get(shared)
+            if recorded is None:
+                return None
+            parts = updated[shared] = dict(recorded)
+            for e in changed:
+                part = global_part(key, module_name_for(e.path)[0], e.data)
+                if part is None:
+                    return None
+                parts.pop(str(e.path), None)
+                if part:
+                    parts[str(e.path)] = part
+        if global_value(key, parts) != value:
+            return None
+        kept[key] = (value, parts)
+    return kept
 
 
 def _refers_to(path: Path, others: Iterable[str]) -> bool:

@@ -21,26 +21,60 @@ from fastapi_task_lint.semantics.byte_filters import ByteFilter, Spec
 # spec of its finer filter (empty when it had none).
 FilterUse = tuple[tuple[str, ...], Spec]
 
-_GLOBALS: dict[str, Callable[..., str]] = {}
+
+@dataclass(frozen=True)
+class RunGlobal:
+    """A value computed from every module's bytes: `value(union, *args)` of the union of
+    each module's part, `part(module name, bytes, *args)`.
+
+    The run keeps each module's part (`Observations.parts`), so after an edit only the
+    edited modules' parts are found again, without reading every file.
+    """
+
+    part: Callable[..., Iterable[str]]
+    value: Callable[..., str]
+    shared_parts: bool = False  # the parts do not depend on the args: found once per kind
 
 
-def register_global(kind: str, compute: Callable[..., str]) -> None:
-    """A value computed from every module's bytes: `compute(project, *args)`, where
-    `project` is the `ProjectIndex` (its `sources`, `import_renames`)."""
-    if _GLOBALS.get(kind, compute) is not compute:
+_GLOBALS: dict[str, RunGlobal] = {}
+
+# Each module's part of a run global, by absolute path: only modules with a part are listed.
+Parts = dict[str, list[str]]
+
+
+def register_global(kind: str, run_global: RunGlobal) -> None:
+    """The run global `kind`: `ProjectIndex.run_global(kind, *args)` computes it."""
+    if _GLOBALS.get(kind, run_global) != run_global:
         raise ValueError(f"run global {kind!r} is registered twice")
-    _GLOBALS[kind] = compute
+    _GLOBALS[kind] = run_global
 
 
 def global_key(kind: str, args: tuple[str, ...]) -> str:
     return "\0".join((kind, *args))
 
 
-def compute_global(key: str, project: Any) -> str | None:
-    """The value of the global `key` in `project`; None for a kind this version lacks."""
+def parts_key(key: str) -> str:
+    """Where the parts of the global `key` are kept: under its kind alone when shared."""
+    kind = key.split("\0", 1)[0]
+    found = _GLOBALS.get(kind)
+    return kind if found is not None and found.shared_parts else key
+
+
+def global_part(key: str, module: str, data: bytes) -> list[str] | None:
+    """The part of the module `module` with bytes `data` in the global `key`; None for a
+    kind this version lacks."""
     kind, *args = key.split("\0")
-    compute = _GLOBALS.get(kind)
-    return None if compute is None else compute(project, *args)
+    found = _GLOBALS.get(kind)
+    return None if found is None else sorted(set(found.part(module, data, *args)))
+
+
+def global_value(key: str, parts: Parts) -> str | None:
+    """The value of the global `key` from every module's part; None for an unknown kind."""
+    kind, *args = key.split("\0")
+    found = _GLOBALS.get(kind)
+    if found is None:
+        return None
+    return found.value(frozenset(item for part in parts.values() for item in part), *args)
 
 
 Row = tuple[str, ...]
@@ -111,6 +145,7 @@ class Observations:
     # Prefilters whole-program scans (other than lasting facts') ran over every file.
     filters: set[FilterUse] = field(default_factory=set)
     globals: dict[str, str] = field(default_factory=dict)  # `run_global` values
+    parts: dict[str, Parts] = field(default_factory=dict)  # theirs by module (`parts_key`)
     computed: set[str] = field(default_factory=set)  # facts (memo keys) computed
 
     def merge(self, other: Observations) -> None:
@@ -119,6 +154,7 @@ class Observations:
             self.own_reads.setdefault(path, set()).update(reads)
         self.filters |= other.filters
         self.globals.update(other.globals)
+        self.parts.update(other.parts)  # a later run's parts replace an earlier one's
         self.computed |= other.computed
 
     def to_json(self) -> dict[str, Any]:
@@ -127,6 +163,7 @@ class Observations:
             "own_reads": {k: sorted(v) for k, v in sorted(self.own_reads.items())},
             "filters": sorted([list(t), list(s)] for t, s in self.filters),
             "globals": dict(sorted(self.globals.items())),
+            "parts": {k: dict(sorted(v.items())) for k, v in sorted(self.parts.items())},
             "computed": sorted(self.computed),
         }
 
@@ -137,5 +174,9 @@ class Observations:
             {str(k): {str(p) for p in v} for k, v in data["own_reads"].items()},
             {(tuple(map(str, t)), tuple(map(str, s))) for t, s in data["filters"]},
             {str(k): str(v) for k, v in data["globals"].items()},
+            {
+                str(k): {str(p): [str(i) for i in part] for p, part in v.items()}
+                for k, v in data["parts"].items()
+            },
             {str(k) for k in data["computed"]},
         )

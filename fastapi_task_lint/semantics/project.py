@@ -19,10 +19,14 @@ from fastapi_task_lint.semantics.names import KNOWN_LIBRARY_NAMES
 from fastapi_task_lint.semantics.observations import (
     LastingUnion,
     Observations,
+    Parts,
     Row,
-    compute_global,
+    RunGlobal,
     global_key,
+    global_part,
+    global_value,
     lasting_union,
+    parts_key,
     register_global,
     shares_key,
     shares_to_rows,
@@ -213,37 +217,46 @@ class ProjectIndex:
         path = self._named().get(name)
         return None if path is None else self.source_bytes(path)
 
-    def import_renames(self) -> dict[str, set[str]]:
-        """Every `import ... old as new` of the run: old name to new names (`renamings`)."""
-
-        def scan() -> dict[str, set[str]]:
-            renames: dict[str, set[str]] = {}
-            for data in self.sources().values():
-                for old, new in import_renames(data):
-                    renames.setdefault(old, set()).add(new)
-            return renames
-
-        return self.memo("import renames", scan)
-
     def renamings(self, names: Iterable[str]) -> Mapping[str, frozenset[str]]:
         """`mentions.renamings` of `names` through the run's import renames, recorded: an
         edit that renames one of them on import changes what the scans look for."""
-        return _renamings_of(self, *sorted(set(names)))[1]
+        return _renamings_from(self.run_global("renamed", *sorted(set(names))))
 
     def run_global(self, kind: str, *args: str) -> str:
-        """A value computed from every module's bytes (`observations.register_global`),
-        once per run, and recorded: an edit that changes it changes what every file saw."""
+        """A value computed from every module's bytes (`observations.RunGlobal`), once per
+        run, and recorded with each module's part: an edit that changes it changes what every
+        file saw."""
         key = global_key(kind, args)
+        shared = parts_key(key)
 
         def compute() -> str:
-            value = compute_global(key, self)
+            parts = self.memo(f"parts {shared}", lambda: self._parts(key))
+            value = global_value(key, parts)
             if value is None:
                 raise KeyError(f"no run global {kind!r}")
             return value
 
         value = self.memo(f"global {key}", compute)
         self.seen.globals[key] = value
+        self.seen.parts[shared] = self._memo[f"parts {shared}"]
         return value
+
+    def _parts(self, key: str) -> Parts:
+        named = self._named()
+        found: Parts = {}
+        for name, data in self.sources().items():
+            part = global_part(key, name, data)
+            if part:
+                found[str(named[name])] = part
+        return found
+
+    def keep_global(self, key: str, value: str, parts: Parts) -> None:
+        """Take the value of the global `key`, and its parts, as known (an edit kept them)."""
+        shared = parts_key(key)
+        self._memo[f"parts {shared}"] = parts
+        self._memo[f"global {key}"] = value
+        self.seen.globals[key] = value
+        self.seen.parts[shared] = parts
 
     def _accepts(self, path: Path, triggers: tuple[bytes, ...], where: ByteFilter | None) -> bool:
         data = self._bytes(path)  # recorded as the filter's use; an accepted file is parsed
@@ -515,14 +528,31 @@ class ProjectIndex:
         return found.model, found.klass
 
 
-def _renamings_of(project: ProjectIndex, *names: str) -> tuple[str, Mapping[str, frozenset[str]]]:
-    found = renamings(names, project.import_renames())
-    value = "\n".join(f"{new} {' '.join(sorted(old))}" for new, old in sorted(found.items()))
-    project.seen.globals[global_key("renamed", names)] = value
-    return value, found
+def _renamed(parts: frozenset[str], *names: str) -> str:
+    renames: dict[str, set[str]] = {}
+    for pair in parts:
+        old, new = pair.split(" ")
+        renames.setdefault(old, set()).add(new)
+    found = renamings(names, renames)
+    return "\n".join(f"{new} {' '.join(sorted(old))}" for new, old in sorted(found.items()))
 
 
-register_global("renamed", lambda project, *names: _renamings_of(project, *names)[0])
+def _renamings_from(value: str) -> Mapping[str, frozenset[str]]:
+    found: dict[str, frozenset[str]] = {}
+    for line in value.splitlines():
+        new, *old = line.split(" ")
+        found[new] = frozenset(old)
+    return found
+
+
+register_global(
+    "renamed",
+    RunGlobal(
+        lambda module, data, *names: (f"{old} {new}" for old, new in import_renames(data)),
+        _renamed,
+        shared_parts=True,
+    ),
+)
 
 
 def _suffixes(text: str) -> set[tuple[str, ...]]:

@@ -9,7 +9,7 @@ from rich is not a site, `background_tasks.add_task(...)` on a `BackgroundTasks`
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING
@@ -20,7 +20,7 @@ import libcst as cst
 from fastapi_task_lint.semantics import names
 from fastapi_task_lint.semantics.byte_filters import ByteFilter, byte_filter, register
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
-from fastapi_task_lint.semantics.observations import register_global
+from fastapi_task_lint.semantics.observations import RunGlobal, register_global
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
 
 if TYPE_CHECKING:
@@ -480,17 +480,10 @@ def libraries_named(project: ProjectIndex) -> frozenset[str]:
     return frozenset(project.run_global("libraries").split())
 
 
-def _libraries_named(project: ProjectIndex) -> str:
-    named: set[str] = set()
-    for module, data in project.sources().items():
-        named.update(
-            library
-            for library in _LIBRARY_NAMES
-            if library.encode() in data or f"{module}.".startswith(f"{library}.")
-        )
-        if len(named) == len(_LIBRARY_NAMES):
-            break
-    return " ".join(sorted(named))
+def _libraries_in(module: str, data: bytes) -> Iterator[str]:
+    for library in _LIBRARY_NAMES:
+        if library.encode() in data or f"{module}.".startswith(f"{library}."):
+            yield library
 
 
 def sites_without(*dropped: str) -> Callable[[bytes], bool]:
@@ -536,7 +529,7 @@ _LIBRARY_METHODS = {
 }
 _LIBRARY_NAMES = tuple(_LIBRARY_METHODS)
 register("sites", sites_without)
-register_global("libraries", _libraries_named)
+register_global("libraries", RunGlobal(_libraries_in, lambda named: " ".join(sorted(named))))
 
 
 def _site_method_pattern(methods: Sequence[str]) -> re.Pattern[bytes]:

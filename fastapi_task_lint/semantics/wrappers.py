@@ -19,7 +19,7 @@ from weakref import WeakKeyDictionary
 import libcst as cst
 
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo, ParamInfo
-from fastapi_task_lint.semantics.observations import register_global
+from fastapi_task_lint.semantics.observations import RunGlobal, register_global
 from fastapi_task_lint.semantics.project import ProjectIndex
 from fastapi_task_lint.semantics.scheduling import (
     SITE_TRIGGERS,
@@ -293,16 +293,15 @@ def has_callers(project: ProjectIndex, function: FunctionInfo) -> bool:
     return project.run_global("callers", function.name) == "yes"
 
 
-def _callers(project: ProjectIndex, name: str) -> str:
+def _calls(module: str, data: bytes, name: str) -> tuple[str, ...]:
+    """("yes",) when the module may call `name`: more `name(` than `def name(`."""
     called = f"{name}(".encode()
-    defined = f"def {name}(".encode()
-    sources = project.sources().values()  # `in` first: one pass over most files, not two
-    return (
-        "yes" if any(called in d and d.count(called) > d.count(defined) for d in sources) else "no"
-    )
+    if called not in data:  # `in` first: one pass over most files, not two
+        return ()
+    return ("yes",) if data.count(called) > data.count(f"def {name}(".encode()) else ()
 
 
-register_global("callers", _callers)
+register_global("callers", RunGlobal(_calls, lambda found, name: "yes" if found else "no"))
 
 
 def _may_define_wrapper(project: ProjectIndex, qualname: str) -> bool:

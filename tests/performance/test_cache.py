@@ -445,6 +445,17 @@ _CODE_EDITS_SEEN_OR_NOT = {
         False,
     ),
     "a module other checks read": ("fetch.py", "\n_EDITED = 1\n", False),
+    "a queue library is named for the first time": (  # `.send(` may be a site now
+        "standalone.py",
+        "\nimport dramatiq\n",
+        False,
+    ),
+    "a comment names a queue library": ("standalone.py", "\n# see dramatiq\n", False),
+    "a comment names a library the run names already": (
+        "standalone.py",
+        "\n# see fastapi\n",
+        True,
+    ),
     "a scan would now read it": (  # the task scan's prefilter lets it through
         "standalone.py",
         "\n\nfrom fastapi import BackgroundTasks\n\n\n"
@@ -502,3 +513,20 @@ def test_what_a_check_leaves_in_shared_caches_counts(
     after = _cached(tmp_path)
     assert after == findings([tmp_path], tmp_path)
     assert not any(f[0].endswith("c.py") for f in after)
+
+
+def test_a_quiet_edit_reads_no_other_file(grown: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The values computed from every file's bytes are found again from the edited file
+    alone: the record keeps every other module's part of them."""
+    standalone = grown / "app" / "standalone.py"
+    standalone.write_text(standalone.read_text() + "\n_EDITED = 1\n")
+    index = project_module.ProjectIndex
+    with (
+        recording(monkeypatch, index, "_bytes", 1) as read,
+        recording(monkeypatch, index, "sources", 0) as every_file,
+        counting_checks(monkeypatch) as checked,
+    ):
+        _cached(grown)
+        asked = (list(checked), list(read), list(every_file))
+    assert asked == ([standalone], [], [])
+    assert _cached(grown) == findings([grown], grown)

@@ -73,7 +73,8 @@ def test_observations_and_shares_survive_json() -> None:
         {"/p/a.py"},
         {"/p/b.py": {"/p/a.py"}},
         {(("add_task",), ("calling", "f")), ((), ())},
-        {"renames": "a b"},
+        {"renamed\0a": "a b"},
+        {"renamed": {"/p/a.py": ["a b"]}},
         {"fact"},
     )
     assert Observations.from_json(seen.to_json()) == seen
