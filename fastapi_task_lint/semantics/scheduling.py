@@ -476,7 +476,8 @@ def site_filter(project: ProjectIndex) -> ByteFilter:
 
 
 def libraries_named(project: ProjectIndex) -> frozenset[str]:
-    """The queue libraries of `_LIBRARY_METHODS` some module of the run spells (or is in)."""
+    """The libraries of `_LIBRARY_METHODS` (queues, APScheduler) that some module of the run
+    spells, or is part of."""
     return frozenset(project.run_global("libraries").split())
 
 
@@ -521,7 +522,7 @@ _SITE_METHODS = (
     "si",
     "signature",
 )
-# Methods that are sites only on a task of one queue library (see `site_filter`).
+# Methods that are sites only on a task (or scheduler) of one library (see `site_filter`).
 _LIBRARY_METHODS = {
     "apscheduler": ("add_job", "add_schedule"),
     "dramatiq": ("send", "send_with_options"),

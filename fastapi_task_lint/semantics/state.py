@@ -191,14 +191,17 @@ def _accesses_in(
     function: FunctionInfo,
     find: Callable[[str], SharedContainer | None],
     names: set[str] | None,
+    writes_only: bool = False,
 ) -> list[Access]:
     """Accesses in `function`'s own body to the containers `find` knows by qualname.
 
-    `names`, when given, are the only last name components worth resolving.
+    `names`, when given, are the only last name components worth resolving. With
+    `writes_only`, only what is written is resolved (and reported): finding the containers
+    tasks write, a read is not worth resolving its name, which can parse its module.
     """
     if names is not None and names.isdisjoint(function.identifiers):
         return []  # its body never spells a container's name
-    collector = _AccessCollector(model, function, find, names)
+    collector = _AccessCollector(model, function, find, names, writes_only)
     walk(function.node.body, collector)
     return collector.accesses
 
@@ -210,21 +213,37 @@ class _AccessCollector(cst.CSTVisitor):
         function: FunctionInfo,
         find: Callable[[str], SharedContainer | None],
         names: set[str] | None,
+        writes_only: bool,
     ) -> None:
         self.model = model
         self.function = function
         self.find = find
         self.names = names
+        self.writes_only = writes_only
         self.stack: list[cst.CSTNode] = []
         self.accesses: list[Access] = []
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
             return False  # nested definitions are functions of their own
-        container = self._refers(node) if isinstance(node, (cst.Name, cst.Attribute)) else None
-        if container is not None:
-            self.accesses.append(_Classifier(self, container).classify(node))
-            return False
+        if isinstance(node, (cst.Name, cst.Attribute)) and self._may_refer(node):
+            use = _classify(self.stack, node) if self.writes_only else None
+            container = None if use is not None and not use.write else self._container_of(node)
+            if container is not None:
+                use = use or _classify(self.stack, node)
+                self.accesses.append(
+                    Access(
+                        container,
+                        self.model,
+                        self.function,
+                        node,
+                        use.write,
+                        use.method,
+                        use.key,
+                        use.values,
+                    )
+                )
+                return False
         self.stack.append(node)
         return True
 
@@ -232,11 +251,9 @@ class _AccessCollector(cst.CSTVisitor):
         if self.stack and self.stack[-1] is original_node:
             self.stack.pop()
 
-    def _refers(self, node: cst.Name | cst.Attribute) -> SharedContainer | None:
+    def _may_refer(self, node: cst.Name | cst.Attribute) -> bool:
         last = node.value if isinstance(node, cst.Name) else node.attr.value
-        if (self.names is not None and last not in self.names) or not self._is_load(node):
-            return None
-        return self._container_of(node)
+        return (self.names is None or last in self.names) and self._is_load(node)
 
     def _is_load(self, node: cst.CSTNode) -> bool:
         parent = self.stack[-1] if self.stack else None
@@ -270,69 +287,55 @@ class _AccessCollector(cst.CSTVisitor):
         return self.find(f"{klass.qualname}.{node.attr.value}")
 
 
-class _Classifier:
-    """What one access does with the container: write (with key and values) or read."""
+@dataclass(frozen=True)
+class _Use:
+    """What a function does with a value it names: writes it (with key and values), or reads."""
 
-    def __init__(self, collector: _AccessCollector, container: SharedContainer) -> None:
-        self.collector = collector
-        self.container = container
+    write: bool
+    method: str | None = None
+    key: cst.BaseExpression | None = None
+    values: tuple[cst.BaseExpression, ...] = ()
 
-    def classify(self, node: cst.CSTNode) -> Access:
-        """Walk out through `C[k]`, `C[k]["status"]`, `C[k].status` to what is done with it."""
-        stack = self.collector.stack
-        key: cst.BaseExpression | None = None
-        target: cst.CSTNode = node
-        index = len(stack) - 1
-        while index >= 0:
-            outer = stack[index]
-            if isinstance(outer, cst.Subscript) and outer.value is target:
-                key = key if key is not None else _subscript_key(outer)
-            elif isinstance(outer, cst.Attribute) and outer.value is target:
-                call = stack[index - 1] if index > 0 else None
-                if isinstance(call, cst.Call) and call.func is outer:
-                    return self._method_access(node, call, outer.attr.value, key)
-            else:
-                break
-            target = outer
-            index -= 1
-        parent = stack[index] if index >= 0 else None
-        nested = target is not node  # the container itself is not rebound
-        if isinstance(parent, cst.AssignTarget) and parent.target is target and nested:
-            assign = stack[index - 1] if index > 0 else None
-            values = (assign.value,) if isinstance(assign, cst.Assign) else ()
-            return self._access(node, True, None, key, values)
-        if isinstance(parent, cst.AugAssign) and parent.target is target and nested:
-            return self._access(node, True, None, key, (parent.value,))
-        if isinstance(parent, cst.Del):
-            return self._access(node, True, None, key)
-        return self._access(node, False, None, key)
 
-    def _access(
-        self,
-        node: cst.CSTNode,
-        write: bool,
-        method: str | None,
-        key: cst.BaseExpression | None,
-        values: tuple[cst.BaseExpression, ...] = (),
-    ) -> Access:
-        collector = self.collector
-        return Access(
-            self.container, collector.model, collector.function, node, write, method, key, values
-        )
+def _classify(stack: list[cst.CSTNode], node: cst.CSTNode) -> _Use:
+    """Walk out from `node` through `C[k]`, `C[k]["status"]`, `C[k].status` (`stack` holds
+    its enclosing nodes, innermost last) to what is done with it."""
+    key: cst.BaseExpression | None = None
+    target: cst.CSTNode = node
+    index = len(stack) - 1
+    while index >= 0:
+        outer = stack[index]
+        if isinstance(outer, cst.Subscript) and outer.value is target:
+            key = key if key is not None else _subscript_key(outer)
+        elif isinstance(outer, cst.Attribute) and outer.value is target:
+            call = stack[index - 1] if index > 0 else None
+            if isinstance(call, cst.Call) and call.func is outer:
+                return _method_use(call, outer.attr.value, key)
+        else:
+            break
+        target = outer
+        index -= 1
+    parent = stack[index] if index >= 0 else None
+    nested = target is not node  # the container itself is not rebound
+    if isinstance(parent, cst.AssignTarget) and parent.target is target and nested:
+        assign = stack[index - 1] if index > 0 else None
+        return _Use(True, None, key, (assign.value,) if isinstance(assign, cst.Assign) else ())
+    if isinstance(parent, cst.AugAssign) and parent.target is target and nested:
+        return _Use(True, None, key, (parent.value,))
+    return _Use(isinstance(parent, cst.Del), None, key)
 
-    def _method_access(
-        self, node: cst.CSTNode, call: cst.Call, method: str, key: cst.BaseExpression | None
-    ) -> Access:
-        args = tuple(a.value for a in call.args)
-        write = method in _WRITE_METHODS
-        if key is None and args:
-            first = args[0]
-            if method in ("setdefault", "__setitem__", "get", "pop"):
-                return self._access(node, write, method, first, args[1:])
-            if method == "update" and isinstance(first, cst.Dict):
-                keys = [e.key for e in first.elements if isinstance(e, cst.DictElement)]
-                return self._access(node, write, method, keys[0] if keys else None, args)
-        return self._access(node, write, method, key, args)
+
+def _method_use(call: cst.Call, method: str, key: cst.BaseExpression | None) -> _Use:
+    args = tuple(a.value for a in call.args)
+    write = method in _WRITE_METHODS
+    if key is None and args:
+        first = args[0]
+        if method in ("setdefault", "__setitem__", "get", "pop"):
+            return _Use(write, method, first, args[1:])
+        if method == "update" and isinstance(first, cst.Dict):
+            keys = [e.key for e in first.elements if isinstance(e, cst.DictElement)]
+            return _Use(write, method, keys[0] if keys else None, args)
+    return _Use(write, method, key, args)
 
 
 def _subscript_key(node: cst.Subscript) -> cst.BaseExpression | None:
@@ -415,11 +418,11 @@ def _candidate_containers(project: ProjectIndex, lookup: _ContainerLookup) -> li
     """
     found: dict[str, SharedContainer] = {}
     for model, function in _possible_writers(project):
-        for access in _accesses_in(model, function, lookup.find, None):
+        for access in _accesses_in(model, function, lookup.find, None, writes_only=True):
             if access.write:
                 found.setdefault(access.container.qualname, access.container)
     for route in (r for m in project.models(where=_PUTS_FROM_ROUTES) for r in m.routes):
-        for access in _accesses_in(route.owner, route.function, lookup.find, None):
+        for access in _accesses_in(route.owner, route.function, lookup.find, None, True):
             if access.container.is_queue and access.method in PUT_METHODS:
                 found.setdefault(access.container.qualname, access.container)
     return list(found.values())

@@ -20,10 +20,15 @@ Finding = tuple[str, int, int, str, str]
 
 
 def findings(
-    paths: list[Path], root: Path, *, jobs: int = 1, cache_dir: Path | None = None
+    paths: list[Path],
+    root: Path,
+    *,
+    jobs: int = 1,
+    cache_dir: Path | None = None,
+    select: tuple[str, ...] = ("FTL",),
 ) -> list[Finding]:
-    """Every finding (path, line, column, code, message) of one run."""
-    config = Config(select=("FTL",), root=root)
+    """Every finding (path, line, column, code, message) of one run of the `select`ed rules."""
+    config = Config(select=select, root=root)
     result = Linter(config, jobs=jobs, cache_dir=cache_dir).check_paths(paths)
     return [(d.path, d.line, d.column, d.code, d.message) for d in result.diagnostics]
 

@@ -163,3 +163,42 @@ def test_start_calls_are_not_parsed_in_a_run_without_apscheduler(
         assert findings([root], root) == []
     assert not {p.name for p in parsed} & {"threads.py", "jobs.py"}
     assert _full([root], root, monkeypatch) == []
+
+
+def test_what_a_task_only_reads_is_not_resolved_to_find_task_state(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FTL302 looks for the containers tasks write: a task that reads `settings.LIMITS`
+    does not parse settings.py for it (other rules may), and one that writes `state.JOBS`
+    still counts."""
+    settings = 'LIMITS = {"files": 10}\n'
+    state = "JOBS: dict[str, str] = {}\n"
+    routes = """\
+from fastapi import APIRouter, BackgroundTasks
+
+from app import settings, state
+
+router = APIRouter()
+
+
+def run_import(job_id: str) -> None:
+    if settings.LIMITS["files"]:
+        state.JOBS[job_id] = "done"
+
+
+@router.post("/imports")
+def start(background_tasks: BackgroundTasks) -> None:
+    background_tasks.add_task(run_import, "1")
+
+
+@router.get("/imports/{job_id}")
+def status(job_id: str) -> str:
+    return state.JOBS[job_id]
+"""
+    root = _write(tmp_path, {"settings.py": settings, "state.py": state, "routes.py": routes})
+    with recording(monkeypatch, ProjectIndex, "model_for_path", 1) as parsed:
+        filtered = findings([root], root, select=("FTL302",))
+        names = {p.name for p in parsed}
+    assert [(Path(f[0]).name, f[3]) for f in filtered] == [("state.py", "FTL302")]
+    assert "settings.py" not in names
+    assert filtered == [f for f in _full([root], root, monkeypatch) if f[3] == "FTL302"]
