@@ -98,6 +98,18 @@ def _write(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
+def _assert_clean_and_unparsed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str]
+) -> None:
+    """A run over `files` finds nothing and parses none of them; a full parse agrees."""
+    root = _write(tmp_path, files)
+    with recording(monkeypatch, ProjectIndex, "model_for_path", 1) as parsed:
+        assert findings([root], root) == []
+        names = {p.name for p in parsed}
+    assert not names & files.keys()
+    assert _full([root], root, monkeypatch) == []
+
+
 def test_send_is_a_site_where_another_module_imports_dramatiq(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -111,13 +123,8 @@ def test_send_is_a_site_where_another_module_imports_dramatiq(
 def test_send_calls_are_not_parsed_in_a_run_without_dramatiq(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    root = _write(
-        tmp_path, {"sockets.py": SOCKETS, "jobs.py": "async def f(q):\n    await q.kiq()\n"}
-    )
-    with recording(monkeypatch, ProjectIndex, "model_for_path", 1) as parsed:
-        assert findings([root], root) == []
-    assert not {p.name for p in parsed} & {"sockets.py", "jobs.py"}
-    assert _full([root], root, monkeypatch) == []
+    jobs = "async def f(q):\n    await q.kiq()\n"
+    _assert_clean_and_unparsed(tmp_path, monkeypatch, {"sockets.py": SOCKETS, "jobs.py": jobs})
 
 
 def test_an_http_client_using_self_request_is_not_parsed(
@@ -125,10 +132,7 @@ def test_an_http_client_using_self_request_is_not_parsed(
 ) -> None:
     """FTL401's `self.request` trigger, in a module that cannot register a Celery task."""
     client = "class Client:\n    def get(self, url):\n        return self.request('GET', url)\n"
-    root = _write(tmp_path, {"client.py": client})
-    with recording(monkeypatch, ProjectIndex, "model_for_path", 1) as parsed:
-        assert findings([root], root) == []
-    assert "client.py" not in {p.name for p in parsed}
+    _assert_clean_and_unparsed(tmp_path, monkeypatch, {"client.py": client})
 
 
 SCHEDULER = (
@@ -158,11 +162,7 @@ def test_start_calls_are_not_parsed_in_a_run_without_apscheduler(
     """A thread's `.start()` and a queue's `add_job(...)` are no scheduler's where nothing
     in the run imports APScheduler (FTL501-FTL504 can resolve no scheduler class)."""
     jobs = "def plan(queue, job):\n    queue.add_job(job)\n"
-    root = _write(tmp_path, {"threads.py": THREADS, "jobs.py": jobs})
-    with recording(monkeypatch, ProjectIndex, "model_for_path", 1) as parsed:
-        assert findings([root], root) == []
-    assert not {p.name for p in parsed} & {"threads.py", "jobs.py"}
-    assert _full([root], root, monkeypatch) == []
+    _assert_clean_and_unparsed(tmp_path, monkeypatch, {"threads.py": THREADS, "jobs.py": jobs})
 
 
 def test_what_a_task_only_reads_is_not_resolved_to_find_task_state(
