@@ -8,10 +8,14 @@ hundreds of modules their byte prefilters let through, on one core, while the ot
 A scan knows its whole list of modules before it parses the first one (`ProjectIndex.
 models`), so a helper process parses the same list from its far end and sends each tree
 back pickled; the scan parses from the front and takes the trees that are ready when it
-gets to them. Unpickling a tree costs about a third of parsing it, and pickling about
-three quarters, which the helper spends on a core that would otherwise idle. A tree is
-used only for the very text the scan reads itself; anything the helper fails at (a file
-that does not parse, a tree too deep to pickle) is parsed by the scan as before.
+gets to them. Scans nest (the task scan asks for the helpers' scan midway), so a new list
+goes before the rest of the one it interrupts, which the helper takes up again after; and
+it skips the modules the run reports it has taken or parsed itself.
+
+Unpickling a tree costs about a third of parsing it, and pickling about three quarters,
+which the helper spends on a core that would otherwise idle. A tree is used only for the
+very text the scan reads itself; anything the helper fails at (a file that does not
+parse, a tree too deep to pickle) is parsed by the scan as before.
 """
 
 from __future__ import annotations
@@ -48,13 +52,15 @@ class Prefetcher:
         if len(paths) >= MIN_PREFETCH and self._alive:
             self._receive()  # a helper blocked on a full pipe reads no new list
             try:
-                self._connection.send(paths)
+                self._connection.send((_WANT, paths))
             except OSError:
                 self._alive = False
 
     def take(self, path: Path, text: str) -> Parsed | None:
-        """The helper's tree of the absolute `path` if it is ready and parsed from `text`."""
+        """The helper's tree of the absolute `path` if it is ready and parsed from `text`;
+        None, and the caller parses it."""
         self._receive()
+        self._tell_taken(path)
         blob = self._ready.pop(path, None)
         if blob is None:
             self._parsed_here.add(path)
@@ -64,6 +70,14 @@ class Prefetcher:
         except Exception:  # a damaged message: parse it here
             return None
         return (tree, lines) if sent == text else None
+
+    def _tell_taken(self, path: Path) -> None:
+        """Spare the helper a module this process has, or parses itself."""
+        if self._alive:
+            try:
+                self._connection.send((_TAKEN, [path]))
+            except OSError:
+                self._alive = False
 
     def close(self) -> None:
         """Stop the helper, reading what it still sends so it never blocks on the pipe."""
@@ -93,7 +107,7 @@ class Prefetcher:
 
 
 def _serve(connection: Connection, runs_end: Connection) -> None:
-    """The helper: parse the latest list from its end, one tree per message, until None.
+    """The helper: parse the wanted lists from their ends, one tree per message, until None.
 
     A run that is gone (killed, or interrupted with the terminal's Ctrl-C, which reaches
     the helper too) ends the helper quietly: the run reports what happened, not the helper.
@@ -102,19 +116,56 @@ def _serve(connection: Connection, runs_end: Connection) -> None:
     """
     runs_end.close()
     sys.setrecursionlimit(max(sys.getrecursionlimit(), _RECURSION_LIMIT))
-    pending: list[Path] = []
+    wanted = _Wanted()
     try:
         while True:
-            if not pending or connection.poll():
+            # Every message first: notes pile up in the pipe while a tree is parsed and sent.
+            while connection.poll() or not wanted.pending():
                 message = connection.recv()
                 if message is None:
                     return
-                pending = list(message)
-                continue
-            path = pending.pop()
+                wanted.note(*message)
+            path = wanted.pop()
             connection.send((path, _pickled(path)))
     except (OSError, EOFError, KeyboardInterrupt):
         return
+
+
+_WANT = "want"
+_TAKEN = "taken"
+
+
+class _Wanted:
+    """The helper's work: the lists the run is about to parse, the newest on top, less the
+    modules already sent, or taken by the run."""
+
+    def __init__(self) -> None:
+        self._lists: list[list[Path]] = []
+        self._done: set[Path] = set()
+
+    def note(self, kind: str, paths: list[Path]) -> None:
+        if kind == _WANT:
+            self._lists.append(list(paths))
+        else:
+            self._done.update(paths)
+
+    def pending(self) -> bool:
+        """Whether a module is left to parse; drops the finished lists and modules."""
+        while self._lists:
+            top = self._lists[-1]
+            while top and top[-1] in self._done:
+                top.pop()
+            if top:
+                return True
+            self._lists.pop()
+        return False
+
+    def pop(self) -> Path:
+        """The next module to parse (ask `pending` first): from the far end of the newest
+        list."""
+        path = self._lists[-1].pop()
+        self._done.add(path)
+        return path
 
 
 def _pickled(path: Path) -> bytes | None:

@@ -55,6 +55,30 @@ def test_the_helper_parses_the_list_it_is_given(tmp_path: Path) -> None:
         assert _taken(helper, paths) == set(paths)
 
 
+def test_a_list_interrupted_by_another_is_taken_up_again(tmp_path: Path) -> None:
+    """Scans nest: the outer scan's list is still wanted once the inner one is done."""
+    paths = _sources(tmp_path, 20)
+    outer, inner = paths[:10], paths[10:]
+    with closing(Prefetcher(multiprocessing.get_context("fork"))) as helper:
+        helper.want(outer)
+        helper.want(inner)
+        assert _taken(helper, paths) == set(paths)
+
+
+def test_the_helper_works_newest_list_first_and_skips_what_the_run_took() -> None:
+    a, b, c, d, e, f = (Path(f"/p/{name}.py") for name in "abcdef")
+    wanted = prefetch._Wanted()
+    wanted.note(prefetch._WANT, [a, b, c])
+    wanted.note(prefetch._WANT, [d, e, f])
+    wanted.note(prefetch._TAKEN, [f, b])  # the run parsed f itself, and took b
+    order = []
+    while wanted.pending():
+        order.append(wanted.pop())
+    assert order == [e, d, c, a]
+    wanted.note(prefetch._WANT, [a, c, d])  # all sent already
+    assert not wanted.pending()
+
+
 def test_a_tree_of_other_text_is_not_used(tmp_path: Path) -> None:
     """The file changed between the helper's read and the scan's: the scan parses it."""
     paths = _sources(tmp_path, 10)
