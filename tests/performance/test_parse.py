@@ -1,4 +1,5 @@
-"""Parsing without libcst's per-node validation builds the same trees and validates the rest."""
+"""Parsing without libcst's per-node validation, and with shared whitespace leaves, builds the
+same trees, and leaves the nodes built elsewhere as libcst builds them."""
 
 from __future__ import annotations
 
@@ -37,3 +38,30 @@ def test_validation_comes_back_after_a_failed_parse() -> None:
         parse("def (:\n")
     with pytest.raises(cst.CSTValidationError):
         cst.Name("")
+
+
+def test_whitespace_leaves_are_shared_within_and_across_parses() -> None:
+    first = parse("x = 1\ny = 2\n")
+    second = parse("z = 3\n")
+    spaces = {
+        id(statement.body[0].targets[0].whitespace_before_equal)  # type: ignore[attr-defined]
+        for tree in (first, second)
+        for statement in tree.body
+    }
+    assert len(spaces) == 1
+    newlines = {id(statement.trailing_whitespace.newline) for statement in first.body}  # type: ignore[attr-defined]
+    assert len(newlines) == 1
+
+
+def test_whitespace_built_after_a_parse_is_its_own_node() -> None:
+    """A fix's `SimpleWhitespace(" ")` is a new node, validated, never a parse's shared one."""
+    tree = parse("x = 1\n")
+    shared = tree.body[0].body[0].targets[0].whitespace_before_equal  # type: ignore[attr-defined]
+    built = cst.SimpleWhitespace(" ")
+    assert built is not shared
+    assert type(built) is cst.SimpleWhitespace is type(shared)
+    assert cst.Newline() is not tree.body[0].trailing_whitespace.newline  # type: ignore[attr-defined]
+    with pytest.raises(SourceError):
+        parse("def (:\n")
+    with pytest.raises(cst.CSTValidationError):
+        cst.SimpleWhitespace("not whitespace")
