@@ -26,7 +26,7 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check fastapi_task_lint tests benchmarks examples
-	$(BIN)/ruff format --check fastapi_task_lint
+	$(BIN)/ruff format --check fastapi_task_lint tests benchmarks examples
 	$(BIN)/mypy
 
 test: lint

@@ -769,7 +769,10 @@ def _ftl_commands(
         original = (CORPUS_DIR / touch.path).read_bytes()
 
         def append(line: bytes) -> Callable[[], None]:
-            return lambda: (CORPUS_DIR / touch.path).write_bytes(original + line)
+            def write() -> None:
+                (CORPUS_DIR / touch.path).write_bytes(original + line)
+
+            return write
 
         def restore() -> None:
             (CORPUS_DIR / touch.path).write_bytes(original)

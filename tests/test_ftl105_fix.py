@@ -42,10 +42,12 @@ async def async_handler(bg: BackgroundTasks, product_id):
     bg.add_task(index, product_id)
 """
 
-EXPECTED = SOURCE.replace(
-    'bg.add_task(render, order_id, fmt="html",)', 'render.delay(order_id, fmt="html")'
-).replace("bg.add_task(sms, phone)", "sms.send(phone)").replace(
-    "bg.add_task(index, product_id)", "await index.kiq(product_id)"
+EXPECTED = (
+    SOURCE.replace(
+        'bg.add_task(render, order_id, fmt="html",)', 'render.delay(order_id, fmt="html")'
+    )
+    .replace("bg.add_task(sms, phone)", "sms.send(phone)")
+    .replace("bg.add_task(index, product_id)", "await index.kiq(product_id)")
 )
 
 
