@@ -21,7 +21,9 @@ parse, a tree too deep to pickle) is parsed by the scan as before.
 from __future__ import annotations
 
 import pickle
+import queue
 import sys
+import threading
 from multiprocessing.connection import Connection
 from multiprocessing.context import ForkContext
 from pathlib import Path
@@ -32,6 +34,9 @@ from fastapi_task_lint.source import Parsed, decode, parse_with_lines, read_byte
 MIN_PREFETCH = 8
 _RECURSION_LIMIT = 20_000  # pickling a deep tree recurses once per level
 _JOIN_SECONDS = 5.0
+_WANT = "want"
+_TAKEN = "taken"
+Message = tuple[str, list[Path]]  # `_WANT` or `_TAKEN`, and the paths
 
 
 class Prefetcher:
@@ -46,21 +51,22 @@ class Prefetcher:
         self._ready: dict[Path, bytes] = {}
         self._parsed_here: set[Path] = set()  # trees still to come for these are dropped
         self._alive = True
+        # Messages for the helper, sent in order by their own thread (see `_send_all`).
+        self._outbox: queue.SimpleQueue[Message | None] = queue.SimpleQueue()
+        self._sender = threading.Thread(target=self._send_all, daemon=True)
+        self._sender.start()
 
     def want(self, paths: list[Path]) -> None:
         """The absolute `paths` the caller is about to parse, in the order it will."""
         if len(paths) >= MIN_PREFETCH and self._alive:
-            self._receive()  # a helper blocked on a full pipe reads no new list
-            try:
-                self._connection.send((_WANT, paths))
-            except OSError:
-                self._alive = False
+            self._outbox.put((_WANT, paths))
 
     def take(self, path: Path, text: str) -> Parsed | None:
         """The helper's tree of the absolute `path` if it is ready and parsed from `text`;
         None, and the caller parses it."""
         self._receive()
-        self._tell_taken(path)
+        if self._alive:  # spare the helper a module this process has, or parses itself
+            self._outbox.put((_TAKEN, [path]))
         blob = self._ready.pop(path, None)
         if blob is None:
             self._parsed_here.add(path)
@@ -71,27 +77,36 @@ class Prefetcher:
             return None
         return (tree, lines) if sent == text else None
 
-    def _tell_taken(self, path: Path) -> None:
-        """Spare the helper a module this process has, or parses itself."""
-        if self._alive:
+    def _send_all(self) -> None:
+        """Send the outbox to the helper, and None last.
+
+        A thread of its own, because either side's send waits while the other's end of the
+        pipe is full: a long list sent while the helper waits to send a large tree would
+        leave each waiting on the other. This process's own thread only ever reads.
+        """
+        while True:
+            message = self._outbox.get()
             try:
-                self._connection.send((_TAKEN, [path]))
-            except OSError:
+                self._connection.send(message)
+            except OSError:  # the helper is gone
                 self._alive = False
+                return
+            if message is None:
+                return
 
     def close(self) -> None:
         """Stop the helper, reading what it still sends so it never blocks on the pipe."""
+        self._outbox.put(None)
         try:
-            self._connection.send(None)
             while self._alive and self._process.is_alive():
                 self._receive()
                 self._process.join(0.01)
-        except OSError:
-            pass
         finally:
             self._process.join(_JOIN_SECONDS)
             if self._process.is_alive():
                 self._process.terminate()
+                self._process.join(_JOIN_SECONDS)
+            self._sender.join(_JOIN_SECONDS)  # its send fails once the helper is gone
             self._connection.close()
             self._ready.clear()
 
@@ -129,10 +144,6 @@ def _serve(connection: Connection, runs_end: Connection) -> None:
             connection.send((path, _pickled(path)))
     except (OSError, EOFError, KeyboardInterrupt):
         return
-
-
-_WANT = "want"
-_TAKEN = "taken"
 
 
 class _Wanted:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import threading
 import time
 from contextlib import closing
 from pathlib import Path
@@ -63,6 +64,26 @@ def test_a_list_interrupted_by_another_is_taken_up_again(tmp_path: Path) -> None
         helper.want(outer)
         helper.want(inner)
         assert _taken(helper, paths) == set(paths)
+
+
+def test_the_run_never_waits_on_a_helper_that_waits_to_send(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both ends of the pipe fill up: the helper waits to send a large tree nobody reads yet,
+    and the run hands over a list larger than the pipe. Neither may wait on the other."""
+    big = tmp_path / "big.py"
+    big.write_text("".join(f"def f{n}(x):\n    return [x, {n}]\n" for n in range(4000)))
+    small = _sources(tmp_path, prefetch.MIN_PREFETCH)
+    huge = [tmp_path / f"absent{n}.py" for n in range(20_000)]
+    with closing(Prefetcher(multiprocessing.get_context("fork"))) as helper:
+        helper.want([*small, big.absolute()])  # the helper starts with `big`, from the far end
+        time.sleep(2)  # parsed by now, and its tree waits for a reader
+        handed = threading.Event()
+        with monkeypatch.context() as patch:
+            patch.setattr(helper, "_receive", lambda: None)  # this process reads nothing
+            threading.Thread(target=lambda: (helper.want(huge), handed.set()), daemon=True).start()
+            assert handed.wait(10), "want() waited for the helper"
+        assert _taken(helper, [big.absolute(), *small], deadline=60) == {big.absolute(), *small}
 
 
 def test_the_helper_works_newest_list_first_and_skips_what_the_run_took() -> None:
