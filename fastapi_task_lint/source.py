@@ -9,10 +9,10 @@ import re
 import sys
 import tokenize
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import libcst as cst
 
@@ -168,24 +168,26 @@ def _whitespace_leaves_shared() -> Iterator[None]:
         cst.Newline = _Newline  # type: ignore[misc]
 
 
+_Leaf = TypeVar("_Leaf", cst.SimpleWhitespace, cst.Newline)
+
+
+def _one_per_value(leaf: Callable[[Any], _Leaf]) -> Callable[..., _Leaf]:
+    """A stand-in for the leaf class `leaf` that builds one node per distinct value."""
+    nodes: dict[str | None, _Leaf] = {}
+
+    def shared(value: str | None = None) -> _Leaf:
+        node = nodes.get(value)
+        if node is None:
+            node = nodes[value] = leaf(value)
+        return node
+
+    return shared
+
+
 _SimpleWhitespace = cst.SimpleWhitespace
 _Newline = cst.Newline
-_whitespace: dict[str, cst.SimpleWhitespace] = {}
-_newlines: dict[str | None, cst.Newline] = {}
-
-
-def _shared_whitespace(value: str) -> cst.SimpleWhitespace:
-    node = _whitespace.get(value)
-    if node is None:
-        node = _whitespace[value] = _SimpleWhitespace(value)
-    return node
-
-
-def _shared_newline(value: str | None = None) -> cst.Newline:
-    node = _newlines.get(value)
-    if node is None:
-        node = _newlines[value] = _Newline(value)
-    return node
+_shared_whitespace = _one_per_value(_SimpleWhitespace)
+_shared_newline = _one_per_value(_Newline)
 
 
 _TOO_DEEP = ("too many nested parentheses", "too many levels of indentation", "too many statically")
