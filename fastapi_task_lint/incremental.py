@@ -46,6 +46,7 @@ from fastapi_task_lint.semantics.observations import (
     shares_from_rows,
     shares_key,
     shares_to_rows,
+    union_of,
 )
 from fastapi_task_lint.semantics.project import ProjectIndex, module_name_for
 from fastapi_task_lint.source import SourceError, read_bytes
@@ -243,7 +244,7 @@ def _lasting_stands(
             model = project.model_for_path(Path(path))
             if model is not None:
                 shares[path] = project.share(union, model)
-        return frozenset(row for own, _ in shares.values() for row in own)
+        return union_of(shares)
 
     if project.memo(name, compute, lasting=True) != value:
         return False

@@ -111,6 +111,11 @@ def shares_key(name: str) -> str:
     return f"{name} by module"
 
 
+def union_of(shares: Shares) -> frozenset[Row]:
+    """The lasting fact the modules' `shares` make: every row any module contributes."""
+    return frozenset(row for rows, _ in shares.values() for row in rows)
+
+
 def shares_to_rows(shares: Shares) -> frozenset[Row]:
     """`shares` as rows of strings, to keep in the cache like a fact."""
     found: set[Row] = set()

@@ -30,6 +30,7 @@ from fastapi_task_lint.semantics.observations import (
     register_global,
     shares_key,
     shares_to_rows,
+    union_of,
 )
 from fastapi_task_lint.semantics.scope import Binding, BindingKind
 from fastapi_task_lint.source import SourceError, decode, load_module, read_bytes
@@ -339,7 +340,7 @@ class ProjectIndex:
             shares = {
                 str(m.absolute_path): self.share(union, m) for m in self.models(where=union.where)
             }
-            fact = frozenset(row for rows, _ in shares.values() for row in rows)
+            fact = union_of(shares)
             if self.facts is not None:
                 self.facts.store(name, fact)
                 self.facts.store(shares_key(name), shares_to_rows(shares))
