@@ -19,6 +19,12 @@ TASKS = "def send_email(to: str) -> None: ...\n"
 TEST = "def test_ok():\n    assert True\n"
 
 
+@pytest.fixture(autouse=True)
+def _asyncio_loop_scope_set(pytester: pytest.Pytester) -> None:
+    """The inner sessions load pytest-asyncio too, which warns when this option is unset."""
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+
+
 @pytest.fixture
 def project(pytester: pytest.Pytester) -> pytest.Pytester:
     pytester.mkpydir("app")
