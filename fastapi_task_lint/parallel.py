@@ -37,6 +37,7 @@ from fastapi_task_lint.cache import (
 from fastapi_task_lint.config import Config
 from fastapi_task_lint.diagnostics import RULE_ERROR, Diagnostic
 from fastapi_task_lint.prefetch import Prefetcher
+from fastapi_task_lint.semantics.byte_filters import expected_scans
 from fastapi_task_lint.semantics.observations import Observations
 from fastapi_task_lint.source import SourceError, read_bytes
 
@@ -245,6 +246,7 @@ def _pool(
         _worker = (linter, project)
         try:
             with contextlib.closing(Prefetcher(multiprocessing.get_context("fork"))) as helper:
+                helper.expect(expected_scans(), sorted(known))  # as `ProjectIndex.models` lists
                 project.prefetch = helper
                 first, _, _ = _check_chunk(chunks[0])  # what it read is in `project` already
             project.prefetch = None

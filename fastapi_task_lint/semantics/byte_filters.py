@@ -5,6 +5,9 @@ depends on the files the prefilter turned down. The cache keeps each prefilter's
 registered kind and string arguments) with the run that used it; after an edit, the next
 run rebuilds the same prefilters and asks them about the edited file's new bytes. Turned
 down again, the file still cannot matter to that scan (see `incremental`).
+
+A pooled run's prefetch helper rebuilds them too: the scans whose prefilter is fixed are
+declared here (`expect_scan`), so the helper can list and parse their modules ahead.
 """
 
 from __future__ import annotations
@@ -12,6 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 Spec = tuple[str, ...]  # a kind, then its arguments
+# A scan's prefilter as `ProjectIndex.models` takes it: trigger strings (one must be there),
+# then the spec of a byte filter (empty for none).
+ScanSpec = tuple[tuple[bytes, ...], Spec]
 
 _KINDS: dict[str, Callable[..., Callable[[bytes], bool]]] = {}
 
@@ -53,3 +59,24 @@ def rebuild(spec: Spec) -> ByteFilter | None:
     """The prefilter `spec` describes; None for a kind this version does not know."""
     factory = _KINDS.get(spec[0]) if spec else None
     return None if factory is None else ByteFilter(spec, factory(*spec[1:]))
+
+
+def passes(data: bytes, triggers: tuple[bytes, ...], where: Callable[[bytes], bool] | None) -> bool:
+    """Whether a scan with these `triggers` and byte filter `where` lists a module of `data`."""
+    if triggers and not any(trigger in data for trigger in triggers):
+        return False
+    return where is None or where(data)
+
+
+_EXPECTED: list[ScanSpec] = []
+
+
+def expect_scan(triggers: tuple[bytes, ...] = (), where: ByteFilter | None = None) -> None:
+    """Declare a whole-program scan with a fixed prefilter that a full run asks for: while
+    no scan waits, the prefetch helper of a pooled run lists and parses its modules, in the
+    order of declaration, skipping those the run has already taken (see `prefetch`)."""
+    _EXPECTED.append((triggers, where.spec if where is not None else ()))
+
+
+def expected_scans() -> list[ScanSpec]:
+    return list(_EXPECTED)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from fastapi_task_lint.semantics.byte_filters import ByteFilter
+from fastapi_task_lint.semantics.byte_filters import ByteFilter, passes
 from fastapi_task_lint.semantics.mentions import import_renames, renamings
 from fastapi_task_lint.semantics.names import KNOWN_LIBRARY_NAMES
 from fastapi_task_lint.semantics.observations import (
@@ -261,11 +261,7 @@ class ProjectIndex:
 
     def _accepts(self, path: Path, triggers: tuple[bytes, ...], where: ByteFilter | None) -> bool:
         data = self._bytes(path)  # recorded as the filter's use; an accepted file is parsed
-        if data is None:
-            return False
-        if triggers and not any(trigger in data for trigger in triggers):
-            return False
-        return where is None or where(data)
+        return data is not None and passes(data, triggers, where)
 
     def memo(self, key: str, compute: Callable[[], _T], lasting: bool = False) -> _T:
         """A whole-program fact, computed once per run however many files ask for it."""

@@ -12,6 +12,7 @@ import pytest
 
 from fastapi_task_lint import parallel, prefetch
 from fastapi_task_lint.prefetch import Prefetcher
+from fastapi_task_lint.semantics.mentions import naming
 from fastapi_task_lint.source import parse_with_lines
 
 from .helpers import FIXTURES, copy_project, findings, recording
@@ -98,6 +99,46 @@ def test_the_helper_works_newest_list_first_and_skips_what_the_run_took() -> Non
     assert order == [e, d, c, a]
     wanted.note(prefetch._WANT, [a, c, d])  # all sent already
     assert not wanted.pending()
+
+
+def test_expected_scans_are_listed_and_parsed_only_when_no_list_is_wanted(
+    tmp_path: Path,
+) -> None:
+    """Between scans the helper lists an expected scan's modules with its own prefilter, and
+    a list the run wants goes first."""
+    named = _sources(tmp_path, 3)
+    for path in named:
+        path.write_text("from fastapi import Depends\n\n\ndef get_db(db=Depends(f)): ...\n")
+    (tmp_path / "others").mkdir()
+    others = _sources(tmp_path / "others", 2)
+    wanted = prefetch._Wanted()
+    run = sorted([*named, *others])
+    wanted.note(prefetch._EXPECT, ([((), naming(["Depends"]).spec), ((b"absent",), ())], run))
+    wanted.note(prefetch._WANT, others)
+    order = []
+    while wanted.pending():
+        order.append(wanted.pop())
+    assert order == [*reversed(others), *reversed(sorted(named))]
+
+
+def test_an_expected_scan_of_a_filter_this_version_does_not_know_lists_nothing(
+    tmp_path: Path,
+) -> None:
+    paths = _sources(tmp_path, 2)
+    wanted = prefetch._Wanted()
+    wanted.note(prefetch._EXPECT, ([((), ("no such kind",))], paths))
+    assert not wanted.pending()
+
+
+def test_the_helper_parses_an_expected_scan_with_no_list_wanted(tmp_path: Path) -> None:
+    paths = _sources(tmp_path, 4)
+    listed = paths[1:3]
+    for path in listed:
+        path.write_text("app = FastAPI(lifespan=lifespan)\n")
+    with closing(Prefetcher(multiprocessing.get_context("fork"))) as helper:
+        helper.expect([((b"lifespan",), ())], paths)
+        assert _taken(helper, listed) == set(listed)
+        assert not helper._ready, "only the scan's modules are parsed"
 
 
 def test_a_tree_of_other_text_is_not_used(tmp_path: Path) -> None:
