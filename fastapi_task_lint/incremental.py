@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi_task_lint.cache import Cache, Fact, ProjectFacts
-from fastapi_task_lint.semantics.byte_filters import rebuild
+from fastapi_task_lint.semantics.byte_filters import passes, rebuild
 from fastapi_task_lint.semantics.mentions import naming
 from fastapi_task_lint.semantics.observations import (
     FilterUse,
@@ -255,9 +255,5 @@ def _lasting_stands(
 def _accepts(use: FilterUse, data: bytes) -> bool:
     """Whether the prefilter `use` lets `data` through; True when it cannot be rebuilt."""
     triggers, spec = use
-    if triggers and not any(t.encode("latin-1") in data for t in triggers):
-        return False
-    if not spec:
-        return True
-    where = rebuild(spec)
-    return where is None or where(data)
+    where = rebuild(spec) if spec else None
+    return passes(data, tuple(t.encode("latin-1") for t in triggers), where)
