@@ -10,6 +10,7 @@ import libcst as cst
 
 from fastapi_task_lint.config import Config, RuleOption
 from fastapi_task_lint.diagnostics import Applicability, Diagnostic, Edit, Fix
+from fastapi_task_lint.semantics.byte_filters import holds_any
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -57,7 +58,7 @@ class Rule:
         it with the project (does this file define a task?), since the bytes of a task's
         module say nothing about where it is scheduled.
         """
-        return any(trigger in data for trigger in self.triggers)
+        return holds_any(data, self.triggers)
 
     def check(self, ctx: RuleContext) -> None:
         raise NotImplementedError

@@ -63,9 +63,35 @@ def rebuild(spec: Spec) -> ByteFilter | None:
 
 def passes(data: bytes, triggers: tuple[bytes, ...], where: Callable[[bytes], bool] | None) -> bool:
     """Whether a scan with these `triggers` and byte filter `where` lists a module of `data`."""
-    if triggers and not any(trigger in data for trigger in triggers):
+    if triggers and not holds_any(data, triggers):
         return False
     return where is None or where(data)
+
+
+# The bytes last asked about, and which strings they hold: see `holds_any`.
+_last_searched: tuple[bytes, dict[bytes, bool]] = (b"", {})
+
+
+def holds_any(data: bytes, strings: tuple[bytes, ...]) -> bool:
+    """Whether `data` holds one of `strings`, each searched for once per file.
+
+    Rules share triggers (`add_task` is five rules' trigger), and a file no rule wants is
+    searched for every trigger of every rule, to its end: the answers for the file last
+    asked about (by identity) are kept. The pair is replaced whole, so a thread asking
+    about other bytes meanwhile never reads these answers.
+    """
+    global _last_searched
+    searched = _last_searched
+    if searched[0] is not data:
+        searched = _last_searched = (data, {})
+    found = searched[1]
+    for string in strings:
+        hit = found.get(string)
+        if hit is None:
+            hit = found[string] = string in data
+        if hit:
+            return True
+    return False
 
 
 _EXPECTED: list[ScanSpec] = []

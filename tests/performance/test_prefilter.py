@@ -8,6 +8,7 @@ import pytest
 
 from fastapi_task_lint.engine import Linter
 from fastapi_task_lint.rules import all_rules
+from fastapi_task_lint.semantics.byte_filters import holds_any
 from fastapi_task_lint.semantics.project import ProjectIndex
 
 from .helpers import EXAMPLES, FIXTURES, Finding, findings, recording
@@ -202,3 +203,23 @@ def status(job_id: str) -> str:
     assert [(Path(f[0]).name, f[3]) for f in filtered] == [("state.py", "FTL302")]
     assert "settings.py" not in names
     assert filtered == [f for f in _full([root], root, monkeypatch) if f[3] == "FTL302"]
+
+
+def test_holds_any_answers_as_a_substring_test_for_each_file_asked_about() -> None:
+    """The answers kept for the file last asked about never answer for other bytes, even
+    bytes equal in content asked about in between, or other strings of the same file."""
+    first = b"background_tasks.add_task(send, user)"
+    second = bytes(bytearray(b"async def handler(): ..."))  # a distinct object
+    asks = [
+        (first, (b"add_task",)),
+        (first, (b"async", b"add_task")),
+        (second, (b"add_task",)),
+        (second, (b"async",)),
+        (first, (b"async",)),
+        (first, (b"delay", b"BackgroundTask")),
+        (second, (b"def", b"nothing")),
+        (b"", (b"",)),
+        (first, ()),
+    ]
+    for data, strings in asks:
+        assert holds_any(data, strings) == any(s in data for s in strings), (data, strings)
