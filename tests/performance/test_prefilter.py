@@ -206,12 +206,14 @@ def status(job_id: str) -> str:
 
 
 def test_holds_any_answers_as_a_substring_test_for_each_file_asked_about() -> None:
-    """The answers kept for the file last asked about never answer for other bytes, even
-    bytes equal in content asked about in between, or other strings of the same file."""
+    """The answers kept for the file last asked about never answer for other bytes asked
+    about in between, nor for strings not yet searched in that file."""
     first = b"background_tasks.add_task(send, user)"
-    second = bytes(bytearray(b"async def handler(): ..."))  # a distinct object
+    second = b"async def handler(): ..."
+    first_again = bytes(bytearray(first))  # equal bytes, another object: searched afresh
     asks = [
         (first, (b"add_task",)),
+        (first_again, (b"add_task", b"async")),
         (first, (b"async", b"add_task")),
         (second, (b"add_task",)),
         (second, (b"async",)),
