@@ -5,6 +5,7 @@ No network and no peers: nothing here downloads, installs or runs a linter.
 
 from __future__ import annotations
 
+import ast
 import importlib
 import json
 import os
@@ -27,6 +28,7 @@ def _load(name: str) -> ModuleType:
 run = _load("benchmarks.run")
 corpus = _load("benchmarks.corpus")
 measure = _load("benchmarks.measure")
+frontend_probe = _load("benchmarks.frontend_probe")
 
 
 def test_median_odd_even_and_empty() -> None:
@@ -310,3 +312,25 @@ def test_measure_wrapper_reports_exit_code_and_memory(tmp_path: Path) -> None:
 
 def test_tree_memory_counts_this_process() -> None:
     assert measure.tree_memory(os.getpid()) > 1 << 20
+
+
+def test_frontend_probe_builds_trees_the_semantic_builder_reads_alike() -> None:
+    """The probe's claim rests on this: the checker's builder finds the same functions,
+    calls, classes and module bindings in the tree built from CPython's `ast` as in libcst's,
+    for every fixture and example file."""
+    files = [
+        *sorted((ROOT / "tests" / "fixtures").rglob("*.py")),
+        *sorted((ROOT / "examples").rglob("*.py")),
+    ]
+    probe = frontend_probe.load(files)
+    assert len(probe.texts) == len(files), probe.unsupported
+    assert frontend_probe.differing(probe) == 0
+
+
+def test_frontend_probe_tells_a_different_tree_apart() -> None:
+    """A tree that lost a call is told apart, so the comparison above can fail."""
+    text = "import time\n\nasync def handler():\n    time.sleep(1)\n"
+    probe = frontend_probe.load([])
+    probe.texts.append(text)
+    probe.trees.append(ast.parse(text.replace("time.sleep(1)", "time.sleep")))
+    assert frontend_probe.differing(probe) == 1
