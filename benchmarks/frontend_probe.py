@@ -1,7 +1,7 @@
 """Would a front-end built on CPython's parser pay? A probe, not part of the checker.
 
-The checker parses with libcst (two thirds of a cold run), and its semantic layer then reads
-the tree's node classes: names, calls, definitions, never whitespace or comments. This probe
+The checker parses with libcst (two thirds of a cold run), and its analysis then reads the
+tree's node classes (names, calls, definitions), not whitespace or comments. This probe
 builds those same node classes from CPython's `ast` tree instead, without whitespace,
 comments or parentheses, times that against the checker's own parse, and runs the checker's
 builder (`semantics.builder.build_facts`) on both trees to see whether it finds the same
@@ -46,10 +46,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.corpus import CORPUS_DIR  # noqa: E402
 from fastapi_task_lint.semantics.builder import ModuleFacts, build_facts  # noqa: E402
 from fastapi_task_lint.source import parse_with_lines  # noqa: E402
-
-CORPUS = Path(__file__).resolve().parent / "corpus"
 
 
 class Unsupported(Exception):
@@ -674,7 +673,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--checker-run", choices=("libcst", "built"), help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
-    roots = options.paths or [CORPUS]
+    roots = options.paths or [CORPUS_DIR]
     gc.disable()  # as a run does (engine.cyclic_gc_paused)
     if options.checker_run:
         print(json.dumps(checker_run(options.checker_run, roots)))
