@@ -14,11 +14,13 @@ convert (`match`, `except*`) are counted and left out.
     .venv/bin/python benchmarks/frontend_probe.py --checker 3  # and the whole checker, 3 runs each
 
 `--checker N` runs the whole checker (cold, `--jobs 1`) N times with each front-end,
-interleaved in fresh processes, and compares the findings by path and code.
+interleaved in fresh processes, and compares the findings, positions and messages included.
+For built trees the positions come from CPython's spans (kept in a dictionary, which costs
+memory a real front-end would not spend) and the quoted code from the source.
 
-What it leaves out, and a real front-end would need: positions (CPython's are on its `ast`
-nodes, in UTF-8 bytes), the code text messages quote, comments for `# noqa`, and libcst's own
-parse wherever a fix rewrites the tree.
+What it leaves out, and a real front-end would need: a compact store for those spans, the
+parentheses libcst quotes with an expression, comments for `# noqa`, and libcst's own parse
+wherever a fix rewrites the tree.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 import libcst as cst
+from libcst.metadata import CodeRange
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -144,11 +147,49 @@ _ASYNC = cst.Asynchronous()
 _DOT = cst.Dot()
 
 
+# Where each built node came from, kept while `--checker` runs the built trees: its line,
+# UTF-8 column, end line and end column, as CPython's `ast` gives them.
+Span = tuple[int, int, int, int]
+spans: dict[int, Span] | None = None
+
+
+def _span(node: ast.expr | ast.stmt | ast.keyword) -> Span:
+    end_line = node.end_lineno or node.lineno
+    return node.lineno, node.col_offset, end_line, node.end_col_offset or node.col_offset
+
+
 def expression(node: ast.expr) -> Any:
     convert = _EXPRESSIONS.get(type(node))
     if convert is None:
         raise Unsupported(type(node).__name__)
-    return convert(node)
+    built = convert(node)
+    if spans is not None:
+        _record_expression(spans, node, built)
+    return built
+
+
+def _record_expression(found: dict[int, Span], node: ast.expr, built: Any) -> None:
+    """The spans of `built` and of the nodes CPython keeps no expression for (an attribute's
+    name, a keyword argument and its name)."""
+    found[id(built)] = _span(node)
+    if isinstance(node, ast.Attribute):
+        end = node.end_col_offset or 0
+        line = node.end_lineno or node.lineno
+        found[id(built.attr)] = (line, end - len(node.attr.encode()), line, end)
+    elif isinstance(node, ast.Call):
+        count = len(node.args)
+        for argument, arg in zip(node.args, built.args[:count], strict=True):
+            found[id(arg)] = _span(argument)
+        for keyword, arg in zip(node.keywords, built.args[count:], strict=True):
+            found[id(arg)] = _span(keyword)
+            if keyword.arg is not None:
+                start = keyword.col_offset
+                found[id(arg.keyword)] = (
+                    keyword.lineno,
+                    start,
+                    keyword.lineno,
+                    start + len(keyword.arg.encode()),
+                )
 
 
 def _optional(node: ast.expr | None) -> Any:
@@ -530,7 +571,24 @@ def statement(node: ast.stmt) -> Any:
     convert = _STATEMENTS.get(type(node))
     if convert is None:
         raise Unsupported(type(node).__name__)
-    return convert(node)
+    built = convert(node)
+    if spans is not None:
+        _record_statement(spans, node, built)
+    return built
+
+
+def _record_statement(found: dict[int, Span], node: ast.stmt, built: Any) -> None:
+    """The spans of `built`, of the small statement a line wraps, and of a definition's name
+    (CPython's span of a decorated definition starts at `def`, as libcst's does)."""
+    found[id(built)] = _span(node)
+    if isinstance(built, cst.SimpleStatementLine):
+        found[id(built.body[0])] = found[id(built)]
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        keyword = {ast.ClassDef: "class ", ast.AsyncFunctionDef: "async def "}.get(
+            type(node), "def "
+        )
+        start = node.col_offset + len(keyword)
+        found[id(built.name)] = (node.lineno, start, node.lineno, start + len(node.name.encode()))
 
 
 def convert(tree: ast.Module) -> cst.Module:
@@ -623,6 +681,46 @@ def _built_parse(text: str) -> tuple[cst.Module, list[int] | None]:
         return parse_with_lines(text)
 
 
+def _take_positions_from_spans() -> None:
+    """Positions and quoted code of built nodes from their recorded spans (columns turned
+    from UTF-8 bytes into characters, as libcst counts them); libcst's way for the rest."""
+    from fastapi_task_lint.semantics.model import ModuleModel
+
+    global spans
+    found = spans = {}
+    by_libcst, code_by_libcst = ModuleModel.position, ModuleModel.code_for
+    lines: dict[int, list[bytes]] = {}
+
+    def column(model: ModuleModel, line: int, offset: int) -> int:
+        encoded = lines.get(id(model))
+        if encoded is None:
+            text = model.source.splitlines(keepends=True)
+            encoded = lines[id(model)] = [part.encode("utf-8", "surrogatepass") for part in text]
+        return len(encoded[line - 1][:offset].decode("utf-8", "surrogatepass"))
+
+    def position(model: ModuleModel, node: cst.CSTNode) -> CodeRange:
+        span = found.get(id(node))
+        if span is None:
+            return by_libcst(model, node)
+        model.project.saw_layout(model.absolute_path)
+        line, start, end_line, end = span
+        return CodeRange(
+            (line, column(model, line, start)), (end_line, column(model, end_line, end))
+        )
+
+    def code_for(model: ModuleModel, node: cst.CSTNode) -> str:
+        if id(node) not in found:
+            return code_by_libcst(model, node)
+        where = position(model, node)
+        text = model.source.splitlines(keepends=True)[where.start.line - 1 : where.end.line]
+        text[-1] = text[-1][: where.end.column]
+        text[0] = text[0][where.start.column :]
+        return "".join(text)
+
+    ModuleModel.position = position  # type: ignore[method-assign, assignment]
+    ModuleModel.code_for = code_for  # type: ignore[method-assign, assignment]
+
+
 def checker_run(front_end: str, roots: Sequence[Path]) -> dict[str, Any]:
     """One cold `--jobs 1` run of the whole checker over `roots` with `front_end`: its time,
     and each finding's path and code (positions are what the built trees lack)."""
@@ -630,11 +728,15 @@ def checker_run(front_end: str, roots: Sequence[Path]) -> dict[str, Any]:
 
     if front_end == "built":
         source.parse_with_lines = _built_parse  # `load_module` looks it up on each call
+        _take_positions_from_spans()
     start = time.perf_counter()
     result = api.check_paths(roots, jobs=1)
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    findings = sorted([d.path, d.code] for d in result.diagnostics)
+    findings = sorted(
+        [d.path, d.code, d.line, d.column, d.end_line, d.end_column, d.message]
+        for d in result.diagnostics
+    )
     return {"seconds": seconds, "peak_mb": peak, "findings": findings}
 
 
@@ -654,7 +756,9 @@ def compare_checkers(roots: Sequence[Path], repeat: int) -> int:
         run["findings"] == runs["libcst"][0]["findings"] for found in runs.values() for run in found
     )
     count = len(runs["libcst"][0]["findings"])
-    print(f"same findings (path and code) with both: {'yes' if same else 'NO'} ({count})")
+    print(
+        f"same findings (position and message too) with both: {'yes' if same else 'NO'} ({count})"
+    )
     return 0 if same else 1
 
 

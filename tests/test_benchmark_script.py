@@ -334,3 +334,13 @@ def test_frontend_probe_tells_a_different_tree_apart() -> None:
     probe.texts.append(text)
     probe.trees.append(ast.parse(text.replace("time.sleep(1)", "time.sleep")))
     assert frontend_probe.differing(probe) == 1
+
+
+def test_frontend_probe_whole_checker_reports_the_example_app_alike(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The whole checker on built trees, with CPython's positions and the source's code
+    text, reports the example app (26 findings) exactly as it does on libcst's trees:
+    positions and messages included."""
+    assert frontend_probe.compare_checkers([ROOT / "examples"], 1) == 0
+    assert "same findings (position and message too) with both: yes" in capsys.readouterr().out
