@@ -15,12 +15,11 @@ convert (`match`, `except*`) are counted and left out.
 
 `--checker N` runs the whole checker (cold, `--jobs 1`) N times with each front-end,
 interleaved in fresh processes, and compares the findings, positions and messages included.
-For built trees the positions come from CPython's spans (kept in a dictionary, which costs
-memory a real front-end would not spend) and the quoted code from the source.
+For built trees the positions come from CPython's spans, packed into a slot each node class
+gains in a subclass of the same name, and the quoted code from the source.
 
-What it leaves out, and a real front-end would need: a compact store for those spans, the
-parentheses libcst quotes with an expression, comments for `# noqa`, and libcst's own parse
-wherever a fix rewrites the tree.
+What it leaves out, and a real front-end would need: the parentheses libcst quotes with an
+expression, comments for `# noqa`, and libcst's own parse wherever a fix rewrites the tree.
 """
 
 from __future__ import annotations
@@ -28,6 +27,7 @@ from __future__ import annotations
 import argparse
 import ast
 import dataclasses
+import functools
 import gc
 import json
 import resource
@@ -76,11 +76,20 @@ def _maker(cls: type[cst.CSTNode]) -> Callable[..., Any]:
     parameters = ", ".join(f"{name}=_default_{name}" for name, _ in defaults)
     sets = "\n".join(f"    _set(node, {name!r}, {name})" for name, _ in defaults)
     code = f"def make({parameters}):\n    node = _new(_cls)\n{sets}\n    return node\n"
-    scope: dict[str, Any] = {"_new": object.__new__, "_cls": cls, "_set": object.__setattr__}
+    made = _spanned(cls) if recording else cls
+    scope: dict[str, Any] = {"_new": object.__new__, "_cls": made, "_set": object.__setattr__}
     scope.update({f"_default_{name}": value for name, value in defaults})
     exec(code, scope)  # a constructor generated from the dataclass's own fields
     maker: Callable[..., Any] = scope["make"]
     return maker
+
+
+@functools.cache
+def _spanned(cls: type[cst.CSTNode]) -> type[cst.CSTNode]:
+    """`cls` with one more slot, for the packed span (see `_keep`). It keeps the class's
+    name, which `walk` dispatches on."""
+    namespace = {"__slots__": ("_span",), "__module__": cls.__module__}
+    return type(cls.__name__, (cls,), namespace)
 
 
 class _Makers(dict[type[cst.CSTNode], Callable[..., Any]]):
@@ -148,9 +157,27 @@ _DOT = cst.Dot()
 
 
 # Where each built node came from, kept while `--checker` runs the built trees: its line,
-# UTF-8 column, end line and end column, as CPython's `ast` gives them.
+# UTF-8 column, end line and end column, as CPython's `ast` gives them, packed into one
+# integer in a slot that a subclass of each node class adds (see `_maker`).
 Span = tuple[int, int, int, int]
-spans: dict[int, Span] | None = None
+recording = False
+
+
+def _keep(built: Any, span: Span) -> None:
+    line, column, end_line, end_column = span
+    packed = (((line << 16 | column) << 21 | end_line) << 16) | end_column
+    object.__setattr__(built, "_span", packed)
+
+
+def span_of(built: cst.CSTNode) -> Span | None:
+    """The span kept for `built`, if any."""
+    packed: int | None = getattr(built, "_span", None)
+    if packed is None:
+        return None
+    mask16, mask21 = (1 << 16) - 1, (1 << 21) - 1
+    end_column, packed = packed & mask16, packed >> 16
+    end_line, packed = packed & mask21, packed >> 21
+    return packed >> 16, packed & mask16, end_line, end_column
 
 
 def _span(node: ast.expr | ast.stmt | ast.keyword) -> Span:
@@ -163,33 +190,28 @@ def expression(node: ast.expr) -> Any:
     if convert is None:
         raise Unsupported(type(node).__name__)
     built = convert(node)
-    if spans is not None:
-        _record_expression(spans, node, built)
+    if recording:
+        _record_expression(node, built)
     return built
 
 
-def _record_expression(found: dict[int, Span], node: ast.expr, built: Any) -> None:
+def _record_expression(node: ast.expr, built: Any) -> None:
     """The spans of `built` and of the nodes CPython keeps no expression for (an attribute's
     name, a keyword argument and its name)."""
-    found[id(built)] = _span(node)
+    _keep(built, _span(node))
     if isinstance(node, ast.Attribute):
         end = node.end_col_offset or 0
         line = node.end_lineno or node.lineno
-        found[id(built.attr)] = (line, end - len(node.attr.encode()), line, end)
+        _keep(built.attr, (line, end - len(node.attr.encode()), line, end))
     elif isinstance(node, ast.Call):
         count = len(node.args)
         for argument, arg in zip(node.args, built.args[:count], strict=True):
-            found[id(arg)] = _span(argument)
+            _keep(arg, _span(argument))
         for keyword, arg in zip(node.keywords, built.args[count:], strict=True):
-            found[id(arg)] = _span(keyword)
+            _keep(arg, _span(keyword))
             if keyword.arg is not None:
-                start = keyword.col_offset
-                found[id(arg.keyword)] = (
-                    keyword.lineno,
-                    start,
-                    keyword.lineno,
-                    start + len(keyword.arg.encode()),
-                )
+                start, end = keyword.col_offset, keyword.col_offset + len(keyword.arg.encode())
+                _keep(arg.keyword, (keyword.lineno, start, keyword.lineno, end))
 
 
 def _optional(node: ast.expr | None) -> Any:
@@ -572,23 +594,23 @@ def statement(node: ast.stmt) -> Any:
     if convert is None:
         raise Unsupported(type(node).__name__)
     built = convert(node)
-    if spans is not None:
-        _record_statement(spans, node, built)
+    if recording:
+        _record_statement(node, built)
     return built
 
 
-def _record_statement(found: dict[int, Span], node: ast.stmt, built: Any) -> None:
+def _record_statement(node: ast.stmt, built: Any) -> None:
     """The spans of `built`, of the small statement a line wraps, and of a definition's name
     (CPython's span of a decorated definition starts at `def`, as libcst's does)."""
-    found[id(built)] = _span(node)
+    _keep(built, _span(node))
     if isinstance(built, cst.SimpleStatementLine):
-        found[id(built.body[0])] = found[id(built)]
+        _keep(built.body[0], _span(node))
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         keyword = {ast.ClassDef: "class ", ast.AsyncFunctionDef: "async def "}.get(
             type(node), "def "
         )
         start = node.col_offset + len(keyword)
-        found[id(built.name)] = (node.lineno, start, node.lineno, start + len(node.name.encode()))
+        _keep(built.name, (node.lineno, start, node.lineno, start + len(node.name.encode())))
 
 
 def convert(tree: ast.Module) -> cst.Module:
@@ -682,12 +704,17 @@ def _built_parse(text: str) -> tuple[cst.Module, list[int] | None]:
 
 
 def _take_positions_from_spans() -> None:
-    """Positions and quoted code of built nodes from their recorded spans (columns turned
-    from UTF-8 bytes into characters, as libcst counts them); libcst's way for the rest."""
+    """Positions and quoted code of built nodes from their kept spans (columns turned from
+    UTF-8 bytes into characters, as libcst counts them); libcst's way for the rest."""
+    from fastapi_task_lint.semantics import state
     from fastapi_task_lint.semantics.model import ModuleModel
 
-    global spans
-    found = spans = {}
+    global recording
+    recording = True
+    _new.clear()  # made again, building the spanned subclasses
+    # The one lookup by exact class in the analysis; a real front-end would use isinstance.
+    for literal, kind in list(state._LITERALS.items()):
+        state._LITERALS[_spanned(literal)] = kind
     by_libcst, code_by_libcst = ModuleModel.position, ModuleModel.code_for
     lines: dict[int, list[bytes]] = {}
 
@@ -699,7 +726,7 @@ def _take_positions_from_spans() -> None:
         return len(encoded[line - 1][:offset].decode("utf-8", "surrogatepass"))
 
     def position(model: ModuleModel, node: cst.CSTNode) -> CodeRange:
-        span = found.get(id(node))
+        span = span_of(node)
         if span is None:
             return by_libcst(model, node)
         model.project.saw_layout(model.absolute_path)
@@ -709,7 +736,7 @@ def _take_positions_from_spans() -> None:
         )
 
     def code_for(model: ModuleModel, node: cst.CSTNode) -> str:
-        if id(node) not in found:
+        if span_of(node) is None:
             return code_by_libcst(model, node)
         where = position(model, node)
         text = model.source.splitlines(keepends=True)[where.start.line - 1 : where.end.line]
