@@ -706,15 +706,11 @@ def _built_parse(text: str) -> tuple[cst.Module, list[int] | None]:
 def _take_positions_from_spans() -> None:
     """Positions and quoted code of built nodes from their kept spans (columns turned from
     UTF-8 bytes into characters, as libcst counts them); libcst's way for the rest."""
-    from fastapi_task_lint.semantics import state
     from fastapi_task_lint.semantics.model import ModuleModel
 
     global recording
     recording = True
     _new.clear()  # made again, building the spanned subclasses
-    # The one lookup by exact class in the analysis; a real front-end would use isinstance.
-    for literal, kind in list(state._LITERALS.items()):
-        state._LITERALS[_spanned(literal)] = kind
     by_libcst, code_by_libcst = ModuleModel.position, ModuleModel.code_for
     lines: dict[int, list[bytes]] = {}
 

@@ -154,7 +154,7 @@ def _container_binding(
     if first.kind is not BindingKind.ASSIGN or first.value is None:
         return None
     value = first.value
-    literal = _LITERALS.get(type(value))
+    literal = next((kind for node, kind in _LITERALS.items() if isinstance(value, node)), None)
     if literal is not None:
         return first, literal
     if isinstance(value, cst.Call):
