@@ -13,8 +13,10 @@ convert (`match`, `except*`) are counted and left out.
     .venv/bin/python benchmarks/frontend_probe.py PATH...    # other files or folders
     .venv/bin/python benchmarks/frontend_probe.py --checker 3  # and the whole checker, 3 runs each
 
-`--checker N` runs the whole checker (cold, `--jobs 1`) N times with each front-end,
-interleaved in fresh processes, and compares the findings, positions and messages included.
+`--checker N` runs the whole checker (cold, `--jobs 1`, or `--jobs J`) N times with each
+front-end, interleaved in fresh processes, and compares the findings, positions and messages
+included. Pooled built runs go without the prefetch helper (a tree costs less to build than to
+unpickle).
 For built trees the positions come from CPython's spans, packed into a slot each node class
 gains in a subclass of the same name, and the quoted code from the source.
 
@@ -744,18 +746,40 @@ def _take_positions_from_spans() -> None:
     ModuleModel.code_for = code_for  # type: ignore[method-assign, assignment]
 
 
-def checker_run(front_end: str, roots: Sequence[Path]) -> dict[str, Any]:
-    """One cold `--jobs 1` run of the whole checker over `roots` with `front_end`: its time,
-    and each finding's path and code (positions are what the built trees lack)."""
-    from fastapi_task_lint import api, source
+class _NoPrefetch:
+    """A prefetch helper that parses nothing: a built tree costs less than unpickling one
+    (and the span-carrying subclasses cannot be pickled by name)."""
+
+    def __init__(self, context: object) -> None:
+        pass
+
+    def want(self, paths: object) -> None:
+        pass
+
+    def expect(self, scans: object, paths: object) -> None:
+        pass
+
+    def take(self, path: object, text: object) -> None:
+        return None
+
+    def close(self) -> None:
+        pass
+
+
+def checker_run(front_end: str, roots: Sequence[Path], jobs: int) -> dict[str, Any]:
+    """One cold run of the whole checker over `roots` with `front_end`: its time, peak, and
+    findings (with positions and messages)."""
+    from fastapi_task_lint import api, parallel, source
 
     if front_end == "built":
         source.parse_with_lines = _built_parse  # `load_module` looks it up on each call
+        parallel.Prefetcher = _NoPrefetch  # type: ignore[attr-defined, assignment]
         _take_positions_from_spans()
     start = time.perf_counter()
-    result = api.check_paths(roots, jobs=1)
+    result = api.check_paths(roots, jobs=jobs)
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = max(own, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
     findings = sorted(
         [d.path, d.code, d.line, d.column, d.end_line, d.end_column, d.message]
         for d in result.diagnostics
@@ -763,18 +787,20 @@ def checker_run(front_end: str, roots: Sequence[Path]) -> dict[str, Any]:
     return {"seconds": seconds, "peak_mb": peak, "findings": findings}
 
 
-def compare_checkers(roots: Sequence[Path], repeat: int) -> int:
+def compare_checkers(roots: Sequence[Path], repeat: int, jobs: int = 1) -> int:
     """Interleaved runs of the whole checker with each front-end, in fresh processes."""
     runs: dict[str, list[dict[str, Any]]] = {"libcst": [], "built": []}
     for _ in range(repeat):
         for front_end, found in runs.items():
-            command = [sys.executable, __file__, "--checker-run", front_end, *map(str, roots)]
+            command = [sys.executable, __file__, "--checker-run", front_end, "--jobs", str(jobs)]
+            command += map(str, roots)
             done = subprocess.run(command, capture_output=True, text=True, check=True)
             found.append(json.loads(done.stdout))
     for front_end, found in runs.items():
         seconds = statistics.median(run["seconds"] for run in found)
         peak = statistics.median(run["peak_mb"] for run in found)
-        print(f"whole checker, {front_end} trees: median {seconds:.1f} s, peak RSS {peak:.0f} MB")
+        label = f"whole checker, --jobs {jobs}, {front_end} trees"
+        print(f"{label}: median {seconds:.1f} s, largest process RSS {peak:.0f} MB")
     same = all(
         run["findings"] == runs["libcst"][0]["findings"] for found in runs.values() for run in found
     )
@@ -798,12 +824,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=0,
         help="also run the whole checker N times with each front-end and compare",
     )
+    parser.add_argument("--jobs", type=int, default=1, help="--jobs of those runs (default 1)")
     parser.add_argument("--checker-run", choices=("libcst", "built"), help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
     roots = options.paths or [CORPUS_DIR]
     gc.disable()  # as a run does (engine.cyclic_gc_paused)
     if options.checker_run:
-        print(json.dumps(checker_run(options.checker_run, roots)))
+        print(json.dumps(checker_run(options.checker_run, roots, options.jobs)))
         return 0
     files = sorted(p for root in roots for p in ([root] if root.is_file() else root.rglob("*.py")))
     probe = load(files[:: options.every])
@@ -822,7 +849,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"  against the checker's parse (CPython screen + libcst) {1e6 * libcst / lines:.1f}")
     print(f"tree bytes per line: built {held_built / lines:.0f}, libcst {held_libcst / lines:.0f}")
     print(f"files whose semantic facts differ: {differing(probe)}")
-    return compare_checkers(roots, options.checker) if options.checker else 0
+    return compare_checkers(roots, options.checker, options.jobs) if options.checker else 0
 
 
 if __name__ == "__main__":
