@@ -167,6 +167,8 @@ recording = False
 
 def _keep(built: Any, span: Span) -> None:
     line, column, end_line, end_column = span
+    if column >> 16 or end_column >> 16 or end_line >> 21:
+        return  # beyond the packing (a line over 64 kB): no span is kept
     packed = (((line << 16 | column) << 21 | end_line) << 16) | end_column
     object.__setattr__(built, "_span", packed)
 
