@@ -189,14 +189,21 @@ def _span(node: ast.expr | ast.stmt | ast.keyword) -> Span:
     return node.lineno, node.col_offset, end_line, node.end_col_offset or node.col_offset
 
 
-def expression(node: ast.expr) -> Any:
-    convert = _EXPRESSIONS.get(type(node))
+def _build(
+    node: Any, table: dict[Any, Callable[[Any], Any]], record: Callable[[Any, Any], None]
+) -> Any:
+    """`node` built by its converter in `table`, its spans kept by `record` while recording."""
+    convert = table.get(type(node))
     if convert is None:
         raise Unsupported(type(node).__name__)
     built = convert(node)
     if recording:
-        _record_expression(node, built)
+        record(node, built)
     return built
+
+
+def expression(node: ast.expr) -> Any:
+    return _build(node, _EXPRESSIONS, _record_expression)
 
 
 def _record_expression(node: ast.expr, built: Any) -> None:
@@ -594,21 +601,16 @@ _STATEMENTS: dict[type[ast.stmt], Callable[[Any], Any]] = {
 
 
 def statement(node: ast.stmt) -> Any:
-    convert = _STATEMENTS.get(type(node))
-    if convert is None:
-        raise Unsupported(type(node).__name__)
-    built = convert(node)
-    if recording:
-        _record_statement(node, built)
-    return built
+    return _build(node, _STATEMENTS, _record_statement)
 
 
 def _record_statement(node: ast.stmt, built: Any) -> None:
     """The spans of `built`, of the small statement a line wraps, and of a definition's name
     (CPython's span of a decorated definition starts at `def`, as libcst's does)."""
-    _keep(built, _span(node))
+    span = _span(node)
+    _keep(built, span)
     if isinstance(built, cst.SimpleStatementLine):
-        _keep(built.body[0], _span(node))
+        _keep(built.body[0], span)
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         keyword = {ast.ClassDef: "class ", ast.AsyncFunctionDef: "async def "}.get(
             type(node), "def "
