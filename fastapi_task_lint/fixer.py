@@ -146,17 +146,17 @@ def apply_fixes(model: ModuleModel, fixes: Sequence[NodeFix]) -> tuple[str, int,
         chosen.append(fix)
         taken.extend(spans)
     warnings: list[str] = []
-    text = _render(model.tree, chosen)
+    text = _render(model, chosen)
     if text is None:
         # Find the culprits one by one so the fixes that do parse still apply.
-        good = [fix for fix in chosen if _render(model.tree, [fix]) is not None]
+        good = [fix for fix in chosen if _render(model, [fix]) is not None]
         warnings = [
             f"dropped fix {fix.message!r}: the fixed code would not parse"
             for fix in chosen
             if fix not in good
         ]
         chosen = good
-        text = _render(model.tree, chosen)
+        text = _render(model, chosen)
         if text is None:
             warnings.append("dropped all fixes: together they would not parse")
             return model.source, 0, warnings
@@ -191,11 +191,12 @@ class _Swap(cst.CSTTransformer):
         return cast(cst.CSTNodeT, self.replacements.get(id(original_node), updated_node))
 
 
-def _render(tree: cst.Module, fixes: Sequence[NodeFix]) -> str | None:
-    """The code of `tree` with `fixes` applied, or None when it would not parse."""
-    replacements = {id(old): new for fix in fixes for old, new in fix.replacements}
+def _render(model: ModuleModel, fixes: Sequence[NodeFix]) -> str | None:
+    """The code of libcst's tree of `model` with `fixes` applied, or None when it would not
+    parse."""
+    replacements = {id(model.original(old)): new for fix in fixes for old, new in fix.replacements}
     try:
-        fixed = tree.visit(_Swap(replacements))
+        fixed = model.syntax_tree.visit(_Swap(replacements))
         assert isinstance(fixed, cst.Module)
         text = fixed.code
         parse(text)

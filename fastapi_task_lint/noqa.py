@@ -100,10 +100,19 @@ class LineEnd:
         return "  ".join(part for part in (before, after) if part)
 
 
+_OUR_CODES_LISTED = re.compile(r"noqa[^\r\n]*FTL", re.IGNORECASE)
+
+
+def may_list_our_codes(source: str) -> bool:
+    """Whether a `# noqa` in `source` may list one of our codes, which alone can be unused
+    (`unused_noqa`): finding the comments takes libcst's parse of a built file."""
+    return _OUR_CODES_LISTED.search(source) is not None
+
+
 def line_ends(model: ModuleModel) -> dict[int, LineEnd]:
     """Every line end that can hold a comment, by line."""
     collector = _LineEnds()
-    model.tree.visit(collector)
+    model.syntax_tree.visit(collector)
     return {
         (line := model.position(node).start.line): LineEnd(
             line, node, node.comment.value if node.comment else None

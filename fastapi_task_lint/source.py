@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import libcst as cst
 
+from fastapi_task_lint import built_tree
+
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.model import ModuleModel
     from fastapi_task_lint.semantics.project import ProjectIndex
@@ -217,6 +219,11 @@ def _cpython_screen(text: str) -> tuple[ast.Module | None, SourceError | None]:
     return tree, None
 
 
+# Build trees from CPython's `ast` (`built_tree`); libcst parses what that leaves out. Off,
+# every file is parsed by libcst (the tests compare the two ways).
+BUILD_FROM_AST = True
+
+
 def load_module(
     path: Path, project: ProjectIndex, text: str | None = None, parsed: Parsed | None = None
 ) -> ModuleModel:
@@ -226,9 +233,17 @@ def load_module(
 
     if text is None:
         text = decode(read_bytes(path))
+    built = parsed is None and BUILD_FROM_AST and len(text) <= MAX_PARSE_CHARS
+    if built:
+        try:
+            parsed = built_tree.build(text)
+        except built_tree.Unsupported:
+            built = False
     tree, statement_lines = parsed if parsed is not None else parse_with_lines(text)
     module_name, is_package = project.module_name_of(path)
     try:
-        return ModuleModel(path, module_name, is_package, text, tree, project, statement_lines)
+        return ModuleModel(
+            path, module_name, is_package, text, tree, project, statement_lines, built
+        )
     except RecursionError:
         raise SourceError("too deeply nested to analyse") from None

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import libcst as cst
 
 from fastapi_task_lint.rules.base import NodeFix, Rule, RuleContext, RuleDocs, quote
 from fastapi_task_lint.semantics.calls import CallResult, call_result_of
 from fastapi_task_lint.semantics.scheduling import Mechanism, SchedulingSite
+
+if TYPE_CHECKING:
+    from fastapi_task_lint.semantics.model import ModuleModel
 
 
 class CallResultToTask(Rule):
@@ -51,9 +56,8 @@ class CallResultToTask(Rule):
             result = call_result_of(ctx.model, site.callable, site.scope, site.order)
             if result is None or result.may_return_callable:
                 continue
-            ctx.report(
-                site.callable, _message(ctx, site, site.callable, result), _fix(site, result)
-            )
+            message = _message(ctx, site, site.callable, result)
+            ctx.report(site.callable, message, _fix(ctx.model, site, result))
 
 
 def _message(
@@ -80,21 +84,21 @@ def _message(
     )
 
 
-def _fix(site: SchedulingSite, result: CallResult) -> NodeFix | None:
+def _fix(model: ModuleModel, site: SchedulingSite, result: CallResult) -> NodeFix | None:
     """`add_task(f(a, b=1))` -> `add_task(f, a, b=1)`; only for the plain one-argument form."""
     if result.call is not site.callable or site.arguments:
         return None
     args = site.node.args
     if len(args) != 1 or args[0].keyword is not None or args[0].star:
         return None
-    inner = result.call
+    inner, only = model.original(result.call), model.original(args[0])
     new_args = [cst.Arg(inner.func), *inner.args]
     # The last argument takes the place of the call: its trailing comma and the line break
     # before `)` stay as the user wrote them.
     new_args[-1] = new_args[-1].with_changes(
-        comma=args[0].comma, whitespace_after_arg=args[0].whitespace_after_arg
+        comma=only.comma, whitespace_after_arg=only.whitespace_after_arg
     )
-    replacement = site.node.with_changes(args=new_args)
+    replacement = model.original(site.node).with_changes(args=new_args)
     return NodeFix(
         f"Schedule `{result.function.name}` with its arguments",
         "unsafe",

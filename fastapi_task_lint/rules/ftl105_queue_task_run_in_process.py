@@ -112,11 +112,11 @@ def _fix(model: ModuleModel, site: SchedulingSite, queue: Mechanism) -> NodeFix 
     function = site.function
     if queue is Mechanism.TASKIQ and (function is None or not function.is_async):
         return None
-    rest = list(args[1:])
+    rest = [model.original(arg) for arg in args[1:]]
     if rest and rest[-1].comma is not cst.MaybeSentinel.DEFAULT:
         rest[-1] = rest[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
     enqueue = _ENQUEUE[queue]
-    call = cst.Call(cst.Attribute(site.callable, cst.Name(enqueue)), rest)
+    call = cst.Call(cst.Attribute(model.original(site.callable), cst.Name(enqueue)), rest)
     replacement: cst.BaseExpression = (
         cst.Await(call) if queue is Mechanism.TASKIQ and not site.call.awaited else call
     )

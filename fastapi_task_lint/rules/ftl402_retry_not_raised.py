@@ -65,9 +65,14 @@ class RetryNotRaised(Rule):
                 fix = NodeFix(
                     f"Prepend `raise` to {code}",
                     "safe",
-                    ((statement, cst.Raise(exc=call, semicolon=statement.semicolon)),),
+                    ((statement, _raised(ctx.model.original(statement))),),
                 )
                 ctx.report(call, message, fix)
+
+
+def _raised(statement: cst.Expr) -> cst.Raise:
+    """`statement` (libcst's own node, its semicolon kept) with `raise` before its call."""
+    return cst.Raise(exc=statement.value, semicolon=statement.semicolon)
 
 
 def _bare_calls(node: cst.CSTNode) -> list[cst.Expr]:

@@ -10,12 +10,14 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import libcst as cst
 from libcst.metadata import CodeRange
 
-from fastapi_task_lint.semantics import names
+from fastapi_task_lint.built_tree import Span as BuiltSpan
+from fastapi_task_lint.built_tree import is_built, span_of
+from fastapi_task_lint.semantics import names, originals, parentheses
 from fastapi_task_lint.semantics.builder import build_facts
 from fastapi_task_lint.semantics.functions import CallInfo, ClassInfo, FunctionInfo
 from fastapi_task_lint.semantics.layout import Span, lay_out
@@ -51,6 +53,7 @@ class ModuleModel:
         tree: cst.Module,
         project: ProjectIndex,
         statement_lines: list[int] | None = None,
+        built: bool = False,
     ) -> None:
         self.path = path
         self.absolute_path = path.absolute()
@@ -67,19 +70,110 @@ class ModuleModel:
         self.star_imports: list[str] = facts.star_imports
         self._function_by_node = facts.function_by_node
         self._scope_by_node = facts.scope_by_node
+        self.built = built  # `tree` was built from CPython's `ast` (see `built_tree`)
         self._laid_out: dict[int, dict[cst.CSTNode, Span]] = {}  # see `position`
         self._statement_lines = statement_lines  # CPython's, for `_first_lines`
 
     # -- positions (lazy: most files never report) ----------------------------------------
     def position(self, node: cst.CSTNode) -> CodeRange:
-        """Where `node` is in the file.
+        """Where `node` is in the file: from CPython's span for a built node that kept one
+        (`built_tree`), else from laying out libcst's tree (`_laid_out_position`)."""
+        self.project.saw_layout(self.absolute_path)
+        span = span_of(node)
+        if span is None or self._spans_parentheses(node, span):
+            return self._laid_out_position(self.original(node))
+        line, start, end_line, end = span
+        return CodeRange((line, self._column(line, start)), (end_line, self._column(end_line, end)))
+
+    def _spans_parentheses(self, node: cst.CSTNode, span: BuiltSpan) -> bool:
+        """Whether CPython's span of `node` takes in parentheses libcst's leaves out: those
+        of a tuple or generator (a generator that is a call's only argument shares its)."""
+        if isinstance(node, cst.Arg) and not node.star and node.keyword is None:
+            # CPython has no node for an argument: its span is the value's, without the
+            # value's parentheses, which libcst's argument takes in
+            value = node.value
+            value_span = span_of(value)
+            return value_span is None or parentheses.maybe_around(
+                self._utf8_lines, value_span, isinstance(value, _OWN_PARENTHESES)
+            )
+        line, start, _, _ = span
+        return isinstance(node, _OWN_PARENTHESES) and self._utf8_lines[line - 1][start] == _OPEN
+
+    def code_for(self, node: cst.CSTNode) -> str:
+        """The source text of `node`, as libcst quotes it (parentheses included): layout, so
+        other files' findings that show it depend on it.
+
+        A built expression on one line is sliced from the source, unless parentheses may
+        surround it: then libcst's tree of the file says whose they are. libcst also quotes
+        the lines after the first without the indentation of the block they are in.
+        """
+        self.project.saw_layout(self.absolute_path)
+        span = span_of(node)
+        if span is not None and not (
+            span[0] != span[2]
+            or not isinstance(node, cst.BaseExpression)
+            or parentheses.maybe_around(self._utf8_lines, span, isinstance(node, _OWN_PARENTHESES))
+        ):
+            return self._source_at(span)
+        try:
+            return self.syntax_tree.code_for_node(self.original(node))
+        except LookupError:
+            if span is None:
+                raise
+            return self._source_at(span)  # where the trees part (implicitly joined strings)
+
+    def _source_at(self, span: BuiltSpan) -> str:
+        line, start, end_line, end = span
+        first, *rest = self._utf8_lines[line - 1 : end_line]
+        text = (
+            first[start:end] if not rest else b"".join([first[start:], *rest[:-1], rest[-1][:end]])
+        )
+        return text.decode("utf-8", "surrogatepass")
+
+    @cached_property
+    def _utf8_lines(self) -> list[bytes]:
+        """The source's lines with their ends, in the UTF-8 CPython's columns count."""
+        return self.source.encode("utf-8", "surrogatepass").splitlines(keepends=True)
+
+    def _column(self, line: int, offset: int) -> int:
+        """libcst's column (characters) of CPython's `offset` (UTF-8 bytes) on `line`."""
+        text = self._utf8_lines[line - 1]
+        return offset if text.isascii() else len(text[:offset].decode("utf-8", "surrogatepass"))
+
+    # -- libcst's own tree: comments, parentheses, and the nodes fixes rewrite -------------
+    @cached_property
+    def syntax_tree(self) -> cst.Module:
+        """libcst's parse of the file, whitespace and comments included: `tree` itself
+        unless that was built from `ast`, then parsed when first asked for (a file that
+        reports, quotes a parenthesized expression or holds a `# noqa` for our codes)."""
+        if not self.built:
+            return self.tree
+        from fastapi_task_lint.source import parse
+
+        return parse(self.source)
+
+    def original(self, node: cst.CSTNodeT) -> cst.CSTNodeT:
+        """`node` as libcst parsed it: a built node's counterpart in `syntax_tree`. A fix
+        builds its replacement from these, so the file's own whitespace and comments stay."""
+        if not is_built(node):
+            return node
+        found = self._originals.get(id(node))
+        if found is None:
+            raise LookupError(f"no counterpart in libcst's tree for this {type(node).__name__}")
+        return cast(cst.CSTNodeT, found)
+
+    @cached_property
+    def _originals(self) -> dict[int, cst.CSTNode]:
+        return originals.paired(self.tree, self.syntax_tree) if self.built else {}
+
+    def _laid_out_position(self, node: cst.CSTNode) -> CodeRange:
+        """libcst's position of a node of `syntax_tree`.
 
         Laying out the whole module costs about as much as parsing it, and a finding needs
         one node: only the top-level statement holding it is laid out (`layout.lay_out`),
         then shifted to its first line. Trivia the statement index does not hold (comments,
         line ends) fall back to the whole module's layout.
         """
-        self.project.saw_layout(self.absolute_path)
         statement = self._statement_index.get(id(node))
         if statement is None:
             (start_line, start_column), end = self._module_spans[node]
@@ -92,20 +186,20 @@ class ModuleModel:
     def _statement_index(self) -> dict[int, int]:
         """Every non-trivia node, by id, to the index of the top-level statement holding it."""
         recorder = _StatementRecorder()
-        for index, statement in enumerate(self.tree.body):
+        for index, statement in enumerate(self.syntax_tree.body):
             recorder.index = index
             walk(statement, recorder)
         return recorder.found
 
     @cached_property
     def _module_spans(self) -> dict[cst.CSTNode, Span]:
-        return lay_out(self.tree)
+        return lay_out(self.syntax_tree)
 
     def _statement_spans(self, index: int) -> dict[cst.CSTNode, Span]:
         """The spans of the top-level statement `index` laid out alone, from line 1."""
         spans = self._laid_out.get(index)
         if spans is None:
-            tree = self.tree
+            tree = self.syntax_tree
             alone = tree.with_changes(body=[tree.body[index]], header=(), footer=())
             spans = self._laid_out[index] = lay_out(alone)
         return spans
@@ -117,11 +211,11 @@ class ModuleModel:
         From CPython's statement lines when the parse kept them: counting the lines of every
         statement's code instead generates the whole module's code.
         """
+        tree = self.syntax_tree
         if self._statement_lines is not None:
-            first = _first_lines_from(self.tree, self._statement_lines)
+            first = _first_lines_from(tree, self._statement_lines)
             if first is not None:
                 return first
-        tree = self.tree
         line = 1 + len(tree.header)  # each header line is an `EmptyLine`
         first = []
         for statement in tree.body:
@@ -132,11 +226,6 @@ class ModuleModel:
     @cached_property
     def lines(self) -> list[str]:
         return self.source.splitlines()
-
-    def code_for(self, node: cst.CSTNode) -> str:
-        """The source text of `node`: layout, so other files' findings that show it depend on it."""
-        self.project.saw_layout(self.absolute_path)
-        return self.tree.code_for_node(node)
 
     # -- definitions -----------------------------------------------------------------------
     def function_for_node(self, node: cst.CSTNode) -> FunctionInfo | None:
@@ -463,6 +552,9 @@ class ModuleModel:
 
 
 _NEWLINE = re.compile(r"\r\n?|\n")  # as libcst's PositionProvider counts lines
+# Nodes whose CPython span takes in their own parentheses, which libcst lays out outside.
+_OWN_PARENTHESES = (cst.Tuple, cst.GeneratorExp)
+_OPEN = ord("(")
 
 
 def _first_lines_from(tree: cst.Module, cpython_lines: list[int]) -> list[int] | None:

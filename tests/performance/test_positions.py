@@ -43,7 +43,7 @@ def _model(text: str) -> ModuleModel:
 
 
 def _assert_same_positions(model: ModuleModel) -> int:
-    expected = MetadataWrapper(model.tree, unsafe_skip_copy=True).resolve(PositionProvider)
+    expected = MetadataWrapper(model.syntax_tree, unsafe_skip_copy=True).resolve(PositionProvider)
     compared = 0
     for node, span in expected.items():
         if isinstance(node, cst.Module):
@@ -75,9 +75,9 @@ def test_first_lines_come_from_cpython_and_agree_with_the_code() -> None:
     for text in [*(_TRICKY[name] for name in sorted(_TRICKY)), *_real_texts()]:
         model = _model(text)
         assert model._statement_lines is not None
-        found = _first_lines_from(model.tree, model._statement_lines)
-        line, counted = 1 + len(model.tree.header), []
-        for statement in model.tree.body:
+        found = _first_lines_from(model.syntax_tree, model._statement_lines)
+        line, counted = 1 + len(model.syntax_tree.header), []
+        for statement in model.syntax_tree.body:
             counted.append(line)
             line += len(re.findall(r"\r\n?|\n", model.tree.code_for_node(statement)))
         assert found == counted
@@ -98,7 +98,7 @@ def _real_texts() -> list[str]:
 def test_only_the_statement_is_laid_out() -> None:
     """The point of it: a finding in one statement does not lay out the others."""
     model = _model("import os\n\n\ndef f():\n    return os.sep\n\n\nx = f()\n")
-    call = model.tree.body[-1].body[0].value  # type: ignore[attr-defined]
+    call = model.syntax_tree.body[-1].body[0].value  # type: ignore[attr-defined]
     assert model.position(call).start.line == 8
     assert list(model._laid_out) == [2]
     assert "_module_spans" not in vars(model)
