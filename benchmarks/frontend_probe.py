@@ -15,10 +15,8 @@ convert (`match`, `except*`) are counted and left out.
 
 `--checker N` runs the whole checker (cold, `--jobs 1`, or `--jobs J`) N times with each
 front-end, interleaved in fresh processes, and compares the findings, positions and messages
-included. Pooled built runs go without the prefetch helper (a tree costs less to build than to
-unpickle).
-For built trees the positions come from CPython's spans, packed into a slot each node class
-gains in a subclass of the same name, and the quoted code from the source.
+included. For built trees the positions come from CPython's spans, packed into a slot each
+node class gains in a subclass of the same name, and the quoted code from the source.
 
 What it leaves out, and a real front-end would need: the parentheses libcst quotes with an
 expression, comments for `# noqa`, and libcst's own parse wherever a fix rewrites the tree.
@@ -750,34 +748,13 @@ def _take_positions_from_spans() -> None:
     ModuleModel.code_for = code_for  # type: ignore[method-assign, assignment]
 
 
-class _NoPrefetch:
-    """A prefetch helper that parses nothing: a built tree costs less than unpickling one
-    (and the span-carrying subclasses cannot be pickled by name)."""
-
-    def __init__(self, context: object) -> None:
-        pass
-
-    def want(self, paths: object) -> None:
-        pass
-
-    def expect(self, scans: object, paths: object) -> None:
-        pass
-
-    def take(self, path: object, text: object) -> None:
-        return None
-
-    def close(self) -> None:
-        pass
-
-
 def checker_run(front_end: str, roots: Sequence[Path], jobs: int) -> dict[str, Any]:
     """One cold run of the whole checker over `roots` with `front_end`: its time, peak, and
     findings (with positions and messages)."""
-    from fastapi_task_lint import api, parallel, source
+    from fastapi_task_lint import api, source
 
     if front_end == "built":
         source.parse_with_lines = _built_parse  # `load_module` looks it up on each call
-        parallel.Prefetcher = _NoPrefetch  # type: ignore[attr-defined, assignment]
         _take_positions_from_spans()
     start = time.perf_counter()
     result = api.check_paths(roots, jobs=jobs)
