@@ -12,7 +12,6 @@ project in either case, and results are put back in discovery order.
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
 import os
 import stat
@@ -36,8 +35,6 @@ from fastapi_task_lint.cache import (
 )
 from fastapi_task_lint.config import Config
 from fastapi_task_lint.diagnostics import RULE_ERROR, Diagnostic
-from fastapi_task_lint.prefetch import Prefetcher
-from fastapi_task_lint.semantics.byte_filters import expected_scans
 from fastapi_task_lint.semantics.observations import Observations
 from fastapi_task_lint.source import SourceError, read_bytes
 
@@ -245,15 +242,10 @@ def _pool(
         # they parsed, are inherited by every worker instead of rebuilt in each.
         _worker = (linter, project)
         try:
-            with contextlib.closing(Prefetcher(multiprocessing.get_context("fork"))) as helper:
-                helper.expect(expected_scans(), sorted(known))  # as `ProjectIndex.models` lists
-                project.prefetch = helper
-                first, _, _ = _check_chunk(chunks[0])  # what it read is in `project` already
-            project.prefetch = None
+            first, _, _ = _check_chunk(chunks[0])  # what it read is in `project` already
             rest = _share(chunks[1:], jobs - 1, context)
         finally:
             _worker = None
-            project.prefetch = None
     else:
         worker = (linter.config, linter.debug, known)
         with ProcessPoolExecutor(jobs, context, initializer=_start_worker, initargs=worker) as pool:

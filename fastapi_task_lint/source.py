@@ -86,11 +86,7 @@ def parse(text: str) -> cst.Module:
     return parse_with_lines(text)[0]
 
 
-# A libcst tree, and CPython's line of each top-level statement (see `parse_with_lines`).
-Parsed = tuple[cst.Module, list[int] | None]
-
-
-def parse_with_lines(text: str) -> Parsed:
+def parse_with_lines(text: str) -> tuple[cst.Module, list[int] | None]:
     """The libcst tree, and the line of each top-level statement CPython's parser gives
     (`def` lines for decorated ones; None when CPython refused the file).
 
@@ -224,21 +220,18 @@ def _cpython_screen(text: str) -> tuple[ast.Module | None, SourceError | None]:
 BUILD_FROM_AST = True
 
 
-def load_module(
-    path: Path, project: ProjectIndex, text: str | None = None, parsed: Parsed | None = None
-) -> ModuleModel:
-    """Parse `path` (or `text` standing in for it, or take `text`'s `parsed` tree) into its
-    semantic model."""
+def load_module(path: Path, project: ProjectIndex, text: str | None = None) -> ModuleModel:
+    """Parse `path` (or `text` standing in for it) into its semantic model: a tree built
+    from `ast` where `built_tree` converts the file, else libcst's parse."""
     from fastapi_task_lint.semantics.model import ModuleModel
 
     if text is None:
         text = decode(read_bytes(path))
-    built = parsed is None and BUILD_FROM_AST and len(text) <= MAX_PARSE_CHARS
-    if built:
-        try:
+    parsed: tuple[cst.Module, list[int] | None] | None = None
+    if BUILD_FROM_AST and len(text) <= MAX_PARSE_CHARS:
+        with contextlib.suppress(built_tree.Unsupported):
             parsed = built_tree.build(text)
-        except built_tree.Unsupported:
-            built = False
+    built = parsed is not None
     tree, statement_lines = parsed if parsed is not None else parse_with_lines(text)
     module_name, is_package = project.module_name_of(path)
     try:

@@ -5,9 +5,6 @@ depends on the files the prefilter turned down. The cache keeps each prefilter's
 registered kind and string arguments) with the run that used it; after an edit, the next
 run rebuilds the same prefilters and asks them about the edited file's new bytes. Turned
 down again, the file still cannot matter to that scan (see `incremental`).
-
-A pooled run's prefetch helper rebuilds them too: the scans whose prefilter is fixed are
-declared here (`expect_scan`), so the helper can list and parse their modules ahead.
 """
 
 from __future__ import annotations
@@ -15,9 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 Spec = tuple[str, ...]  # a kind, then its arguments
-# A scan's prefilter as `ProjectIndex.models` takes it: trigger strings (one must be there),
-# then the spec of a byte filter (empty for none).
-ScanSpec = tuple[tuple[bytes, ...], Spec]
 
 _KINDS: dict[str, Callable[..., Callable[[bytes], bool]]] = {}
 
@@ -92,17 +86,3 @@ def holds_any(data: bytes, strings: tuple[bytes, ...]) -> bool:
         if hit:
             return True
     return False
-
-
-_EXPECTED: list[ScanSpec] = []
-
-
-def expect_scan(triggers: tuple[bytes, ...] = (), where: ByteFilter | None = None) -> None:
-    """Declare a whole-program scan with a fixed prefilter that a full run asks for: while
-    no scan waits, the prefetch helper of a pooled run lists and parses its modules, in the
-    order of declaration, skipping those the run has already taken (see `prefetch`)."""
-    _EXPECTED.append((triggers, where.spec if where is not None else ()))
-
-
-def expected_scans() -> list[ScanSpec]:
-    return list(_EXPECTED)

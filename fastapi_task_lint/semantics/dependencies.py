@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from fastapi_task_lint.semantics import names
-from fastapi_task_lint.semantics.byte_filters import expect_scan
 from fastapi_task_lint.semantics.callgraph import resolve_function_ref
 from fastapi_task_lint.semantics.functions import FunctionInfo
 from fastapi_task_lint.semantics.mentions import naming
@@ -63,7 +62,6 @@ def _contribution(model: ModuleModel) -> Iterator[tuple[str, str]]:
 
 
 register_lasting(__name__, LastingUnion(_MARKER_NAMES, _contribution))
-expect_scan(where=_MARKER_NAMES)  # the union's scan (`ProjectIndex.lasting`)
 
 
 def _dependency_argument(call: cst.Call) -> cst.BaseExpression | None:

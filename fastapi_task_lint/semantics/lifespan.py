@@ -17,7 +17,6 @@ from weakref import WeakKeyDictionary
 import libcst as cst
 
 from fastapi_task_lint.semantics import names
-from fastapi_task_lint.semantics.byte_filters import expect_scan
 from fastapi_task_lint.semantics.callgraph import Target, callees, resolve_function_ref
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
 from fastapi_task_lint.semantics.routes import _APP_TYPES
@@ -35,7 +34,6 @@ _ROUTER_CLASSES = frozenset({"fastapi.APIRouter", "starlette.routing.Router"})
 _MAX_LEVELS = 3
 # A file without one of these strings registers no lifecycle hook.
 _HOOK_MARKERS = (b"lifespan", b"on_event", b"add_event_handler", b"on_startup", b"on_shutdown")
-expect_scan(_HOOK_MARKERS)
 
 
 class Context(Enum):

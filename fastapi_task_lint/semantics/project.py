@@ -33,12 +33,11 @@ from fastapi_task_lint.semantics.observations import (
     union_of,
 )
 from fastapi_task_lint.semantics.scope import Binding, BindingKind
-from fastapi_task_lint.source import SourceError, decode, load_module, read_bytes
+from fastapi_task_lint.source import SourceError, load_module, read_bytes
 
 if TYPE_CHECKING:
     from fastapi_task_lint.cache import Fact, ProjectFacts
     from fastapi_task_lint.config import Config
-    from fastapi_task_lint.prefetch import Prefetcher
     from fastapi_task_lint.semantics.functions import ClassInfo, FunctionInfo
     from fastapi_task_lint.semantics.model import ModuleModel
 
@@ -101,7 +100,6 @@ class ProjectIndex:
         self._suffixes: dict[tuple[str, ...], list[Path]] | None = None
         self._packages: dict[Path, tuple[str, ...]] = {}  # `module_name_for` answers
         self.facts: ProjectFacts | None = None  # set by cached runs: see `lasting`
-        self.prefetch: Prefetcher | None = None  # set while a pooled run's first chunk runs
         self._unnamed: list[Path] = list(paths)  # named on first need: see `_named`
         # Files whose layout (lines, code text) other files' findings may show: see `saw_layout`.
         self.checking: Path | None = None  # the file whose rules are running
@@ -166,16 +164,10 @@ class ProjectIndex:
         if key not in self._models:
             self._models[key] = None
             try:
-                self._models[key] = self._load(key)
+                self._models[key] = load_module(key, self)
             except SourceError as error:
                 self._errors[key] = error
         return self._models[key]
-
-    def _load(self, key: Path) -> ModuleModel:
-        if self.prefetch is None:
-            return load_module(key, self)
-        text = decode(read_bytes(key))
-        return load_module(key, self, text, self.prefetch.take(key, text))
 
     def models(
         self, containing: tuple[bytes, ...] = (), where: ByteFilter | None = None
@@ -194,8 +186,6 @@ class ProjectIndex:
             for path in sorted(self.paths)
             if (not containing and where is None) or self._accepts(path, containing, where)
         ]
-        if self.prefetch is not None:
-            self.prefetch.want([path for path in paths if path not in self._models])
         found = (self.model_for_path(path) for path in paths)
         return [model for model in found if model is not None]
 

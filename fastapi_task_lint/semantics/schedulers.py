@@ -17,7 +17,6 @@ from weakref import WeakKeyDictionary
 
 import libcst as cst
 
-from fastapi_task_lint.semantics.byte_filters import expect_scan
 from fastapi_task_lint.semantics.callgraph import resolve_function_ref
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
 from fastapi_task_lint.semantics.lifespan import object_key
@@ -64,7 +63,6 @@ def may_start_scheduler(data: bytes) -> bool:
 
 # A module that defines a scheduler subclass imports apscheduler.
 _MARKER = b"apscheduler"
-expect_scan((_MARKER,))  # the scheduler subclasses' scan: empty where no module names it
 
 
 def may_hold_schedulers(data: bytes, project: ProjectIndex) -> bool:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from fastapi_task_lint.semantics.asyncio_tasks import find_task_spawns
-from fastapi_task_lint.semantics.byte_filters import expect_scan, static_filter
+from fastapi_task_lint.semantics.byte_filters import static_filter
 from fastapi_task_lint.semantics.callgraph import callees
 from fastapi_task_lint.semantics.functions import ClassInfo, FunctionInfo
 from fastapi_task_lint.semantics.mentions import calling, importing
@@ -437,7 +437,6 @@ def _may_put_from_routes(data: bytes) -> bool:
 
 
 _PUTS_FROM_ROUTES = static_filter("puts from routes", _may_put_from_routes)
-expect_scan(where=_PUTS_FROM_ROUTES)
 
 
 def _possible_writers(project: ProjectIndex) -> list[tuple[ModuleModel, FunctionInfo]]:

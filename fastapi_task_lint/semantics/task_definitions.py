@@ -26,7 +26,6 @@ import libcst as cst
 from fastapi_task_lint.semantics.byte_filters import (
     ByteFilter,
     byte_filter,
-    expect_scan,
     register,
     static_filter,
 )
@@ -167,7 +166,6 @@ def may_define_decorated_tasks(data: bytes) -> bool:
 
 _SCAN_KEY = __name__
 _DECORATED_TASKS = static_filter("decorated tasks", may_define_decorated_tasks)
-expect_scan(where=_DECORATED_TASKS)
 
 
 def project_tasks(project: ProjectIndex) -> list[ScheduledFunction]:
