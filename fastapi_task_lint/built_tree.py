@@ -2,8 +2,8 @@
 
 The analysis reads a tree's names, calls and definitions, never its whitespace, comments
 or parentheses, and libcst's parser spent most of a cold run producing exactly those.
-Building the same node classes from `ast.parse` costs about a fifth (13 us a line, parse
-included, against 63 for libcst's parse on every 7th corpus file; `benchmarks/front_ends.py`),
+Building the same node classes from `ast.parse` costs about a fifth (9.5 us a line, parse
+included, against 44.7 for libcst's parse on every 7th corpus file; `benchmarks/front_ends.py`),
 for trees of about the same size (504 against 561 bytes a line, spans included). The
 semantic layer and the rules cannot tell the difference: the nodes are of libcst's classes
 (subclasses of the same name, which `walk` dispatches on).
@@ -64,8 +64,8 @@ def build(text: str) -> tuple[cst.Module, list[int]]:
 
 
 def is_built(node: cst.CSTNode) -> bool:
-    """Whether `node` (or the node it was changed from) was built here, not parsed by libcst."""
-    return type(node) in _BUILT_CLASSES
+    """Whether `node` was built here, not parsed by libcst."""
+    return type(node) in _SPAN_SETTERS
 
 
 def span_of(node: cst.CSTNode) -> Span | None:
@@ -89,7 +89,7 @@ def _keep(built: Any, span: Span) -> None:
     if column >> 16 or end_column >> 16 or end_line >> 21:
         return  # beyond the packing (a line over 64 kB): positions come from libcst's parse
     packed = (((line << 16 | column) << 21 | end_line) << 16) | end_column
-    object.__setattr__(built, "_span", packed)
+    _SPAN_SETTERS[type(built)](built, packed)
 
 
 def _span(node: ast.expr | ast.stmt | ast.keyword) -> Span:
@@ -98,44 +98,106 @@ def _span(node: ast.expr | ast.stmt | ast.keyword) -> Span:
 
 
 # -- node constructors ---------------------------------------------------------------------
+# Fields of libcst's nodes that only hold whitespace, punctuation or layout (and fields named
+# `whitespace...`). No reader looks at them (`semantics.walk` skips them), and a built node
+# never sets them: its class answers them with the shared default instead of storing them.
+LAYOUT_FIELDS = frozenset(
+    {
+        "colon",
+        "comma",
+        "comment",
+        "default_indent",
+        "default_newline",
+        "dot",
+        "empty_lines",
+        "encoding",
+        "equal",
+        "first_colon",
+        "first_line",
+        "footer",
+        "has_trailing_newline",
+        "header",
+        "last_line",
+        "lbrace",
+        "lbracket",
+        "leading_lines",
+        "leading_whitespace",
+        "lines_after_decorators",
+        "lpar",
+        "newline",
+        "rbrace",
+        "rbracket",
+        "rpar",
+        "second_colon",
+        "semicolon",
+        "trailing_comma",
+        "trailing_whitespace",
+    }
+)
+
+
+def _is_layout(name: str) -> bool:
+    return name in LAYOUT_FIELDS or name.startswith("whitespace")
+
+
 @functools.cache
 def _built_class(cls: type[cst.CSTNode]) -> type[cst.CSTNode]:
-    """`cls` with a slot for the span; it keeps the class's name, which `walk` dispatches on."""
-    built = type(cls.__name__, (cls,), {"__slots__": ("_span",), "__module__": cls.__module__})
-    _BUILT_CLASSES.add(built)
+    """`cls` with a slot for the span, and its layout fields' defaults as class attributes.
+
+    It keeps the class's name, which `walk` dispatches on. A class attribute of the same
+    name hides libcst's slot, so a node stores only the fields the analysis reads: building
+    one costs a third of setting every field.
+    """
+    layout = {f.name: _default(f) for f in dataclasses.fields(cls) if _is_layout(f.name)}
+    namespace = {
+        "__slots__": ("_span",),
+        "__module__": cls.__module__,
+        "with_changes": _with_changes,
+        **layout,
+    }
+    built = type(cls.__name__, (cls,), namespace)
+    _SPAN_SETTERS[built] = built.__dict__["_span"].__set__
     return built
 
 
-_BUILT_CLASSES: set[type[cst.CSTNode]] = set()
+def _default(field: dataclasses.Field[Any]) -> Any:
+    if field.default_factory is not dataclasses.MISSING:
+        return field.default_factory()
+    return None if field.default is dataclasses.MISSING else field.default
+
+
+def _with_changes(self: cst.CSTNode, **changes: Any) -> cst.CSTNode:
+    """libcst's `with_changes`, giving a node of libcst's own class (a built class cannot
+    store its layout fields)."""
+    base = type(self).__mro__[1]
+    values = {f.name: getattr(self, f.name) for f in dataclasses.fields(base) if f.init}
+    return base(**{**values, **changes})  # type: ignore[no-any-return]
+
+
+# Each built class, and how a span is stored in its slot.
+_SPAN_SETTERS: dict[type[cst.CSTNode], Callable[[Any, int], None]] = {}
 
 
 def _maker(cls: type[cst.CSTNode]) -> Callable[..., Any]:
-    """A constructor for `cls` that sets every field, taking each default once.
-
-    libcst's own constructors build a fresh whitespace node for every defaulted field and
-    validate the node; nothing reads either here, so each default is built once and shared,
-    as the libcst parse shares whitespace leaves (`source`).
-    """
-    defaults = []
-    for field in dataclasses.fields(cls):
-        if field.default_factory is not dataclasses.MISSING:
-            defaults.append((field.name, field.default_factory()))
-        elif field.default is not dataclasses.MISSING:
-            defaults.append((field.name, field.default))
-        else:
-            defaults.append((field.name, None))
-    parameters = ", ".join(f"{name}=_default_{name}" for name, _ in defaults)
-    sets = "\n".join(f"    _set(node, {name!r}, {name})" for name, _ in defaults)
-    code = f"def make({parameters}):\n    node = _new(_cls)\n{sets}\n    return node\n"
-    scope: dict[str, Any] = {
-        "_new": object.__new__,
-        "_cls": _built_class(cls),
-        "_set": object.__setattr__,
-    }
-    scope.update({f"_default_{name}": value for name, value in defaults})
+    """A constructor for `cls` that stores the fields the analysis reads, taking each
+    default once (libcst's constructors build fresh whitespace and validate every node)."""
+    built = _built_class(cls)
+    fields = [(f.name, _default(f)) for f in dataclasses.fields(cls) if not _is_layout(f.name)]
+    parameters = ", ".join(f"{name}=_default_{name}" for name, _ in fields)
+    sets = "".join(f"    _set_{name}(node, {name})\n" for name, _ in fields)
+    code = f"def make({parameters}):\n    node = _new(_cls)\n{sets}    return node\n"
+    scope: dict[str, Any] = {"_new": object.__new__, "_cls": built}
+    for name, default in fields:
+        scope[f"_default_{name}"] = default
+        scope[f"_set_{name}"] = _slot(cls, name).__set__
     exec(code, scope)  # a constructor generated from the dataclass's own fields
     maker: Callable[..., Any] = scope["make"]
     return maker
+
+
+def _slot(cls: type, name: str) -> Any:
+    """The slot descriptor that stores field `name` of `cls`."""
+    return next(k.__dict__[name] for k in cls.__mro__ if name in k.__dict__)
 
 
 class _Makers(dict[type[cst.CSTNode], Callable[..., Any]]):
@@ -207,7 +269,10 @@ def expression(node: ast.expr) -> Any:
     if convert is None:
         raise Unsupported(type(node).__name__)
     built = convert(node)
-    _keep(built, _span(node))
+    column, end_line, end_column = node.col_offset, node.end_lineno or 0, node.end_col_offset or 0
+    if column < 65536 and end_column < 65536 and end_line < 2097152:  # `_keep`, inlined
+        packed = (((node.lineno << 16 | column) << 21 | end_line) << 16) | end_column
+        _SPAN_SETTERS[type(built)](built, packed)
     return built
 
 
@@ -443,7 +508,7 @@ def _statements(nodes: Sequence[ast.stmt]) -> tuple[Any, ...]:
             group.append(small)
             line = found[-1]
             start = span_of(line)
-            object.__setattr__(line, "body", tuple(group))
+            _slot(cst.SimpleStatementLine, "body").__set__(line, tuple(group))
             if start is not None:
                 _keep(line, (start[0], start[1], span[2], span[3]))
         else:

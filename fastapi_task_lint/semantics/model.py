@@ -17,7 +17,7 @@ from libcst.metadata import CodeRange
 
 from fastapi_task_lint.built_tree import Span as BuiltSpan
 from fastapi_task_lint.built_tree import is_built, span_of
-from fastapi_task_lint.semantics import names, originals, parentheses
+from fastapi_task_lint.semantics import indentation, names, originals, parentheses
 from fastapi_task_lint.semantics.builder import build_facts
 from fastapi_task_lint.semantics.functions import CallInfo, ClassInfo, FunctionInfo
 from fastapi_task_lint.semantics.layout import Span, lay_out
@@ -103,18 +103,24 @@ class ModuleModel:
         """The source text of `node`, as libcst quotes it (parentheses included): layout, so
         other files' findings that show it depend on it.
 
-        A built expression on one line is sliced from the source, unless parentheses may
-        surround it: then libcst's tree of the file says whose they are. libcst also quotes
-        the lines after the first without the indentation of the block they are in.
+        A built expression is sliced from the source (over several lines, without the
+        indentation libcst leaves out: `indentation.quoted`), unless parentheses may
+        surround it: then libcst's tree of the file says whose they are.
         """
         self.project.saw_layout(self.absolute_path)
         span = span_of(node)
-        if span is not None and not (
-            span[0] != span[2]
-            or not isinstance(node, cst.BaseExpression)
-            or parentheses.maybe_around(self._utf8_lines, span, isinstance(node, _OWN_PARENTHESES))
+        if (
+            span is not None
+            and isinstance(node, cst.BaseExpression)
+            and not parentheses.maybe_around(
+                self._utf8_lines, span, isinstance(node, _OWN_PARENTHESES)
+            )
         ):
-            return self._source_at(span)
+            if span[0] == span[2]:
+                return self._source_at(span)
+            text = indentation.quoted(self.tree, self._utf8_lines, span)
+            if text is not None:
+                return text.decode("utf-8", "surrogatepass")
         try:
             return self.syntax_tree.code_for_node(self.original(node))
         except LookupError:

@@ -16,41 +16,15 @@ from typing import Any
 
 import libcst as cst
 
+from fastapi_task_lint.built_tree import LAYOUT_FIELDS
+
 _Hook = Callable[[Any, cst.CSTNode], Any] | None
 _Entry = tuple[_Hook, _Hook, tuple[str, ...]]
 
 # A child field visited by libcst's `_visit_and_replace_children`: `visit_x(self, "name", ...`.
 _VISITED_FIELD = re.compile(r'visit_\w+\(\s*self,\s*"(\w+)"')
-_TRIVIA_FIELDS = frozenset(
-    {
-        "colon",
-        "comma",
-        "comment",
-        "dot",
-        "empty_lines",
-        "equal",
-        "first_colon",
-        "first_line",
-        "footer",
-        "header",
-        "last_line",
-        "lbrace",
-        "lbracket",
-        "leading_lines",
-        "leading_whitespace",
-        "lines_after_decorators",
-        "lpar",
-        "newline",
-        "rbrace",
-        "rbracket",
-        "relative",
-        "rpar",
-        "second_colon",
-        "semicolon",
-        "trailing_comma",
-        "trailing_whitespace",
-    }
-)
+# Layout fields, and the dots of a relative import (readers count them; none visits them).
+_TRIVIA_FIELDS = LAYOUT_FIELDS | {"relative"}
 _fields_by_type: dict[type[cst.CSTNode], tuple[str, ...]] = {}
 _tables: dict[type[cst.CSTVisitor], dict[type[cst.CSTNode], _Entry]] = {}
 

@@ -49,6 +49,16 @@ _TRICKY = {
         "@dec\n@other(1)\nasync  def  f(a, /, b=1, *c, d, **e) -> int: ...\n"
         "class  K(B):\n    pass\n"
     ),
+    "indented quotes": (
+        "class C:\n    @dec(\n        1,\n    )\n    def f(self):\n        if g(\n            a,\n"
+        "        ):\n            return h(\n                b\n            )\n"
+        "        elif k(\n          c):\n            pass\n"
+        "        try: m(\n                d)\n        except (E,\n                F): pass\n"
+    ),
+    "strings and backslashes in quotes": (
+        'def f():\n    x = g("""\n    a\n    """, b)\n    y = h(1 + \\\n        2)\n'
+        "    z = k(\n\n        # c\n\tz)\n"
+    ),
     "implicitly joined strings": "x = f('a' 'b', f'{c}' 'd')\ny = (\n    'e'\n    'f'\n)\n",
 }
 
@@ -168,3 +178,14 @@ def test_what_it_does_not_convert_is_parsed_by_libcst() -> None:
     assert not _model("try:\n    pass\nexcept* E:\n    pass\n").built
     with pytest.raises(SourceError, match="syntax error"):
         _model("def f(:\n")
+
+
+def test_a_built_node_stores_only_what_the_analysis_reads() -> None:
+    """Layout fields answer with libcst's defaults; a change gives a libcst node."""
+    statement = _model("f(a)\n").tree.body[0]
+    assert isinstance(statement, cst.SimpleStatementLine)
+    call = statement.body[0].value  # type: ignore[attr-defined]
+    assert is_built(call) and call.lpar == () and call.whitespace_after_func.value == ""
+    changed = call.with_changes(args=())
+    assert not is_built(changed)
+    assert cst.Module([]).code_for_node(changed) == "f()"
