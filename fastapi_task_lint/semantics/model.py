@@ -1,7 +1,8 @@
 """The semantic model of one module: the questions every rule asks, answered once.
 
 Name resolution goes through the module's own import table and bindings (see
-`scope.py`); only positions come from libcst's metadata, and only when a rule reports.
+`scope.py`). Positions and quoted code come from the spans a built tree keeps
+(`built_tree`); libcst's own tree of the file is parsed only for what those cannot answer.
 """
 
 from __future__ import annotations
