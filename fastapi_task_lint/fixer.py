@@ -192,15 +192,24 @@ class _Swap(cst.CSTTransformer):
 
 
 def _render(model: ModuleModel, fixes: Sequence[NodeFix]) -> str | None:
-    """The code of libcst's tree of `model` with `fixes` applied, or None when it would not
-    parse."""
-    replacements = {id(model.original(old)): new for fix in fixes for old, new in fix.replacements}
+    """The code of libcst's tree of `model` with `fixes` applied; None when it would not
+    parse, or libcst cannot give the nodes to replace (`ModuleModel.original`)."""
     try:
+        replacements = {
+            id(model.original(old)): new for fix in fixes for old, new in fix.replacements
+        }
         fixed = model.syntax_tree.visit(_Swap(replacements))
         assert isinstance(fixed, cst.Module)
         text = fixed.code
         parse(text)
-    except (SourceError, cst.CSTValidationError, TypeError, ValueError, AssertionError):
+    except (
+        SourceError,
+        LookupError,
+        cst.CSTValidationError,
+        TypeError,
+        ValueError,
+        AssertionError,
+    ):
         return None
     return text
 

@@ -151,8 +151,9 @@ class ModuleModel:
     @cached_property
     def syntax_tree(self) -> cst.Module:
         """libcst's parse of the file, whitespace and comments included: `tree` itself
-        unless that was built from `ast`, then parsed when first asked for (a file that
-        reports, quotes a parenthesized expression or holds a `# noqa` for our codes)."""
+        unless that was built from `ast`, then parsed when first asked for (the quote of an
+        expression parentheses may surround, a node without a span, a fix, or a `# noqa`
+        that may list our codes)."""
         if not self.built:
             return self.tree
         from fastapi_task_lint.source import parse

@@ -189,3 +189,20 @@ def test_a_built_node_stores_only_what_the_analysis_reads() -> None:
     changed = call.with_changes(args=())
     assert not is_built(changed)
     assert cst.Module([]).code_for_node(changed) == "f()"
+
+
+def test_plain_quotes_and_positions_need_no_libcst_parse() -> None:
+    """The point of the spans: placing and quoting code, over lines too, parses nothing more;
+    a parenthesized expression asks libcst's tree whose the parentheses are."""
+    model = _model("def f():\n    return g(\n        h(a),\n        (b),\n    )\n")
+    function = model.tree.body[0]
+    assert isinstance(function, cst.FunctionDef)
+    returned = function.body.body[0].body[0]  # type: ignore[attr-defined]
+    call = returned.value
+    first, second = (arg.value for arg in call.args)
+    assert model.code_for(call) == "g(\n    h(a),\n    (b),\n)"
+    assert model.code_for(first) == "h(a)"
+    assert (model.position(first).start.line, model.position(first).start.column) == (3, 8)
+    assert "syntax_tree" not in vars(model)
+    assert model.code_for(second) == "(b)"
+    assert "syntax_tree" in vars(model)
