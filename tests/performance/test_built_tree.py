@@ -15,6 +15,7 @@ import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from fastapi_task_lint import source
+from fastapi_task_lint.add_noqa import line_with_noqa
 from fastapi_task_lint.built_tree import is_built, span_of
 from fastapi_task_lint.config import Config
 from fastapi_task_lint.engine import Linter
@@ -206,3 +207,11 @@ def test_plain_quotes_and_positions_need_no_libcst_parse() -> None:
     assert "syntax_tree" not in vars(model)
     assert model.code_for(second) == "(b)"
     assert "syntax_tree" in vars(model)
+
+
+def test_a_file_only_cpython_parses_is_checked_and_its_comments_are_left_alone() -> None:
+    """libcst refuses a class keyword before `*bases`; CPython does not. The file is
+    checked, and `# noqa` editing, which needs libcst's tree, leaves it alone."""
+    model = _model("class C(A, metaclass=M, *bases):\n    pass\n")
+    assert model.built
+    assert line_with_noqa(model, 1, ["FTL101"]) is None
