@@ -45,7 +45,8 @@ Span = tuple[int, int, int, int]  # line, UTF-8 column, end line, end column, as
 
 
 def build(text: str) -> tuple[cst.Module, list[int]]:
-    """The tree of `text`, and the line of each top-level statement (as `source.Parsed`)."""
+    """The tree of `text`, and the line of each top-level statement (as libcst's parse in
+    `source.parse_with_lines` gives them)."""
     limit = sys.getrecursionlimit()
     try:
         sys.setrecursionlimit(max(limit, _RECURSION_LIMIT))
@@ -55,7 +56,9 @@ def build(text: str) -> tuple[cst.Module, list[int]]:
         global _lines
         _lines = text.encode("utf-8", "surrogatepass").splitlines()
         module = _new[cst.Module](body=_statements(tree.body))
-    except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
+    except Unsupported:
+        raise
+    except Exception as error:  # refused by CPython, or a gap here: libcst parses the file
         raise Unsupported(type(error).__name__) from None
     finally:
         sys.setrecursionlimit(limit)

@@ -7,6 +7,7 @@ node's position and quoted code, every finding with its fix, every fixed file.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from fastapi_task_lint import source
+from fastapi_task_lint import built_tree, source
 from fastapi_task_lint.add_noqa import line_with_noqa
 from fastapi_task_lint.built_tree import is_built, span_of
 from fastapi_task_lint.config import Config
@@ -215,3 +216,15 @@ def test_a_file_only_cpython_parses_is_checked_and_its_comments_are_left_alone()
     model = _model("class C(A, metaclass=M, *bases):\n    pass\n")
     assert model.built
     assert line_with_noqa(model, 1, ["FTL101"]) is None
+
+
+def test_a_gap_in_the_converter_falls_back_to_libcst(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bug in converting one kind of statement costs speed, never the check."""
+
+    def broken(node: ast.Pass) -> cst.Pass:
+        raise KeyError("a gap")
+
+    monkeypatch.setitem(built_tree._SMALL, ast.Pass, broken)
+    model = _model("x = 1\npass\n")
+    assert not model.built
+    assert model.position(model.tree.body[1]).start.line == 2
