@@ -5,8 +5,8 @@ content hash decides cache hits and the prefilter); every worker is started with
 same file list, so its `ProjectIndex` knows every module by name and path, and parses
 lazily only what its own files' rules ask for (a task's module, the files a whole-program
 scan's byte prefilter lets through). Parsed models are not shared between processes:
-building a tree from `ast` costs less than unpickling one, and a worker builds a module's
-at most once. Output is the same as a serial run: each file is checked against the whole
+building a tree from `ast` costs less than unpickling one, and a worker builds each module's
+tree at most once. Output is the same as a serial run: each file is checked against the whole
 project in either case, and results are put back in discovery order.
 """
 
