@@ -65,11 +65,7 @@ def _add_to_file(
         outcome.stale.append(file.path)
         return
     codes_by_line: dict[int, list[str]] = defaultdict(list)
-    try:
-        ends = line_ends(model)
-    except SourceError:  # libcst, which keeps the comments, refuses what CPython checked
-        outcome.skipped.extend(found)
-        return
+    ends = line_ends(model)
     for diagnostic in found:
         if diagnostic.line not in ends:
             outcome.skipped.append(diagnostic)
@@ -91,10 +87,7 @@ def _add_to_file(
 def line_with_noqa(model: ModuleModel, number: int, codes: Sequence[str]) -> str | None:
     """Line `number` (without its ending) with `codes` in its noqa comment; None when the line
     has no end a comment can go on, or already suppresses them all."""
-    try:
-        end = line_ends(model).get(number)
-    except SourceError:  # libcst, which keeps the comments, refuses what CPython checked
-        return None
+    end = line_ends(model).get(number)
     if end is None or not 0 < number <= len(model.lines):
         return None
     return _with_noqa(model, end, model.lines[number - 1], codes)

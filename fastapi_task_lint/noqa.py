@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from fastapi_task_lint.diagnostics import Diagnostic
+from fastapi_task_lint.source import SourceError
 
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.model import ModuleModel
@@ -110,9 +111,14 @@ def may_list_our_codes(source: str) -> bool:
 
 
 def line_ends(model: ModuleModel) -> dict[int, LineEnd]:
-    """Every line end that can hold a comment, by line."""
+    """Every line end that can hold a comment, by line; none in a file CPython checked but
+    libcst, which keeps the comments, refuses."""
+    try:
+        tree = model.syntax_tree
+    except SourceError:
+        return {}
     collector = _LineEnds()
-    model.syntax_tree.visit(collector)
+    tree.visit(collector)
     return {
         (line := model.position(node).start.line): LineEnd(
             line, node, node.comment.value if node.comment else None

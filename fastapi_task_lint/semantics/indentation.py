@@ -17,25 +17,31 @@ from fastapi_task_lint.built_tree import Span, span_of
 _BLANK = b" \t\f"
 
 
-def quoted(tree: cst.Module, lines: list[bytes], span: Span) -> bytes | None:
-    """The code at `span` of `lines` (UTF-8, line ends kept), continuation lines without the
-    indentation of the block holding it; None when only libcst can say."""
+def sliced(lines: list[bytes], span: Span) -> list[bytes]:
+    """The code at `span` of `lines` (UTF-8, line ends kept), one part per line."""
     line, start, end_line, end = span
+    if line == end_line:
+        return [lines[line - 1][start:end]]
     first, *rest = lines[line - 1 : end_line]
-    text = b"".join([first[start:], *rest[:-1], rest[-1][:end]])
+    return [first[start:], *rest[:-1], rest[-1][:end]]
+
+
+def quoted(tree: cst.Module, lines: list[bytes], span: Span) -> bytes | None:
+    """The code at `span` of `lines`, continuation lines without the indentation of the
+    block holding it; None when only libcst can say."""
+    first, *rest = sliced(lines, span)
+    text = b"".join([first, *rest])
     if b'"""' in text or b"'''" in text or b"\\\n" in text or b"\\\r" in text:
         return None  # a line of a string, or after a backslash, keeps its whitespace
-    statement_line = _statement_line(tree, line)
+    statement_line = _statement_line(tree, span[0])
     if statement_line is None:
         return None
     opening = lines[statement_line - 1]
     indent = opening[: len(opening) - len(opening.lstrip(_BLANK))]
     if not indent:
         return text
-    parts = [first[start:]]
-    for part in [*rest[:-1], rest[-1][:end]]:
-        parts.append(part[len(indent) :] if part.startswith(indent) else part)
-    return b"".join(parts)
+    dedented = (part[len(indent) :] if part.startswith(indent) else part for part in rest)
+    return b"".join([first, *dedented])
 
 
 def _statement_line(tree: cst.Module, line: int) -> int | None:

@@ -130,11 +130,7 @@ class ModuleModel:
             return self._source_at(span)  # where the trees part (implicitly joined strings)
 
     def _source_at(self, span: BuiltSpan) -> str:
-        line, start, end_line, end = span
-        first, *rest = self._utf8_lines[line - 1 : end_line]
-        text = (
-            first[start:end] if not rest else b"".join([first[start:], *rest[:-1], rest[-1][:end]])
-        )
+        text = b"".join(indentation.sliced(self._utf8_lines, span))
         return text.decode("utf-8", "surrogatepass")
 
     @cached_property
