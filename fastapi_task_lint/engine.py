@@ -29,7 +29,7 @@ from fastapi_task_lint.rules.ftl003_unused_noqa import UnusedNoqaRule
 from fastapi_task_lint.semantics.byte_filters import holds_any
 from fastapi_task_lint.semantics.model import ModuleModel
 from fastapi_task_lint.semantics.project import ProjectIndex
-from fastapi_task_lint.source import SourceError, decode, load_module, read_bytes
+from fastapi_task_lint.source import SourceError, decode, load_module
 
 # FTL003 reads noqa comments, so a file that has one must be parsed even with no trigger.
 _NOQA_TRIGGERS = (b"noqa", b"NOQA")
@@ -121,8 +121,8 @@ class Linter:
         """Check the file `path`; rules in `unwanted` are known not to want it (see the cache)."""
         shown = display_path(path)
         try:
-            data = read_bytes(path)
-            text = decode(data)
+            data = project.read(path.absolute())  # the bytes every scan of the run tests
+            decode(data)  # undecodable text is reported, also when no rule wants the file
         except SourceError as error:
             return FileResult(shown, [self._source_error(shown, error)])
         # The prefilter: a file no enabled rule wants (its trigger strings, or the project's
@@ -135,8 +135,6 @@ class Linter:
             if model is None:
                 failure = project.source_error(path) or SourceError("cannot parse")
                 return FileResult(shown, [self._source_error(shown, failure)])
-            if model.source != text:  # parsed earlier from an older read: use what we read now
-                return self.check_source(text, path, project)
             return self._run_rules(model, shown, unwanted)
 
     def _wanted(

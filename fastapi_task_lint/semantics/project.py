@@ -33,7 +33,7 @@ from fastapi_task_lint.semantics.observations import (
     union_of,
 )
 from fastapi_task_lint.semantics.scope import Binding, BindingKind
-from fastapi_task_lint.source import SourceError, load_module, read_bytes
+from fastapi_task_lint.source import SourceError, decode, load_module, read_bytes
 
 if TYPE_CHECKING:
     from fastapi_task_lint.cache import Fact, ProjectFacts
@@ -94,6 +94,7 @@ class ProjectIndex:
         self._paths_by_module: dict[str, Path] = {}
         self._names_by_path: dict[Path, tuple[str, bool]] = {}
         self._models: dict[Path, ModuleModel | None] = {}
+        self._data: dict[Path, bytes | SourceError] = {}  # see `read`
         self._errors: dict[Path, SourceError] = {}
         self._memo: dict[str, Any] = {}
         self._by_suffix: dict[str, Path | None] = {}  # `_find_by_suffix` answers
@@ -164,7 +165,7 @@ class ProjectIndex:
         if key not in self._models:
             self._models[key] = None
             try:
-                self._models[key] = load_module(key, self)
+                self._models[key] = load_module(key, self, decode(self.read(key)))
             except SourceError as error:
                 self._errors[key] = error
         return self._models[key]
@@ -384,6 +385,7 @@ class ProjectIndex:
         self._by_suffix.clear()
         self._suffixes = None
         self._models[model.path.absolute()] = model
+        self._data[model.path.absolute()] = model.source.encode("utf-8", "surrogatepass")
         if model.module_name:
             self._named()[model.module_name] = model.path.absolute()
 
@@ -410,16 +412,31 @@ class ProjectIndex:
         return None
 
     def source_bytes(self, path: Path) -> bytes | None:
-        """The bytes of `path` (as last parsed, if it was); None when it cannot be read."""
+        """The bytes of `path` (`read`), recorded as read; None when it cannot be read."""
         self._note_read(path.absolute())
         return self._bytes(path)
 
+    def read(self, path: Path) -> bytes:
+        """The bytes of the absolute `path`, read once per index; raises `SourceError`.
+
+        Every whole-program scan tests every file's bytes, and reading a file again (two
+        stats and a read) cost as much as the test. A model adopted from another text
+        (`register`) stands for the file from then on.
+        """
+        data = self._data.get(path)
+        if data is None:
+            try:
+                data = read_bytes(path)  # refuses FIFOs and devices: never blocks
+            except SourceError as error:
+                data = error
+            self._data[path] = data
+        if isinstance(data, SourceError):
+            raise data
+        return data
+
     def _bytes(self, path: Path) -> bytes | None:
-        model = self._models.get(path.absolute())
-        if model is not None:
-            return model.source.encode("utf-8", "surrogatepass")
         try:
-            return read_bytes(path)  # refuses FIFOs and devices: never blocks
+            return self.read(path.absolute())
         except SourceError:
             return None
 

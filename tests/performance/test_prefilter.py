@@ -225,3 +225,27 @@ def test_holds_any_answers_as_a_substring_test_for_each_file_asked_about() -> No
     ]
     for data, strings in asks:
         assert holds_any(data, strings) == any(s in data for s in strings), (data, strings)
+
+
+def test_a_run_reads_each_file_from_disk_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine and every whole-program scan test the same bytes, read once per run."""
+    from fastapi_task_lint.semantics import project
+
+    root = FIXTURES / "projects" / "state"
+    with recording(monkeypatch, project, "read_bytes") as reads:
+        assert findings([root], root)  # the project has findings: its scans ran
+    files = sorted(root.rglob("*.py"))
+    assert sorted(reads) == files
+
+
+def test_an_adopted_text_stands_for_the_file(tmp_path: Path) -> None:
+    """After `register`, scans test the editor's text, not the stale bytes on disk."""
+    from fastapi_task_lint.config import Config
+    from fastapi_task_lint.source import load_module
+
+    path = tmp_path / "jobs.py"
+    path.write_text("JOBS = {}\n")
+    index = ProjectIndex([path], Config(root=tmp_path))
+    assert index.source_bytes(path) == b"JOBS = {}\n"
+    index.register(load_module(path, index, "QUEUE = []\n"))
+    assert index.source_bytes(path) == b"QUEUE = []\n"
