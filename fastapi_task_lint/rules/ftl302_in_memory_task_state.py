@@ -122,7 +122,7 @@ def _project_findings(project: ProjectIndex) -> list[_Finding]:
 
 
 def _findings(project: ProjectIndex) -> list[_Finding]:
-    state = program_state(project)
+    state = program_state(project, _is_state_write)
     readers = state.handlers | state.handler_helpers
     writers = state.task_functions | state.scheduling_handlers | state.task_helpers
     found: list[_Finding] = []

@@ -431,7 +431,7 @@ class ProjectIndex:
                 data = error
             self._data[path] = data
         if isinstance(data, SourceError):
-            raise data
+            raise data.with_traceback(None)  # each raise starts afresh, not on the last one's
         return data
 
     def _bytes(self, path: Path) -> bytes | None:

@@ -357,14 +357,17 @@ class ProgramState:
     handler_helpers: set[int]  # project functions that handlers call
 
 
-def program_state(project: ProjectIndex) -> ProgramState:
+def program_state(project: ProjectIndex, follows: Callable[[Access], bool]) -> ProgramState:
     """Containers of the run and their accesses; parses only files that can be involved.
 
     The files that define a container, those that name one, and those that name a function
-    accessing one (its callers: a task calling `set_status(job_id, "done")`).
+    accessing one (its callers: a task calling `set_status(job_id, "done")`). Only the
+    containers that a possible writer writes in a way `follows` accepts (the caller's test
+    of a job-state write), and the queues route handlers put work on, are followed: the
+    accesses of every other container are never looked for.
     """
     lookup = _ContainerLookup(project)
-    containers = _candidate_containers(project, lookup)
+    containers = _candidate_containers(project, lookup, follows)
     by_name = {c.qualname: c for c in containers}
     accesses: dict[str, list[Access]] = {c.qualname: [] for c in containers}
     accessors: set[str] = set()
@@ -409,17 +412,19 @@ def _defining_or_importing(
     return [found[path] for path in sorted(found)]
 
 
-def _candidate_containers(project: ProjectIndex, lookup: _ContainerLookup) -> list[SharedContainer]:
+def _candidate_containers(
+    project: ProjectIndex, lookup: _ContainerLookup, follows: Callable[[Access], bool]
+) -> list[SharedContainer]:
     """The containers that can hold job state, found from the code that can write it.
 
-    Those a task, a handler that schedules one, or a function either calls writes, and the
-    queues a handler puts work on. Starting from that code parses the modules it lives in
-    and imports from, not every module that builds a list.
+    Those a task, a handler that schedules one, or a function either calls writes (with a
+    write `follows` accepts), and the queues a handler puts work on. Starting from that code
+    parses the modules it lives in and imports from, not every module that builds a list.
     """
     found: dict[str, SharedContainer] = {}
     for model, function in _possible_writers(project):
         for access in _accesses_in(model, function, lookup.find, None, writes_only=True):
-            if access.write:
+            if access.write and follows(access):
                 found.setdefault(access.container.qualname, access.container)
     for route in (r for m in project.models(where=_PUTS_FROM_ROUTES) for r in m.routes):
         for access in _accesses_in(route.owner, route.function, lookup.find, None, True):

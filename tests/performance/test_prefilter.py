@@ -8,8 +8,10 @@ import pytest
 
 from fastapi_task_lint.engine import Linter
 from fastapi_task_lint.rules import all_rules
+from fastapi_task_lint.rules import ftl302_in_memory_task_state as ftl302
 from fastapi_task_lint.semantics.byte_filters import holds_any
 from fastapi_task_lint.semantics.project import ProjectIndex
+from fastapi_task_lint.semantics.state import program_state
 
 from .helpers import EXAMPLES, FIXTURES, Finding, findings, recording
 
@@ -31,6 +33,10 @@ def disable_prefilter(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Linter, "__init__", init)
     # Whole-program scans filter the project's files by their own strings: not here.
     monkeypatch.setattr(ProjectIndex, "_accepts", lambda self, path, triggers, where: True)
+    # FTL302 follows only the containers a writer writes job state to: here, every one.
+    monkeypatch.setattr(
+        ftl302, "program_state", lambda project, follows: program_state(project, lambda a: True)
+    )
 
 
 def _fixture_files() -> list[Path]:
@@ -203,6 +209,38 @@ def status(job_id: str) -> str:
     assert [(Path(f[0]).name, f[3]) for f in filtered] == [("state.py", "FTL302")]
     assert "settings.py" not in names
     assert filtered == [f for f in _full([root], root, monkeypatch) if f[3] == "FTL302"]
+
+
+def test_a_container_tasks_write_no_job_state_to_is_not_followed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A task that appends plain data to `store.EVENTS` makes it no FTL302 candidate: the
+    modules that import it (report.py, which no other rule wants) are not parsed for it."""
+    store = "EVENTS: list[str] = []\n"
+    report = "from app.store import EVENTS\n\n\ndef count() -> int:\n    return len(EVENTS)\n"
+    routes = """\
+from fastapi import APIRouter, BackgroundTasks
+
+from app.store import EVENTS
+
+router = APIRouter()
+
+
+def log_event(name: str) -> None:
+    EVENTS.append(name)
+
+
+@router.post("/events")
+def record(name: str, background_tasks: BackgroundTasks) -> None:
+    background_tasks.add_task(log_event, name)
+"""
+    files = {"store.py": store, "report.py": report, "routes.py": routes}
+    root = _write(tmp_path, files)
+    with recording(monkeypatch, ProjectIndex, "model_for_path", 1) as parsed:
+        assert findings([root], root, select=("FTL302",)) == []
+        names = {p.name for p in parsed}
+    assert "report.py" not in names
+    assert [f for f in _full([root], root, monkeypatch) if f[3] == "FTL302"] == []
 
 
 def test_holds_any_answers_as_a_substring_test_for_each_file_asked_about() -> None:
