@@ -95,6 +95,7 @@ class ProjectIndex:
         self._names_by_path: dict[Path, tuple[str, bool]] = {}
         self._models: dict[Path, ModuleModel | None] = {}
         self._data: dict[Path, bytes | SourceError] = {}  # see `read`
+        self._answers: dict[tuple[tuple[bytes, ...], tuple[str, ...]], dict[Path, bool]] = {}
         self._errors: dict[Path, SourceError] = {}
         self._memo: dict[str, Any] = {}
         self._by_suffix: dict[str, Path | None] = {}  # `_find_by_suffix` answers
@@ -251,8 +252,14 @@ class ProjectIndex:
         self.seen.parts[shared] = parts
 
     def _accepts(self, path: Path, triggers: tuple[bytes, ...], where: ByteFilter | None) -> bool:
-        data = self._bytes(path)  # recorded as the filter's use; an accepted file is parsed
-        return data is not None and passes(data, triggers, where)
+        """Whether a scan's prefilter lets `path` through; kept per filter, since several
+        scans share one (the task scan's and FTL302's writers' `launch_filter`)."""
+        answers = self._answers.setdefault((triggers, where.spec if where else ()), {})
+        accepted = answers.get(path)
+        if accepted is None:
+            data = self._bytes(path)  # recorded as the filter's use; an accepted file is parsed
+            accepted = answers[path] = data is not None and passes(data, triggers, where)
+        return accepted
 
     def memo(self, key: str, compute: Callable[[], _T], lasting: bool = False) -> _T:
         """A whole-program fact, computed once per run however many files ask for it."""
@@ -382,6 +389,7 @@ class ProjectIndex:
     def register(self, model: ModuleModel) -> None:
         """Adopt a model parsed outside the index (e.g. from an in-memory source)."""
         self._memo.clear()  # whole-program facts may have seen the old model
+        self._answers.clear()  # and prefilters its old bytes
         self._by_suffix.clear()
         self._suffixes = None
         self._models[model.path.absolute()] = model

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -18,13 +19,20 @@ HTTP_METHODS = frozenset({"get", "post", "put", "patch", "delete", "options", "h
 _ROUTE_DECORATORS = HTTP_METHODS | {"api_route", "websocket"}
 
 
-def _registration(decorators: frozenset[str]) -> re.Pattern[bytes]:
+def _registration(decorators: frozenset[str]) -> Callable[[bytes], bool]:
     """Route decorators (`@router.get`, spaces where Python allows them) or `add_api_route`.
 
     A decorator in parentheses or continued with a backslash may hold one on a later line.
+    Every alternative of the regex starts with `@`, so it jumps from one `@` to the next;
+    with `add_api_route` among them it tried every position (6x slower on the corpus).
     """
     names = "|".join(sorted(decorators)).encode()
-    return re.compile(rb"@[^\n]*\.\s*(?:" + names + rb")\b|@\s*\(|@[^\n]*\\\r?\n|add_api_route")
+    decorator = re.compile(rb"@[^\n]*\.\s*(?:" + names + rb")\b|@\s*\(|@[^\n]*\\\r?\n").search
+
+    def registers(data: bytes) -> bool:
+        return b"add_api_route" in data or decorator(data) is not None
+
+    return registers
 
 
 # A file without a match registers no route (of any method, or that can answer a GET).
@@ -35,12 +43,12 @@ _APP_TYPES = frozenset({"fastapi.FastAPI", "fastapi.APIRouter", "starlette.appli
 
 def may_define_routes(data: bytes) -> bool:
     """The prefilter of rules about route handlers: can this file register a route?"""
-    return _ANY_ROUTE.search(data) is not None
+    return _ANY_ROUTE(data)
 
 
 def may_define_get_routes(data: bytes) -> bool:
     """Like `may_define_routes`, for routes that can answer a GET."""
-    return _GET_ROUTE.search(data) is not None
+    return _GET_ROUTE(data)
 
 
 ROUTES = static_filter("routes", may_define_routes)  # for whole-program scans

@@ -287,3 +287,47 @@ def test_an_adopted_text_stands_for_the_file(tmp_path: Path) -> None:
     assert index.source_bytes(path) == b"JOBS = {}\n"
     index.register(load_module(path, index, "QUEUE = []\n"))
     assert index.source_bytes(path) == b"QUEUE = []\n"
+
+
+@pytest.mark.parametrize(
+    ("source", "any_route", "get_route"),
+    [
+        (b'@router.get("/")\ndef read(): ...\n', True, True),
+        (b'@app . post ("/x")\ndef write(): ...\n', True, False),
+        (b'@router.api_route("/", methods=["GET"])\ndef both(): ...\n', True, True),
+        (b'@router.websocket("/ws")\nasync def ws(): ...\n', True, False),
+        (b'@(router.get)("/")\ndef read(): ...\n', True, True),
+        (b"@router.\\\n    get('/')\ndef read(): ...\n", True, True),
+        (b'router.add_api_route("/", read)\n', True, True),
+        (b"@property\ndef get(self): ...\n", False, False),
+        (b"@dataclass\nclass Route: ...\n# router.get is documented elsewhere\n", False, False),
+        (b"x = router.get('/')\n", False, False),
+    ],
+)
+def test_route_prefilters(source: bytes, any_route: bool, get_route: bool) -> None:
+    from fastapi_task_lint.semantics.routes import may_define_get_routes, may_define_routes
+
+    assert may_define_routes(source) is any_route
+    assert may_define_get_routes(source) is get_route
+
+
+def test_scans_sharing_a_filter_test_each_file_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two scans with the same prefilter ask it once per file; an adopted text asks again."""
+    from fastapi_task_lint.config import Config
+    from fastapi_task_lint.semantics import project
+    from fastapi_task_lint.semantics.mentions import naming
+    from fastapi_task_lint.source import load_module
+
+    paths = [tmp_path / "jobs.py", tmp_path / "other.py"]
+    paths[0].write_text("JOBS = {}\n")
+    paths[1].write_text("x = 1\n")
+    index = ProjectIndex(paths, Config(root=tmp_path))
+    with recording(monkeypatch, project, "passes") as asked:
+        assert [m.path.name for m in index.models(where=naming(["JOBS"]))] == ["jobs.py"]
+        assert [m.path.name for m in index.models(where=naming(["JOBS"]))] == ["jobs.py"]
+        assert len(asked) == 2
+        index.register(load_module(paths[1], index, "JOBS = []\n"))
+        assert len(index.models(where=naming(["JOBS"]))) == 2
+        assert len(asked) == 4
