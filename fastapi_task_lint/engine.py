@@ -120,15 +120,16 @@ class Linter:
     ) -> FileResult:
         """Check the file `path`; rules in `unwanted` are known not to want it (see the cache)."""
         shown = display_path(path)
+        path = path.absolute()  # once: rules' prefilters key the project's facts by it
         try:
-            data = project.read(path.absolute())  # the bytes every scan of the run tests
+            data = project.read(path)  # the bytes every scan of the run tests
             decode(data)  # undecodable text is reported, also when no rule wants the file
         except SourceError as error:
             return FileResult(shown, [self._source_error(shown, error)])
         # The prefilter: a file no enabled rule wants (its trigger strings, or the project's
         # scan for rules about a task's body) cannot hold a finding, so it is not parsed (and
         # its syntax errors are left to the compiler's tools).
-        with project.checking_file(path.absolute()):
+        with project.checking_file(path):
             if not self._wanted(data, path, project, unwanted):
                 return FileResult(shown, unwanted=frozenset(r.code for r in self.rules))
             model = project.model_for_path(path)
@@ -155,7 +156,8 @@ class Linter:
             return result
         raw: list[Diagnostic] = []
         crashed: set[str] = set()
-        source = model.source.encode("utf-8", "surrogatepass")
+        # The bytes the prefilter tested (`check_file`): its answers for them are kept.
+        source = model.project.read(model.absolute_path)
         declined: set[str] = set()
         for rule in self.rules:
             if rule.code in unwanted or not rule.wants(source, model.path, model.project):

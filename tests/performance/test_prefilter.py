@@ -331,3 +331,22 @@ def test_scans_sharing_a_filter_test_each_file_once(
         index.register(load_module(paths[1], index, "JOBS = []\n"))
         assert len(index.models(where=naming(["JOBS"]))) == 2
         assert len(asked) == 4
+
+
+def test_every_prefilter_of_a_file_reads_the_same_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine's prefilter and the rules' second ask before checking share one `bytes`:
+    the substring answers `holds_any` keeps for it are not searched again."""
+    from fastapi_task_lint.rules.base import Rule
+
+    asked: dict[Path, set[int]] = {}
+    original = Rule.wants
+
+    def wants(self: Rule, data: bytes, path: Path, project: ProjectIndex) -> bool:
+        asked.setdefault(path, set()).add(id(data))
+        return original(self, data, path, project)
+
+    monkeypatch.setattr(Rule, "wants", wants)
+    root = FIXTURES / "projects" / "state"
+    assert findings([root], root)
+    assert asked
+    assert all(len(ids) == 1 for ids in asked.values()), asked
