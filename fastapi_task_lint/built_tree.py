@@ -15,8 +15,9 @@ the parentheses around an expression, and the exact nodes a fix rewrites.
 
 The tree has libcst's shape where the analysis or the pairing with libcst's tree
 (`semantics.originals`) can see it: statements joined by `;` share one line, a body on its
-header's line is a suite, arguments keep their written order. Syntax it does not convert
-(`match`, `except*`, type parameters) raises `Unsupported`, and libcst parses the file.
+header's line is a suite, arguments keep their written order, a sequence pattern without
+parentheses is a `MatchList`. Syntax it does not convert (a sequence pattern in parentheses,
+`except*`, type parameters) raises `Unsupported`, and libcst parses the file.
 """
 
 from __future__ import annotations
@@ -95,7 +96,7 @@ def _keep(built: Any, span: Span) -> None:
     _SPAN_SETTERS[type(built)](built, packed)
 
 
-def _span(node: ast.expr | ast.stmt | ast.keyword) -> Span:
+def _span(node: ast.expr | ast.stmt | ast.keyword | ast.pattern) -> Span:
     end_line = node.end_lineno or node.lineno
     return node.lineno, node.col_offset, end_line, node.end_col_offset or node.col_offset
 
@@ -658,6 +659,44 @@ def _try(node: ast.Try) -> Any:
     )
 
 
+def _match(node: ast.Match) -> Any:
+    cases = tuple(
+        _new[cst.MatchCase](
+            pattern=_pattern(case.pattern), body=_block(case.body), guard=_optional(case.guard)
+        )
+        for case in node.cases
+    )
+    return _new[cst.Match](subject=expression(node.subject), cases=cases)
+
+
+def _pattern(node: ast.pattern) -> Any:
+    convert = _PATTERNS.get(type(node))
+    if convert is None:
+        raise Unsupported(type(node).__name__)
+    built = convert(node)
+    _keep(built, _span(node))
+    return built
+
+
+def _sequence(node: ast.MatchSequence) -> Any:
+    """`[a, *b]` or `a, *b`, both a `MatchList` in libcst. One in parentheses is a
+    `MatchTuple` whose span, unlike libcst's position, holds them, and `(a), (b)` starts
+    and ends the same way: libcst parses such a file."""
+    if _lines[node.lineno - 1][node.col_offset : node.col_offset + 1] == b"(":
+        raise Unsupported("a sequence pattern in parentheses")
+    patterns = tuple(
+        _pattern(p)
+        if isinstance(p, ast.MatchStar)
+        else _new[cst.MatchSequenceElement](value=_pattern(p))
+        for p in node.patterns
+    )
+    return _new[cst.MatchList](patterns=patterns)
+
+
+def _optional_name(name: str | None) -> Any:
+    return None if name is None else _new[cst.Name](value=name)
+
+
 def _import_from(node: ast.ImportFrom) -> Any:
     names: Any = cst.ImportStar()
     if node.names[0].name != "*":
@@ -713,6 +752,36 @@ _SMALL: dict[type[ast.stmt], Callable[[Any], Any]] = {
     ),
     ast.Assert: lambda n: _new[cst.Assert](test=expression(n.test), msg=_optional(n.msg)),
 }
+_PATTERNS: dict[type[ast.pattern], Callable[[Any], Any]] = {
+    ast.MatchValue: lambda n: _new[cst.MatchValue](value=expression(n.value)),
+    ast.MatchSingleton: lambda n: _new[cst.MatchSingleton](
+        value=_new[cst.Name](value=repr(n.value))
+    ),
+    ast.MatchSequence: _sequence,
+    ast.MatchStar: lambda n: _new[cst.MatchStar](name=_optional_name(n.name)),
+    ast.MatchMapping: lambda n: _new[cst.MatchMapping](
+        elements=tuple(
+            _new[cst.MatchMappingElement](key=expression(k), pattern=_pattern(p))
+            for k, p in zip(n.keys, n.patterns, strict=True)
+        ),
+        rest=_optional_name(n.rest),
+    ),
+    ast.MatchClass: lambda n: _new[cst.MatchClass](
+        cls=expression(n.cls),
+        patterns=tuple(_new[cst.MatchSequenceElement](value=_pattern(p)) for p in n.patterns),
+        kwds=tuple(
+            _new[cst.MatchKeywordElement](key=_new[cst.Name](value=k), pattern=_pattern(p))
+            for k, p in zip(n.kwd_attrs, n.kwd_patterns, strict=True)
+        ),
+    ),
+    ast.MatchAs: lambda n: _new[cst.MatchAs](
+        pattern=None if n.pattern is None else _pattern(n.pattern),
+        name=_optional_name(n.name),
+    ),
+    ast.MatchOr: lambda n: _new[cst.MatchOr](
+        patterns=tuple(_new[cst.MatchOrElement](pattern=_pattern(p)) for p in n.patterns)
+    ),
+}
 _COMPOUND: dict[type[ast.stmt], Callable[[Any], Any]] = {
     ast.FunctionDef: _function,
     ast.AsyncFunctionDef: _function,
@@ -726,4 +795,5 @@ _COMPOUND: dict[type[ast.stmt], Callable[[Any], Any]] = {
     ast.With: _with,
     ast.AsyncWith: _with,
     ast.Try: _try,
+    ast.Match: _match,
 }

@@ -325,9 +325,9 @@ def test_front_ends_whole_checker_reports_the_example_app_alike(
 
 
 def test_front_ends_leaves_out_what_either_refuses(tmp_path: Path) -> None:
-    match = tmp_path / "match.py"
-    match.write_text("match x:\n    case 1:\n        pass\n")
+    groups = tmp_path / "groups.py"
+    groups.write_text("try:\n    pass\nexcept* E:\n    pass\n")
     plain = tmp_path / "plain.py"
     plain.write_text("x = 1\n")
-    texts, left = front_ends.convertible([match, plain])
+    texts, left = front_ends.convertible([groups, plain])
     assert (texts, left) == (["x = 1\n"], 1)

@@ -73,19 +73,20 @@ def _decorated(statement: cst.CSTNode) -> bool:
 
 
 def _inner_statements(statement: cst.CSTNode) -> list[cst.CSTNode]:
-    """The statements of a compound statement's blocks (an `elif` is one), in order; the
-    small statements of a line."""
+    """The statements of a compound statement's blocks (an `elif` is one, and a `case`'s
+    body is one), in order; the small statements of a line."""
     if isinstance(statement, cst.SimpleStatementLine):
         return []
     found: list[cst.CSTNode] = []
-    parts = [getattr(statement, name, None) for name in ("body", "handlers", "orelse", "finalbody")]
+    names = ("body", "handlers", "cases", "orelse", "finalbody")
+    parts = [getattr(statement, name, None) for name in names]
     for part in parts:
         for piece in part if isinstance(part, tuple) else (part,):
             if isinstance(piece, cst.If):
                 found.append(piece)  # `elif`
             elif isinstance(piece, cst.IndentedBlock | cst.SimpleStatementSuite):
                 found.extend(piece.body)
-            elif isinstance(piece, cst.ExceptHandler | cst.Else | cst.Finally):
+            elif isinstance(piece, cst.ExceptHandler | cst.MatchCase | cst.Else | cst.Finally):
                 block = piece.body
                 found.extend(block.body)
     return found

@@ -62,6 +62,14 @@ _TRICKY = {
         "    z = k(\n\n        # c\n\tz)\n"
     ),
     "implicitly joined strings": "x = f('a' 'b', f'{c}' 'd')\ny = (\n    'e'\n    'f'\n)\n",
+    "match statements": (
+        "match command.split():\n"
+        "    case [action, *rest] | [(action)] if rest:\n        go(action)\n"
+        "    case {'k': v, **others} | Point(1, y=(z)) | None | -1 | 'a' 'b':\n        pass\n"
+        "    case first, second: f(first)\n"
+        "    case (1 | 2) as n:\n        g(\n            n,\n        )\n"
+        "    case _:\n        pass\n"
+    ),
 }
 
 
@@ -176,7 +184,8 @@ def test_fixed_files_are_the_same_either_way(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_what_it_does_not_convert_is_parsed_by_libcst() -> None:
-    assert not _model("match x:\n    case 1:\n        pass\n").built
+    assert _model("match x:\n    case 1:\n        pass\n").built
+    assert not _model("match x:\n    case (a, b):\n        pass\n").built
     assert not _model("try:\n    pass\nexcept* E:\n    pass\n").built
     with pytest.raises(SourceError, match="syntax error"):
         _model("def f(:\n")
