@@ -486,8 +486,12 @@ class ProjectIndex:
         exponential in the chain length. A library object the rules know by name
         (`names.KNOWN_LIBRARY_NAMES`) is never a project definition, also when the library's
         source is among the checked files.
+
+        Each name's answer is kept for the run (`remembered`): a run asks about 40 times per
+        distinct name (253k asks, 6.4k names on the benchmark corpus), class ancestors and
+        receiver types above all.
         """
-        return self._resolve(qualname, set(), 0)
+        return self.remembered("resolve", qualname, lambda: self._resolve(qualname, set(), 0))
 
     def _resolve(self, qualname: str, followed: set[str], hops: int) -> Definition | None:
         if qualname in KNOWN_LIBRARY_NAMES:  # not a project definition, even when vendored

@@ -350,3 +350,31 @@ def test_every_prefilter_of_a_file_reads_the_same_bytes(monkeypatch: pytest.Monk
     assert findings([root], root)
     assert asked
     assert all(len(ids) == 1 for ids in asked.values()), asked
+
+
+def test_a_name_is_resolved_once_and_its_reads_count_for_every_asker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`resolve` keeps each name's answer for the run; a later ask, for another file's
+    rules, still records the modules the answer came from (the cache's dependencies)."""
+    from fastapi_task_lint.config import Config
+
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("")
+    (tmp_path / "app" / "models.py").write_text("class User: ...\n")
+    (tmp_path / "app" / "api.py").write_text("from app.models import User\n")
+    routes, tasks = tmp_path / "app" / "routes.py", tmp_path / "app" / "tasks.py"
+    routes.write_text("")
+    tasks.write_text("")
+    index = ProjectIndex(sorted(tmp_path.rglob("*.py")), Config(root=tmp_path))
+    with recording(monkeypatch, ProjectIndex, "_resolve", 1) as resolved:
+        with index.checking_file(routes.absolute()):
+            first = index.resolve("app.api.User")
+        asked = len(resolved)
+        with index.checking_file(tasks.absolute()):
+            second = index.resolve("app.api.User")
+        assert len(resolved) == asked  # answered from the first ask
+    assert first is second and first is not None and first.model.path.name == "models.py"
+    for checked in (routes, tasks):
+        reads = index.seen.own_reads[str(checked.absolute())]
+        assert str(tmp_path / "app" / "models.py") in reads
