@@ -10,7 +10,6 @@ import libcst as cst
 
 from fastapi_task_lint.config import Config, RuleOption
 from fastapi_task_lint.diagnostics import Applicability, Diagnostic, Edit, Fix
-from fastapi_task_lint.semantics.byte_filters import holds_any
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -58,7 +57,7 @@ class Rule:
         it with the project (does this file define a task?), since the bytes of a task's
         module say nothing about where it is scheduled.
         """
-        return holds_any(data, self.triggers)
+        return project.holds_any(path, data, self.triggers)
 
     def check(self, ctx: RuleContext) -> None:
         raise NotImplementedError

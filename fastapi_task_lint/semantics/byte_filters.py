@@ -55,10 +55,18 @@ def rebuild(spec: Spec) -> ByteFilter | None:
     return None if factory is None else ByteFilter(spec, factory(*spec[1:]))
 
 
-def passes(data: bytes, triggers: tuple[bytes, ...], where: Callable[[bytes], bool] | None) -> bool:
-    """Whether a scan with these `triggers` and byte filter `where` lists a module of `data`."""
-    if triggers and not holds_any(data, triggers):
-        return False
+def passes(
+    data: bytes,
+    triggers: tuple[bytes, ...],
+    where: Callable[[bytes], bool] | None,
+    found: dict[bytes, bool] | None = None,
+) -> bool:
+    """Whether a scan with these `triggers` and byte filter `where` lists a module of `data`;
+    `found`, when given, keeps the triggers' answers for `data` (`holds_any_kept`)."""
+    if triggers:
+        held = holds_any(data, triggers) if found is None else holds_any_kept(found, data, triggers)
+        if not held:
+            return False
     return where is None or where(data)
 
 
@@ -78,7 +86,11 @@ def holds_any(data: bytes, strings: tuple[bytes, ...]) -> bool:
     searched = _last_searched
     if searched[0] is not data:
         searched = _last_searched = (data, {})
-    found = searched[1]
+    return holds_any_kept(searched[1], data, strings)
+
+
+def holds_any_kept(found: dict[bytes, bool], data: bytes, strings: tuple[bytes, ...]) -> bool:
+    """Whether `data` holds one of `strings`; `found` keeps each string's answer for it."""
     for string in strings:
         hit = found.get(string)
         if hit is None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from fastapi_task_lint.semantics.byte_filters import ByteFilter, passes
+from fastapi_task_lint.semantics.byte_filters import ByteFilter, holds_any_kept, passes
 from fastapi_task_lint.semantics.mentions import import_renames, renamings
 from fastapi_task_lint.semantics.names import KNOWN_LIBRARY_NAMES
 from fastapi_task_lint.semantics.observations import (
@@ -96,6 +96,7 @@ class ProjectIndex:
         self._models: dict[Path, ModuleModel | None] = {}
         self._data: dict[Path, bytes | SourceError] = {}  # see `read`
         self._answers: dict[tuple[tuple[bytes, ...], tuple[str, ...]], dict[Path, bool]] = {}
+        self._found: dict[Path, dict[bytes, bool]] = {}  # see `holds_any`
         self._errors: dict[Path, SourceError] = {}
         self._memo: dict[str, Any] = {}
         self._by_suffix: dict[str, Path | None] = {}  # `_find_by_suffix` answers
@@ -258,8 +259,15 @@ class ProjectIndex:
         accepted = answers.get(path)
         if accepted is None:
             data = self._bytes(path)  # recorded as the filter's use; an accepted file is parsed
-            accepted = answers[path] = data is not None and passes(data, triggers, where)
+            found = self._found.setdefault(path, {})
+            accepted = answers[path] = data is not None and passes(data, triggers, where, found)
         return accepted
+
+    def holds_any(self, path: Path, data: bytes, strings: tuple[bytes, ...]) -> bool:
+        """Whether `data`, the bytes of `path`, holds one of `strings`: each string is searched
+        for once per file and run. The rules' prefilters and the scans share many (every
+        string of the scheduling-site and submission scans is some rule's trigger)."""
+        return holds_any_kept(self._found.setdefault(path, {}), data, strings)
 
     def memo(self, key: str, compute: Callable[[], _T], lasting: bool = False) -> _T:
         """A whole-program fact, computed once per run however many files ask for it."""
@@ -390,6 +398,7 @@ class ProjectIndex:
         """Adopt a model parsed outside the index (e.g. from an in-memory source)."""
         self._memo.clear()  # whole-program facts may have seen the old model
         self._answers.clear()  # and prefilters its old bytes
+        self._found.clear()
         self._by_suffix.clear()
         self._suffixes = None
         self._models[model.path.absolute()] = model

@@ -378,3 +378,35 @@ def test_a_name_is_resolved_once_and_its_reads_count_for_every_asker(
     for checked in (routes, tasks):
         reads = index.seen.own_reads[str(checked.absolute())]
         assert str(tmp_path / "app" / "models.py") in reads
+
+
+class _Searched(bytes):
+    """File bytes that record each string searched for in them."""
+
+    searched: list[bytes]
+
+    def __contains__(self, string: object) -> bool:
+        assert isinstance(string, bytes)
+        self.searched.append(string)
+        return super().__contains__(string)
+
+
+def test_each_trigger_is_searched_once_per_file_and_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scan's trigger strings and the rules' share their answers for a file."""
+    from fastapi_task_lint.config import Config
+    from fastapi_task_lint.semantics import project
+
+    path = tmp_path / "routes.py"
+    path.write_text("background_tasks.add_task(send, user)\n")
+    data = _Searched(path.read_bytes())
+    data.searched = []
+    monkeypatch.setattr(project, "read_bytes", lambda p: data)
+    index = ProjectIndex([path], Config(root=tmp_path))
+    key = path.absolute()
+    assert [m.path.name for m in index.models((b"delay", b"add_task"))] == ["routes.py"]
+    assert index.holds_any(key, index.read(key), (b"delay", b"add_task", b"apply_async"))
+    assert index.holds_any(key, index.read(key), (b"kiq", b"add_task"))
+    triggers = [s for s in data.searched if s != b"\x00"]  # not the decoder's test for NUL
+    assert triggers == [b"delay", b"add_task", b"kiq"]
