@@ -519,10 +519,19 @@ class ModuleModel:
             return False
         return bool(self.ancestors(type_ref.qualname) & targets)
 
-    def ancestors(self, qualname: str, _depth: int = 0) -> set[str]:
-        """`qualname` and every base class the project shows for it."""
+    def ancestors(self, qualname: str) -> frozenset[str]:
+        """`qualname` and every base class the project shows for it.
+
+        Kept for the run (`remembered`): receiver types and task classes ask about the same
+        classes over and over (134k asks about 3.9k classes on the benchmark corpus).
+        """
+        return self.project.remembered(
+            "ancestors", qualname, lambda: frozenset(self._ancestors(qualname, 0))
+        )
+
+    def _ancestors(self, qualname: str, depth: int) -> set[str]:
         result = {names.canonical(qualname)}
-        if _depth > _MAX_DEPTH:
+        if depth > _MAX_DEPTH:
             return result
         found = self.project.resolve_class(qualname)
         if found is None:
@@ -532,7 +541,7 @@ class ModuleModel:
         for base in klass.bases:
             base_name = model.qualified_name(base, klass.parent_scope)
             if base_name is not None:
-                result |= model.ancestors(base_name, _depth + 1)
+                result |= model._ancestors(base_name, depth + 1)
         return result
 
     # -- derived facts, computed on first use ------------------------------------------------

@@ -410,3 +410,32 @@ def test_each_trigger_is_searched_once_per_file_and_run(
     assert index.holds_any(key, index.read(key), (b"kiq", b"add_task"))
     triggers = [s for s in data.searched if s != b"\x00"]  # not the decoder's test for NUL
     assert triggers == [b"delay", b"add_task", b"kiq"]
+
+
+def test_class_ancestors_are_found_once_and_their_reads_count_for_every_asker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fastapi_task_lint.config import Config
+    from fastapi_task_lint.semantics.model import ModuleModel
+
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("")
+    (tmp_path / "app" / "base.py").write_text("class Base: ...\n")
+    (tmp_path / "app" / "client.py").write_text(
+        "from app.base import Base\n\n\nclass Client(Base): ...\n"
+    )
+    routes, tasks = tmp_path / "app" / "routes.py", tmp_path / "app" / "tasks.py"
+    routes.write_text("x = 1\n")
+    tasks.write_text("y = 2\n")
+    index = ProjectIndex(sorted(tmp_path.rglob("*.py")), Config(root=tmp_path))
+    with recording(monkeypatch, ModuleModel, "_ancestors", 1) as walked:
+        for checked in (routes, tasks):
+            model = index.model_for_path(checked)
+            assert model is not None
+            with index.checking_file(checked.absolute()):
+                found = model.ancestors("app.client.Client")
+            assert found == {"app.client.Client", "app.base.Base"}
+        assert walked == ["app.client.Client", "app.base.Base"]  # the first ask only
+    for checked in (routes, tasks):
+        reads = index.seen.own_reads[str(checked.absolute())]
+        assert str(tmp_path / "app" / "base.py") in reads
