@@ -526,7 +526,7 @@ class ModuleModel:
         classes over and over (134k asks about 3.9k classes on the benchmark corpus).
         """
         return self.project.remembered(
-            "ancestors", qualname, lambda: frozenset(self._ancestors(qualname, 0))
+            f"{__name__}.ancestors", qualname, lambda: frozenset(self._ancestors(qualname, 0))
         )
 
     def _ancestors(self, qualname: str, depth: int) -> set[str]:

@@ -500,7 +500,9 @@ class ProjectIndex:
         distinct name (253k asks, 6.4k names on the benchmark corpus), class ancestors and
         receiver types above all.
         """
-        return self.remembered("resolve", qualname, lambda: self._resolve(qualname, set(), 0))
+        return self.remembered(
+            f"{__name__}.resolve", qualname, lambda: self._resolve(qualname, set(), 0)
+        )
 
     def _resolve(self, qualname: str, followed: set[str], hops: int) -> Definition | None:
         if qualname in KNOWN_LIBRARY_NAMES:  # not a project definition, even when vendored
