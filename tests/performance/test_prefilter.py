@@ -6,12 +6,19 @@ from pathlib import Path
 
 import pytest
 
+from fastapi_task_lint.config import Config
 from fastapi_task_lint.engine import Linter
 from fastapi_task_lint.rules import all_rules
 from fastapi_task_lint.rules import ftl302_in_memory_task_state as ftl302
+from fastapi_task_lint.rules.base import Rule
+from fastapi_task_lint.semantics import project
 from fastapi_task_lint.semantics.byte_filters import holds_any
+from fastapi_task_lint.semantics.mentions import naming
+from fastapi_task_lint.semantics.model import ModuleModel
 from fastapi_task_lint.semantics.project import ProjectIndex
+from fastapi_task_lint.semantics.routes import may_define_get_routes, may_define_routes
 from fastapi_task_lint.semantics.state import program_state
+from fastapi_task_lint.source import load_module
 
 from .helpers import EXAMPLES, FIXTURES, Finding, findings, recording
 
@@ -267,7 +274,6 @@ def test_holds_any_answers_as_a_substring_test_for_each_file_asked_about() -> No
 
 def test_a_run_reads_each_file_from_disk_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """The engine and every whole-program scan test the same bytes, read once per run."""
-    from fastapi_task_lint.semantics import project
 
     root = FIXTURES / "projects" / "state"
     with recording(monkeypatch, project, "read_bytes") as reads:
@@ -278,8 +284,6 @@ def test_a_run_reads_each_file_from_disk_once(monkeypatch: pytest.MonkeyPatch) -
 
 def test_an_adopted_text_stands_for_the_file(tmp_path: Path) -> None:
     """After `register`, scans test the editor's text, not the stale bytes on disk."""
-    from fastapi_task_lint.config import Config
-    from fastapi_task_lint.source import load_module
 
     path = tmp_path / "jobs.py"
     path.write_text("JOBS = {}\n")
@@ -305,7 +309,6 @@ def test_an_adopted_text_stands_for_the_file(tmp_path: Path) -> None:
     ],
 )
 def test_route_prefilters(source: bytes, any_route: bool, get_route: bool) -> None:
-    from fastapi_task_lint.semantics.routes import may_define_get_routes, may_define_routes
 
     assert may_define_routes(source) is any_route
     assert may_define_get_routes(source) is get_route
@@ -315,10 +318,6 @@ def test_scans_sharing_a_filter_test_each_file_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two scans with the same prefilter ask it once per file; an adopted text asks again."""
-    from fastapi_task_lint.config import Config
-    from fastapi_task_lint.semantics import project
-    from fastapi_task_lint.semantics.mentions import naming
-    from fastapi_task_lint.source import load_module
 
     paths = [tmp_path / "jobs.py", tmp_path / "other.py"]
     paths[0].write_text("JOBS = {}\n")
@@ -336,7 +335,6 @@ def test_scans_sharing_a_filter_test_each_file_once(
 def test_every_prefilter_of_a_file_reads_the_same_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
     """The engine's prefilter and the rules' second ask before checking share one `bytes`:
     the substring answers `holds_any` keeps for it are not searched again."""
-    from fastapi_task_lint.rules.base import Rule
 
     asked: dict[Path, set[int]] = {}
     original = Rule.wants
@@ -357,7 +355,6 @@ def test_a_name_is_resolved_once_and_its_reads_count_for_every_asker(
 ) -> None:
     """`resolve` keeps each name's answer for the run; a later ask, for another file's
     rules, still records the modules the answer came from (the cache's dependencies)."""
-    from fastapi_task_lint.config import Config
 
     (tmp_path / "app").mkdir()
     (tmp_path / "app" / "__init__.py").write_text("")
@@ -395,8 +392,6 @@ def test_each_trigger_is_searched_once_per_file_and_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A scan's trigger strings and the rules' share their answers for a file."""
-    from fastapi_task_lint.config import Config
-    from fastapi_task_lint.semantics import project
 
     path = tmp_path / "routes.py"
     path.write_text("background_tasks.add_task(send, user)\n")
@@ -415,8 +410,6 @@ def test_each_trigger_is_searched_once_per_file_and_run(
 def test_class_ancestors_are_found_once_and_their_reads_count_for_every_asker(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from fastapi_task_lint.config import Config
-    from fastapi_task_lint.semantics.model import ModuleModel
 
     (tmp_path / "app").mkdir()
     (tmp_path / "app" / "__init__.py").write_text("")
