@@ -309,7 +309,6 @@ def test_an_adopted_text_stands_for_the_file(tmp_path: Path) -> None:
     ],
 )
 def test_route_prefilters(source: bytes, any_route: bool, get_route: bool) -> None:
-
     assert may_define_routes(source) is any_route
     assert may_define_get_routes(source) is get_route
 
@@ -410,7 +409,6 @@ def test_each_trigger_is_searched_once_per_file_and_run(
 def test_class_ancestors_are_found_once_and_their_reads_count_for_every_asker(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-
     (tmp_path / "app").mkdir()
     (tmp_path / "app" / "__init__.py").write_text("")
     (tmp_path / "app" / "base.py").write_text("class Base: ...\n")
