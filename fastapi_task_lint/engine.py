@@ -26,7 +26,6 @@ from fastapi_task_lint.parallel import check_many
 from fastapi_task_lint.rules import all_rules, select_rules
 from fastapi_task_lint.rules.base import NodeFix, Rule, RuleContext
 from fastapi_task_lint.rules.ftl003_unused_noqa import UnusedNoqaRule
-from fastapi_task_lint.semantics.byte_filters import holds_any
 from fastapi_task_lint.semantics.model import ModuleModel
 from fastapi_task_lint.semantics.project import ProjectIndex
 from fastapi_task_lint.source import SourceError, decode, load_module
@@ -141,7 +140,7 @@ class Linter:
     def _wanted(
         self, data: bytes, path: Path, project: ProjectIndex, unwanted: frozenset[str]
     ) -> bool:
-        if self.unused_noqa is not None and holds_any(data, _NOQA_TRIGGERS):
+        if self.unused_noqa is not None and project.holds_any(path, data, _NOQA_TRIGGERS):
             return True
         return any(
             rule.code not in unwanted and rule.wants(data, path, project) for rule in self.rules

@@ -63,34 +63,18 @@ def passes(
 ) -> bool:
     """Whether a scan with these `triggers` and byte filter `where` lists a module of `data`;
     `found`, when given, keeps the triggers' answers for `data` (`holds_any_kept`)."""
-    if triggers:
-        held = holds_any(data, triggers) if found is None else holds_any_kept(found, data, triggers)
-        if not held:
-            return False
+    if triggers and not holds_any_kept({} if found is None else found, data, triggers):
+        return False
     return where is None or where(data)
 
 
-# The bytes last asked about, and which strings they hold: see `holds_any`.
-_last_searched: tuple[bytes, dict[bytes, bool]] = (b"", {})
-
-
-def holds_any(data: bytes, strings: tuple[bytes, ...]) -> bool:
-    """Whether `data` holds one of `strings`, each searched for once per file.
-
-    Rules share triggers (`add_task` is five rules' trigger), and a file no rule wants is
-    searched for every trigger of every rule, to its end: the answers for the file last
-    asked about (by identity) are kept. The pair is replaced whole, so a thread asking
-    about other bytes meanwhile never reads these answers.
-    """
-    global _last_searched
-    searched = _last_searched
-    if searched[0] is not data:
-        searched = _last_searched = (data, {})
-    return holds_any_kept(searched[1], data, strings)
-
-
 def holds_any_kept(found: dict[bytes, bool], data: bytes, strings: tuple[bytes, ...]) -> bool:
-    """Whether `data` holds one of `strings`; `found` keeps each string's answer for it."""
+    """Whether `data` holds one of `strings`; `found` keeps each string's answer for `data`.
+
+    Rules and scans share strings (`add_task` is five rules' trigger), and a file no rule
+    wants is searched for every one of them to its end: kept answers (per file and run, in
+    `ProjectIndex.holds_any`) search each string once.
+    """
     for string in strings:
         hit = found.get(string)
         if hit is None:

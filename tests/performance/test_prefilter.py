@@ -12,7 +12,6 @@ from fastapi_task_lint.rules import all_rules
 from fastapi_task_lint.rules import ftl302_in_memory_task_state as ftl302
 from fastapi_task_lint.rules.base import Rule
 from fastapi_task_lint.semantics import project
-from fastapi_task_lint.semantics.byte_filters import holds_any
 from fastapi_task_lint.semantics.mentions import naming
 from fastapi_task_lint.semantics.model import ModuleModel
 from fastapi_task_lint.semantics.project import ProjectIndex
@@ -250,26 +249,28 @@ def record(name: str, background_tasks: BackgroundTasks) -> None:
     assert [f for f in _full([root], root, monkeypatch) if f[3] == "FTL302"] == []
 
 
-def test_holds_any_answers_as_a_substring_test_for_each_file_asked_about() -> None:
-    """The answers kept for the file last asked about never answer for other bytes asked
-    about in between, nor for strings not yet searched in that file."""
+def test_holds_any_answers_as_a_substring_test_for_each_file_asked_about(tmp_path: Path) -> None:
+    """The answers kept for a file never answer for other files asked about in between, nor
+    for strings not yet searched in that file."""
     first = b"background_tasks.add_task(send, user)"
     second = b"async def handler(): ..."
-    first_again = bytes(bytearray(first))  # equal bytes, another object: searched afresh
+    index = ProjectIndex([], Config(root=tmp_path))
+    one, copy, other, empty = (tmp_path / f"{name}.py" for name in ("one", "copy", "two", "e"))
     asks = [
-        (first, (b"add_task",)),
-        (first_again, (b"add_task", b"async")),
-        (first, (b"async", b"add_task")),
-        (second, (b"add_task",)),
-        (second, (b"async",)),
-        (first, (b"async",)),
-        (first, (b"delay", b"BackgroundTask")),
-        (second, (b"def", b"nothing")),
-        (b"", (b"",)),
-        (first, ()),
+        (one, first, (b"add_task",)),
+        (copy, first, (b"add_task", b"async")),  # equal bytes, another file: searched afresh
+        (one, first, (b"async", b"add_task")),
+        (other, second, (b"add_task",)),
+        (other, second, (b"async",)),
+        (one, first, (b"async",)),
+        (one, first, (b"delay", b"BackgroundTask")),
+        (other, second, (b"def", b"nothing")),
+        (empty, b"", (b"",)),
+        (one, first, ()),
     ]
-    for data, strings in asks:
-        assert holds_any(data, strings) == any(s in data for s in strings), (data, strings)
+    for path, data, strings in asks:
+        held = index.holds_any(path, data, strings)
+        assert held == any(s in data for s in strings), (data, strings)
 
 
 def test_a_run_reads_each_file_from_disk_once(monkeypatch: pytest.MonkeyPatch) -> None:
