@@ -173,7 +173,8 @@ class Linter:
             result.node_fixes.update(ctx.node_fixes)
         result.unwanted = frozenset(declined)
         raw = [d for d in raw if not self._ignored_for_file(d.path, d.code)]
-        suppression = apply_noqa(raw, model.lines)
+        # Only a finding's line is read: most files have none, and keep no list of lines.
+        suppression = apply_noqa(raw, model.lines if raw else ())
         result.diagnostics = suppression.kept
         result.suppressed = suppression.suppressed
         unused = self.unused_noqa

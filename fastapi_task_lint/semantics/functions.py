@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from fastapi_task_lint.semantics.scope import Scope
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class ParamInfo:
     name: str
     node: cst.Param
@@ -21,7 +21,7 @@ class ParamInfo:
     position: int
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class CallInfo:
     """A call expression and where it sits: its scope and its place in walk order."""
 
@@ -31,7 +31,7 @@ class CallInfo:
     awaited: bool = False
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class FunctionInfo:
     """A `def`, `async def` or `lambda`, with the facts rules ask about most."""
 
@@ -65,7 +65,7 @@ class FunctionInfo:
         return next((p for p in self.params if p.name == name), None)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class ClassInfo:
     name: str
     qualname: str

@@ -38,7 +38,7 @@ class BindingKind(Enum):
     OTHER = "other"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Binding:
     """One way a name gets a value; `value` is the assigned expression when there is one."""
 
@@ -56,7 +56,7 @@ class Binding:
     iterable: cst.BaseExpression | None = None
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Scope:
     kind: ScopeKind
     parent: Scope | None
