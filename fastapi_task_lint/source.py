@@ -220,13 +220,13 @@ def _cpython_screen(text: str) -> tuple[ast.Module | None, SourceError | None]:
 BUILD_FROM_AST = True
 
 
-def load_module(path: Path, project: ProjectIndex, text: str | None = None) -> ModuleModel:
-    """Parse `path` (or `text` standing in for it) into its semantic model: a tree built
-    from `ast` where `built_tree` converts the file, else libcst's parse."""
+def load_module(
+    path: Path, project: ProjectIndex, text: str, data: bytes | None = None
+) -> ModuleModel:
+    """Parse `text`, the file `path`'s (decoded from `data` when given), into its semantic
+    model: a tree built from `ast` where `built_tree` converts the file, else libcst's parse."""
     from fastapi_task_lint.semantics.model import ModuleModel
 
-    if text is None:
-        text = decode(read_bytes(path))
     parsed: tuple[cst.Module, list[int] | None] | None = None
     if BUILD_FROM_AST and len(text) <= MAX_PARSE_CHARS:
         with contextlib.suppress(built_tree.Unsupported):
@@ -236,7 +236,7 @@ def load_module(path: Path, project: ProjectIndex, text: str | None = None) -> M
     module_name, is_package = project.module_name_of(path)
     try:
         return ModuleModel(
-            path, module_name, is_package, text, tree, project, statement_lines, built
+            path, module_name, is_package, text, tree, project, statement_lines, built, data
         )
     except RecursionError:
         raise SourceError("too deeply nested to analyse") from None

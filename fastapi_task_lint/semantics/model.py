@@ -24,6 +24,7 @@ from fastapi_task_lint.semantics.functions import CallInfo, ClassInfo, FunctionI
 from fastapi_task_lint.semantics.layout import Span, lay_out
 from fastapi_task_lint.semantics.scope import Binding, BindingKind, Scope
 from fastapi_task_lint.semantics.walk import walk
+from fastapi_task_lint.source import decode, parse
 
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.orm import OrmModels
@@ -55,12 +56,15 @@ class ModuleModel:
         project: ProjectIndex,
         statement_lines: list[int] | None = None,
         built: bool = False,
+        data: bytes | None = None,
     ) -> None:
         self.path = path
         self.absolute_path = path.absolute()
         self.module_name = module_name
         self.is_package = is_package
-        self.source = source
+        # With `data`, the bytes `source` was decoded from (`decode`), which the index keeps
+        # for the run anyway, the text is decoded again when asked for: one copy, not two.
+        self._text: str | bytes = source if data is None else data
         self.tree = tree
         self.project = project
         facts = build_facts(tree, module_name, is_package)
@@ -74,6 +78,11 @@ class ModuleModel:
         self.built = built  # `tree` was built from CPython's `ast` (see `built_tree`)
         self._laid_out: dict[int, dict[cst.CSTNode, Span]] = {}  # see `position`
         self._statement_lines = statement_lines  # CPython's, for `_first_lines`
+
+    @property
+    def source(self) -> str:
+        text = self._text
+        return text if isinstance(text, str) else decode(text)
 
     # -- positions (lazy: most files never report) ----------------------------------------
     def position(self, node: cst.CSTNode) -> CodeRange:
@@ -136,7 +145,10 @@ class ModuleModel:
     @cached_property
     def _utf8_lines(self) -> list[bytes]:
         """The source's lines with their ends, in the UTF-8 CPython's columns count."""
-        return self.source.encode("utf-8", "surrogatepass").splitlines(keepends=True)
+        text = self._text
+        if not (isinstance(text, bytes) and text.isascii()):
+            text = self.source.encode("utf-8", "surrogatepass")
+        return text.splitlines(keepends=True)
 
     def _column(self, line: int, offset: int) -> int:
         """libcst's column (characters) of CPython's `offset` (UTF-8 bytes) on `line`."""
@@ -152,8 +164,6 @@ class ModuleModel:
         that may list our codes)."""
         if not self.built:
             return self.tree
-        from fastapi_task_lint.source import parse
-
         return parse(self.source)
 
     def original(self, node: cst.CSTNodeT) -> cst.CSTNodeT:
@@ -279,7 +289,7 @@ class ModuleModel:
 
     def scope_of_binding(self, binding: Binding) -> Scope:
         """The scope a binding lives in (bindings do not keep a back-pointer)."""
-        return self._binding_scopes.get(id(binding), self.module_scope)
+        return self._binding_scopes.get(binding, self.module_scope)
 
     def assigned_value(
         self, name: cst.Name, scope: Scope, order: int | None
@@ -291,12 +301,13 @@ class ModuleModel:
         return binding.value, self.scope_of_binding(binding), binding.order
 
     @cached_property
-    def _binding_scopes(self) -> dict[int, Scope]:
-        result: dict[int, Scope] = {}
+    def _binding_scopes(self) -> dict[Binding, Scope]:
+        """By the binding itself (compared by identity): no `id()` number made for each."""
+        result: dict[Binding, Scope] = {}
         for scope in self._scope_by_node.values():
             for bindings in scope.bindings.values():
                 for binding in bindings:
-                    result.setdefault(id(binding), scope)
+                    result.setdefault(binding, scope)
         return result
 
     def resolve_call(self, call: CallInfo) -> str | None:

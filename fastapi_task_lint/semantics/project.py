@@ -167,7 +167,8 @@ class ProjectIndex:
         if key not in self._models:
             self._models[key] = None
             try:
-                self._models[key] = load_module(key, self, decode(self.read(key)))
+                data = self.read(key)
+                self._models[key] = load_module(key, self, decode(data), data)
             except SourceError as error:
                 self._errors[key] = error
         return self._models[key]

@@ -12,7 +12,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from fastapi_task_lint.config import Config
 from fastapi_task_lint.semantics.model import ModuleModel, _first_lines_from
 from fastapi_task_lint.semantics.project import ProjectIndex
-from fastapi_task_lint.source import SourceError, load_module
+from fastapi_task_lint.source import SourceError, decode, load_module
 
 from .helpers import EXAMPLES, FIXTURES
 
@@ -102,3 +102,29 @@ def test_only_the_statement_is_laid_out() -> None:
     assert model.position(call).start.line == 8
     assert list(model._laid_out) == [2]
     assert "_module_spans" not in vars(model)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"import os\nx = os.sep; y = len(x)\n",
+        'x = "caf\xe9"; y = len(x)  # \u2713\n'.encode(),
+        '# -*- coding: latin-1 -*-\nx = "caf\xe9"; y = len(x)\n'.encode("latin-1"),
+        b'\xef\xbb\xbfx = "\xc3\xa9"; y = len(x)\r\n',
+    ],
+    ids=["ascii", "utf-8", "latin-1 cookie", "utf-8 BOM, CRLF"],
+)
+def test_a_model_the_index_builds_keeps_one_copy_of_its_text(tmp_path: Path, data: bytes) -> None:
+    """The model keeps the bytes the index read, not a decoded copy: its text, lines,
+    quotes and positions are still those of the decoded file."""
+    path = tmp_path / "checked.py"
+    path.write_bytes(data)
+    project = ProjectIndex([path], Config(root=tmp_path))
+    model = project.model_for_path(path)
+    assert model is not None
+    assert model._text is project.read(path)
+    assert model.source == decode(data)
+    assert model.lines == decode(data).splitlines()
+    assert _assert_same_positions(model) > 0
+    call = model.tree.body[-1].body[-1].value  # type: ignore[attr-defined]
+    assert model.code_for(call) == "len(x)"
