@@ -30,9 +30,6 @@ from fastapi_task_lint.semantics.model import ModuleModel
 from fastapi_task_lint.semantics.project import ProjectIndex
 from fastapi_task_lint.source import SourceError, decode, load_module
 
-# FTL003 reads noqa comments, so a file that has one must be parsed even with no trigger.
-_NOQA_TRIGGERS = (b"noqa", b"NOQA")
-
 
 @dataclass
 class FileResult:
@@ -141,8 +138,8 @@ class Linter:
     def _wanted(
         self, data: bytes, path: Path, project: ProjectIndex, unwanted: frozenset[str]
     ) -> bool:
-        if self.unused_noqa is not None and project.holds_any(path, data, _NOQA_TRIGGERS):
-            return True
+        if self.unused_noqa is not None and may_list_our_codes(data):
+            return True  # FTL003 reads a `# noqa` listing our codes even with no trigger
         return any(
             rule.code not in unwanted and rule.wants(data, path, project) for rule in self.rules
         )
@@ -192,8 +189,8 @@ class Linter:
         crashed: set[str],
     ) -> None:
         """FTL003: only rules that ran to the end on this file can say a `# noqa` is unused."""
-        if not may_list_our_codes(model.source):  # spare libcst's parse on most files
-            return
+        if not may_list_our_codes(model.project.read(model.absolute_path)):
+            return  # spare libcst's parse on most files
         ran = {
             r.code
             for r in self.rules

@@ -101,13 +101,14 @@ class LineEnd:
         return "  ".join(part for part in (before, after) if part)
 
 
-_OUR_CODES_LISTED = re.compile(r"noqa[^\r\n]*FTL", re.IGNORECASE)
+_OUR_CODES_LISTED = re.compile(rb"noqa[^\r\n]*FTL", re.IGNORECASE)
 
 
-def may_list_our_codes(source: str) -> bool:
-    """Whether a `# noqa` in `source` may list one of our codes, which alone can be unused
-    (`unused_noqa`): finding the comments takes libcst's parse of a built file."""
-    return _OUR_CODES_LISTED.search(source) is not None
+def may_list_our_codes(data: bytes) -> bool:
+    """Whether a `# noqa` in a file's bytes may list one of our codes, which alone can be
+    unused (`unused_noqa`): only such a file is parsed for FTL003 alone, and finding its
+    comments takes libcst's parse of a built file."""
+    return _OUR_CODES_LISTED.search(data) is not None
 
 
 def line_ends(model: ModuleModel) -> dict[int, LineEnd]:

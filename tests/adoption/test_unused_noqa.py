@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import libcst as cst
 
 from fastapi_task_lint import check_source
 from fastapi_task_lint.config import Config
 from fastapi_task_lint.diagnostics import Diagnostic, Edit
+from fastapi_task_lint.engine import Linter
 
 HEADER = """\
 from fastapi import BackgroundTasks
@@ -79,3 +82,16 @@ def test_a_rule_ignored_for_the_file_cannot_call_its_noqa_unused() -> None:
 def test_file_without_rule_triggers_is_still_checked_for_unused_noqa() -> None:
     found = check_source("x = 1  # noqa: FTL104\n", "app.py", Config(select=("FTL",)))
     assert [(d.code, d.line) for d in found] == [("FTL003", 1)]
+
+
+def test_a_file_is_parsed_for_unused_noqa_alone_only_when_a_noqa_lists_our_codes(
+    tmp_path: Path,
+) -> None:
+    """Without a rule's trigger, a `# noqa` listing an FTL code (in any case) is still
+    checked; one listing only other tools' codes cannot be unused, and costs no parse."""
+    (tmp_path / "ours.py").write_text("x = 1  # NoQA: ftl104\n")
+    (tmp_path / "theirs.py").write_text("y = 2  # noqa: E501\n")
+    run = Linter(Config(select=("FTL",), root=tmp_path)).check_paths([tmp_path])
+    assert [(d.code, Path(d.path).name) for d in run.diagnostics] == [("FTL003", "ours.py")]
+    parsed = {Path(r.path).name: r.model is not None for r in run.files}
+    assert parsed == {"ours.py": True, "theirs.py": False}
