@@ -78,7 +78,7 @@ class Linter:
         self.cache = Cache(cache_dir, run_key(config)) if cache_dir is not None else None
         selected = select_rules(config.select, config.extend_select, config.ignore)
         self.rules: list[Rule] = [rule() for rule in selected if rule.triggers]
-        self._codes = frozenset(rule.code for rule in self.rules)  # one set for every file
+        self._rule_codes = frozenset(rule.code for rule in self.rules)  # shared by every result
         # FTL003 is reported by the engine once suppression has run, like FTL001/FTL002.
         self.unused_noqa = UnusedNoqaRule() if UnusedNoqaRule in selected else None
 
@@ -128,7 +128,7 @@ class Linter:
         # its syntax errors are left to the compiler's tools).
         with project.checking_file(path):
             if not self._wanted(data, path, project, unwanted):
-                return FileResult(shown, unwanted=self._codes)
+                return FileResult(shown, unwanted=self._rule_codes)
             model = project.model_for_path(path)
             if model is None:
                 failure = project.source_error(path) or SourceError("cannot parse")

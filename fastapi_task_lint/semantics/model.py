@@ -81,6 +81,7 @@ class ModuleModel:
 
     @property
     def source(self) -> str:
+        """The file's text, decoded anew from the kept bytes where the index read them."""
         text = self._text
         return text if isinstance(text, str) else decode(text)
 
