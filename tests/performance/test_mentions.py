@@ -24,6 +24,7 @@ from fastapi_task_lint.semantics.mentions import (
         b"print(tasks)",
         b"x=tasks",
         b"caf\xc3\xa9tasks = 1\n",  # a non-ASCII neighbour only costs a parse
+        b"subtasks = tasks_by_id = 1\nreturn tasks\n",  # after longer identifiers
     ],
 )
 def test_naming_accepts_the_identifier(source: bytes) -> None:
@@ -47,6 +48,8 @@ def test_naming_turns_down_longer_identifiers(source: bytes) -> None:
         b"x = (run_later  # schedule it\n     (bg, send))\n",
         b"x = (run_later\r\n  (bg, send))\n",
         b"@run_later(bg)\ndef f(): ...\n",
+        b"my_run_later(bg)\nrun_later_now(bg)\nrun_later(bg)\n",  # the third occurrence
+        b"spawn (x)",  # at the very start
     ],
 )
 def test_calling_accepts_every_way_to_write_a_call(source: bytes) -> None:
