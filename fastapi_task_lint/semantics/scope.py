@@ -95,8 +95,9 @@ class Scope:
             bindings = scope.bindings.get(name)
             if bindings:
                 if first and order is not None:
-                    before = [b for b in bindings if b.order < order]
-                    return before[-1] if before else bindings[-1]
+                    for binding in reversed(bindings):  # the last one before the use
+                        if binding.order < order:
+                            return binding
                 return bindings[-1]
             scope = scope.parent
             first = False
