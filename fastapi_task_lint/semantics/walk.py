@@ -45,25 +45,34 @@ def _walk(node: cst.CSTNode, visitor: cst.CSTVisitor, table: dict[type, _Entry])
     if visit is None or visit(visitor, node) is not False:
         for name in fields:
             child = getattr(node, name)
-            kind = type(child)
-            if _is_node[kind] if kind in _is_node else _is_node_type(kind):
+            kind = _CHILD_KINDS.get(type(child)) or _child_kind(type(child))
+            if kind is _NODE:
                 _walk(child, visitor, table)
-            elif isinstance(child, (tuple, list)):
+            elif kind is _SEQUENCE:
                 for item in child:
-                    kind = type(item)
-                    if _is_node[kind] if kind in _is_node else _is_node_type(kind):
+                    if (_CHILD_KINDS.get(type(item)) or _child_kind(type(item))) is _NODE:
                         _walk(item, visitor, table)
     if leave is not None:
         leave(visitor, node)
 
 
-# `isinstance(x, cst.CSTNode)` goes through `ABCMeta.__instancecheck__`, a Python frame per
-# child of every node walked; a dictionary answers for each type after its first time.
-_is_node: dict[type, bool] = {}
+# What a child field holds, by its type: `isinstance(x, cst.CSTNode)` goes through
+# `ABCMeta.__instancecheck__`, a Python frame per child of every node walked; a dictionary
+# answers for each type after its first time, and says "a sequence" in the same lookup.
+_NODE, _SEQUENCE, _OTHER = "node", "sequence", "other"
+_CHILD_KINDS: dict[type, str] = {}
 
 
-def _is_node_type(kind: type) -> bool:
-    answer = _is_node[kind] = issubclass(kind, cst.CSTNode)
+def _child_kind(kind: type) -> str:
+    answer = _CHILD_KINDS.get(kind)
+    if answer is None:
+        if issubclass(kind, cst.CSTNode):
+            answer = _NODE
+        elif issubclass(kind, (tuple, list)):
+            answer = _SEQUENCE
+        else:
+            answer = _OTHER
+        _CHILD_KINDS[kind] = answer
     return answer
 
 
