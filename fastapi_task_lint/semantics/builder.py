@@ -355,10 +355,6 @@ class ModelBuilder(cst.CSTVisitor):
         if self.function_stack:
             self.function_stack[-1].calls.append(info)
 
-    def visit_Name(self, node: cst.Name) -> None:
-        if self.function_stack:
-            self.function_stack[-1].identifiers.add(node.value)
-
     def visit_Return(self, node: cst.Return) -> None:
         if self.function_stack:
             self.function_stack[-1].return_values.append(node.value)

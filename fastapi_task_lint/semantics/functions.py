@@ -49,9 +49,6 @@ class FunctionInfo:
     return_values: list[cst.BaseExpression | None] = field(default_factory=list)
     yield_values: list[cst.BaseExpression | None] = field(default_factory=list)
     awaits: int = 0
-    # Every name and attribute name its body spells (nested definitions' bodies aside):
-    # searches for a given name skip the walk of a function that never spells it.
-    identifiers: set[str] = field(default_factory=set)
 
     @property
     def is_lambda(self) -> bool:

@@ -199,8 +199,6 @@ def _accesses_in(
     `writes_only`, only what is written is resolved (and reported): finding the containers
     tasks write, a read is not worth resolving its name, which can parse its module.
     """
-    if names is not None and names.isdisjoint(function.identifiers):
-        return []  # its body never spells a container's name
     collector = _AccessCollector(model, function, find, names, writes_only)
     walk(function.node.body, collector)
     return collector.accesses
