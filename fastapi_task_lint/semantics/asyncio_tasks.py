@@ -101,7 +101,13 @@ class SpawnFate:
     holder: str | None = None  # the local that holds it, for LOCAL_ONLY
 
 
+# Every way to start a task spells one: `TASK_FACTORIES` as imported or aliased, or a loop's.
+_SPAWNING = (b"create_task", b"ensure_future")
+
+
 def find_task_spawns(model: ModuleModel) -> list[TaskSpawn]:
+    if not model.spells(_SPAWNING):
+        return []  # most modules: resolving every call's name found nothing
     found: list[tuple[CallInfo, str]] = []
     for call in model.calls:
         api = _spawn_api(model, call)

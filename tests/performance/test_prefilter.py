@@ -12,6 +12,7 @@ from fastapi_task_lint.rules import all_rules
 from fastapi_task_lint.rules import ftl302_in_memory_task_state as ftl302
 from fastapi_task_lint.rules.base import Rule
 from fastapi_task_lint.semantics import project
+from fastapi_task_lint.semantics.asyncio_tasks import find_task_spawns
 from fastapi_task_lint.semantics.mentions import naming
 from fastapi_task_lint.semantics.model import ModuleModel
 from fastapi_task_lint.semantics.project import ProjectIndex
@@ -431,3 +432,21 @@ def test_class_ancestors_are_found_once_and_their_reads_count_for_every_asker(
     for checked in (routes, tasks):
         reads = index.seen.own_reads[str(checked.absolute())]
         assert str(tmp_path / "app" / "base.py") in reads
+
+
+def test_task_spawns_are_searched_only_in_modules_that_spell_a_way_to_start_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Resolving every call of a module to find `asyncio.create_task` is spared where the
+    text never spells `create_task` or `ensure_future`; an alias still spells it."""
+    index = ProjectIndex([], Config(root=tmp_path))
+    plain = load_module(tmp_path / "plain.py", index, "import os\nos.getcwd()\nprint(1)\n")
+    aliased = load_module(
+        tmp_path / "aliased.py",
+        index,
+        "from asyncio import create_task as spawn\n\nasync def main():\n    spawn(main())\n",
+    )
+    with recording(monkeypatch, ModuleModel, "qualified_name", 1) as resolved:
+        assert find_task_spawns(plain) == []
+        assert resolved == []
+        assert [spawn.api for spawn in find_task_spawns(aliased)] == ["spawn"]
