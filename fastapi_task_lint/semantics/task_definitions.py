@@ -49,6 +49,8 @@ if TYPE_CHECKING:
 _CREATE_TASK_FUNCTIONS = frozenset({"asyncio.create_task", "asyncio.ensure_future"})
 _CREATE_TASK_METHODS = frozenset({"create_task"})  # loop.create_task, TaskGroup.create_task
 _START_SOON_METHODS = frozenset({"start_soon"})  # anyio / trio task groups take the callable
+# What a module that starts a task by one of those spells, as written, imported or aliased.
+_STARTING_TASKS = (b"create_task", b"ensure_future", b"start_soon")
 _ARQ_WRAPPERS = frozenset({"arq.func", "arq.worker.func", "arq.cron", "arq.cron.cron"})
 _ASYNCIO_SCHEDULERS = frozenset(
     {
@@ -294,6 +296,8 @@ class _Scan:
         )
 
     def _asyncio_tasks(self, model: ModuleModel) -> None:
+        if not model.spells(_STARTING_TASKS):
+            return  # no call can start a task: spare resolving every call's name
         for call in model.calls:
             func = call.node.func
             method = func.attr.value if isinstance(func, cst.Attribute) else None

@@ -68,6 +68,8 @@ def wrapper_sites(model: ModuleModel) -> list[SchedulingSite]:
     """The calls in `model` of project helpers that schedule their parameters."""
     names = _wrapper_names(model.project)
     sites: list[SchedulingSite] = []
+    if not model.spells(tuple(name.encode() for name in names)):
+        return sites  # a call of a helper, even through an alias, spells its name
     for call in model.calls:
         if not call.node.args or not _may_call(model, call, names):
             continue

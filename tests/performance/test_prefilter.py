@@ -18,6 +18,7 @@ from fastapi_task_lint.semantics.model import ModuleModel
 from fastapi_task_lint.semantics.project import ProjectIndex
 from fastapi_task_lint.semantics.routes import may_define_get_routes, may_define_routes
 from fastapi_task_lint.semantics.state import program_state
+from fastapi_task_lint.semantics.task_definitions import project_tasks
 from fastapi_task_lint.source import load_module
 
 from .helpers import EXAMPLES, FIXTURES, Finding, findings, recording
@@ -450,3 +451,22 @@ def test_task_spawns_are_searched_only_in_modules_that_spell_a_way_to_start_one(
         assert find_task_spawns(plain) == []
         assert resolved == []
         assert [spawn.api for spawn in find_task_spawns(aliased)] == ["spawn"]
+
+
+def test_the_task_scan_still_finds_a_task_started_through_an_aliased_create_task(
+    tmp_path: Path,
+) -> None:
+    """The scan resolves calls only in modules spelling a way to start a task; an import
+    alias spells it where it is imported."""
+    root = _write(
+        tmp_path,
+        {
+            "jobs.py": (
+                "from asyncio import create_task as spawn\n\n\n"
+                "async def refresh() -> None: ...\n\n\n"
+                "async def start() -> None:\n    spawn(refresh())\n"
+            )
+        },
+    )
+    index = ProjectIndex(sorted(root.rglob("*.py")), Config(root=root))
+    assert [t.function.name for t in project_tasks(index)] == ["refresh"]
