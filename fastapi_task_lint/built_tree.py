@@ -78,13 +78,17 @@ def span_of(node: cst.CSTNode) -> Span | None:
     if packed is None:
         return None
     end_column, packed = packed & _MASK16, packed >> 16
-    end_line, packed = packed & _MASK21, packed >> 21
-    return packed >> 16, packed & _MASK16, end_line, end_column
+    column, packed = packed & _MASK16, packed >> 16
+    line = packed & _MASK21
+    return line, column, line + (packed >> 21), end_column
 
 
 # The source's lines, as UTF-8, while `build` runs (one build at a time, like the switches of
 # libcst's parse in `source`): whether a body sits on its header's line, where a name starts.
 _lines: list[bytes] = []
+# A span packs, from the top: the lines it spans beyond its first, its first line (21 bits),
+# its first and last columns (16 bits each). A span on one line, as most are, fits in 53
+# bits: an integer of two 30-bit digits (32 bytes) rather than three (36).
 _MASK16, _MASK21 = (1 << 16) - 1, (1 << 21) - 1
 
 
@@ -92,7 +96,7 @@ def _keep(built: Any, span: Span) -> None:
     line, column, end_line, end_column = span
     if column >> 16 or end_column >> 16 or end_line >> 21:
         return  # beyond the packing (a line over 64 kB): positions come from libcst's parse
-    packed = (((line << 16 | column) << 21 | end_line) << 16) | end_column
+    packed = ((((end_line - line) << 21 | line) << 16 | column) << 16) | end_column
     _SPAN_SETTERS[type(built)](built, packed)
 
 
@@ -273,9 +277,10 @@ def expression(node: ast.expr) -> Any:
     if convert is None:
         raise Unsupported(type(node).__name__)
     built = convert(node)
-    column, end_line, end_column = node.col_offset, node.end_lineno or 0, node.end_col_offset or 0
+    line, column = node.lineno, node.col_offset
+    end_line, end_column = node.end_lineno or line, node.end_col_offset or 0
     if column < 65536 and end_column < 65536 and end_line < 2097152:  # `_keep`, inlined
-        packed = (((node.lineno << 16 | column) << 21 | end_line) << 16) | end_column
+        packed = ((((end_line - line) << 21 | line) << 16 | column) << 16) | end_column
         _SPAN_SETTERS[type(built)](built, packed)
     return built
 

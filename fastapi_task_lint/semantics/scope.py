@@ -68,7 +68,11 @@ class Scope:
 
     def add(self, binding: Binding) -> None:
         target = self.module_scope() if binding.name in self.global_names else self
-        target.bindings.setdefault(binding.name, []).append(binding)
+        bindings = target.bindings.get(binding.name)
+        if bindings is None:  # most names are bound once: a list of exactly one
+            target.bindings[binding.name] = [binding]
+        else:
+            bindings.append(binding)
 
     def module_scope(self) -> Scope:
         scope = self
