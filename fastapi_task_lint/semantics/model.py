@@ -240,11 +240,10 @@ class ModuleModel:
 
     def spells(self, strings: tuple[bytes, ...]) -> bool:
         """Whether the file's text holds one of `strings`: what its tree can name (through
-        any import or alias) it spells, so a search of the tree can be spared. Each string
-        is searched for once per file and run (`ProjectIndex.holds_any`)."""
+        any import or alias) it spells, so a search of the tree can be spared."""
         text = self._text
         if isinstance(text, bytes):
-            return self.project.holds_any(self.absolute_path, text, strings)
+            return any(string in text for string in strings)
         return any(string.decode() in text for string in strings)
 
     @cached_property
