@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -49,6 +49,11 @@ class Rule:
     # The prefilter: a file that contains none of these bytes cannot trigger the rule.
     triggers: ClassVar[tuple[bytes, ...]] = ()
     options: ClassVar[tuple[RuleOption, ...]] = ()
+    # Whole-program facts the rule's checks ask for. A pooled run computes those of the
+    # rules some file triggers before it forks, so the workers inherit them rather than each
+    # computing its own copy. Listing one only saves time: an unlisted fact is computed
+    # where it is first asked for.
+    facts: ClassVar[tuple[Callable[[ProjectIndex], object], ...]] = ()
 
     def wants(self, data: bytes, path: Path, project: ProjectIndex) -> bool:
         """The prefilter, before `path` is parsed: can this file hold a finding?

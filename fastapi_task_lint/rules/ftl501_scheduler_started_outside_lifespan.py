@@ -28,6 +28,7 @@ class SchedulerStartedOutsideLifespan(Rule):
     name = "scheduler-started-outside-lifespan"
     summary = "APScheduler scheduler started outside the app's lifespan"
     triggers = (b"start", b"run_until_stopped")
+    facts = (lifecycle,)
     docs = RuleDocs(
         what=(
             "Flags `.start()` (4.x: `.start_in_background()`) of an "

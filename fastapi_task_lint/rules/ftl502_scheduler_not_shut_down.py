@@ -9,6 +9,7 @@ from fastapi_task_lint.semantics.lifespan import (
     STARTUP,
     Context,
     call_contexts,
+    lifecycle,
     object_keys,
     release_calls,
 )
@@ -28,6 +29,7 @@ class SchedulerNotShutDown(Rule):
     name = "scheduler-not-shut-down"
     summary = "scheduler started for the app but never shut down"
     triggers = (b"start", b"run_until_stopped")
+    facts = (lifecycle,)
     docs = RuleDocs(
         what=(
             "Flags the `.start()` of an APScheduler scheduler started in the lifespan (or a "

@@ -5,7 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi_task_lint.rules.base import Rule, RuleContext, RuleDocs, quote
-from fastapi_task_lint.semantics.lifespan import STARTUP, call_contexts, creates_app
+from fastapi_task_lint.semantics.lifespan import (
+    STARTUP,
+    call_contexts,
+    creates_app,
+    lifecycle,
+)
 from fastapi_task_lint.semantics.project import ProjectIndex
 from fastapi_task_lint.semantics.schedulers import (
     SchedulerKind,
@@ -20,6 +25,7 @@ class BlockingSchedulerInApp(Rule):
     name = "blocking-scheduler-in-app"
     summary = "`BlockingScheduler` in a FastAPI app never lets the app start"
     triggers = (b"Scheduler", b"start", b"run_until_stopped")
+    facts = (lifecycle,)
     docs = RuleDocs(
         what=(
             "Flags the construction of an APScheduler 3.x `BlockingScheduler` (or a subclass) "

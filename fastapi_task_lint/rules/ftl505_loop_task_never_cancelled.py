@@ -18,6 +18,7 @@ from fastapi_task_lint.semantics.lifespan import (
     STARTUP,
     call_contexts,
     function_contexts,
+    lifecycle,
     object_keys,
     periodic_loop,
     release_calls,
@@ -32,6 +33,7 @@ class LoopTaskNeverCancelled(Rule):
     name = "loop-task-never-cancelled"
     summary = "periodic loop task started at startup is never cancelled"
     triggers = (*SPAWN_TRIGGERS, b"repeat_every")
+    facts = (lifecycle,)
     docs = RuleDocs(
         what=(
             "Flags `asyncio.create_task(...)`/`ensure_future(...)` in the lifespan (before "

@@ -12,9 +12,11 @@ import pytest
 
 from fastapi_task_lint import parallel
 from fastapi_task_lint.cache import CACHE_DIR_NAME
+from fastapi_task_lint.diagnostics import RULE_ERROR
+from fastapi_task_lint.semantics import lifespan
 from fastapi_task_lint.semantics.observations import Observations
 
-from .helpers import EXAMPLES, FIXTURES, copy_project, findings
+from .helpers import EXAMPLES, FIXTURES, Finding, copy_project, findings, recording
 
 
 @pytest.fixture(autouse=True)
@@ -106,3 +108,76 @@ def test_the_workers_take_no_more_chunks_once_the_parent_fails(
     with pytest.raises(KeyboardInterrupt):
         parallel._share(_CHUNKS, 1, multiprocessing.get_context("fork"))
     assert sum(outcome is not None for outcome in made[0].outcomes) < len(_CHUNKS) - 1
+
+
+_APP = """
+from apscheduler.schedulers.background import BackgroundScheduler
+from fastapi import FastAPI
+
+app = FastAPI()
+scheduler = BackgroundScheduler()
+scheduler.start()
+"""
+
+
+def _facts_at_fork(
+    monkeypatch: pytest.MonkeyPatch, project: Path, files: dict[str, str]
+) -> tuple[list[int], list[Finding]]:
+    """Write `files` in `project`, run it pooled, and count the lifecycles built in this
+    process before it forked (for each fork), beside the run's findings."""
+    for name, text in files.items():
+        (project / name).write_text(text)
+    at_fork: list[int] = []
+    share = parallel._share
+    with recording(monkeypatch, lifespan, "_build") as built:
+
+        def forking(*args: Any) -> list[parallel.ChunkOutcome]:
+            at_fork.append(len(built))
+            return share(*args)
+
+        monkeypatch.setattr(parallel, "_share", forking)
+        found = findings([project], project, jobs=2)
+    return at_fork, found
+
+
+def test_facts_a_later_file_asks_for_are_computed_before_the_fork(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first chunk (one file here) never asks for the app's lifecycle: FTL501 asks for
+    # it in `z_app.py`, which a worker may check. Both processes used to build it.
+    files = {"a_models.py": "class User:\n    pass\n", "z_app.py": _APP}
+    at_fork, found = _facts_at_fork(monkeypatch, tmp_path, files)
+    assert at_fork == [1]
+    assert [(Path(path).name, code) for path, _, _, code, _ in found] == [
+        ("z_app.py", "FTL501"),
+        ("z_app.py", "FTL502"),
+    ]
+    assert found == findings([tmp_path], tmp_path)
+
+
+def test_facts_no_file_triggers_are_not_computed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = {"a_models.py": "class User:\n    pass\n", "z_jobs.py": "JOBS = {}\n"}
+    at_fork, found = _facts_at_fork(monkeypatch, tmp_path, files)
+    assert at_fork == [0]
+    assert found == []
+
+
+def test_a_failing_fact_fails_only_its_rule(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def failing(project: object) -> None:
+        raise RuntimeError("a fact failed")
+
+    monkeypatch.setattr(lifespan, "_build", failing)
+    files = {"a_models.py": "class User:\n    pass\n", "z_app.py": _APP}
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    found = findings([tmp_path], tmp_path, jobs=2)
+    # The pool's early computation swallows the error; each rule that asks meets it again
+    # and reports it (FTL501 needs no lifecycle for a start at import time).
+    errors = [message for _, _, _, code, message in found if code == RULE_ERROR]
+    assert errors and all("a fact failed" in message for message in errors)
+    assert "FTL501" in {code for _, _, _, code, _ in found}
+    assert found == findings([tmp_path], tmp_path)
