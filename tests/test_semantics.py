@@ -398,3 +398,23 @@ def test_names_of_unchecked_modules_do_not_grow_without_end(
     lookups = count_module_lookups(model.project, monkeypatch)
     assert model.project.resolve("pkg.errors.BaseModel") is None
     assert len(lookups) <= most_lookups
+
+
+def test_a_package_module_is_not_found_by_its_last_name_alone(tmp_path: Path) -> None:
+    files = {
+        "lib/__init__.py": "",
+        "lib/utils/__init__.py": "",
+        "lib/utils/math.py": "def floor(x):\n    return x\n",
+        "scripts/tasks.py": "def send():\n    pass\n",
+    }
+    project = model_of("import math\n", tmp_path, **files).project
+    # `import math` is the standard library's, not `lib/utils/math.py`.
+    assert project.resolve("math.floor") is None
+    found = project.resolve("lib.utils.math.floor")
+    assert found is not None and found.function is not None
+    # Code run from inside `lib/` imports it as `utils.math`.
+    found = project.resolve("utils.math.floor")
+    assert found is not None and found.function is not None
+    # A script's folder is no package: `scripts.tasks` (a namespace package) still resolves.
+    found = project.resolve("scripts.tasks.send")
+    assert found is not None and found.function is not None

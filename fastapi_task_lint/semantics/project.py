@@ -473,19 +473,27 @@ class ProjectIndex:
         return matches[0] if len(matches) == 1 else None
 
     def _suffix_index(self) -> dict[tuple[str, ...], list[Path]]:
-        """Each path under every trailing run of its components (`a/b/c.py`: `c`, `b.c`).
+        """Each path under every trailing run of its components (`a/b/c.py`: `c`, `b.c`)
+        that can import it.
+
+        A module of a package is imported by its dotted name, or by that name less the top
+        package when code runs from inside the top package's folder (a stray `__init__.py`
+        above the app), never by a shorter run: `import math` is not
+        `prefect/utilities/math.py`, nor `import openai` `open_webui/routers/openai.py`.
 
         Built once per set of paths (cleared with `_by_suffix`): one dictionary lookup per
         name, where a scan of every path per distinct external name cost seconds.
         """
         if self._suffixes is None:
             self._suffixes = {}
-            for path in self._named().values():
+            for name, path in self._named().items():
                 keys = _suffixes(str(path.with_suffix("")))
                 if path.name == "__init__.py":
                     keys |= _suffixes(str(path.parent))
+                shortest = name.count(".")  # the module name's components, less the top one
                 for key in keys:
-                    self._suffixes.setdefault(key, []).append(path)
+                    if len(key) >= shortest:
+                        self._suffixes.setdefault(key, []).append(path)
         return self._suffixes
 
     def resolve(self, qualname: str) -> Definition | None:
