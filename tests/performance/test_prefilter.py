@@ -11,7 +11,7 @@ from fastapi_task_lint.engine import Linter
 from fastapi_task_lint.rules import all_rules
 from fastapi_task_lint.rules import ftl302_in_memory_task_state as ftl302
 from fastapi_task_lint.rules.base import Rule
-from fastapi_task_lint.semantics import project
+from fastapi_task_lint.semantics import lifespan, project
 from fastapi_task_lint.semantics.asyncio_tasks import find_task_spawns
 from fastapi_task_lint.semantics.mentions import naming
 from fastapi_task_lint.semantics.model import ModuleModel
@@ -470,3 +470,22 @@ def test_the_task_scan_still_finds_a_task_started_through_an_aliased_create_task
     )
     index = ProjectIndex(sorted(root.rglob("*.py")), Config(root=root))
     assert [t.function.name for t in project_tasks(index)] == ["refresh"]
+
+
+@pytest.mark.parametrize(
+    ("source", "accepted"),
+    [
+        ("app = FastAPI(lifespan=lifespan)\n", True),
+        ("app = FastAPI(\n    lifespan = run,\n)\n", True),
+        ("router = APIRouter(on_startup=[warm])\n", True),
+        ("app = Starlette(on_shutdown=[close])\n", True),
+        ('@app.on_event("startup")\nasync def warm(): ...\n', True),
+        ('app.router.add_event_handler("shutdown", close)\n', True),
+        ("async with app.router.lifespan_context(app):\n    pass\n", False),
+        ("self._lifespan = None\non_event_loop = True\n", False),
+    ],
+)
+def test_the_lifecycle_scan_reads_modules_that_name_a_hook(source: str, accepted: bool) -> None:
+    """A hook is registered by a constructor keyword or a method, each a whole identifier:
+    a module that only spells a longer name (`lifespan_context`) is not parsed for it."""
+    assert lifespan._HOOK_NAMES(source.encode()) is accepted
