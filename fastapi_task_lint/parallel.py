@@ -18,6 +18,7 @@ import os
 import stat
 import threading
 import time
+from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -46,7 +47,10 @@ if TYPE_CHECKING:
 # Below this many files to check, forking workers (each parsing the modules its files need
 # anew) costs more than it saves.
 POOL_THRESHOLD = 32
-_CHUNKS_PER_WORKER = 8
+_CHUNKS_PER_WORKER = 32
+# Chunks given to each worker at a time: the one it checks and the next, queued, so it never
+# waits for this process's feeding thread, which needs the GIL its checks hold (up to 50 ms).
+_IN_FLIGHT = 2
 # A file modified more recently than this may still change within the same mtime tick.
 _SETTLED_NS = 2_000_000_000
 
@@ -252,7 +256,7 @@ def _pool(
     else:
         worker = (linter.config, linter.debug, known)
         with ProcessPoolExecutor(jobs, context, initializer=_start_worker, initargs=worker) as pool:
-            first, rest = [], list(pool.map(_check_chunk, chunks))
+            first, rest = [], list(pool.map(_check_chunk_in_worker, chunks))
     for _, shown, seen in rest:
         project.layouts_shown |= shown
         if seen is not project.seen:
@@ -299,17 +303,19 @@ def _share(
 
     This process already holds every fact and model the first chunk built: checking here
     too, rather than idling beside `jobs` workers, spares a worker's memory (its private
-    copy of what it parses and touches) at the same use of the cores. The workers are
-    forked by the first `submit`, from this thread, before the feeding thread starts.
+    copy of what it parses and touches) at the same use of the cores. It takes chunks from
+    the front, next to the first, and the workers from the back: neighbouring chunks share
+    a package's modules, which each process parses for itself after the fork. The workers
+    are forked by the first `submit`, from this thread, before the feeding thread starts.
     """
     with ProcessPoolExecutor(workers, context) as pool:
         feeding = _Feeding(chunks, pool)
-        for _ in range(workers):
+        for _ in range(workers * _IN_FLIGHT):
             feeding.submit()
         feeder = threading.Thread(target=feeding.feed, daemon=True)
         feeder.start()
         try:
-            while (index := feeding.claim()) is not None:
+            while (index := feeding.claim(front=True)) is not None:
                 feeding.outcomes[index] = _check_chunk(chunks[index])
         except BaseException as error:  # Ctrl-C, or a bug: the workers take no more chunks
             feeding.fail(error)
@@ -332,18 +338,21 @@ class _Feeding:
         self.outcomes: list[ChunkOutcome | None] = [None] * len(chunks)
         self.error: BaseException | None = None
         self._running: dict[Future[ChunkOutcome], int] = {}
-        self._unclaimed = iter(range(len(chunks)))
+        self._unclaimed = deque(range(len(chunks)))
         self._lock = threading.Lock()
 
-    def claim(self) -> int | None:
-        """The next chunk no one has taken; None when all are taken, or a worker failed."""
+    def claim(self, front: bool = False) -> int | None:
+        """The first (or last) chunk no one has taken; None when all are taken, or a worker
+        failed."""
         with self._lock:
-            return None if self.error is not None else next(self._unclaimed, None)
+            if self.error is not None or not self._unclaimed:
+                return None
+            return self._unclaimed.popleft() if front else self._unclaimed.pop()
 
     def submit(self) -> None:
         index = self.claim()
         if index is not None:
-            self._running[self.pool.submit(_check_chunk, self.chunks[index])] = index
+            self._running[self.pool.submit(_check_chunk_in_worker, self.chunks[index])] = index
 
     def feed(self) -> None:
         """Give each worker its next chunk as soon as it finishes one (in its own thread)."""
@@ -369,6 +378,21 @@ def _start_worker(config: Config, debug: bool, known: list[Path]) -> None:
 
     global _worker
     _worker = (Linter(config, debug=debug), ProjectIndex(known, config))
+
+
+def _check_chunk_in_worker(work: list[tuple[Path, frozenset[str]]]) -> ChunkOutcome:
+    """`_check_chunk` in a worker, which hands over what it has read since its last chunk.
+
+    The parent merges every chunk's reads, so each need be sent once. Sending all of them
+    every time made a result of 250 kB, more than a pipe holds: the worker then waited for
+    the parent's thread that reads results, which waits for the GIL the parent's own checks
+    hold.
+    """
+    assert _worker is not None
+    outcome = _check_chunk(work)
+    project = _worker[1]
+    project.layouts_shown, project.seen = set(), Observations()
+    return outcome
 
 
 def _check_chunk(work: list[tuple[Path, frozenset[str]]]) -> ChunkOutcome:

@@ -15,11 +15,18 @@ from fastapi_task_lint.semantics.project import ProjectIndex
 from fastapi_task_lint.semantics.routes import GET_ROUTES, ROUTES, may_define_routes
 
 
+def unpolled_submissions(project: ProjectIndex) -> list[JobSubmission]:
+    """Every job-submission route of the run, in path order, found once per run; none when a
+    status route exists."""
+    return project.memo("FTL304.unpolled", lambda: _unpolled_submissions(project))
+
+
 class JobStatusEndpointMissing(Rule):
     code = "FTL304"
     name = "job-status-endpoint-missing"
     summary = "job ids are returned to clients, but no route reports a job's status"
     triggers = SUBMISSION_TRIGGERS
+    facts = (unpolled_submissions,)
     docs = RuleDocs(
         what=(
             "Whole-program: when the linted files contain routes that submit a durable job and "
@@ -50,8 +57,7 @@ class JobStatusEndpointMissing(Rule):
         return super().wants(data, path, project) and may_define_routes(data)  # a job route
 
     def check(self, ctx: RuleContext) -> None:
-        project = ctx.model.project
-        found = project.memo("FTL304.unpolled", lambda: _unpolled_submissions(project))
+        found = unpolled_submissions(ctx.model.project)
         if not found or found[0].model is not ctx.model:
             return
         submission = found[0]
@@ -66,7 +72,6 @@ class JobStatusEndpointMissing(Rule):
 
 
 def _unpolled_submissions(project: ProjectIndex) -> list[JobSubmission]:
-    """Every job-submission route of the run, in path order; none when a status route exists."""
     submissions = [
         submission
         for model in project.models(SUBMISSION_TRIGGERS, ROUTES)

@@ -12,7 +12,9 @@ import pytest
 
 from fastapi_task_lint import parallel
 from fastapi_task_lint.cache import CACHE_DIR_NAME
+from fastapi_task_lint.config import Config
 from fastapi_task_lint.diagnostics import RULE_ERROR
+from fastapi_task_lint.engine import Linter
 from fastapi_task_lint.semantics import lifespan
 from fastapi_task_lint.semantics.observations import Observations
 
@@ -67,21 +69,33 @@ def _chunk_failing_in_a_worker(work: list[tuple[Path, frozenset[str]]]) -> paral
 
 
 _PARENT = os.getpid()
+
+
+def _checking_chunks_with(monkeypatch: pytest.MonkeyPatch, check: Any) -> None:
+    """`check` stands for checking a chunk, in this process and in the workers."""
+    monkeypatch.setattr(parallel, "_check_chunk", check)
+    monkeypatch.setattr(parallel, "_check_chunk_in_worker", check)
+
+
 _CHUNKS = [[(Path(f"chunk{i}"), frozenset[str]())] for i in range(6)]
 
 
 def test_the_parent_checks_chunks_beside_its_workers(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(parallel, "_check_chunk", _chunk_checked_by_pid)
+    _checking_chunks_with(monkeypatch, _chunk_checked_by_pid)
     outcomes = parallel._share(_CHUNKS, 1, multiprocessing.get_context("fork"))
     names = [sorted(unwanted) for chunk, _, _ in outcomes for _, _, unwanted in chunk]
     assert [name for name, _ in names] == [f"chunk{i}" for i in range(6)]  # in order
     pids = {pid for _, pid in names}
     assert f"pid:{_PARENT}" in pids
     assert len(pids) == 2  # and the one worker took some
+    # This process takes chunks from the front and the worker from the back: each checks a
+    # stretch of neighbouring files, which share their package's modules.
+    taken = [pid for _, pid in names]
+    assert taken == sorted(taken, key=lambda pid: pid != f"pid:{_PARENT}")
 
 
 def test_a_failing_worker_fails_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(parallel, "_check_chunk", _chunk_failing_in_a_worker)
+    _checking_chunks_with(monkeypatch, _chunk_failing_in_a_worker)
     with pytest.raises(RuntimeError, match="a worker failed"):
         parallel._share(_CHUNKS, 1, multiprocessing.get_context("fork"))
 
@@ -96,7 +110,7 @@ def _chunk_failing_here(work: list[tuple[Path, frozenset[str]]]) -> parallel.Chu
 def test_the_workers_take_no_more_chunks_once_the_parent_fails(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(parallel, "_check_chunk", _chunk_failing_here)
+    _checking_chunks_with(monkeypatch, _chunk_failing_here)
     made: list[parallel._Feeding] = []
     feeding = parallel._Feeding
 
@@ -181,3 +195,28 @@ def test_a_failing_fact_fails_only_its_rule(
     assert errors and all("a fact failed" in message for message in errors)
     assert "FTL501" in {code for _, _, _, code, _ in found}
     assert found == findings([tmp_path], tmp_path)
+
+
+def test_a_worker_hands_over_what_it_read_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each chunk a worker checks brings back what was read since its last one, so a result
+    stays small; merged, they are what one process checking both chunks records."""
+    root = copy_project(FIXTURES / "projects" / "crossing", tmp_path)
+
+    def indexed() -> tuple[Linter, list[tuple[Path, frozenset[str]]]]:
+        linter = Linter(Config(select=("FTL",), root=root))
+        found, project = linter.index([root])
+        monkeypatch.setattr(parallel, "_worker", (linter, project))
+        return linter, [(path, frozenset[str]()) for path in found.files]
+
+    _, work = indexed()
+    half = len(work) // 2
+    first = parallel._check_chunk_in_worker(work[:half])[2]
+    second = parallel._check_chunk_in_worker(work[half:])[2]
+    assert first.computed and not first.computed & second.computed
+    merged = Observations()
+    merged.merge(first)
+    merged.merge(second)
+    _, work = indexed()
+    assert merged.to_json() == parallel._check_chunk(work)[2].to_json()
