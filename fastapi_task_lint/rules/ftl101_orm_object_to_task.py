@@ -10,6 +10,7 @@ from fastapi_task_lint.semantics.origins import OriginKind
 from fastapi_task_lint.semantics.project import ProjectIndex
 from fastapi_task_lint.semantics.scheduling import SITE_TRIGGERS, SchedulingSite, site_filter
 from fastapi_task_lint.semantics.values import task_label
+from fastapi_task_lint.semantics.wrappers import helper_names
 
 
 class OrmObjectToTask(Rule):
@@ -17,6 +18,7 @@ class OrmObjectToTask(Rule):
     name = "orm-object-to-task"
     summary = "ORM model instance passed to a background task or queued job"
     triggers = SITE_TRIGGERS
+    facts = (helper_names,)
     docs = RuleDocs(
         what=(
             "Flags an ORM model instance (SQLAlchemy, SQLModel `table=True`, Django, Tortoise, "

@@ -12,6 +12,7 @@ from fastapi_task_lint.semantics.project import ProjectIndex
 from fastapi_task_lint.semantics.scheduling import SITE_TRIGGERS, SchedulingSite, site_filter
 from fastapi_task_lint.semantics.scope import BindingKind, ScopeKind
 from fastapi_task_lint.semantics.values import task_label
+from fastapi_task_lint.semantics.wrappers import helper_names
 
 
 class RequestSessionToTask(Rule):
@@ -19,6 +20,7 @@ class RequestSessionToTask(Rule):
     name = "request-session-to-task"
     summary = "the request's DB session is handed to a background task or queued job"
     triggers = SITE_TRIGGERS
+    facts = (helper_names,)
     docs = RuleDocs(
         what=(
             "Flags a SQLAlchemy/SQLModel `Session` or `AsyncSession` that belongs to the "

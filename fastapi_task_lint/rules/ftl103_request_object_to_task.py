@@ -10,6 +10,7 @@ from fastapi_task_lint.semantics.origins import OriginKind
 from fastapi_task_lint.semantics.project import ProjectIndex
 from fastapi_task_lint.semantics.scheduling import SITE_TRIGGERS, SchedulingSite, site_filter
 from fastapi_task_lint.semantics.values import task_label
+from fastapi_task_lint.semantics.wrappers import helper_names
 
 _WHAT_TO_PASS = {
     "Request": "the body bytes, form fields, headers or `request.client.host`",
@@ -26,6 +27,7 @@ class RequestObjectToTask(Rule):
     name = "request-object-to-task"
     summary = "Request, UploadFile, WebSocket or another request-scoped object handed to a task"
     triggers = SITE_TRIGGERS
+    facts = (helper_names,)
     docs = RuleDocs(
         what=(
             "Flags a `Request`, `Response`, `WebSocket`, `HTTPConnection`, `UploadFile` or "

@@ -9,6 +9,7 @@ import libcst as cst
 from fastapi_task_lint.rules.base import NodeFix, Rule, RuleContext, RuleDocs, quote
 from fastapi_task_lint.semantics.calls import CallResult, call_result_of
 from fastapi_task_lint.semantics.scheduling import Mechanism, SchedulingSite
+from fastapi_task_lint.semantics.wrappers import helper_names
 
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.model import ModuleModel
@@ -19,6 +20,7 @@ class CallResultToTask(Rule):
     name = "call-result-to-task"
     summary = "task is the result of a call, so the work runs in the request"
     triggers = (b"add_task", b"BackgroundTask")
+    facts = (helper_names,)
     fixable = "unsafe"
     docs = RuleDocs(
         what=(

@@ -12,7 +12,7 @@ from fastapi_task_lint.semantics.scheduling import (
     decorator_mechanism,
     task_object,
 )
-from fastapi_task_lint.semantics.wrappers import shown_path
+from fastapi_task_lint.semantics.wrappers import helper_names, shown_path
 
 # How each durable queue is asked to run a task: the call that sends it to the broker.
 _ENQUEUE = {Mechanism.CELERY: "delay", Mechanism.DRAMATIQ: "send", Mechanism.TASKIQ: "kiq"}
@@ -23,6 +23,7 @@ class QueueTaskRunInProcess(Rule):
     name = "queue-task-run-in-process"
     summary = "a Celery, Dramatiq or Taskiq task is run in the web process by BackgroundTasks"
     triggers = (b"add_task", b"BackgroundTask")
+    facts = (helper_names,)
     fixable = "unsafe"
     docs = RuleDocs(
         what=(

@@ -18,6 +18,7 @@ from fastapi_task_lint.semantics.task_definitions import (
     ScheduledFunction,
     defines_tasks,
     may_define_decorated_tasks,
+    task_scan,
     tasks_in,
 )
 
@@ -29,6 +30,7 @@ class BlockingCallInAsyncTask(Rule):
     # Only a file with an `async def` can define an async task; where it is scheduled
     # (maybe another module) is asked of the project's task index.
     triggers = (b"async",)
+    facts = (task_scan,)
     options = (EXTRA_BLOCKING_CALLS, ALLOWED_BLOCKING_CALLS)
     docs = RuleDocs(
         what=(

@@ -13,7 +13,11 @@ from fastapi_task_lint.semantics.blocking import (
     blocking_uses,
     call_label,
 )
-from fastapi_task_lint.semantics.dependencies import defines_dependencies, dependency_functions
+from fastapi_task_lint.semantics.dependencies import (
+    defines_dependencies,
+    dependency_functions,
+    dependency_scan,
+)
 from fastapi_task_lint.semantics.functions import FunctionInfo
 from fastapi_task_lint.semantics.project import ProjectIndex
 from fastapi_task_lint.semantics.routes import may_define_routes
@@ -24,6 +28,7 @@ class BlockingCallInAsyncRoute(Rule):
     name = "blocking-call-in-async-route"
     summary = "async route handler or dependency makes a blocking call on the event loop"
     triggers = (b"async",)
+    facts = (dependency_scan,)
     options = (EXTRA_BLOCKING_CALLS, ALLOWED_BLOCKING_CALLS)
     docs = RuleDocs(
         what=(

@@ -16,6 +16,7 @@ from fastapi_task_lint.semantics.scheduling import Mechanism
 from fastapi_task_lint.semantics.task_definitions import (
     ScheduledFunction,
     defines_tasks,
+    task_scan,
     tasks_in,
 )
 
@@ -38,6 +39,7 @@ class UnhandledTaskException(Rule):
     # The task's `def` may be in a module that never mentions BackgroundTasks: whether it
     # is scheduled is asked of the project's task index.
     triggers = (b"def",)
+    facts = (task_scan,)
     options = (ERROR_HANDLING_DECORATORS,)
     docs = RuleDocs(
         what=(

@@ -11,6 +11,7 @@ from fastapi_task_lint.semantics.task_definitions import (
     ScheduledFunction,
     defines_tasks,
     may_define_decorated_tasks,
+    task_scan,
     tasks_in,
 )
 
@@ -21,6 +22,7 @@ class TaskSessionNotClosed(Rule):
     summary = "task opens a DB session without closing it on every path"
     # The task's `def` may be in a module that never mentions how it is scheduled.
     triggers = (b"def",)
+    facts = (task_scan,)
     docs = RuleDocs(
         what=(
             "Flags a task (BackgroundTasks, BackgroundTask, Celery, ARQ, RQ, Dramatiq, "

@@ -12,6 +12,7 @@ from fastapi_task_lint.semantics.scheduling import Mechanism
 from fastapi_task_lint.semantics.task_definitions import (
     ScheduledFunction,
     defines_tasks,
+    task_scan,
     tasks_in,
 )
 from fastapi_task_lint.semantics.waits import LONG_SLEEP_SECONDS, Wait, WaitKind, waits_in
@@ -30,6 +31,7 @@ class LongRunningWorkInBackgroundTasks(Rule):
     name = "long-running-work-in-background-tasks"
     summary = "BackgroundTasks task sleeps, retries or polls: it needs a durable queue"
     triggers = (b"sleep", b"retry", b"backoff", b"tenacity", b"stamina")
+    facts = (task_scan,)
     docs = RuleDocs(
         what=(
             "Flags work scheduled with `BackgroundTasks.add_task` or `BackgroundTask` whose "

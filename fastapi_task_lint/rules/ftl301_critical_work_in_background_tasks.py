@@ -11,6 +11,7 @@ from fastapi_task_lint.semantics.scheduling import SchedulingSite
 from fastapi_task_lint.semantics.task_definitions import resolve_task
 from fastapi_task_lint.semantics.values import task_label
 from fastapi_task_lint.semantics.words import matched_keywords
+from fastapi_task_lint.semantics.wrappers import helper_names
 
 DEFAULT_KEYWORDS = (
     "payment",
@@ -53,6 +54,7 @@ class CriticalWorkInBackgroundTasks(Rule):
     name = "critical-work-in-background-tasks"
     summary = "payment-like work scheduled on in-process BackgroundTasks"
     triggers = (b"add_task", b"BackgroundTask")
+    facts = (helper_names,)
     options = (CRITICAL_KEYWORDS, EXTEND_CRITICAL_KEYWORDS)
     docs = RuleDocs(
         what=(

@@ -53,11 +53,17 @@ class _Finding:
     reads: list[Access]
 
 
+def _project_findings(project: ProjectIndex) -> list[_Finding]:
+    """The run's findings, found once for the whole program."""
+    return project.memo(_FINDINGS, lambda: _findings(project))
+
+
 class InMemoryTaskState(Rule):
     code = "FTL302"
     name = "in-memory-task-state"
     summary = "job status or a job queue kept in process memory, shared across requests"
     triggers = CONTAINER_TRIGGERS
+    facts = (_project_findings,)
     docs = RuleDocs(
         what=(
             "Whole-program: flags a module-level or class-level mutable container (dict, list, "
@@ -115,10 +121,6 @@ class InMemoryTaskState(Rule):
         for finding in _project_findings(ctx.model.project):
             if finding.container.model is ctx.model:
                 ctx.report(finding.container.node, _message(finding))
-
-
-def _project_findings(project: ProjectIndex) -> list[_Finding]:
-    return project.memo(_FINDINGS, lambda: _findings(project))
 
 
 def _findings(project: ProjectIndex) -> list[_Finding]:

@@ -13,6 +13,7 @@ from fastapi_task_lint.semantics.jobs import (
 from fastapi_task_lint.semantics.project import ProjectIndex
 from fastapi_task_lint.semantics.routes import may_define_routes
 from fastapi_task_lint.semantics.values import task_label
+from fastapi_task_lint.semantics.wrappers import helper_names
 
 
 class JobEndpointNot202(Rule):
@@ -20,6 +21,7 @@ class JobEndpointNot202(Rule):
     name = "job-endpoint-not-202"
     summary = "route starts a job and returns its id, but does not answer 202 Accepted"
     triggers = SUBMISSION_TRIGGERS
+    facts = (helper_names,)
     docs = RuleDocs(
         what=(
             "Flags a route that submits a durable job (Celery `.delay`/`.apply_async`/"

@@ -17,6 +17,7 @@ from fastapi_task_lint.semantics.schedulers import (
     SchedulerCall,
     may_hold_schedulers,
     may_start_scheduler,
+    scheduler_subclasses,
     schedulers,
 )
 
@@ -28,7 +29,7 @@ class SchedulerStartedOutsideLifespan(Rule):
     name = "scheduler-started-outside-lifespan"
     summary = "APScheduler scheduler started outside the app's lifespan"
     triggers = (b"start", b"run_until_stopped")
-    facts = (lifecycle,)
+    facts = (lifecycle, scheduler_subclasses)
     docs = RuleDocs(
         what=(
             "Flags `.start()` (4.x: `.start_in_background()`) of an "

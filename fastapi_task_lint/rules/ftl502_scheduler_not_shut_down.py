@@ -20,6 +20,7 @@ from fastapi_task_lint.semantics.schedulers import (
     SchedulerKind,
     may_hold_schedulers,
     may_start_scheduler,
+    scheduler_subclasses,
     schedulers,
 )
 
@@ -29,7 +30,7 @@ class SchedulerNotShutDown(Rule):
     name = "scheduler-not-shut-down"
     summary = "scheduler started for the app but never shut down"
     triggers = (b"start", b"run_until_stopped")
-    facts = (lifecycle,)
+    facts = (lifecycle, scheduler_subclasses)
     docs = RuleDocs(
         what=(
             "Flags the `.start()` of an APScheduler scheduler started in the lifespan (or a "

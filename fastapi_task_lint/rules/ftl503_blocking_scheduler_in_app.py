@@ -16,6 +16,7 @@ from fastapi_task_lint.semantics.schedulers import (
     SchedulerKind,
     may_hold_schedulers,
     may_start_scheduler,
+    scheduler_subclasses,
     schedulers,
 )
 
@@ -25,7 +26,7 @@ class BlockingSchedulerInApp(Rule):
     name = "blocking-scheduler-in-app"
     summary = "`BlockingScheduler` in a FastAPI app never lets the app start"
     triggers = (b"Scheduler", b"start", b"run_until_stopped")
-    facts = (lifecycle,)
+    facts = (lifecycle, scheduler_subclasses)
     docs = RuleDocs(
         what=(
             "Flags the construction of an APScheduler 3.x `BlockingScheduler` (or a subclass) "

@@ -6,7 +6,12 @@ from pathlib import Path
 
 from fastapi_task_lint.rules.base import Rule, RuleContext, RuleDocs, quote
 from fastapi_task_lint.semantics.project import ProjectIndex
-from fastapi_task_lint.semantics.schedulers import SchedulerKind, may_hold_schedulers, schedulers
+from fastapi_task_lint.semantics.schedulers import (
+    SchedulerKind,
+    may_hold_schedulers,
+    scheduler_subclasses,
+    schedulers,
+)
 
 _THREAD_KINDS = frozenset({SchedulerKind.THREAD, SchedulerKind.BLOCKING})
 
@@ -16,6 +21,7 @@ class CoroutineJobOnThreadScheduler(Rule):
     name = "coroutine-job-on-thread-scheduler"
     summary = "`async def` job on a thread-based scheduler never runs"
     triggers = (b"add_job", b"add_schedule", b"scheduled_job")
+    facts = (scheduler_subclasses,)
     docs = RuleDocs(
         what=(
             "Flags an `async def` function (also inside `functools.partial`) registered with "

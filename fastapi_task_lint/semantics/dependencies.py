@@ -30,7 +30,7 @@ _MARKER_NAMES = naming(("Depends", "Security"))  # an import alias still spells 
 
 def dependency_functions(model: ModuleModel) -> list[FunctionInfo]:
     """The functions defined in `model` that some route or dependency depends on."""
-    used = _dependencies(model.project)
+    used = dependency_scan(model.project)
     path = str(model.path.absolute())
     return [f for f in model.functions if (path, f.qualname) in used]
 
@@ -38,10 +38,11 @@ def dependency_functions(model: ModuleModel) -> list[FunctionInfo]:
 def defines_dependencies(project: ProjectIndex, path: Path) -> bool:
     """Whether the module at `path` defines a dependency: a prefilter, before it is parsed."""
     key = str(path.absolute())
-    return any(where == key for where, _ in _dependencies(project))
+    return any(where == key for where, _ in dependency_scan(project))
 
 
-def _dependencies(project: ProjectIndex) -> Fact:
+def dependency_scan(project: ProjectIndex) -> Fact:
+    """The (path, qualname) of every function some `Depends(...)` in the run names."""
     return project.lasting(__name__)
 
 

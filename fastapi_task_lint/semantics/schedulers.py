@@ -278,10 +278,10 @@ def _may_be_class(model: ModuleModel, qualname: str) -> bool:
     """Cheap gate before resolving: an APScheduler name or a project scheduler subclass's."""
     if qualname.startswith("apscheduler."):
         return True
-    return qualname.rsplit(".", 1)[-1] in _subclass_names(model.project)
+    return qualname.rsplit(".", 1)[-1] in scheduler_subclasses(model.project)
 
 
-def _subclass_names(project: ProjectIndex) -> frozenset[str]:
+def scheduler_subclasses(project: ProjectIndex) -> frozenset[str]:
     """Names of the project's scheduler subclasses (their modules mention apscheduler)."""
 
     def compute() -> frozenset[str]:

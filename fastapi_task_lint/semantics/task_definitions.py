@@ -128,7 +128,7 @@ class ScheduledFunction:
 
 def tasks_in(model: ModuleModel) -> list[ScheduledFunction]:
     """The functions defined in `model` that the run schedules as tasks, in source order."""
-    index = _project_tasks(model.project)
+    index = task_scan(model.project)
     found: list[ScheduledFunction] = []
     for function in model.functions:
         uses = list(index.get(_key(model, function), ()))
@@ -176,7 +176,7 @@ def project_tasks(project: ProjectIndex) -> list[ScheduledFunction]:
 
 
 def _all_tasks(project: ProjectIndex) -> list[ScheduledFunction]:
-    paths = {Path(where) for where, _ in _project_tasks(project)}
+    paths = {Path(where) for where, _ in task_scan(project)}
     decorated = project.models(where=_DECORATED_TASKS)
     paths.update(model.path.absolute() for model in decorated)
     models = (project.model_for_path(path) for path in sorted(paths))
@@ -195,7 +195,7 @@ def defines_tasks(
     key = str(path.absolute())
     return any(
         where == key and any(launched(use) for use in uses)
-        for (where, _), uses in _project_tasks(project).items()
+        for (where, _), uses in task_scan(project).items()
     )
 
 
@@ -249,7 +249,8 @@ def _launches(*dropped: str) -> Callable[[bytes], bool]:
 register("launches", _launches)
 
 
-def _project_tasks(project: ProjectIndex) -> dict[tuple[str, str], list[TaskUse]]:
+def task_scan(project: ProjectIndex) -> dict[tuple[str, str], list[TaskUse]]:
+    """The project's task scan: each scheduled function by (path, qualname), with its uses."""
     return project.memo(_SCAN_KEY, lambda: _Scan(project).run())
 
 

@@ -66,7 +66,7 @@ _RESOLVED: WeakKeyDictionary[ProjectIndex, dict[str, tuple[ModuleModel, Function
 
 def wrapper_sites(model: ModuleModel) -> list[SchedulingSite]:
     """The calls in `model` of project helpers that schedule their parameters."""
-    names = _wrapper_names(model.project)
+    names = helper_names(model.project)
     sites: list[SchedulingSite] = []
     if not model.spells(tuple(name.encode() for name in names)):
         return sites  # a call of a helper, even through an alias, spells its name
@@ -84,7 +84,7 @@ def wrapper_sites(model: ModuleModel) -> list[SchedulingSite]:
     return sites
 
 
-def _wrapper_names(project: ProjectIndex) -> frozenset[str]:
+def helper_names(project: ProjectIndex) -> frozenset[str]:
     """The names of the run's helpers that schedule a parameter.
 
     Helpers live in modules with a scheduling call of their own, which the project's task

@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,10 @@ from fastapi_task_lint.cache import CACHE_DIR_NAME
 from fastapi_task_lint.config import Config
 from fastapi_task_lint.diagnostics import RULE_ERROR
 from fastapi_task_lint.engine import Linter
+from fastapi_task_lint.rules import all_rules
 from fastapi_task_lint.semantics import lifespan
 from fastapi_task_lint.semantics.observations import Observations
+from fastapi_task_lint.semantics.project import ProjectIndex
 
 from .helpers import EXAMPLES, FIXTURES, Finding, copy_project, findings, recording
 
@@ -220,3 +223,42 @@ def test_a_worker_hands_over_what_it_read_once(
     merged.merge(second)
     _, work = indexed()
     assert merged.to_json() == parallel._check_chunk(work)[2].to_json()
+
+
+def _facts_computed(
+    monkeypatch: pytest.MonkeyPatch, run: Callable[[], object], nested: bool
+) -> set[str]:
+    """The whole-program facts `run` computes (`nested`: also those computed within another
+    fact), but not the per-name answer tables (`memo(key, dict)`) nor values read from every
+    file's bytes."""
+    computed: set[str] = set()
+    memo = ProjectIndex.memo
+
+    def recording(self: ProjectIndex, key: str, compute: Any, lasting: bool = False) -> Any:
+        outermost = not self._computing
+        if (nested or outermost) and compute is not dict and not key.startswith(_BYTE_VALUES):
+            computed.add(key)
+        return memo(self, key, compute, lasting)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(ProjectIndex, "memo", recording)
+        run()
+    return computed
+
+
+_BYTE_VALUES = ("global ", "parts ", "sources")
+
+
+@pytest.mark.parametrize("code", sorted(all_rules()))
+def test_a_rule_lists_the_facts_it_asks_for(code: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`Rule.facts` stays true: what a rule asks for over every fixture is what it lists,
+    so a pooled run computes it before the fork instead of in every process."""
+    files = sorted(FIXTURES.glob("FTL*/*.py"))
+    asked = _facts_computed(
+        monkeypatch, lambda: findings(files, FIXTURES, select=(code,)), nested=False
+    )
+    project = ProjectIndex(files, Config(select=(code,), root=FIXTURES))
+    listed = _facts_computed(
+        monkeypatch, lambda: [fact(project) for fact in all_rules()[code].facts], nested=True
+    )
+    assert asked <= listed
