@@ -49,10 +49,10 @@ class Rule:
     # The prefilter: a file that contains none of these bytes cannot trigger the rule.
     triggers: ClassVar[tuple[bytes, ...]] = ()
     options: ClassVar[tuple[RuleOption, ...]] = ()
-    # Whole-program facts the rule's checks ask for. A pooled run computes those of the
-    # rules some file triggers before it forks, so the workers inherit them rather than each
-    # computing its own copy. Listing one only saves time: an unlisted fact is computed
-    # where it is first asked for.
+    # Whole-program facts the rule asks for, in its prefilter or its checks. A pooled run
+    # computes those of the rules some file triggers before it forks, so the workers inherit
+    # them rather than each computing its own copy. Listing one only saves time (an unlisted
+    # fact is computed where it is first asked for); a test keeps the lists complete.
     facts: ClassVar[tuple[Callable[[ProjectIndex], object], ...]] = ()
 
     def wants(self, data: bytes, path: Path, project: ProjectIndex) -> bool:

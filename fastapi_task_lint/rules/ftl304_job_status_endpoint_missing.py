@@ -15,10 +15,10 @@ from fastapi_task_lint.semantics.project import ProjectIndex
 from fastapi_task_lint.semantics.routes import GET_ROUTES, ROUTES, may_define_routes
 
 
-def unpolled_submissions(project: ProjectIndex) -> list[JobSubmission]:
+def _unpolled(project: ProjectIndex) -> list[JobSubmission]:
     """Every job-submission route of the run, in path order, found once per run; none when a
     status route exists."""
-    return project.memo("FTL304.unpolled", lambda: _unpolled_submissions(project))
+    return project.memo("FTL304.unpolled", lambda: _find_unpolled(project))
 
 
 class JobStatusEndpointMissing(Rule):
@@ -26,7 +26,7 @@ class JobStatusEndpointMissing(Rule):
     name = "job-status-endpoint-missing"
     summary = "job ids are returned to clients, but no route reports a job's status"
     triggers = SUBMISSION_TRIGGERS
-    facts = (unpolled_submissions,)
+    facts = (_unpolled,)
     docs = RuleDocs(
         what=(
             "Whole-program: when the linted files contain routes that submit a durable job and "
@@ -57,7 +57,7 @@ class JobStatusEndpointMissing(Rule):
         return super().wants(data, path, project) and may_define_routes(data)  # a job route
 
     def check(self, ctx: RuleContext) -> None:
-        found = unpolled_submissions(ctx.model.project)
+        found = _unpolled(ctx.model.project)
         if not found or found[0].model is not ctx.model:
             return
         submission = found[0]
@@ -71,7 +71,7 @@ class JobStatusEndpointMissing(Rule):
         )
 
 
-def _unpolled_submissions(project: ProjectIndex) -> list[JobSubmission]:
+def _find_unpolled(project: ProjectIndex) -> list[JobSubmission]:
     submissions = [
         submission
         for model in project.models(SUBMISSION_TRIGGERS, ROUTES)
