@@ -135,7 +135,7 @@ def surviving_state(
         if str(path) in record.seen.read:
             return None
         edited.append(Edited(path, data))
-    kept_globals = _globals_kept(changed, record.seen) if changed else {}
+    kept_globals = _globals_kept(changed, record.seen, project.config.root) if changed else {}
     if kept_globals is None or (edited and not _quiet(edited, record, project, cache)):
         return None
     for key, (value, parts) in kept_globals.items():
@@ -169,7 +169,9 @@ def _quiet(edited: list[Edited], record: RunRecord, project: ProjectIndex, cache
     )
 
 
-def _globals_kept(changed: list[Edited], seen: Observations) -> dict[str, tuple[str, Parts]] | None:
+def _globals_kept(
+    changed: list[Edited], seen: Observations, root: Path
+) -> dict[str, tuple[str, Parts]] | None:
     """Each run global with its parts after the changes, if none changes value; else None.
 
     Only the changed modules' parts are found again (their bytes are new, comments too):
@@ -186,7 +188,7 @@ def _globals_kept(changed: list[Edited], seen: Observations) -> dict[str, tuple[
                 return None
             parts = updated[shared] = dict(recorded)
             for e in changed:
-                part = global_part(key, module_name_for(e.path)[0], e.data)
+                part = global_part(key, module_name_for(e.path, root=root)[0], e.data)
                 if part is None:
                     return None
                 parts.pop(str(e.path), None)

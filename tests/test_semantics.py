@@ -418,3 +418,31 @@ def test_a_package_module_is_not_found_by_its_last_name_alone(tmp_path: Path) ->
     # A script's folder is no package: `scripts.tasks` (a namespace package) still resolves.
     found = project.resolve("scripts.tasks.send")
     assert found is not None and found.function is not None
+
+
+def test_a_folder_without_init_inside_a_package_is_a_namespace_portion(tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    files = {
+        "app/__init__.py": "",
+        "app/routers/chats.py": "",  # no `__init__.py` in routers/ (PEP 420)
+        "app/_vendor/lib/__init__.py": "",
+        "app/_vendor/lib/core.py": "",
+        "scripts/seed.py": "",  # a folder of scripts, in no package
+    }
+    for name in files:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text("")
+    (tmp_path / "__init__.py").write_text("")  # a package above the project names nothing
+
+    def name(path: str) -> str:
+        return module_name_for(root / path, root=root)[0]
+
+    assert name("app/routers/chats.py") == "app.routers.chats"
+    assert name("app/_vendor/lib/core.py") == "app._vendor.lib.core"
+    assert name("scripts/seed.py") == "seed"
+    # Without the project's root, only folders with `__init__.py` are packages, as before.
+    assert module_name_for(root / "app/routers/chats.py")[0] == "chats"
+    # `import chats` (a library's name, say) is not the router: it is found by its own name.
+    project = ProjectIndex(sorted(root.rglob("*.py")), Config(root=root))
+    assert project.module_path("chats") is None
+    assert project.module_path("app.routers.chats") == (root / "app/routers/chats.py").absolute()

@@ -46,30 +46,42 @@ _MAX_HOPS = 12  # re-export chains longer than this are not followed
 
 
 def module_name_for(
-    path: Path, packages: dict[Path, tuple[str, ...]] | None = None
+    path: Path, packages: dict[Path, tuple[str, ...]] | None = None, root: Path | None = None
 ) -> tuple[str, bool]:
     """Dotted module name of `path` from its package root, and whether it is a package.
 
     `packages` keeps each directory's answer, so a run over many files asks the file system
-    about each directory once rather than once per file beneath it.
+    about each directory once rather than once per file beneath it. Below the project
+    `root`, a folder without `__init__.py` inside a package is a namespace portion of it
+    (PEP 420): `open_webui/routers/chats.py` is `open_webui.routers.chats`, not `chats`.
     """
     path = path.absolute()
     is_package = path.name == "__init__.py"
-    prefix = _package_names(path.parent, {} if packages is None else packages)
+    within = root.absolute() if root is not None else None
+    prefix = _package_names(path.parent, {} if packages is None else packages, within)
     return ".".join(prefix if is_package else (*prefix, path.stem)), is_package
 
 
-def _package_names(directory: Path, known: dict[Path, tuple[str, ...]]) -> tuple[str, ...]:
-    """The names of the packages `directory` lies in, outermost first, itself last."""
+def _package_names(
+    directory: Path, known: dict[Path, tuple[str, ...]], root: Path | None
+) -> tuple[str, ...]:
+    """The names of the packages `directory` lies in, outermost first, itself last.
+
+    A folder without `__init__.py` is a namespace portion only below `root` and inside a
+    package: a folder of scripts or a source root has no package name, and a package above
+    the project (a `benchmarks/__init__.py` over the checked tree) does not name its files.
+    """
     names = known.get(directory)
     if names is None:
-        names = ()
+        parent = directory.parent
         if (directory / "__init__.py").is_file():
-            parent = directory.parent
-            names = (
-                *(() if parent == directory else _package_names(parent, known)),
-                directory.name,
-            )
+            outer = () if parent == directory else _package_names(parent, known, root)
+            names = (*outer, directory.name)
+        elif root is not None and directory != root and root in directory.parents:
+            outer = _package_names(parent, known, root)
+            names = (*outer, directory.name) if outer else ()
+        else:
+            names = ()
         known[directory] = names
     return names
 
@@ -143,7 +155,7 @@ class ProjectIndex:
         known = self._names_by_path.get(key)
         if known is not None:
             return known
-        name, is_package = module_name_for(key, self._packages)
+        name, is_package = module_name_for(key, self._packages, self.config.root)
         if name:
             unique, count = name, 1
             while unique in self._paths_by_module:
