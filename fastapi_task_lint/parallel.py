@@ -18,7 +18,6 @@ import os
 import stat
 import threading
 import time
-from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -47,14 +46,21 @@ if TYPE_CHECKING:
 # Below this many files to check, forking workers (each parsing the modules its files need
 # anew) costs more than it saves.
 POOL_THRESHOLD = 32
+# The size of the chunk checked before the fork, and of every chunk where workers are spawned
+# (no fork): a thirty-second of a process's share.
 _CHUNKS_PER_WORKER = 32
-# Chunks given to each worker at a time: the one it checks and the next, queued, so it never
+# After the fork, each claim takes this share of the files left per process: large claims
+# first (few round trips), small ones at the end, so the processes finish together.
+_CLAIMS_PER_SHARE = 4
+# Claims given to each worker at a time: the one it checks and the next, queued, so it never
 # waits for this process's feeding thread, which needs the GIL its checks hold (up to 50 ms).
 _IN_FLIGHT = 2
 # A file modified more recently than this may still change within the same mtime tick.
 _SETTLED_NS = 2_000_000_000
 
 Outcome = tuple[list[Diagnostic], list[Diagnostic], frozenset[str]]
+# A file to check, and the rules its cache entry says do not want it (`_File.unwanted`).
+WorkItem = tuple[Path, frozenset[str]]
 
 
 def default_jobs() -> int:
@@ -231,14 +237,11 @@ def _context() -> BaseContext:
     return multiprocessing.get_context(method)
 
 
-def _pool(
-    linter: Linter, work: list[tuple[Path, frozenset[str]]], project: ProjectIndex, jobs: int
-) -> list[Outcome]:
+def _pool(linter: Linter, work: list[WorkItem], project: ProjectIndex, jobs: int) -> list[Outcome]:
     known = list(project.paths)  # in the parent's order: scans see files in the same order
-    # Contiguous chunks keep a package's files in one worker: the modules they share are
-    # parsed there once. Several chunks per worker even out uneven packages.
+    # Contiguous chunks (and claims, see `_share`) keep a package's files in one process: the
+    # modules they share are parsed there once.
     size = max(1, -(-len(work) // (jobs * _CHUNKS_PER_WORKER)))
-    chunks = [work[start : start + size] for start in range(0, len(work), size)]
     context = _context()
     global _worker
     if context.get_start_method() == "fork":
@@ -248,12 +251,13 @@ def _pool(
         # of rebuilt in each.
         _worker = (linter, project)
         try:
-            first, _, _ = _check_chunk(chunks[0])  # what it read is in `project` already
-            _compute_facts(linter, work[len(chunks[0]) :], project)
-            rest = _share(chunks[1:], jobs - 1, context)
+            first, _, _ = _check_chunk(work[:size])  # what it read is in `project` already
+            _compute_facts(linter, work[size:], project)
+            rest = _share(work[size:], jobs - 1, context)
         finally:
             _worker = None
     else:
+        chunks = [work[start : start + size] for start in range(0, len(work), size)]
         worker = (linter.config, linter.debug, known)
         with ProcessPoolExecutor(jobs, context, initializer=_start_worker, initargs=worker) as pool:
             first, rest = [], list(pool.map(_check_chunk_in_worker, chunks))
@@ -264,9 +268,7 @@ def _pool(
     return first + [outcome for outcomes, _, _ in rest for outcome in outcomes]
 
 
-def _compute_facts(
-    linter: Linter, work: list[tuple[Path, frozenset[str]]], project: ProjectIndex
-) -> None:
+def _compute_facts(linter: Linter, work: list[WorkItem], project: ProjectIndex) -> None:
     """Compute the facts (`Rule.facts`) of each rule that one of `work`'s files triggers.
 
     A fact first asked for after the fork is computed in each process that asks for it: on
@@ -296,78 +298,87 @@ def _compute_facts(
 ChunkOutcome = tuple[list[Outcome], set[Path], Observations]
 
 
-def _share(
-    chunks: list[list[tuple[Path, frozenset[str]]]], workers: int, context: BaseContext
-) -> list[ChunkOutcome]:
-    """Check `chunks` in `workers` forked processes and in this one, each taking the next.
+def _share(work: list[WorkItem], workers: int, context: BaseContext) -> list[ChunkOutcome]:
+    """Check `work` in `workers` forked processes and in this one, each claiming the next
+    stretch of files (`_Feeding.claim`); the outcomes come back in the order of `work`.
 
     This process already holds every fact and model the first chunk built: checking here
     too, rather than idling beside `jobs` workers, spares a worker's memory (its private
-    copy of what it parses and touches) at the same use of the cores. It takes chunks from
-    the front, next to the first, and the workers from the back: neighbouring chunks share
+    copy of what it parses and touches) at the same use of the cores. It claims from the
+    front, next to the first chunk, and the workers from the back: neighbouring files share
     a package's modules, which each process parses for itself after the fork. The workers
     are forked by the first `submit`, from this thread, before the feeding thread starts.
     """
     with ProcessPoolExecutor(workers, context) as pool:
-        feeding = _Feeding(chunks, pool)
+        feeding = _Feeding(work, workers + 1, pool)
         for _ in range(workers * _IN_FLIGHT):
             feeding.submit()
         feeder = threading.Thread(target=feeding.feed, daemon=True)
         feeder.start()
         try:
-            while (index := feeding.claim(front=True)) is not None:
-                feeding.outcomes[index] = _check_chunk(chunks[index])
-        except BaseException as error:  # Ctrl-C, or a bug: the workers take no more chunks
+            while (claimed := feeding.claim(front=True)) is not None:
+                start, items = claimed
+                feeding.outcomes[start] = _check_chunk(items)
+        except BaseException as error:  # Ctrl-C, or a bug: the workers take no more claims
             feeding.fail(error)
             raise
         finally:
             feeder.join()
     if feeding.error is not None:
         raise feeding.error
-    return [outcome for outcome in feeding.outcomes if outcome is not None]
+    return [feeding.outcomes[start] for start in sorted(feeding.outcomes)]
 
 
 class _Feeding:
-    """The chunks of `_share`: who takes the next one, and what came back."""
+    """The files of `_share`: who checks which, and what came back (by first file)."""
 
-    def __init__(
-        self, chunks: list[list[tuple[Path, frozenset[str]]]], pool: ProcessPoolExecutor
-    ) -> None:
-        self.chunks = chunks
+    def __init__(self, work: list[WorkItem], processes: int, pool: ProcessPoolExecutor) -> None:
+        self.work = work
+        self.processes = processes
         self.pool = pool
-        self.outcomes: list[ChunkOutcome | None] = [None] * len(chunks)
+        self.outcomes: dict[int, ChunkOutcome] = {}
         self.error: BaseException | None = None
         self._running: dict[Future[ChunkOutcome], int] = {}
-        self._unclaimed = deque(range(len(chunks)))
+        self._front, self._back = 0, len(work)  # the files no one has claimed
         self._lock = threading.Lock()
 
-    def claim(self, front: bool = False) -> int | None:
-        """The first (or last) chunk no one has taken; None when all are taken, or a worker
-        failed."""
+    def claim(self, front: bool = False) -> tuple[int, list[WorkItem]] | None:
+        """The first (or last) files no one has claimed, and where they start: a share of
+        what is left, so claims shrink as the run nears its end; None when all are claimed,
+        or a worker failed."""
         with self._lock:
-            if self.error is not None or not self._unclaimed:
+            left = self._back - self._front
+            if self.error is not None or left == 0:
                 return None
-            return self._unclaimed.popleft() if front else self._unclaimed.pop()
+            size = max(1, left // (self.processes * _CLAIMS_PER_SHARE))
+            if front:
+                start = self._front
+                self._front += size
+            else:
+                self._back -= size
+                start = self._back
+            return start, self.work[start : start + size]
 
     def submit(self) -> None:
-        index = self.claim()
-        if index is not None:
-            self._running[self.pool.submit(_check_chunk_in_worker, self.chunks[index])] = index
+        claimed = self.claim()
+        if claimed is not None:
+            start, items = claimed
+            self._running[self.pool.submit(_check_chunk_in_worker, items)] = start
 
     def feed(self) -> None:
-        """Give each worker its next chunk as soon as it finishes one (in its own thread)."""
+        """Give each worker its next claim as soon as it finishes one (in its own thread)."""
         while self._running:
             done, _ = wait(list(self._running), return_when=FIRST_COMPLETED)
             for future in done:
-                index = self._running.pop(future)
+                start = self._running.pop(future)
                 try:
-                    self.outcomes[index] = future.result()
+                    self.outcomes[start] = future.result()
                 except BaseException as error:  # re-raised by `_share`, like `pool.map`
                     self.fail(error)
                 self.submit()
 
     def fail(self, error: BaseException) -> None:
-        """No chunk is taken after this; `_share` raises the first error."""
+        """No claim is made after this; `_share` raises the first error."""
         with self._lock:
             self.error = self.error or error
 
@@ -380,7 +391,7 @@ def _start_worker(config: Config, debug: bool, known: list[Path]) -> None:
     _worker = (Linter(config, debug=debug), ProjectIndex(known, config))
 
 
-def _check_chunk_in_worker(work: list[tuple[Path, frozenset[str]]]) -> ChunkOutcome:
+def _check_chunk_in_worker(work: list[WorkItem]) -> ChunkOutcome:
     """`_check_chunk` in a worker, which hands over what it has read since its last chunk.
 
     The parent merges every chunk's reads, so each need be sent once. Sending all of them
@@ -395,7 +406,7 @@ def _check_chunk_in_worker(work: list[tuple[Path, frozenset[str]]]) -> ChunkOutc
     return outcome
 
 
-def _check_chunk(work: list[tuple[Path, frozenset[str]]]) -> ChunkOutcome:
+def _check_chunk(work: list[WorkItem]) -> ChunkOutcome:
     """The outcome of each file, and what this process's checks have read so far."""
     assert _worker is not None
     linter, project = _worker

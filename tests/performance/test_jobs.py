@@ -80,14 +80,14 @@ def _checking_chunks_with(monkeypatch: pytest.MonkeyPatch, check: Any) -> None:
     monkeypatch.setattr(parallel, "_check_chunk_in_worker", check)
 
 
-_CHUNKS = [[(Path(f"chunk{i}"), frozenset[str]())] for i in range(6)]
+_WORK = [(Path(f"file{i}"), frozenset[str]()) for i in range(6)]
 
 
 def test_the_parent_checks_chunks_beside_its_workers(monkeypatch: pytest.MonkeyPatch) -> None:
     _checking_chunks_with(monkeypatch, _chunk_checked_by_pid)
-    outcomes = parallel._share(_CHUNKS, 1, multiprocessing.get_context("fork"))
+    outcomes = parallel._share(_WORK, 1, multiprocessing.get_context("fork"))
     names = [sorted(unwanted) for chunk, _, _ in outcomes for _, _, unwanted in chunk]
-    assert [name for name, _ in names] == [f"chunk{i}" for i in range(6)]  # in order
+    assert [name for name, _ in names] == [f"file{i}" for i in range(6)]  # in order
     pids = {pid for _, pid in names}
     assert f"pid:{_PARENT}" in pids
     assert len(pids) == 2  # and the one worker took some
@@ -97,10 +97,26 @@ def test_the_parent_checks_chunks_beside_its_workers(monkeypatch: pytest.MonkeyP
     assert taken == sorted(taken, key=lambda pid: pid != f"pid:{_PARENT}")
 
 
+def test_claims_shrink_towards_the_end_and_cover_every_file_once() -> None:
+    """Large claims while much is left (few round trips), small ones at the end (the
+    processes finish together); from the front for this process, the back for workers."""
+    work = [(Path(f"file{i}"), frozenset[str]()) for i in range(100)]
+    feeding = parallel._Feeding(work, 2, None)  # type: ignore[arg-type]  # no pool: no submit
+    claims: list[tuple[int, list[parallel.WorkItem]]] = []
+    while (claimed := feeding.claim(front=len(claims) % 2 == 0)) is not None:
+        claims.append(claimed)
+    sizes = [len(items) for _, items in claims]
+    assert sizes[0] == 100 // 8 and sizes[-1] == 1
+    assert sizes == sorted(sizes, reverse=True)
+    assert sorted(path for _, items in claims for path, _ in items) == sorted(p for p, _ in work)
+    assert all(work[start : start + len(items)] == items for start, items in claims)
+    assert claims[1][0] + len(claims[1][1]) == len(work)  # a worker's first is the last files
+
+
 def test_a_failing_worker_fails_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
     _checking_chunks_with(monkeypatch, _chunk_failing_in_a_worker)
     with pytest.raises(RuntimeError, match="a worker failed"):
-        parallel._share(_CHUNKS, 1, multiprocessing.get_context("fork"))
+        parallel._share(_WORK, 1, multiprocessing.get_context("fork"))
 
 
 def _chunk_failing_here(work: list[tuple[Path, frozenset[str]]]) -> parallel.ChunkOutcome:
@@ -123,8 +139,8 @@ def test_the_workers_take_no_more_chunks_once_the_parent_fails(
 
     monkeypatch.setattr(parallel, "_Feeding", recorded)
     with pytest.raises(KeyboardInterrupt):
-        parallel._share(_CHUNKS, 1, multiprocessing.get_context("fork"))
-    assert sum(outcome is not None for outcome in made[0].outcomes) < len(_CHUNKS) - 1
+        parallel._share(_WORK, 1, multiprocessing.get_context("fork"))
+    assert len(made[0].outcomes) < len(_WORK) - 1
 
 
 _APP = """
