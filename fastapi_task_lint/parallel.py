@@ -49,8 +49,9 @@ POOL_THRESHOLD = 32
 # The size of the chunk checked before the fork, and of every chunk where workers are spawned
 # (no fork): a thirty-second of a process's share.
 _CHUNKS_PER_WORKER = 32
-# After the fork, each claim takes this share of the files left per process: large claims
-# first (few round trips), small ones at the end, so the processes finish together.
+# After the fork, each claim takes a quarter of a process's share of the files left (an
+# eighth of them, with two processes): large claims first (few round trips), small ones at
+# the end, so the processes finish together.
 _CLAIMS_PER_SHARE = 4
 # Claims given to each worker at a time: the one it checks and the next, queued, so it never
 # waits for this process's feeding thread, which needs the GIL its checks hold (up to 50 ms).
