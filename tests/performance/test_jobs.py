@@ -278,3 +278,13 @@ def test_a_rule_lists_the_facts_it_asks_for(code: str, monkeypatch: pytest.Monke
         monkeypatch, lambda: [fact(project) for fact in all_rules()[code].facts], nested=True
     )
     assert asked <= listed
+
+
+def test_spawned_workers_give_the_serial_output(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where processes cannot fork, workers are spawned, each with its own index, and check
+    fixed chunks; each hands back what it read since its last chunk, as forked ones do."""
+    monkeypatch.setattr(parallel, "_context", lambda: multiprocessing.get_context("spawn"))
+    root = FIXTURES / "projects" / "crossing"
+    serial = findings([root], root)
+    assert serial
+    assert findings([root], root, jobs=2) == serial
