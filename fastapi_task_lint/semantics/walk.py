@@ -64,15 +64,14 @@ _CHILD_KINDS: dict[type, str] = {}
 
 
 def _child_kind(kind: type) -> str:
-    answer = _CHILD_KINDS.get(kind)
-    if answer is None:
-        if issubclass(kind, cst.CSTNode):
-            answer = _NODE
-        elif issubclass(kind, (tuple, list)):
-            answer = _SEQUENCE
-        else:
-            answer = _OTHER
-        _CHILD_KINDS[kind] = answer
+    """The kind of a child type `_CHILD_KINDS` does not know yet, recorded there."""
+    if issubclass(kind, cst.CSTNode):
+        answer = _NODE
+    elif issubclass(kind, (tuple, list)):
+        answer = _SEQUENCE
+    else:
+        answer = _OTHER
+    _CHILD_KINDS[kind] = answer
     return answer
 
 
