@@ -30,6 +30,7 @@ TASK_FACTORIES = frozenset(
         "asyncio.tasks.ensure_future",
     }
 )
+_LOOP_SPAWN_METHODS = frozenset({"create_task", "ensure_future"})  # on an event loop
 _LOOP_FACTORIES = frozenset(
     {
         "asyncio.get_event_loop",
@@ -101,8 +102,11 @@ class SpawnFate:
     holder: str | None = None  # the local that holds it, for LOCAL_ONLY
 
 
-# Every way to start a task spells one: `TASK_FACTORIES` as imported or aliased, or a loop's.
-_SPAWNING = (b"create_task", b"ensure_future")
+# What every way to start a task spells: a `TASK_FACTORIES` name, as imported or aliased,
+# or a loop's method.
+_SPAWNING = tuple(
+    sorted({name.rsplit(".", 1)[-1].encode() for name in TASK_FACTORIES | _LOOP_SPAWN_METHODS})
+)
 
 
 def find_task_spawns(model: ModuleModel) -> list[TaskSpawn]:
@@ -152,7 +156,7 @@ def _started_by(model: ModuleModel, node: cst.Call, scope: Scope, order: int | N
         return model.code_for(func)
     if (
         isinstance(func, cst.Attribute)
-        and func.attr.value in ("create_task", "ensure_future")
+        and func.attr.value in _LOOP_SPAWN_METHODS
         and _is_loop(model, func.value, scope, order, 0)
     ):
         return model.code_for(func)
@@ -167,7 +171,7 @@ def _is_task_factory(
         return True
     return (
         isinstance(expr, cst.Attribute)
-        and expr.attr.value in ("create_task", "ensure_future")
+        and expr.attr.value in _LOOP_SPAWN_METHODS
         and _is_loop(model, expr.value, scope, order, 0)
     )
 

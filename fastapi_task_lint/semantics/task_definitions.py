@@ -50,7 +50,14 @@ _CREATE_TASK_FUNCTIONS = frozenset({"asyncio.create_task", "asyncio.ensure_futur
 _CREATE_TASK_METHODS = frozenset({"create_task"})  # loop.create_task, TaskGroup.create_task
 _START_SOON_METHODS = frozenset({"start_soon"})  # anyio / trio task groups take the callable
 # What a module that starts a task by one of those spells, as written, imported or aliased.
-_STARTING_TASKS = (b"create_task", b"ensure_future", b"start_soon")
+_STARTING_TASKS = tuple(
+    sorted(
+        {
+            name.rsplit(".", 1)[-1].encode()
+            for name in _CREATE_TASK_FUNCTIONS | _CREATE_TASK_METHODS | _START_SOON_METHODS
+        }
+    )
+)
 _ARQ_WRAPPERS = frozenset({"arq.func", "arq.worker.func", "arq.cron", "arq.cron.cron"})
 _ASYNCIO_SCHEDULERS = frozenset(
     {
