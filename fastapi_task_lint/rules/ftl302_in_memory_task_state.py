@@ -124,7 +124,7 @@ class InMemoryTaskState(Rule):
 
 
 def _findings(project: ProjectIndex) -> list[_Finding]:
-    state = program_state(project, _is_state_write)
+    state = program_state(project, _is_state_write, _may_write_state)
     readers = state.handlers | state.handler_helpers
     writers = state.task_functions | state.scheduling_handlers | state.task_helpers
     found: list[_Finding] = []
@@ -160,6 +160,21 @@ def _is_state_write(access: Access) -> bool:
     if access.values and all(is_task_handle(access.model, v, scope) for v in access.values):
         return False  # live task handles by id: the keep-alive FTL307 asks for, not a status
     return access.key is not None and _is_job_key(access.model, access.key, scope)
+
+
+_STATUS_LITERALS = tuple(f"{q}{value}{q}".encode() for value in STATUS_VALUES for q in "\"'")
+_ID_FACTORY_NAMES = tuple(name.rsplit(".", 1)[1].encode() for name in _ID_FACTORIES)
+
+
+def _may_write_state(data: bytes) -> bool:
+    """Whether a module's bytes can hold a write `_is_state_write` accepts: a status
+    literal (in any case), a `*Status` member, an id factory, or words of a task or job id."""
+    if b"Status" in data or any(name in data for name in _ID_FACTORY_NAMES):
+        return True
+    lower = data.lower()
+    return any(literal in lower for literal in _STATUS_LITERALS) or (
+        b"id" in lower and (b"task" in lower or b"job" in lower)
+    )
 
 
 def _is_status(model: ModuleModel, value: cst.BaseExpression) -> bool:

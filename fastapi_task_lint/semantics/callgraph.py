@@ -8,7 +8,7 @@ stop at cycles.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, TypeVar
 
@@ -100,18 +100,43 @@ def method_of(model: ModuleModel, class_qualname: str, name: str, _depth: int = 
     return None
 
 
-def callees(model: ModuleModel, function: FunctionInfo) -> list[Edge]:
-    """Calls in `function`'s own body (not in nested defs or lambdas) to project functions."""
+def calls_one_of(model: ModuleModel, call: CallInfo, names: Collection[str]) -> bool:
+    """Whether `call` names a function called one of `names`, as written or through an
+    import alias (`from jobs import mark_done as done`): no call by another name can run it."""
+    func = call.node.func
+    if isinstance(func, cst.Name | cst.Attribute):
+        written = func.value if isinstance(func, cst.Name) else func.attr.value
+        if written in names:
+            return True
+    qualname = model.qualified_name(func, call.scope, call.order)
+    return qualname is not None and qualname.rsplit(".", 1)[-1] in names
+
+
+def callees(
+    model: ModuleModel,
+    function: FunctionInfo,
+    worth: Callable[[ModuleModel, CallInfo], bool] | None = None,
+) -> list[Edge]:
+    """Calls in `function`'s own body (not in nested defs or lambdas) to project functions.
+
+    With `worth`, a search that can tell a call cannot lead anywhere that matters to it
+    (`worth` says False) spares resolving it, and the modules that would parse; it must
+    accept every call that can, since its answer is not kept for other askers. Edges
+    already known are all returned.
+    """
     # Keyed by FunctionInfo id: the memo is dropped whenever the index adopts a new model.
     known: dict[int, list[Edge]] = model.project.memo(f"{__name__}.callees", dict)
     edges = known.get(id(function))
     if edges is None:
         edges = []
         for call in function.calls:
+            if worth is not None and not worth(model, call):
+                continue
             target = resolve_function_ref(model, call.node.func, call.scope, call.order)
             if target is not None:
                 edges.append(Edge(call, target))
-        known[id(function)] = edges
+        if worth is None:
+            known[id(function)] = edges
     return edges
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -440,6 +441,23 @@ class ProjectIndex:
             if path is not None:
                 return path, parts[split]
         return None
+
+    def unparsed_definer(self, qualname: str) -> bytes | None:
+        """The bytes of the module that defines the function `qualname`, read before any
+        parse of it and recorded as read: `app/jobs.py`'s for `app.jobs.set_status` when
+        a line of it starts with `def set_status`. None when that module is parsed already,
+        is not the run's, or may only import the name: a scan that can tell from the bytes
+        that the function cannot matter to it spares the parse.
+        """
+        module, _, name = qualname.rpartition(".")
+        path = self.module_path(module) if module else None
+        if path is None or path.absolute() in self._models:
+            return None
+        data = self.source_bytes(path)
+        definition = rb"^(?:async[ \t]+)?def[ \t]+" + re.escape(name.encode()) + rb"\b"
+        if data is None or not re.search(definition, data, re.MULTILINE):
+            return None  # an import, a method or a nested `def`: followed by a parse
+        return data
 
     def source_bytes(self, path: Path) -> bytes | None:
         """The bytes of `path` (`read`), recorded as read; None when it cannot be read."""

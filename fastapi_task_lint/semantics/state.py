@@ -19,8 +19,8 @@ import libcst as cst
 
 from fastapi_task_lint.semantics.asyncio_tasks import find_task_spawns
 from fastapi_task_lint.semantics.byte_filters import static_filter
-from fastapi_task_lint.semantics.callgraph import callees
-from fastapi_task_lint.semantics.functions import ClassInfo, FunctionInfo
+from fastapi_task_lint.semantics.callgraph import callees, calls_one_of
+from fastapi_task_lint.semantics.functions import CallInfo, ClassInfo, FunctionInfo
 from fastapi_task_lint.semantics.mentions import calling, importing
 from fastapi_task_lint.semantics.routes import may_define_routes
 from fastapi_task_lint.semantics.scope import Binding, BindingKind, Scope
@@ -355,17 +355,20 @@ class ProgramState:
     handler_helpers: set[int]  # project functions that handlers call
 
 
-def program_state(project: ProjectIndex, follows: Callable[[Access], bool]) -> ProgramState:
+def program_state(
+    project: ProjectIndex, follows: Callable[[Access], bool], written_in: Callable[[bytes], bool]
+) -> ProgramState:
     """Containers of the run and their accesses; parses only files that can be involved.
 
     The files that define a container, those that name one, and those that name a function
     accessing one (its callers: a task calling `set_status(job_id, "done")`). Only the
     containers that a possible writer writes in a way `follows` accepts (the caller's test
     of a job-state write), and the queues route handlers put work on, are followed: the
-    accesses of every other container are never looked for.
+    accesses of every other container are never looked for. `written_in` tells from a
+    module's bytes whether it can hold such a write at all.
     """
     lookup = _ContainerLookup(project)
-    containers = _candidate_containers(project, lookup, follows)
+    containers = _candidate_containers(project, lookup, follows, written_in)
     by_name = {c.qualname: c for c in containers}
     accesses: dict[str, list[Access]] = {c.qualname: [] for c in containers}
     accessors: set[str] = set()
@@ -394,8 +397,8 @@ def program_state(project: ProjectIndex, follows: Callable[[Access], bool]) -> P
         set(tasks),
         set(handlers),
         set(scheduling),
-        _called_by([*tasks.values(), *scheduling.values()]),
-        _called_by(handlers.values()),
+        _called_by([*tasks.values(), *scheduling.values()], accessors),
+        _called_by(handlers.values(), accessors),
     )
 
 
@@ -411,7 +414,10 @@ def _defining_or_importing(
 
 
 def _candidate_containers(
-    project: ProjectIndex, lookup: _ContainerLookup, follows: Callable[[Access], bool]
+    project: ProjectIndex,
+    lookup: _ContainerLookup,
+    follows: Callable[[Access], bool],
+    written_in: Callable[[bytes], bool],
 ) -> list[SharedContainer]:
     """The containers that can hold job state, found from the code that can write it.
 
@@ -420,7 +426,7 @@ def _candidate_containers(
     parses the modules it lives in and imports from, not every module that builds a list.
     """
     found: dict[str, SharedContainer] = {}
-    for model, function in _possible_writers(project):
+    for model, function in _possible_writers(project, written_in):
         for access in _accesses_in(model, function, lookup.find, None, writes_only=True):
             if access.write and follows(access):
                 found.setdefault(access.container.qualname, access.container)
@@ -442,8 +448,11 @@ def _may_put_from_routes(data: bytes) -> bool:
 _PUTS_FROM_ROUTES = static_filter("puts from routes", _may_put_from_routes)
 
 
-def _possible_writers(project: ProjectIndex) -> list[tuple[ModuleModel, FunctionInfo]]:
-    """Every task, every handler that launches one, and the project functions they call."""
+def _possible_writers(
+    project: ProjectIndex, written_in: Callable[[bytes], bool]
+) -> list[tuple[ModuleModel, FunctionInfo]]:
+    """Every task, every handler that launches one, and the project functions they call,
+    but for those defined in modules whose bytes `written_in` turns down (left unparsed)."""
     tasks = {id(t.function): (t.model, t.function) for t in project_tasks(project)}
     starters: dict[int, tuple[ModuleModel, FunctionInfo]] = {}
     for scheduled in project_tasks(project):
@@ -461,10 +470,16 @@ def _possible_writers(project: ProjectIndex) -> list[tuple[ModuleModel, Function
         for route in model.routes
     }
     launchers = [*tasks.values(), *(starters[key] for key in starters.keys() & handlers)]
+
+    def worth(model: ModuleModel, call: CallInfo) -> bool:
+        qualname = model.qualified_name(call.node.func, call.scope, call.order)
+        data = project.unparsed_definer(qualname) if qualname else None
+        return data is None or written_in(data)
+
     helpers = {
         id(edge.target.function): (edge.target.model, edge.target.function)
         for model, function in launchers
-        for edge in callees(model, function)
+        for edge in callees(model, function, worth)
     }
     return [*launchers, *(v for k, v in helpers.items() if k not in tasks)]
 
@@ -611,9 +626,15 @@ def _last_names(containers: Iterable[SharedContainer]) -> set[str]:
     return {c.qualname.rsplit(".", 1)[-1] for c in containers}
 
 
-def _called_by(callers: Iterable[tuple[ModuleModel, FunctionInfo]]) -> set[int]:
-    """Project functions called directly by `callers` (helpers like `set_status(id, s)`)."""
-    return {id(edge.target.function) for model, f in callers for edge in callees(model, f)}
+def _called_by(callers: Iterable[tuple[ModuleModel, FunctionInfo]], names: set[str]) -> set[int]:
+    """Project functions called directly by `callers` (helpers like `set_status(id, s)`);
+    of those not yet resolved, only the ones called one of `names` (the functions that
+    access a container: no other helper matters)."""
+
+    def worth(model: ModuleModel, call: CallInfo) -> bool:
+        return calls_one_of(model, call, names)
+
+    return {id(e.target.function) for model, f in callers for e in callees(model, f, worth)}
 
 
 def _launcher_ids(scheduled: ScheduledFunction) -> Iterator[int]:

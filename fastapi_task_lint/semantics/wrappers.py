@@ -18,6 +18,7 @@ from weakref import WeakKeyDictionary
 
 import libcst as cst
 
+from fastapi_task_lint.semantics.callgraph import calls_one_of
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo, ParamInfo
 from fastapi_task_lint.semantics.observations import RunGlobal, register_global
 from fastapi_task_lint.semantics.project import ProjectIndex
@@ -71,7 +72,7 @@ def wrapper_sites(model: ModuleModel) -> list[SchedulingSite]:
     if not model.spells(tuple(name.encode() for name in names)):
         return sites  # a call of a helper, even through an alias, spells its name
     for call in model.calls:
-        if not call.node.args or not _may_call(model, call, names):
+        if not call.node.args or not calls_one_of(model, call, names):
             continue
         found = _callee(model, call)
         if found is None:
@@ -103,17 +104,6 @@ def helper_names(project: ProjectIndex) -> frozenset[str]:
         return frozenset(project.renamings(helpers))  # also as re-exported
 
     return project.memo(f"{__name__}.names", find)
-
-
-def _may_call(model: ModuleModel, call: CallInfo, names: frozenset[str]) -> bool:
-    """Whether `call` names one of `names`, as written or through an import alias."""
-    func = call.node.func
-    if isinstance(func, cst.Name | cst.Attribute):
-        written = func.value if isinstance(func, cst.Name) else func.attr.value
-        if written in names:
-            return True
-    qualname = model.qualified_name(func, call.scope, call.order)
-    return qualname is not None and qualname.rsplit(".", 1)[-1] in names
 
 
 def wrapper_specs(model: ModuleModel, function: FunctionInfo) -> list[WrapperSpec]:
@@ -313,15 +303,8 @@ def _may_define_wrapper(project: ProjectIndex, qualname: str) -> bool:
     module that defines the function and has none of the site trigger strings cannot
     hold a wrapper. A name it only re-exports is followed as usual.
     """
-    parts = qualname.split(".")
-    for split in range(len(parts) - 1, 0, -1):
-        data = project.module_source(".".join(parts[:split]))
-        if data is None:
-            continue
-        if site_filter(project)(data):
-            return True
-        return f"def {parts[split]}".encode() not in data
-    return True
+    data = project.unparsed_definer(qualname)
+    return data is None or site_filter(project)(data)
 
 
 def shown_path(path: Path) -> str:

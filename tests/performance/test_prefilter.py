@@ -43,7 +43,11 @@ def disable_prefilter(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ProjectIndex, "_accepts", lambda self, path, triggers, where: True)
     # FTL302 follows only the containers a writer writes job state to: here, every one.
     monkeypatch.setattr(
-        ftl302, "program_state", lambda project, follows: program_state(project, lambda a: True)
+        ftl302,
+        "program_state",
+        lambda project, follows, written_in: program_state(
+            project, lambda access: True, lambda data: True
+        ),
     )
 
 
@@ -249,6 +253,79 @@ def record(name: str, background_tasks: BackgroundTasks) -> None:
         names = {p.name for p in parsed}
     assert "report.py" not in names
     assert [f for f in _full([root], root, monkeypatch) if f[3] == "FTL302"] == []
+
+
+def test_a_helper_whose_module_can_hold_no_job_state_write_is_not_parsed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A task calls `audit.log_line` and `progress.mark_done`: FTL302 parses progress.py,
+    whose bytes hold a status literal, and finds its write, but not audit.py, whose bytes
+    cannot hold a job-state write."""
+    state = "JOBS: dict[str, str] = {}\n"
+    audit = "def log_line(text: str) -> None:\n    print(text)\n"
+    progress = """\
+from app.state import JOBS
+
+
+def mark_done(key: str) -> None:
+    JOBS[key] = "done"
+"""
+    routes = """\
+from fastapi import APIRouter, BackgroundTasks
+
+from app import audit, progress, state
+
+router = APIRouter()
+
+
+def run_import(key: str) -> None:
+    audit.log_line(key)
+    progress.mark_done(key)
+
+
+@router.post("/imports")
+def start(background_tasks: BackgroundTasks) -> None:
+    background_tasks.add_task(run_import, "1")
+
+
+@router.get("/imports/{key}")
+def status(key: str) -> str:
+    return state.JOBS[key]
+"""
+    files = {"state.py": state, "audit.py": audit, "progress.py": progress, "routes.py": routes}
+    root = _write(tmp_path, files)
+    with recording(monkeypatch, ProjectIndex, "model_for_path", 1) as parsed:
+        filtered = findings([root], root, select=("FTL302",))
+        names = {p.name for p in parsed}
+    assert [(Path(f[0]).name, f[3]) for f in filtered] == [("state.py", "FTL302")]
+    assert "progress.py" in names
+    assert "audit.py" not in names
+    assert filtered == [f for f in _full([root], root, monkeypatch) if f[3] == "FTL302"]
+
+
+@pytest.mark.parametrize(
+    ("source", "qualname", "answered"),
+    [
+        ("def log_line(text): ...\n", "app.audit.log_line", True),
+        ("async def log_line(text): ...\n", "app.audit.log_line", True),
+        ("from app.other import log_line\n", "app.audit.log_line", False),
+        ("class Log:\n    def log_line(self): ...\n", "app.audit.Log.log_line", False),
+        ("if True:\n    def log_line(text): ...\n", "app.audit.log_line", False),
+        ("def log_line_twice(text): ...\n", "app.audit.log_line", False),
+        ("def log_line(text): ...\n", "app.missing.log_line", False),
+    ],
+)
+def test_unparsed_definer_answers_only_for_a_top_level_def(
+    tmp_path: Path, source: str, qualname: str, answered: bool
+) -> None:
+    """The bytes come back, unparsed, only when the module defines the name at its top
+    level: an import, a method or a nested `def` may lead elsewhere."""
+    root = _write(tmp_path, {"audit.py": source})
+    package = root / "app"
+    index = ProjectIndex([package / "__init__.py", package / "audit.py"], Config(root=root))
+    assert (index.unparsed_definer(qualname) == source.encode()) is answered
+    index.module("app.audit")
+    assert index.unparsed_definer(qualname) is None  # parsed: resolving it costs nothing
 
 
 def test_holds_any_answers_as_a_substring_test_for_each_file_asked_about(tmp_path: Path) -> None:
