@@ -17,7 +17,7 @@ from fastapi_task_lint.semantics.project import ProjectIndex
 from fastapi_task_lint.semantics.task_definitions import (
     ScheduledFunction,
     defines_tasks,
-    may_define_decorated_tasks,
+    may_register_tasks,
     task_scan,
     tasks_in,
 )
@@ -83,7 +83,7 @@ class BlockingCallInAsyncTask(Rule):
 
     def wants(self, data: bytes, path: Path, project: ProjectIndex) -> bool:
         return super().wants(data, path, project) and (
-            may_define_decorated_tasks(data)
+            may_register_tasks(project, path, data)
             or defines_tasks(project, path, lambda use: use.on_event_loop)
         )
 

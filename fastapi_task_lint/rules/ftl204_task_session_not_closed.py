@@ -10,7 +10,7 @@ from fastapi_task_lint.semantics.session_lifetimes import shared_sessions, unclo
 from fastapi_task_lint.semantics.task_definitions import (
     ScheduledFunction,
     defines_tasks,
-    may_define_decorated_tasks,
+    may_register_tasks,
     task_scan,
     tasks_in,
 )
@@ -72,7 +72,7 @@ class TaskSessionNotClosed(Rule):
 
     def wants(self, data: bytes, path: Path, project: ProjectIndex) -> bool:
         return super().wants(data, path, project) and (
-            may_define_decorated_tasks(data) or defines_tasks(project, path)
+            may_register_tasks(project, path, data) or defines_tasks(project, path)
         )
 
     def check(self, ctx: RuleContext) -> None:

@@ -19,7 +19,7 @@ from fastapi_task_lint.semantics.schedulers import (
     SchedulerCall,
     SchedulerKind,
     may_hold_schedulers,
-    may_start_scheduler,
+    may_start_scheduler_in,
     scheduler_subclasses,
     schedulers,
 )
@@ -71,7 +71,7 @@ class SchedulerNotShutDown(Rule):
     def wants(self, data: bytes, path: Path, project: ProjectIndex) -> bool:
         return (
             super().wants(data, path, project)
-            and may_start_scheduler(data)
+            and may_start_scheduler_in(project, path, data)
             and may_hold_schedulers(data, project)
         )
 

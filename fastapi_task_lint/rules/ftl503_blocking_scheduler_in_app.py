@@ -15,7 +15,7 @@ from fastapi_task_lint.semantics.project import ProjectIndex
 from fastapi_task_lint.semantics.schedulers import (
     SchedulerKind,
     may_hold_schedulers,
-    may_start_scheduler,
+    may_start_scheduler_in,
     scheduler_subclasses,
     schedulers,
 )
@@ -54,7 +54,7 @@ class BlockingSchedulerInApp(Rule):
         """A start call, or a scheduler built in a module that builds the app."""
         builds_app = b"FastAPI" in data or b"Starlette" in data
         return (
-            may_start_scheduler(data) or (b"Scheduler" in data and builds_app)
+            may_start_scheduler_in(project, path, data) or (b"Scheduler" in data and builds_app)
         ) and may_hold_schedulers(data, project)
 
     def check(self, ctx: RuleContext) -> None:

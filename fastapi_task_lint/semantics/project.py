@@ -266,16 +266,29 @@ class ProjectIndex:
         self.seen.globals[key] = value
         self.seen.parts[shared] = parts
 
-    def _accepts(self, path: Path, triggers: tuple[bytes, ...], where: ByteFilter | None) -> bool:
+    def _accepts(
+        self,
+        path: Path,
+        triggers: tuple[bytes, ...],
+        where: ByteFilter | None,
+        data: bytes | None = None,
+    ) -> bool:
         """Whether a scan's prefilter lets `path` through; kept per filter, since several
-        scans share one (the task scan's and FTL302's writers' `launch_filter`)."""
+        scans share one (the task scan's and FTL302's writers' `launch_filter`). `data`,
+        when given, is the file's bytes in hand."""
         answers = self._answers.setdefault((triggers, where.spec if where else ()), {})
         accepted = answers.get(path)
         if accepted is None:
-            data = self._bytes(path)  # recorded as the filter's use; an accepted file is parsed
+            if data is None:
+                data = self._bytes(path)  # recorded as the filter's use; accepted, it is parsed
             found = self._found.setdefault(path, {})
             accepted = answers[path] = data is not None and passes(data, triggers, where, found)
         return accepted
+
+    def accepts(self, path: Path, data: bytes, where: ByteFilter) -> bool:
+        """Whether the prefilter `where` lets `data`, the bytes of `path`, through: answered
+        once per file and run however many scans and rules' prefilters ask."""
+        return self._accepts(path.absolute(), (), where, data)
 
     def holds_any(self, path: Path, data: bytes, strings: tuple[bytes, ...]) -> bool:
         """Whether `data`, the bytes of `path`, holds one of `strings`: each string is searched

@@ -17,6 +17,7 @@ from weakref import WeakKeyDictionary
 
 import libcst as cst
 
+from fastapi_task_lint.semantics.byte_filters import static_filter
 from fastapi_task_lint.semantics.callgraph import resolve_function_ref
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
 from fastapi_task_lint.semantics.lifespan import object_key
@@ -26,6 +27,8 @@ from fastapi_task_lint.semantics.scope import BindingKind, Scope
 from fastapi_task_lint.semantics.walk import walk
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from fastapi_task_lint.semantics.model import ModuleModel
     from fastapi_task_lint.semantics.project import ProjectIndex
 
@@ -54,11 +57,22 @@ START_METHODS = frozenset({"start", "start_in_background", "run_until_stopped"})
 STOP_METHODS = frozenset({"shutdown", "stop"})
 # A file without a match starts no scheduler (`.start(`, also split over lines).
 _START = re.compile(rb"\.\s*(?:" + "|".join(sorted(START_METHODS)).encode() + rb")\b")
+_START_BYTES = tuple(method.encode() for method in sorted(START_METHODS))
 
 
 def may_start_scheduler(data: bytes) -> bool:
-    """The prefilter of rules about scheduler starts: does this file name a start method?"""
-    return _START.search(data) is not None
+    """The prefilter of rules about scheduler starts: does this file name a start method?
+
+    Substring tests first: the regex scans every dot of the file."""
+    return any(method in data for method in _START_BYTES) and _START.search(data) is not None
+
+
+_STARTS = static_filter("scheduler starts", may_start_scheduler)
+
+
+def may_start_scheduler_in(project: ProjectIndex, path: Path, data: bytes) -> bool:
+    """`may_start_scheduler` of `data`, the bytes of `path`, answered once (three rules ask)."""
+    return project.accepts(path, data, _STARTS)
 
 
 # A module that defines a scheduler subclass imports apscheduler.

@@ -177,6 +177,11 @@ _SCAN_KEY = __name__
 _DECORATED_TASKS = static_filter("decorated tasks", may_define_decorated_tasks)
 
 
+def may_register_tasks(project: ProjectIndex, path: Path, data: bytes) -> bool:
+    """`may_define_decorated_tasks` of `data`, the bytes of `path`, answered once a run."""
+    return project.accepts(path, data, _DECORATED_TASKS)
+
+
 def project_tasks(project: ProjectIndex) -> list[ScheduledFunction]:
     """Every task of the run: scheduled somewhere, or registered by its decorator."""
     return project.memo(f"{__name__}.all", lambda: _all_tasks(project))
@@ -199,11 +204,8 @@ def defines_tasks(
     """
     if project.unread(path, _SCAN_KEY):
         return False
-    key = str(path.absolute())
-    return any(
-        where == key and any(launched(use) for use in uses)
-        for (where, _), uses in task_scan(project).items()
-    )
+    uses = _scanned(project).by_path.get(str(path.absolute()), ())
+    return any(launched(use) for use in uses)
 
 
 def resolve_task(
@@ -258,7 +260,24 @@ register("launches", _launches)
 
 def task_scan(project: ProjectIndex) -> dict[tuple[str, str], list[TaskUse]]:
     """The project's task scan: each scheduled function by (path, qualname), with its uses."""
-    return project.memo(_SCAN_KEY, lambda: _Scan(project).run())
+    return _scanned(project).uses
+
+
+@dataclass(frozen=True)
+class _ScanResult:
+    uses: dict[tuple[str, str], list[TaskUse]]  # by the task's (path, qualname)
+    by_path: dict[str, list[TaskUse]]  # by its module's path: every file's prefilter asks
+
+
+def _scanned(project: ProjectIndex) -> _ScanResult:
+    def scan() -> _ScanResult:
+        uses = _Scan(project).run()
+        by_path: dict[str, list[TaskUse]] = {}
+        for (where, _), found in uses.items():
+            by_path.setdefault(where, []).extend(found)
+        return _ScanResult(uses, by_path)
+
+    return project.memo(_SCAN_KEY, scan)
 
 
 class _Scan:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,9 @@ from fastapi_task_lint.engine import Linter
 from fastapi_task_lint.rules import all_rules
 from fastapi_task_lint.rules import ftl302_in_memory_task_state as ftl302
 from fastapi_task_lint.rules.base import Rule
-from fastapi_task_lint.semantics import lifespan, project
+from fastapi_task_lint.semantics import lifespan, project, schedulers, task_definitions
 from fastapi_task_lint.semantics.asyncio_tasks import find_task_spawns
+from fastapi_task_lint.semantics.byte_filters import ByteFilter
 from fastapi_task_lint.semantics.mentions import naming
 from fastapi_task_lint.semantics.model import ModuleModel
 from fastapi_task_lint.semantics.project import ProjectIndex
@@ -40,7 +42,7 @@ def disable_prefilter(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(Linter, "__init__", init)
     # Whole-program scans filter the project's files by their own strings: not here.
-    monkeypatch.setattr(ProjectIndex, "_accepts", lambda self, path, triggers, where: True)
+    monkeypatch.setattr(ProjectIndex, "_accepts", lambda self, *asked: True)
     # FTL302 follows only the containers a writer writes job state to: here, every one.
     monkeypatch.setattr(
         ftl302,
@@ -409,6 +411,45 @@ def test_scans_sharing_a_filter_test_each_file_once(
         index.register(load_module(paths[1], index, "JOBS = []\n"))
         assert len(index.models(where=naming(["JOBS"]))) == 2
         assert len(asked) == 4
+
+
+@pytest.mark.parametrize(
+    ("module", "name", "prefilter", "codes"),
+    [
+        (
+            task_definitions,
+            "may_define_decorated_tasks",
+            task_definitions._DECORATED_TASKS,
+            ("FTL201", "FTL204"),
+        ),
+        (schedulers, "may_start_scheduler", schedulers._STARTS, ("FTL501", "FTL502", "FTL503")),
+    ],
+    ids=["decorated-tasks", "scheduler-starts"],
+)
+def test_a_prefilter_several_rules_share_tests_each_file_once(
+    module: object,
+    name: str,
+    prefilter: ByteFilter,
+    codes: tuple[str, ...],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Rules that narrow their triggers with the same regex prefilter ask it once per file,
+    whether they call it or a scan does, and find what they found before."""
+    files = sorted(EXAMPLES.rglob("*.py"))
+    expected = findings(files, EXAMPLES, select=codes)
+    original = getattr(module, name)
+    asked: Counter[bytes] = Counter()
+
+    def counted(data: bytes) -> bool:
+        asked[data] += 1
+        return bool(original(data))
+
+    monkeypatch.setattr(module, name, counted)
+    monkeypatch.setattr(prefilter, "_accepts", counted)
+    assert findings(files, EXAMPLES, select=codes) == expected
+    copies = Counter(path.read_bytes() for path in files)
+    assert asked
+    assert all(times <= copies[data] for data, times in asked.items())
 
 
 def test_every_prefilter_of_a_file_reads_the_same_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
