@@ -599,11 +599,15 @@ def test_the_task_scan_still_finds_a_task_started_through_an_aliased_create_task
         ("app = Starlette(on_shutdown=[close])\n", True),
         ('@app.on_event("startup")\nasync def warm(): ...\n', True),
         ('app.router.add_event_handler("shutdown", close)\n', True),
+        ("app = FastAPI(\n    lifespan\n    =run)\n", True),
         ("async with app.router.lifespan_context(app):\n    pass\n", False),
         ("self._lifespan = None\non_event_loop = True\n", False),
+        ("async def lifespan(app):\n    yield\n", False),
+        ("if self.lifespan == other:\n    scope['lifespan'] = self.lifespan\n", False),
     ],
 )
-def test_the_lifecycle_scan_reads_modules_that_name_a_hook(source: str, accepted: bool) -> None:
-    """A hook is registered by a constructor keyword or a method, each a whole identifier:
-    a module that only spells a longer name (`lifespan_context`) is not parsed for it."""
-    assert lifespan._HOOK_NAMES(source.encode()) is accepted
+def test_the_lifecycle_scan_reads_modules_that_register_a_hook(source: str, accepted: bool) -> None:
+    """A hook is registered by a constructor keyword given a value or by a method, each a
+    whole identifier: a module that only defines or reads a `lifespan`, or spells a longer
+    name (`lifespan_context`), is not parsed for it."""
+    assert lifespan.may_register_hooks(source.encode()) is accepted
