@@ -140,6 +140,19 @@ def callees(
     return edges
 
 
+def defined_where(accepts: Callable[[bytes], bool]) -> Callable[[ModuleModel, CallInfo], bool]:
+    """A `worth` for `callees`: a call of a function defined at the top level of a module
+    not parsed yet (`ProjectIndex.unparsed_definer`) whose bytes `accepts` turns down is not
+    resolved, and that module is not parsed for it."""
+
+    def worth(model: ModuleModel, call: CallInfo) -> bool:
+        qualname = model.qualified_name(call.node.func, call.scope, call.order)
+        data = model.project.unparsed_definer(qualname) if qualname else None
+        return data is None or accepts(data)
+
+    return worth
+
+
 def find_chain(
     target: Target,
     leaf: Callable[[ModuleModel, CallInfo], T | None],

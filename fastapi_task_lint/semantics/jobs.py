@@ -14,11 +14,16 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from fastapi_task_lint.semantics.callgraph import callees
+from fastapi_task_lint.semantics.callgraph import callees, defined_where
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
 from fastapi_task_lint.semantics.responses import RESPONSE_BASE, returned_responses
 from fastapi_task_lint.semantics.routes import Route
-from fastapi_task_lint.semantics.scheduling import Mechanism, SchedulingSite, decorator_mechanism
+from fastapi_task_lint.semantics.scheduling import (
+    Mechanism,
+    SchedulingSite,
+    decorator_mechanism,
+    site_filter,
+)
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
 from fastapi_task_lint.semantics.uses import assigned_attribute
 from fastapi_task_lint.semantics.walk import walk
@@ -115,7 +120,8 @@ def _direct_submission(model: ModuleModel, route: Route, statuses: bool) -> JobS
 
 def _helper_submission(model: ModuleModel, route: Route, statuses: bool) -> JobSubmission | None:
     """`task = start_report(month)` where the project helper returns the job it submitted."""
-    for edge in callees(model, route.function):
+    # A helper that submits a job has a scheduling call: a module without one is not parsed.
+    for edge in callees(model, route.function, defined_where(site_filter(model.project))):
         helper = edge.target
         for site in _submissions_in(helper.model, helper.function):
             if _returned_reference(helper.function, site.node, statuses=False) is None:

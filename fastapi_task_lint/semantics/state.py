@@ -19,7 +19,7 @@ import libcst as cst
 
 from fastapi_task_lint.semantics.asyncio_tasks import find_task_spawns
 from fastapi_task_lint.semantics.byte_filters import static_filter
-from fastapi_task_lint.semantics.callgraph import callees, calls_one_of
+from fastapi_task_lint.semantics.callgraph import callees, calls_one_of, defined_where
 from fastapi_task_lint.semantics.functions import CallInfo, ClassInfo, FunctionInfo
 from fastapi_task_lint.semantics.mentions import calling, importing
 from fastapi_task_lint.semantics.routes import may_define_routes
@@ -470,12 +470,7 @@ def _possible_writers(
         for route in model.routes
     }
     launchers = [*tasks.values(), *(starters[key] for key in starters.keys() & handlers)]
-
-    def worth(model: ModuleModel, call: CallInfo) -> bool:
-        qualname = model.qualified_name(call.node.func, call.scope, call.order)
-        data = project.unparsed_definer(qualname) if qualname else None
-        return data is None or written_in(data)
-
+    worth = defined_where(written_in)
     helpers = {
         id(edge.target.function): (edge.target.model, edge.target.function)
         for model, function in launchers

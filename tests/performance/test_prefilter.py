@@ -305,6 +305,43 @@ def status(key: str) -> str:
     assert filtered == [f for f in _full([root], root, monkeypatch) if f[3] == "FTL302"]
 
 
+def test_a_helper_whose_module_has_no_scheduling_call_is_not_parsed_for_submissions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A route returns the id `submit_report` submits (FTL304 finds it) and also calls
+    `audit.log_line`, whose module has no scheduling call: it cannot submit a job, so it is
+    not parsed to look."""
+    worker = 'from celery import Celery\n\ncelery_app = Celery("reports")\n'
+    worker += "\n\n@celery_app.task\ndef build_report(month: str) -> str:\n    return month\n"
+    audit = "def log_line(text: str) -> None:\n    print(text)\n"
+    routes = """\
+from fastapi import APIRouter
+
+from app import audit
+from app.worker import build_report
+
+router = APIRouter()
+
+
+def submit_report(month: str) -> str:
+    task = build_report.delay(month)
+    return task.id
+
+
+@router.post("/reports", status_code=202)
+def start(month: str) -> dict[str, str]:
+    audit.log_line(month)
+    return {"task_id": submit_report(month)}
+"""
+    root = _write(tmp_path, {"worker.py": worker, "audit.py": audit, "routes.py": routes})
+    with recording(monkeypatch, ProjectIndex, "model_for_path", 1) as parsed:
+        filtered = findings([root], root, select=("FTL304",))
+        names = {p.name for p in parsed}
+    assert [(Path(f[0]).name, f[3]) for f in filtered] == [("routes.py", "FTL304")]
+    assert "audit.py" not in names
+    assert filtered == [f for f in _full([root], root, monkeypatch) if f[3] == "FTL304"]
+
+
 @pytest.mark.parametrize(
     ("source", "qualname", "answered"),
     [
