@@ -52,10 +52,9 @@ class BlockingSchedulerInApp(Rule):
 
     def wants(self, data: bytes, path: Path, project: ProjectIndex) -> bool:
         """A start call, or a scheduler built in a module that builds the app."""
-        builds_app = b"FastAPI" in data or b"Starlette" in data
-        return (
-            may_start_scheduler_in(project, path, data) or (b"Scheduler" in data and builds_app)
-        ) and may_hold_schedulers(data, project)
+        starts = may_start_scheduler_in(project, path, data)
+        built_in_app = b"Scheduler" in data and (b"FastAPI" in data or b"Starlette" in data)
+        return (starts or built_in_app) and may_hold_schedulers(data, project)
 
     def check(self, ctx: RuleContext) -> None:
         found = schedulers(ctx.model)
