@@ -120,9 +120,8 @@ def callees(
     """Calls in `function`'s own body (not in nested defs or lambdas) to project functions.
 
     With `worth`, a search that can tell a call cannot lead anywhere that matters to it
-    (`worth` says False) spares resolving it, and the modules that would parse; it must
-    accept every call that can, since its answer is not kept for other askers. Edges
-    already known are all returned.
+    (`worth` says False) spares resolving it, and the modules that would parse. Such a
+    partial answer is not kept for other askers; edges already known are all returned.
     """
     # Keyed by FunctionInfo id: the memo is dropped whenever the index adopts a new model.
     known: dict[int, list[Edge]] = model.project.memo(f"{__name__}.callees", dict)

@@ -220,11 +220,6 @@ class ProjectIndex:
 
         return self.memo("sources", read)
 
-    def module_source(self, name: str) -> bytes | None:
-        """The bytes of the run's module named exactly `name`, recorded as read."""
-        path = self._named().get(name)
-        return None if path is None else self.source_bytes(path)
-
     def renamings(self, names: Iterable[str]) -> Mapping[str, frozenset[str]]:
         """`mentions.renamings` of `names` through the run's import renames, recorded: an
         edit that renames one of them on import changes what the scans look for."""
