@@ -8,7 +8,6 @@ from fastapi_task_lint.semantics.asyncio_tasks import (
     Fate,
     SpawnFate,
     TaskSpawn,
-    find_task_spawns,
     spawn_fate,
 )
 
@@ -59,7 +58,7 @@ class DanglingAsyncioTask(Rule):
     )
 
     def check(self, ctx: RuleContext) -> None:
-        for spawn in find_task_spawns(ctx.model):
+        for spawn in ctx.model.task_spawns:
             fate = spawn_fate(spawn)
             if fate.fate is not Fate.KEPT:
                 ctx.report(spawn.node, _message(ctx, spawn, fate))

@@ -9,7 +9,6 @@ from fastapi_task_lint.semantics.asyncio_tasks import (
     SPAWN_TRIGGERS,
     Fate,
     TaskSpawn,
-    find_task_spawns,
     spawn_fate,
 )
 from fastapi_task_lint.semantics.calls import resolve_callee
@@ -74,7 +73,7 @@ class LoopTaskNeverCancelled(Rule):
     )
 
     def check(self, ctx: RuleContext) -> None:
-        for spawn in find_task_spawns(ctx.model):
+        for spawn in ctx.model.task_spawns:
             if not call_contexts(ctx.model, spawn.call) & STARTUP:
                 continue
             loop_function = _loop_function(ctx, spawn)

@@ -27,6 +27,7 @@ from fastapi_task_lint.semantics.walk import walk
 from fastapi_task_lint.source import decode, parse
 
 if TYPE_CHECKING:
+    from fastapi_task_lint.semantics.asyncio_tasks import TaskSpawn
     from fastapi_task_lint.semantics.orm import OrmModels
     from fastapi_task_lint.semantics.project import ProjectIndex
     from fastapi_task_lint.semantics.routes import Route
@@ -570,6 +571,13 @@ class ModuleModel:
         from fastapi_task_lint.semantics.scheduling import find_scheduling_sites
 
         return find_scheduling_sites(self)
+
+    @cached_property
+    def task_spawns(self) -> list[TaskSpawn]:
+        """The asyncio tasks started here, found once: FTL302's scans, FTL307 and FTL505 ask."""
+        from fastapi_task_lint.semantics.asyncio_tasks import find_task_spawns
+
+        return find_task_spawns(self)
 
     @cached_property
     def routes(self) -> list[Route]:

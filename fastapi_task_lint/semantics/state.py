@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from fastapi_task_lint.semantics.asyncio_tasks import find_task_spawns
 from fastapi_task_lint.semantics.byte_filters import static_filter
 from fastapi_task_lint.semantics.callgraph import callees, calls_one_of, defined_where
 from fastapi_task_lint.semantics.functions import CallInfo, ClassInfo, FunctionInfo
@@ -388,7 +387,7 @@ def program_state(
             tasks[id(scheduled.function)] = (model, scheduled.function)
             starters.update(_launcher_ids(scheduled))
         starters.update(id(s.function) for s in model.scheduling_sites if s.function)
-        starters.update(id(s.function) for s in find_task_spawns(model) if s.function)
+        starters.update(id(s.function) for s in model.task_spawns if s.function)
         handlers.update((id(r.function), (model, r.function)) for r in model.routes)
     scheduling = {key: handlers[key] for key in handlers.keys() & starters}
     return ProgramState(
@@ -461,7 +460,7 @@ def _possible_writers(
             if use.model is not None and function is not None:
                 starters[id(function)] = (use.model, function)
     for model in project.models(where=launch_filter(project)):
-        spawns = find_task_spawns(model)
+        spawns = model.task_spawns
         functions = [s.function for s in model.scheduling_sites] + [s.function for s in spawns]
         starters.update((id(f), (model, f)) for f in functions if f is not None)
     handlers = {

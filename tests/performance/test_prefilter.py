@@ -12,7 +12,13 @@ from fastapi_task_lint.engine import Linter
 from fastapi_task_lint.rules import all_rules
 from fastapi_task_lint.rules import ftl302_in_memory_task_state as ftl302
 from fastapi_task_lint.rules.base import Rule
-from fastapi_task_lint.semantics import lifespan, project, schedulers, task_definitions
+from fastapi_task_lint.semantics import (
+    asyncio_tasks,
+    lifespan,
+    project,
+    schedulers,
+    task_definitions,
+)
 from fastapi_task_lint.semantics.asyncio_tasks import find_task_spawns
 from fastapi_task_lint.semantics.byte_filters import ByteFilter
 from fastapi_task_lint.semantics.mentions import naming
@@ -487,6 +493,20 @@ def test_a_prefilter_several_rules_share_tests_each_file_once(
     copies = Counter(path.read_bytes() for path in files)
     assert asked
     assert all(times <= copies[data] for data, times in asked.items())
+
+
+def test_a_modules_asyncio_tasks_are_found_once_for_every_asker(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """FTL302's scans, FTL307 and FTL505 all ask which asyncio tasks a module starts: the
+    search (every call's name resolved) runs once per module, and finds what it found."""
+    files = sorted([*FIXTURES.glob("FTL307/*.py"), *FIXTURES.glob("FTL505/*.py")])
+    codes = ("FTL302", "FTL307", "FTL505")
+    expected = findings(files, FIXTURES, select=codes)
+    with recording(monkeypatch, asyncio_tasks, "find_task_spawns") as searched:
+        assert findings(files, FIXTURES, select=codes) == expected
+    assert searched
+    assert len({id(model) for model in searched}) == len(searched)
 
 
 def test_every_prefilter_of_a_file_reads_the_same_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
