@@ -139,15 +139,20 @@ def callees(
     return edges
 
 
+def worth_resolving(project: ProjectIndex, qualname: str, accepts: Callable[[bytes], bool]) -> bool:
+    """False when the function `qualname` is defined at the top level of a module not parsed
+    yet (`ProjectIndex.unparsed_definer`) whose bytes `accepts` turns down: resolving it
+    would parse that module for a function that cannot matter."""
+    data = project.unparsed_definer(qualname)
+    return data is None or accepts(data)
+
+
 def defined_where(accepts: Callable[[bytes], bool]) -> Callable[[ModuleModel, CallInfo], bool]:
-    """A `worth` for `callees`: a call of a function defined at the top level of a module
-    not parsed yet (`ProjectIndex.unparsed_definer`) whose bytes `accepts` turns down is not
-    resolved, and that module is not parsed for it."""
+    """A `worth` for `callees`: a call is resolved when `worth_resolving` says so."""
 
     def worth(model: ModuleModel, call: CallInfo) -> bool:
         qualname = model.qualified_name(call.node.func, call.scope, call.order)
-        data = model.project.unparsed_definer(qualname) if qualname else None
-        return data is None or accepts(data)
+        return qualname is None or worth_resolving(model.project, qualname, accepts)
 
     return worth
 

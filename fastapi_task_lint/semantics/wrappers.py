@@ -18,7 +18,7 @@ from weakref import WeakKeyDictionary
 
 import libcst as cst
 
-from fastapi_task_lint.semantics.callgraph import calls_one_of
+from fastapi_task_lint.semantics.callgraph import calls_one_of, worth_resolving
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo, ParamInfo
 from fastapi_task_lint.semantics.observations import RunGlobal, register_global
 from fastapi_task_lint.semantics.project import ProjectIndex
@@ -252,7 +252,9 @@ def _callee(model: ModuleModel, call: CallInfo) -> tuple[ModuleModel, FunctionIn
         return _method(model, call) if isinstance(func, cst.Attribute) else None
     cache = _RESOLVED.setdefault(model.project, {})
     if qualname not in cache:
-        may_schedule = _may_define_wrapper(model.project, qualname)
+        # Every call of a linted file is a candidate, and resolving one parses its module: a
+        # module without a scheduling call cannot hold a wrapper (a re-export is followed).
+        may_schedule = worth_resolving(model.project, qualname, site_filter(model.project))
         cache[qualname] = model.project.resolve_function(qualname) if may_schedule else None
     found = cache[qualname]
     return (*found, False) if found is not None else None
@@ -294,17 +296,6 @@ def _calls(module: str, data: bytes, name: str) -> tuple[str, ...]:
 
 
 register_global("callers", RunGlobal(_calls, lambda found, name: "yes" if found else "no"))
-
-
-def _may_define_wrapper(project: ProjectIndex, qualname: str) -> bool:
-    """False when the module defining `qualname` has no scheduling call: not worth parsing.
-
-    Every call of a linted file is a candidate, and resolving one parses its module; a
-    module that defines the function and has none of the site trigger strings cannot
-    hold a wrapper. A name it only re-exports is followed as usual.
-    """
-    data = project.unparsed_definer(qualname)
-    return data is None or site_filter(project)(data)
 
 
 def shown_path(path: Path) -> str:

@@ -125,14 +125,21 @@ def _write(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
+def _findings_and_parsed(
+    monkeypatch: pytest.MonkeyPatch, root: Path, select: tuple[str, ...] = ("FTL",)
+) -> tuple[list[Finding], set[str]]:
+    """A run's findings over `root`, and the names of the files it parsed."""
+    with recording(monkeypatch, ProjectIndex, "model_for_path", 1) as parsed:
+        return findings([root], root, select=select), {p.name for p in parsed}
+
+
 def _assert_clean_and_unparsed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str]
 ) -> None:
     """A run over `files` finds nothing and parses none of them; a full parse agrees."""
     root = _write(tmp_path, files)
-    with recording(monkeypatch, ProjectIndex, "model_for_path", 1) as parsed:
-        assert findings([root], root) == []
-        names = {p.name for p in parsed}
+    found, names = _findings_and_parsed(monkeypatch, root)
+    assert found == []
     assert not names & files.keys()
     assert _full([root], root, monkeypatch) == []
 
@@ -223,9 +230,7 @@ def status(job_id: str) -> str:
     return state.JOBS[job_id]
 """
     root = _write(tmp_path, {"settings.py": settings, "state.py": state, "routes.py": routes})
-    with recording(monkeypatch, ProjectIndex, "model_for_path", 1) as parsed:
-        filtered = findings([root], root, select=("FTL302",))
-        names = {p.name for p in parsed}
+    filtered, names = _findings_and_parsed(monkeypatch, root, ("FTL302",))
     assert [(Path(f[0]).name, f[3]) for f in filtered] == [("state.py", "FTL302")]
     assert "settings.py" not in names
     assert filtered == [f for f in _full([root], root, monkeypatch) if f[3] == "FTL302"]
@@ -256,9 +261,8 @@ def record(name: str, background_tasks: BackgroundTasks) -> None:
 """
     files = {"store.py": store, "report.py": report, "routes.py": routes}
     root = _write(tmp_path, files)
-    with recording(monkeypatch, ProjectIndex, "model_for_path", 1) as parsed:
-        assert findings([root], root, select=("FTL302",)) == []
-        names = {p.name for p in parsed}
+    found, names = _findings_and_parsed(monkeypatch, root, ("FTL302",))
+    assert found == []
     assert "report.py" not in names
     assert [f for f in _full([root], root, monkeypatch) if f[3] == "FTL302"] == []
 
@@ -302,9 +306,7 @@ def status(key: str) -> str:
 """
     files = {"state.py": state, "audit.py": audit, "progress.py": progress, "routes.py": routes}
     root = _write(tmp_path, files)
-    with recording(monkeypatch, ProjectIndex, "model_for_path", 1) as parsed:
-        filtered = findings([root], root, select=("FTL302",))
-        names = {p.name for p in parsed}
+    filtered, names = _findings_and_parsed(monkeypatch, root, ("FTL302",))
     assert [(Path(f[0]).name, f[3]) for f in filtered] == [("state.py", "FTL302")]
     assert "progress.py" in names
     assert "audit.py" not in names
@@ -340,9 +342,7 @@ def start(month: str) -> dict[str, str]:
     return {"task_id": submit_report(month)}
 """
     root = _write(tmp_path, {"worker.py": worker, "audit.py": audit, "routes.py": routes})
-    with recording(monkeypatch, ProjectIndex, "model_for_path", 1) as parsed:
-        filtered = findings([root], root, select=("FTL304",))
-        names = {p.name for p in parsed}
+    filtered, names = _findings_and_parsed(monkeypatch, root, ("FTL304",))
     assert [(Path(f[0]).name, f[3]) for f in filtered] == [("routes.py", "FTL304")]
     assert "audit.py" not in names
     assert filtered == [f for f in _full([root], root, monkeypatch) if f[3] == "FTL304"]
