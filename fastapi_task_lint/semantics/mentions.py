@@ -34,6 +34,19 @@ _SEPARATORS = re.compile(rb"[(),;]")
 # way before failing, exponential in the number of `#`.
 _GAP = rb"(?:\s|\\\r?\n|#[^\r\n]*(?![^\r\n]))*"
 
+# A comment or a string literal, whole, as CPython's tokenizer reads them: a scan from the
+# start of a module steps over each, so a line inside a docstring is never taken for code.
+# (Each loop is unrolled, `[^"\\]*(?:...[^"\\]*)*`, so a long string costs one pass.)
+_COMMENT_OR_STRING = re.compile(
+    rb"#[^\r\n]*"
+    rb"|[rRbBuUfF]{0,2}(?:"
+    rb'"""[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*"""'
+    rb"|'''[^'\\]*(?:(?:\\.|'(?!''))[^'\\]*)*'''"
+    rb'|"[^"\\\r\n]*(?:\\.[^"\\\r\n]*)*"'
+    rb"|'[^'\\\r\n]*(?:\\.[^'\\\r\n]*)*')",
+    re.DOTALL,
+)
+
 Prefilter = Callable[[bytes], bool]
 
 
@@ -179,3 +192,21 @@ def renamings(
                 found[new] = stands_for
                 pending.append(new)
     return found
+
+
+def defines_function(data: bytes, name: str) -> bool:
+    """Whether a line of `data` starts with `def name` or `async def name` outside every
+    string literal: the module defines the function `name` at its top level. A docstring
+    that shows code (`def name(...)` at the start of one of its lines) does not count."""
+    definition = rb"^(?:async[ \t]+)?def[ \t]+" + re.escape(name.encode()) + _AFTER
+    return any(_in_code(data, m.start()) for m in re.finditer(definition, data, re.MULTILINE))
+
+
+def _in_code(data: bytes, position: int) -> bool:
+    """Whether `position` lies outside every comment and string literal of `data`."""
+    for skipped in _COMMENT_OR_STRING.finditer(data):
+        if skipped.start() >= position:
+            return True
+        if skipped.end() > position:
+            return False
+    return True

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from fastapi_task_lint.semantics.byte_filters import ByteFilter, holds_any_kept, passes
-from fastapi_task_lint.semantics.mentions import import_renames, renamings
+from fastapi_task_lint.semantics.mentions import defines_function, import_renames, renamings
 from fastapi_task_lint.semantics.names import KNOWN_LIBRARY_NAMES
 from fastapi_task_lint.semantics.observations import (
     LastingUnion,
@@ -462,8 +461,7 @@ class ProjectIndex:
         if path is None or path.absolute() in self._models:
             return None
         data = self.source_bytes(path)
-        definition = rb"^(?:async[ \t]+)?def[ \t]+" + re.escape(name.encode()) + rb"\b"
-        if data is None or not re.search(definition, data, re.MULTILINE):
+        if data is None or not defines_function(data, name):
             return None  # an import, a method or a nested `def`: followed by a parse
         return data
 

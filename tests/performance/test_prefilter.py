@@ -267,6 +267,42 @@ def record(name: str, background_tasks: BackgroundTasks) -> None:
     assert [f for f in _full([root], root, monkeypatch) if f[3] == "FTL302"] == []
 
 
+# A helper that writes a status to `state.JOBS`, making it job state.
+_PROGRESS = """\
+from app.state import JOBS
+
+
+def mark_done(key: str) -> None:
+    JOBS[key] = "done"
+"""
+
+
+def _job_routes(imports: str, *calls: str) -> str:
+    """Routes that run `run_import` (its body: `calls`) as a background task and read
+    `state.JOBS`, importing `imports` and `state` from the app."""
+    body = "".join(f"    {call}\n" for call in calls)
+    return f"""\
+from fastapi import APIRouter, BackgroundTasks
+
+from app import {imports}, state
+
+router = APIRouter()
+
+
+def run_import(key: str) -> None:
+{body}
+
+@router.post("/imports")
+def start(background_tasks: BackgroundTasks) -> None:
+    background_tasks.add_task(run_import, "1")
+
+
+@router.get("/imports/{{key}}")
+def status(key: str) -> str:
+    return state.JOBS[key]
+"""
+
+
 def test_a_helper_whose_module_can_hold_no_job_state_write_is_not_parsed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -275,36 +311,8 @@ def test_a_helper_whose_module_can_hold_no_job_state_write_is_not_parsed(
     cannot hold a job-state write."""
     state = "JOBS: dict[str, str] = {}\n"
     audit = "def log_line(text: str) -> None:\n    print(text)\n"
-    progress = """\
-from app.state import JOBS
-
-
-def mark_done(key: str) -> None:
-    JOBS[key] = "done"
-"""
-    routes = """\
-from fastapi import APIRouter, BackgroundTasks
-
-from app import audit, progress, state
-
-router = APIRouter()
-
-
-def run_import(key: str) -> None:
-    audit.log_line(key)
-    progress.mark_done(key)
-
-
-@router.post("/imports")
-def start(background_tasks: BackgroundTasks) -> None:
-    background_tasks.add_task(run_import, "1")
-
-
-@router.get("/imports/{key}")
-def status(key: str) -> str:
-    return state.JOBS[key]
-"""
-    files = {"state.py": state, "audit.py": audit, "progress.py": progress, "routes.py": routes}
+    routes = _job_routes("audit, progress", "audit.log_line(key)", "progress.mark_done(key)")
+    files = {"state.py": state, "audit.py": audit, "progress.py": _PROGRESS, "routes.py": routes}
     root = _write(tmp_path, files)
     filtered, names = _findings_and_parsed(monkeypatch, root, ("FTL302",))
     assert [(Path(f[0]).name, f[3]) for f in filtered] == [("state.py", "FTL302")]
@@ -348,10 +356,54 @@ def start(month: str) -> dict[str, str]:
     assert filtered == [f for f in _full([root], root, monkeypatch) if f[3] == "FTL304"]
 
 
+def test_a_docstring_that_shows_a_def_does_not_hide_a_reexported_helper(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`helpers.py` re-exports `mark_done`, and its docstring shows `def mark_done` at the
+    start of a line: the task's call is still followed to `progress.py`, whose write of a
+    status makes `JOBS` job state (FTL302), as a full parse finds."""
+    state = "JOBS: dict[str, str] = {}\n"
+    helpers = '''\
+"""Helpers for imports.
+
+Example:
+
+def mark_done(key):
+    ...
+"""
+from app.progress import mark_done
+
+__all__ = ["mark_done"]
+'''
+    routes = _job_routes("helpers", "helpers.mark_done(key)")
+    files = {
+        "state.py": state,
+        "progress.py": _PROGRESS,
+        "helpers.py": helpers,
+        "routes.py": routes,
+    }
+    root = _write(tmp_path, files)
+    filtered = findings([root], root, select=("FTL302",))
+    assert [(Path(f[0]).name, f[3]) for f in filtered] == [("state.py", "FTL302")]
+    assert filtered == _full([root], root, monkeypatch)
+
+
 @pytest.mark.parametrize(
     ("source", "qualname", "answered"),
     [
         ("def log_line(text): ...\n", "app.audit.log_line", True),
+        (
+            '"""Shows:\ndef log_line(text): ...\n"""\nfrom app.other import log_line\n',
+            "app.audit.log_line",
+            False,
+        ),
+        (
+            "x = '''\ndef log_line(): ...\n'''\ndef log_line(text): ...\n",
+            "app.audit.log_line",
+            True,
+        ),
+        ('s = "a\\\\"  # "\ndef log_line(text): ...\n', "app.audit.log_line", True),
+        ('s = "a\\\n"\nt = """\ndef log_line(text): ...\n"""\n', "app.audit.log_line", False),
         ("async def log_line(text): ...\n", "app.audit.log_line", True),
         ("from app.other import log_line\n", "app.audit.log_line", False),
         ("class Log:\n    def log_line(self): ...\n", "app.audit.Log.log_line", False),
