@@ -136,7 +136,7 @@ def find_task_spawns(model: ModuleModel) -> list[TaskSpawn]:
 
 
 def _spawn_api(model: ModuleModel, call: CallInfo) -> str | None:
-    api = _started_by(model, call.node, call.scope, call.order)
+    api = _started_by(model, call.node, call.scope, call.order, model.resolve_call(call))
     args = [a.value for a in call.node.args if a.keyword is None and not a.star]
     if (
         api is not None
@@ -148,10 +148,11 @@ def _spawn_api(model: ModuleModel, call: CallInfo) -> str | None:
     return api
 
 
-def _started_by(model: ModuleModel, node: cst.Call, scope: Scope, order: int | None) -> str | None:
-    """The API as written when `node` starts an asyncio task, else None."""
+def _started_by(
+    model: ModuleModel, node: cst.Call, scope: Scope, order: int | None, qualname: str | None
+) -> str | None:
+    """The API as written when `node`, which calls `qualname`, starts an asyncio task."""
     func = node.func
-    qualname = model.qualified_name(func, scope, order)
     if qualname in TASK_FACTORIES:
         return model.code_for(func)
     if (
@@ -190,7 +191,8 @@ def _is_task_handle(
     if depth > _MAX_DEPTH:
         return False
     if isinstance(expr, cst.Call):
-        if _started_by(model, expr, scope, order) is not None:
+        called = model.qualified_name(expr.func, scope, order)
+        if _started_by(model, expr, scope, order, called) is not None:
             return True
         # `context.run(loop.create_task, coro)`: a runner handed a task factory returns its task
         runner = [a.value for a in expr.args if a.keyword is None and not a.star][:1]

@@ -126,7 +126,7 @@ class BuiltTasks:
 def built_tasks(model: ModuleModel, function: FunctionInfo) -> list[BuiltTasks]:
     constructed: list[tuple[cst.Call, str]] = []
     for call in function.calls:
-        qualname = model.qualified_name(call.node.func, call.scope, call.order)
+        qualname = model.resolve_call(call)
         if qualname is None:
             continue
         klass = next((k for k in _TASK_CLASSES if k in model.ancestors(qualname)), None)

@@ -302,7 +302,7 @@ def blocking_call(
     if call.awaited:
         return None  # an awaited call returns an awaitable: it is not the sync API
     func = call.node.func
-    qualname = model.qualified_name(func, call.scope, call.order)
+    qualname = model.resolve_call(call)
     # A project function of the same name (a `requests.py` of your own) is not it.
     if (
         qualname is not None

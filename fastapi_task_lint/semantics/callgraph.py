@@ -53,14 +53,22 @@ class Chain(Generic[T]):
 
 
 def resolve_function_ref(
-    model: ModuleModel, expr: cst.BaseExpression, scope: Scope, order: int | None
+    model: ModuleModel,
+    expr: cst.BaseExpression,
+    scope: Scope,
+    order: int | None,
+    call: CallInfo | None = None,
 ) -> Target | None:
-    """The project function an expression names (`f`, `mod.f`, `self.m`, `obj.m`)."""
+    """The project function an expression names (`f`, `mod.f`, `self.m`, `obj.m`); `call`
+    is the call `expr` is the callee of, if any (it keeps the name once resolved)."""
     if isinstance(expr, cst.Name):
         binding = scope.lookup(expr.value, order)
         if binding is not None and binding.kind is BindingKind.FUNCTION and binding.function:
             return Target(model, binding.function)
-    qualname = model.qualified_name(expr, scope, order)
+    if call is not None:
+        qualname = model.resolve_call(call)
+    else:
+        qualname = model.qualified_name(expr, scope, order)
     if qualname is not None:
         found = _function_named(model.project, qualname)
         if found is not None:
@@ -70,6 +78,11 @@ def resolve_function_ref(
         if receiver is not None and not receiver.container:
             return method_of(model, receiver.qualname, expr.attr.value)
     return None
+
+
+def resolve_callee(model: ModuleModel, call: CallInfo) -> Target | None:
+    """The project function `call` calls."""
+    return resolve_function_ref(model, call.node.func, call.scope, call.order, call)
 
 
 def _function_named(project: ProjectIndex, qualname: str) -> Target | None:
@@ -108,7 +121,7 @@ def calls_one_of(model: ModuleModel, call: CallInfo, names: Collection[str]) -> 
         written = func.value if isinstance(func, cst.Name) else func.attr.value
         if written in names:
             return True
-    qualname = model.qualified_name(func, call.scope, call.order)
+    qualname = model.resolve_call(call)
     return qualname is not None and qualname.rsplit(".", 1)[-1] in names
 
 
@@ -131,7 +144,7 @@ def callees(
         for call in function.calls:
             if worth is not None and not worth(model, call):
                 continue
-            target = resolve_function_ref(model, call.node.func, call.scope, call.order)
+            target = resolve_callee(model, call)
             if target is not None:
                 edges.append(Edge(call, target))
         if worth is None:
@@ -151,7 +164,7 @@ def defined_where(accepts: Callable[[bytes], bool]) -> Callable[[ModuleModel, Ca
     """A `worth` for `callees`: a call is resolved when `worth_resolving` says so."""
 
     def worth(model: ModuleModel, call: CallInfo) -> bool:
-        qualname = model.qualified_name(call.node.func, call.scope, call.order)
+        qualname = model.resolve_call(call)
         return qualname is None or worth_resolving(model.project, qualname, accepts)
 
     return worth

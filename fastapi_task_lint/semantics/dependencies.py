@@ -50,9 +50,7 @@ def _contribution(model: ModuleModel) -> Iterator[tuple[str, str]]:
     """The (path, qualname) of each function a `Depends(...)` or `Security(...)` in `model`
     names."""
     for call in model.calls:
-        if model.qualified_name(call.node.func, call.scope, call.order) not in (
-            _DEPENDENCY_MARKERS
-        ):
+        if model.resolve_call(call) not in _DEPENDENCY_MARKERS:
             continue
         dependency = _dependency_argument(call.node)
         if dependency is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import EllipsisType
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -29,6 +30,8 @@ class CallInfo:
     scope: Scope
     order: int
     awaited: bool = False
+    # The canonical name it calls, once `ModuleModel.resolve_call` has asked (`...` before).
+    callee: str | EllipsisType | None = ...
 
 
 @dataclass(eq=False, slots=True)

@@ -146,10 +146,7 @@ def hook_for(model: ModuleModel, function: FunctionInfo) -> Hook | None:
 
 def creates_app(model: ModuleModel) -> bool:
     """Whether the module builds a FastAPI/Starlette application."""
-    return any(
-        model.qualified_name(call.node.func, call.scope, call.order) in APP_CLASSES
-        for call in model.calls
-    )
+    return any(model.resolve_call(call) in APP_CLASSES for call in model.calls)
 
 
 def imports_fastapi(model: ModuleModel) -> bool:
@@ -247,7 +244,7 @@ _CONTEXT_MANAGER_DECORATORS = frozenset(
 def _module_hooks(model: ModuleModel) -> list[Hook]:
     hooks: list[Hook] = []
     for call in model.calls:
-        qualname = model.qualified_name(call.node.func, call.scope, call.order)
+        qualname = model.resolve_call(call)
         if qualname in APP_CLASSES or qualname in _ROUTER_CLASSES:
             hooks.extend(_constructor_hooks(model, call))
         elif _is_app_method(model, call.node, call.scope, call.order, "add_event_handler"):

@@ -8,6 +8,7 @@ Name resolution goes through the module's own import table and bindings (see
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -321,7 +322,13 @@ class ModuleModel:
         return result
 
     def resolve_call(self, call: CallInfo) -> str | None:
-        return self.qualified_name(call.node.func, call.scope, call.order)
+        """The canonical name `call` calls, resolved once: the scans and rules that look for
+        scheduling, tasks, dependencies and blocking calls each ask about the same calls."""
+        callee = call.callee
+        if callee is ...:
+            callee = self.qualified_name(call.node.func, call.scope, call.order)
+            call.callee = callee = sys.intern(callee) if callee is not None else None
+        return callee
 
     # -- types -----------------------------------------------------------------------------
     def annotation_type(

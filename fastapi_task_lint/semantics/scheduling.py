@@ -144,7 +144,7 @@ class _SiteFinder:
             site = self._method_site(call, func.value, func.attr.value)
             if site is not None:
                 return site
-        qualname = self.model.qualified_name(func, call.scope, call.order)
+        qualname = self.model.resolve_call(call)
         if qualname == names.BACKGROUND_TASK:
             return self._site(call, Mechanism.BACKGROUND_TASK, "BackgroundTask", call.node.args, 0)
         if qualname == "celery.signature":

@@ -29,7 +29,7 @@ from fastapi_task_lint.semantics.byte_filters import (
     register,
     static_filter,
 )
-from fastapi_task_lint.semantics.callgraph import Target, resolve_function_ref
+from fastapi_task_lint.semantics.callgraph import Target, resolve_callee, resolve_function_ref
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
 from fastapi_task_lint.semantics.mentions import calling, naming
 from fastapi_task_lint.semantics.scheduling import (
@@ -328,7 +328,7 @@ class _Scan:
         for call in model.calls:
             func = call.node.func
             method = func.attr.value if isinstance(func, cst.Attribute) else None
-            qualname = model.qualified_name(func, call.scope, call.order)
+            qualname = model.resolve_call(call)
             creates = qualname in _CREATE_TASK_FUNCTIONS or method in _CREATE_TASK_METHODS
             if not (creates or method in _START_SOON_METHODS) or not call.node.args:
                 continue
@@ -445,7 +445,7 @@ class _Scan:
                 name = func.value if isinstance(func, cst.Name) else name
                 if name not in by_name:
                     continue
-                callee = resolve_function_ref(model, func, call.scope, call.order)
+                callee = resolve_callee(model, call)
                 for forwarder in by_name[name]:
                     if callee is None or callee.function is not forwarder.target.function:
                         continue

@@ -720,3 +720,21 @@ def test_the_lifecycle_scan_reads_modules_that_register_a_hook(source: str, acce
     whole identifier: a module that only defines or reads a `lifespan`, or spells a longer
     name (`lifespan_context`), is not parsed for it."""
     assert lifespan.may_register_hooks(source.encode()) is accepted
+
+
+def test_a_calls_name_is_resolved_once_for_every_asker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scans and rules that ask what a call calls (scheduling sites, asyncio tasks,
+    dependencies, blocking calls, callees) share one answer per call: `resolve_call` gives
+    what `qualified_name` gives for the callee, and resolves it once however often asked."""
+    files = sorted(FIXTURES.glob("FTL*/*.py"))
+    index = ProjectIndex(files, Config(root=FIXTURES))
+    models = [model for path in files if (model := index.model_for_path(path)) is not None]
+    calls = [(model, call) for model in models for call in model.calls]
+    assert len(calls) > 1000
+    expected = [m.qualified_name(c.node.func, c.scope, c.order) for m, c in calls]
+    assert any(expected)
+    with recording(monkeypatch, ModuleModel, "qualified_name", 1) as resolved:
+        for _ in range(2):
+            assert [model.resolve_call(call) for model, call in calls] == expected
+    callees = {id(call.node.func) for _, call in calls}
+    assert len([expr for expr in resolved if id(expr) in callees]) == len(calls)
