@@ -22,9 +22,10 @@ from fastapi_task_lint.semantics import (
 from fastapi_task_lint.semantics.asyncio_tasks import find_task_spawns
 from fastapi_task_lint.semantics.byte_filters import ByteFilter
 from fastapi_task_lint.semantics.mentions import naming
-from fastapi_task_lint.semantics.model import ModuleModel
+from fastapi_task_lint.semantics.model import ModuleModel, TypeRef
 from fastapi_task_lint.semantics.project import ProjectIndex
 from fastapi_task_lint.semantics.routes import may_define_get_routes, may_define_routes
+from fastapi_task_lint.semantics.scope import Binding
 from fastapi_task_lint.semantics.state import program_state
 from fastapi_task_lint.semantics.task_definitions import project_tasks
 from fastapi_task_lint.source import load_module
@@ -738,3 +739,29 @@ def test_a_calls_name_is_resolved_once_for_every_asker(monkeypatch: pytest.Monke
             assert [model.resolve_call(call) for model, call in calls] == expected
     callees = {id(call.node.func) for _, call in calls}
     assert len([expr for expr in resolved if id(expr) in callees]) == len(calls)
+
+
+def test_a_bindings_type_is_inferred_once_for_all_its_uses(monkeypatch: pytest.MonkeyPatch) -> None:
+    """FTL201 and FTL202 infer a receiver's type at each use of a session or a client: the
+    type of each binding is inferred once (at each search depth), and the findings are those
+    of inferring it at every use."""
+    files = sorted([*FIXTURES.glob("FTL201/*.py"), *FIXTURES.glob("FTL202/*.py")])
+    codes = ("FTL201", "FTL202")
+    inferred: list[tuple[int, int]] = []
+    infer = ModuleModel._binding_type
+
+    def counted(self: ModuleModel, binding: Binding, depth: int) -> TypeRef | None:
+        inferred.append((id(binding), depth))
+        return infer(self, binding, depth)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(ModuleModel, "_binding_type", counted)
+        cached = findings(files, FIXTURES, select=codes)
+    assert cached
+    assert len(set(inferred)) == len(inferred) > 100
+
+    def uncached(self: ModuleModel, binding: Binding, _depth: int = 0) -> TypeRef | None:
+        return infer(self, binding, _depth)
+
+    monkeypatch.setattr(ModuleModel, "binding_type", uncached)
+    assert findings(files, FIXTURES, select=codes) == cached
