@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import fnmatch
 import gc
 import os
@@ -81,6 +82,34 @@ class Linter:
         self._rule_codes = frozenset(rule.code for rule in self.rules)  # shared by every result
         # FTL003 is reported by the engine once suppression has run, like FTL001/FTL002.
         self.unused_noqa = UnusedNoqaRule() if UnusedNoqaRule in selected else None
+
+    def split(self) -> tuple[Linter, Linter] | None:
+        """For a pooled run: a linter of the rules checked apart (`Rule.apart`) and one of
+        the others; None unless both have rules. Neither reports FTL003, which reads a
+        `# noqa` against every rule's findings: a file whose comments may name our codes is
+        checked whole (`checks_whole`)."""
+        apart = [rule for rule in self.rules if rule.apart]
+        if not apart or len(apart) == len(self.rules):
+            return None
+        rest = [rule for rule in self.rules if not rule.apart]
+        return self._with_rules(apart), self._with_rules(rest)
+
+    def _with_rules(self, rules: list[Rule]) -> Linter:
+        part = copy.copy(self)
+        part.rules = rules
+        part._rule_codes = frozenset(rule.code for rule in rules)
+        part.unused_noqa = None
+        return part
+
+    def checks_whole(self, path: Path, project: ProjectIndex) -> bool:
+        """Whether a split run (`split`) checks the file `path` with every rule in one
+        process: FTL003 is on, and the file's comments may name our codes."""
+        if self.unused_noqa is None:
+            return False
+        try:
+            return may_list_our_codes(project.read(path.absolute()))
+        except SourceError:
+            return False
 
     # -- runs ----------------------------------------------------------------------------
     def index(self, paths: Sequence[Path]) -> tuple[Discovery, ProjectIndex]:

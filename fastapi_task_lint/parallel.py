@@ -21,6 +21,7 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -230,6 +231,9 @@ def _shapes(items: list[bytes], jobs: int) -> list[str]:
 
 # -- the pool ------------------------------------------------------------------------------
 _worker: tuple[Linter, ProjectIndex] | None = None
+# In a split run (`Linter.split`), the linter of every rule: the files it `checks_whole`
+# are checked with it, not with `_worker`'s, and skipped by the process of the rules apart.
+_whole: Linter | None = None
 
 
 def _context() -> BaseContext:
@@ -244,29 +248,129 @@ def _pool(linter: Linter, work: list[WorkItem], project: ProjectIndex, jobs: int
     # modules they share are parsed there once.
     size = max(1, -(-len(work) // (jobs * _CHUNKS_PER_WORKER)))
     context = _context()
-    global _worker
+    global _worker, _whole
+    apart: _Apart | None = None
     if context.get_start_method() == "fork":
+        # The rules checked apart (`Rule.apart`) start at once, in a process of their own.
+        split = linter.split()
+        apart = _Apart(split[0], linter, work, project, context) if split else None
+        checking = split[1] if split else linter
         # The first chunk is checked here, before forking: the whole-program facts it
         # computes (task definitions, module state, schedulers), those the other files'
         # rules ask for, and the models they parsed, are inherited by every worker instead
         # of rebuilt in each.
-        _worker = (linter, project)
+        _worker, _whole = (checking, project), (linter if split else None)
         try:
             first, _, _ = _check_chunk(work[:size])  # what it read is in `project` already
-            _compute_facts(linter, work[size:], project)
+            _compute_facts(checking, work[size:], project)
             rest = _share(work[size:], jobs - 1, context)
+        except BaseException:
+            if apart is not None:
+                apart.stop()
+            raise
         finally:
-            _worker = None
+            _worker, _whole = None, None
     else:
         chunks = [work[start : start + size] for start in range(0, len(work), size)]
         worker = (linter.config, linter.debug, known)
         with ProcessPoolExecutor(jobs, context, initializer=_start_worker, initargs=worker) as pool:
             first, rest = [], list(pool.map(_check_chunk_in_worker, chunks))
+    outcomes = first + [outcome for chunk, _, _ in rest for outcome in chunk]
+    if apart is not None:
+        separate, shown, seen = apart.outcomes()
+        outcomes = [_merged(o, s) for o, s in zip(outcomes, separate, strict=True)]
+        rest.append(([], shown, seen))
     for _, shown, seen in rest:
         project.layouts_shown |= shown
         if seen is not project.seen:
             project.seen.merge(seen)
-    return first + [outcome for outcomes, _, _ in rest for outcome in outcomes]
+    return outcomes
+
+
+def _merged(checked: Outcome, apart: Outcome | None) -> Outcome:
+    """A file's outcome from the rules checked apart and from the others, as one process
+    checking all of them gives it (a parse or read error, reported by both, once)."""
+    if apart is None:
+        return checked  # checked whole
+    diagnostics, suppressed, unwanted = checked
+    return (
+        [*diagnostics, *(d for d in apart[0] if d not in diagnostics)],
+        [*suppressed, *(d for d in apart[1] if d not in suppressed)],
+        unwanted | apart[2],
+    )
+
+
+# Each file's outcome from the rules apart (None: checked whole), and what their checks read.
+ApartOutcome = tuple[list[Outcome | None], set[Path], Observations]
+
+
+class _Apart:
+    """The rules checked apart (`Rule.apart`), over every file of a run, in a process forked
+    before anything is parsed: it computes their own facts and checks them while this one
+    computes the other rules' facts, the serial part of a pooled run.
+
+    Its outcome is read by a thread as soon as it is sent, so the process ends (and frees
+    its trees) without waiting for this one's checks.
+    """
+
+    def __init__(
+        self,
+        linter: Linter,
+        whole: Linter,
+        work: list[WorkItem],
+        project: ProjectIndex,
+        context: BaseContext,
+    ) -> None:
+        receiving, sending = context.Pipe(duplex=False)
+        args = (linter, whole, work, project, sending)
+        # Forked: the arguments are inherited, not pickled.
+        self._process = context.Process(target=_check_apart, args=args, daemon=True)  # type: ignore[attr-defined]
+        self._process.start()
+        sending.close()
+        self._received: ApartOutcome | BaseException = RuntimeError(
+            "the process checking the rules apart ended without an outcome"
+        )
+        self._reader = threading.Thread(target=self._receive, args=(receiving,), daemon=True)
+        self._reader.start()
+
+    def _receive(self, receiving: Connection) -> None:
+        with contextlib.suppress(EOFError, OSError), receiving:
+            self._received = receiving.recv()
+
+    def outcomes(self) -> ApartOutcome:
+        self._reader.join()
+        self._process.join()
+        if isinstance(self._received, BaseException):
+            raise self._received
+        return self._received
+
+    def stop(self) -> None:
+        self._process.terminate()
+        self._process.join()
+
+
+def _check_apart(
+    linter: Linter, whole: Linter, work: list[WorkItem], project: ProjectIndex, sending: Connection
+) -> None:
+    """`_Apart`'s process: `linter`'s outcome of each file `whole` does not check whole."""
+    project.layouts_shown, project.seen = set(), Observations()  # send only its own reads
+    try:
+        outcomes: list[Outcome | None] = []
+        for path, unwanted in work:
+            if whole.checks_whole(path, project):
+                outcomes.append(None)
+                continue
+            result = linter.check_file(path, project, unwanted)
+            outcomes.append((result.diagnostics, result.suppressed, result.unwanted))
+        found: ApartOutcome | BaseException = (outcomes, project.layouts_shown, project.seen)
+    except BaseException as error:  # raised again in the parent, like a worker's
+        found = error
+    try:
+        sending.send(found)
+    except Exception as error:  # an error that does not pickle
+        sending.send(RuntimeError(f"checking the rules apart failed: {error!r}"))
+    finally:
+        sending.close()
 
 
 def _compute_facts(linter: Linter, work: list[WorkItem], project: ProjectIndex) -> None:
@@ -413,6 +517,7 @@ def _check_chunk(work: list[WorkItem]) -> ChunkOutcome:
     linter, project = _worker
     outcomes: list[Outcome] = []
     for path, unwanted in work:
-        result = linter.check_file(path, project, unwanted)
+        checker = _whole if _whole is not None and _whole.checks_whole(path, project) else linter
+        result = checker.check_file(path, project, unwanted)
         outcomes.append((result.diagnostics, result.suppressed, result.unwanted))
     return outcomes, project.layouts_shown, project.seen

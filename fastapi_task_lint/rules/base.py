@@ -54,6 +54,10 @@ class Rule:
     # them rather than each computing its own copy. Listing one only saves time (an unlisted
     # fact is computed where it is first asked for); a test keeps the lists complete.
     facts: ClassVar[tuple[Callable[[ProjectIndex], object], ...]] = ()
+    # Checked apart in a pooled run: a process of its own checks this rule on every file
+    # from the start, while the other rules' facts are computed before the pool forks. For
+    # a rule whose facts no other rule needs, and whose checks are a large share of a run.
+    apart: ClassVar[bool] = False
 
     def wants(self, data: bytes, path: Path, project: ProjectIndex) -> bool:
         """The prefilter, before `path` is parsed: can this file hold a finding?

@@ -29,6 +29,7 @@ class BlockingCallInAsyncRoute(Rule):
     summary = "async route handler or dependency makes a blocking call on the event loop"
     triggers = (b"async",)
     facts = (dependency_scan,)
+    apart = True  # its dependency scan is its own, and its checks a fifth of a run
     options = (EXTRA_BLOCKING_CALLS, ALLOWED_BLOCKING_CALLS)
     docs = RuleDocs(
         what=(

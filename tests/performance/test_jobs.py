@@ -14,7 +14,7 @@ import pytest
 from fastapi_task_lint import parallel
 from fastapi_task_lint.cache import CACHE_DIR_NAME
 from fastapi_task_lint.config import Config
-from fastapi_task_lint.diagnostics import RULE_ERROR
+from fastapi_task_lint.diagnostics import PARSE_ERROR, RULE_ERROR, Diagnostic
 from fastapi_task_lint.engine import Linter
 from fastapi_task_lint.rules import all_rules
 from fastapi_task_lint.semantics import lifespan
@@ -288,3 +288,90 @@ def test_spawned_workers_give_the_serial_output(monkeypatch: pytest.MonkeyPatch)
     serial = findings([root], root)
     assert serial
     assert findings([root], root, jobs=2) == serial
+
+
+def test_rules_apart_are_checked_in_a_process_of_their_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FTL202 is checked apart (`Rule.apart`): its dependency scan is computed once, in a
+    process forked before the other rules' facts, never in this one; the run's findings
+    are those of one process."""
+    files = sorted(FIXTURES.glob("FTL*/*.py"))
+    serial = findings(files, FIXTURES)
+    assert "FTL202" in {code for _, _, _, code, _ in serial}
+    record = tmp_path / "pids"
+    lasting = ProjectIndex.lasting
+
+    def recorded(self: ProjectIndex, name: str) -> Any:
+        if name not in self._memo:
+            with record.open("a") as pids:  # forked processes append to the same file
+                pids.write(f"{os.getpid()}\n")
+        return lasting(self, name)
+
+    monkeypatch.setattr(ProjectIndex, "lasting", recorded)
+    assert findings(files, FIXTURES, jobs=2) == serial
+    computed = record.read_text().split()
+    assert len(computed) == 1
+    assert computed != [str(os.getpid())]
+
+
+def test_a_split_run_needs_rules_on_both_sides() -> None:
+    assert Linter(Config(select=("FTL",))).split() is not None
+    assert Linter(Config(select=("FTL201", "FTL302"))).split() is None  # none apart
+    assert Linter(Config(select=("FTL202",))).split() is None  # all apart
+    apart, rest = Linter(Config(select=("FTL",))).split() or (None, None)
+    assert apart is not None and rest is not None
+    assert [rule.code for rule in apart.rules] == ["FTL202"]
+    assert "FTL202" not in {rule.code for rule in rest.rules}
+    assert apart.unused_noqa is None and rest.unused_noqa is None
+
+
+def test_a_noqa_naming_our_codes_is_judged_against_every_rule(tmp_path: Path) -> None:
+    """FTL003 reads a file's `# noqa` comments against every rule's findings, so a split run
+    checks such a file whole: a noqa that suppresses FTL202's finding is used, one that
+    suppresses nothing is reported, as in one process."""
+    routes = """\
+import time
+
+from fastapi import APIRouter, BackgroundTasks
+
+router = APIRouter()
+
+
+def send(to: str) -> str:
+    return to
+
+
+@router.get("/slow")
+async def slow(tasks: BackgroundTasks) -> None:
+    time.sleep(1)  # noqa: FTL202
+    tasks.add_task(send, "a@b.c")  # noqa: FTL202
+    tasks.add_task(send("a@b.c"))  # noqa: FTL104
+"""
+    (tmp_path / "routes.py").write_text(routes)
+    for index in range(3):
+        (tmp_path / f"other{index}.py").write_text("async def ping() -> None: ...\n")
+    serial = findings([tmp_path], tmp_path)
+    assert [(Path(f[0]).name, f[1], f[3]) for f in serial] == [("routes.py", 15, "FTL003")]
+    assert findings([tmp_path], tmp_path, jobs=2) == serial
+
+
+def test_a_failing_apart_process_fails_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    def failing(self: Linter, path: Path, project: ProjectIndex, unwanted: Any = None) -> Any:
+        if [rule.code for rule in self.rules] == ["FTL202"]:
+            raise RuntimeError("the rules apart failed")
+        return check_file(self, path, project, frozenset() if unwanted is None else unwanted)
+
+    check_file = Linter.check_file
+    monkeypatch.setattr(Linter, "check_file", failing)
+    with pytest.raises(RuntimeError, match="the rules apart failed"):
+        findings(sorted(FIXTURES.glob("FTL20*/*.py")), FIXTURES, jobs=2)
+
+
+def test_merged_outcomes_report_a_files_read_error_once() -> None:
+    error = Diagnostic(PARSE_ERROR, "parse-error", "cannot check file: x", "a.py", 1, 1, 1, 1)
+    finding = Diagnostic("FTL202", "blocking", "m", "a.py", 2, 1, 2, 5)
+    checked: parallel.Outcome = ([error], [], frozenset({"FTL201"}))
+    apart: parallel.Outcome = ([error, finding], [], frozenset())
+    assert parallel._merged(checked, apart) == ([error, finding], [], frozenset({"FTL201"}))
+    assert parallel._merged(checked, None) == checked  # checked whole
