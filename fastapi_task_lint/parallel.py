@@ -6,8 +6,10 @@ same file list, so its `ProjectIndex` knows every module by name and path, and p
 lazily only what its own files' rules ask for (a task's module, the files a whole-program
 scan's byte prefilter lets through). Parsed models are not shared between processes:
 building a tree from `ast` costs less than unpickling one, and a worker builds each module's
-tree at most once. Output is the same as a serial run: each file is checked against the whole
-project in either case, and results are put back in discovery order.
+tree at most once. Rules that need none of the others' facts (`Rule.apart`) are checked in a
+process of their own from the start, beside the parent's facts. Output is the same as a
+serial run: each file is checked against the whole project in either case, and results are
+put back in discovery order.
 """
 
 from __future__ import annotations
@@ -253,7 +255,7 @@ def _pool(linter: Linter, work: list[WorkItem], project: ProjectIndex, jobs: int
     if context.get_start_method() == "fork":
         # The rules checked apart (`Rule.apart`) start at once, in a process of their own.
         split = linter.split()
-        apart = _Apart(split[0], linter, work, project, context) if split else None
+        apart = _Apart(split[0], linter, work, project) if split else None
         checking = split[1] if split else linter
         # The first chunk is checked here, before forking: the whole-program facts it
         # computes (task definitions, module state, schedulers), those the other files'
@@ -319,12 +321,12 @@ class _Apart:
         whole: Linter,
         work: list[WorkItem],
         project: ProjectIndex,
-        context: BaseContext,
     ) -> None:
-        receiving, sending = context.Pipe(duplex=False)
+        fork = multiprocessing.get_context("fork")
+        receiving, sending = fork.Pipe(duplex=False)
         args = (linter, whole, work, project, sending)
         # Forked: the arguments are inherited, not pickled.
-        self._process = context.Process(target=_check_apart, args=args, daemon=True)  # type: ignore[attr-defined]
+        self._process = fork.Process(target=_check_apart, args=args, daemon=True)
         self._process.start()
         sending.close()
         self._received: ApartOutcome | BaseException = RuntimeError(
