@@ -17,16 +17,17 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import pickle
 import stat
+import tempfile
 import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from fastapi_task_lint import incremental
 from fastapi_task_lint.cache import (
@@ -311,48 +312,45 @@ class _Apart:
     before anything is parsed: it computes their own facts and checks them while this one
     computes the other rules' facts, the serial part of a pooled run.
 
-    Its outcome is read by a thread as soon as it is sent, so the process ends (and frees
-    its trees) without waiting for this one's checks.
+    It writes its outcome to a file this process reads at the end, so it ends (and frees
+    its trees) as soon as it is done, and this process runs no thread to receive it (the
+    pool's workers are forked later, and a fork copies no thread).
     """
 
     def __init__(
-        self,
-        linter: Linter,
-        whole: Linter,
-        work: list[WorkItem],
-        project: ProjectIndex,
+        self, linter: Linter, whole: Linter, work: list[WorkItem], project: ProjectIndex
     ) -> None:
-        fork = multiprocessing.get_context("fork")
-        receiving, sending = fork.Pipe(duplex=False)
-        args = (linter, whole, work, project, sending)
+        self._written = tempfile.TemporaryFile()  # noqa: SIM115  # closed by `outcomes` or `stop`
+        args = (linter, whole, work, project, self._written)
         # Forked: the arguments are inherited, not pickled.
-        self._process = fork.Process(target=_check_apart, args=args, daemon=True)
-        self._process.start()
-        sending.close()
-        self._received: ApartOutcome | BaseException = RuntimeError(
-            "the process checking the rules apart ended without an outcome"
+        self._process = multiprocessing.get_context("fork").Process(
+            target=_check_apart, args=args, daemon=True
         )
-        self._reader = threading.Thread(target=self._receive, args=(receiving,), daemon=True)
-        self._reader.start()
-
-    def _receive(self, receiving: Connection) -> None:
-        with contextlib.suppress(EOFError, OSError), receiving:
-            self._received = receiving.recv()
+        self._process.start()
 
     def outcomes(self) -> ApartOutcome:
-        self._reader.join()
         self._process.join()
-        if isinstance(self._received, BaseException):
-            raise self._received
-        return self._received
+        with self._written as written:
+            written.seek(0)
+            try:
+                found: ApartOutcome | BaseException = pickle.load(written)
+            except (EOFError, pickle.UnpicklingError):
+                found = RuntimeError(
+                    "the process checking the rules apart ended without an outcome "
+                    f"(exit code {self._process.exitcode})"
+                )
+        if isinstance(found, BaseException):
+            raise found
+        return found
 
     def stop(self) -> None:
         self._process.terminate()
         self._process.join()
+        self._written.close()
 
 
 def _check_apart(
-    linter: Linter, whole: Linter, work: list[WorkItem], project: ProjectIndex, sending: Connection
+    linter: Linter, whole: Linter, work: list[WorkItem], project: ProjectIndex, written: IO[bytes]
 ) -> None:
     """`_Apart`'s process: `linter`'s outcome of each file `whole` does not check whole."""
     project.layouts_shown, project.seen = set(), Observations()  # send only its own reads
@@ -368,11 +366,11 @@ def _check_apart(
     except BaseException as error:  # raised again in the parent, like a worker's
         found = error
     try:
-        sending.send(found)
+        data = pickle.dumps(found)
     except Exception as error:  # an error that does not pickle
-        sending.send(RuntimeError(f"checking the rules apart failed: {error!r}"))
-    finally:
-        sending.close()
+        data = pickle.dumps(RuntimeError(f"checking the rules apart failed: {found!r}: {error}"))
+    written.write(data)
+    written.flush()
 
 
 def _compute_facts(linter: Linter, work: list[WorkItem], project: ProjectIndex) -> None:

@@ -375,3 +375,9 @@ def test_merged_outcomes_report_a_files_read_error_once() -> None:
     apart: parallel.Outcome = ([error, finding], [], frozenset())
     assert parallel._merged(checked, apart) == ([error, finding], [], frozenset({"FTL201"}))
     assert parallel._merged(checked, None) == checked  # checked whole
+
+
+def test_an_apart_process_that_dies_fails_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "_check_apart", lambda *args: os._exit(3))
+    with pytest.raises(RuntimeError, match=r"without an outcome \(exit code 3\)"):
+        findings(sorted(FIXTURES.glob("FTL20*/*.py")), FIXTURES, jobs=2)
