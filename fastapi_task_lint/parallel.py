@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from multiprocessing.context import BaseContext
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -256,13 +257,13 @@ def _pool(linter: Linter, work: list[WorkItem], project: ProjectIndex, jobs: int
     if context.get_start_method() == "fork":
         # The rules checked apart (`Rule.apart`) start at once, in a process of their own.
         split = linter.split()
-        apart = _Apart(split[0], linter, work, project) if split else None
-        checking = split[1] if split else linter
+        apart = _Apart.start(split[0], linter, work, project) if split else None
+        checking = split[1] if split and apart else linter
         # The first chunk is checked here, before forking: the whole-program facts it
         # computes (task definitions, module state, schedulers), those the other files'
         # rules ask for, and the models they parsed, are inherited by every worker instead
         # of rebuilt in each.
-        _worker, _whole = (checking, project), (linter if split else None)
+        _worker, _whole = (checking, project), (linter if apart else None)
         try:
             first, _, _ = _check_chunk(work[:size])  # what it read is in `project` already
             _compute_facts(checking, work[size:], project)
@@ -317,16 +318,31 @@ class _Apart:
     pool's workers are forked later, and a fork copies no thread).
     """
 
-    def __init__(
-        self, linter: Linter, whole: Linter, work: list[WorkItem], project: ProjectIndex
-    ) -> None:
-        self._written = tempfile.TemporaryFile()  # noqa: SIM115  # closed by `outcomes` or `stop`
-        args = (linter, whole, work, project, self._written)
+    def __init__(self, written: IO[bytes], process: BaseProcess) -> None:
+        self._written = written
+        self._process = process
+
+    @classmethod
+    def start(
+        cls, linter: Linter, whole: Linter, work: list[WorkItem], project: ProjectIndex
+    ) -> _Apart | None:
+        """The process checking `linter`'s rules, started; None when it cannot start (no
+        temporary file can be made, or no process forked): the pool checks every rule."""
+        try:
+            written = tempfile.TemporaryFile()  # noqa: SIM115  # closed by `outcomes`/`stop`
+        except OSError:
+            return None
+        args = (linter, whole, work, project, written)
         # Forked: the arguments are inherited, not pickled.
-        self._process = multiprocessing.get_context("fork").Process(
+        process = multiprocessing.get_context("fork").Process(
             target=_check_apart, args=args, daemon=True
         )
-        self._process.start()
+        try:
+            process.start()
+        except OSError:
+            written.close()
+            return None
+        return cls(written, process)
 
     def outcomes(self) -> ApartOutcome:
         self._process.join()

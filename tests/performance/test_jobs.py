@@ -381,3 +381,20 @@ def test_an_apart_process_that_dies_fails_the_run(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(parallel, "_check_apart", lambda *args: os._exit(3))
     with pytest.raises(RuntimeError, match=r"without an outcome \(exit code 3\)"):
         findings(sorted(FIXTURES.glob("FTL20*/*.py")), FIXTURES, jobs=2)
+
+
+def test_without_a_temporary_file_the_pool_checks_every_rule(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The process of the rules apart hands its outcome back in a temporary file: where none
+    can be made, the run checks FTL202 in the pool with the others, and finds the same."""
+    files = sorted(FIXTURES.glob("FTL20*/*.py"))
+    serial = findings(files, FIXTURES)
+
+    def refused() -> Any:
+        raise PermissionError("no temporary directory")
+
+    monkeypatch.setattr(parallel.tempfile, "TemporaryFile", refused)
+    with recording(monkeypatch, ProjectIndex, "lasting", 1) as computed_here:
+        assert findings(files, FIXTURES, jobs=2) == serial
+    assert computed_here  # FTL202's dependency scan: in this process, not one apart
