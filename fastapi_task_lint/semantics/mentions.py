@@ -60,6 +60,12 @@ def calling(names: Iterable[str]) -> ByteFilter:
     return byte_filter("calling", _distinct(names))
 
 
+def assigning(names: Iterable[str]) -> Prefilter:
+    """Accepts bytes that give one of `names`, as a whole identifier, a value: a keyword
+    argument or an assignment (`name=`, `name = `; not `name ==`)."""
+    return _searcher(names, rb"\s*=(?!=)")
+
+
 def _distinct(names: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted({name for name in names if name}))
 
