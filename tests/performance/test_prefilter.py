@@ -134,6 +134,15 @@ def _findings_and_parsed(
         return findings([root], root, select=select), {p.name for p in parsed}
 
 
+def _one_finding(monkeypatch: pytest.MonkeyPatch, root: Path, code: str, flagged: str) -> set[str]:
+    """Checks `root` for `code`: one finding, in the file named `flagged`, as a full parse
+    finds it. The names of the files the (filtered) run parsed."""
+    found, names = _findings_and_parsed(monkeypatch, root, (code,))
+    assert [(Path(f[0]).name, f[3]) for f in found] == [(flagged, code)]
+    assert found == [f for f in _full([root], root, monkeypatch) if f[3] == code]
+    return names
+
+
 def _assert_clean_and_unparsed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str]
 ) -> None:
@@ -231,10 +240,7 @@ def status(job_id: str) -> str:
     return state.JOBS[job_id]
 """
     root = _write(tmp_path, {"settings.py": settings, "state.py": state, "routes.py": routes})
-    filtered, names = _findings_and_parsed(monkeypatch, root, ("FTL302",))
-    assert [(Path(f[0]).name, f[3]) for f in filtered] == [("state.py", "FTL302")]
-    assert "settings.py" not in names
-    assert filtered == [f for f in _full([root], root, monkeypatch) if f[3] == "FTL302"]
+    assert "settings.py" not in _one_finding(monkeypatch, root, "FTL302", "state.py")
 
 
 def test_a_container_tasks_write_no_job_state_to_is_not_followed(
@@ -315,11 +321,9 @@ def test_a_helper_whose_module_can_hold_no_job_state_write_is_not_parsed(
     routes = _job_routes("audit, progress", "audit.log_line(key)", "progress.mark_done(key)")
     files = {"state.py": state, "audit.py": audit, "progress.py": _PROGRESS, "routes.py": routes}
     root = _write(tmp_path, files)
-    filtered, names = _findings_and_parsed(monkeypatch, root, ("FTL302",))
-    assert [(Path(f[0]).name, f[3]) for f in filtered] == [("state.py", "FTL302")]
+    names = _one_finding(monkeypatch, root, "FTL302", "state.py")
     assert "progress.py" in names
     assert "audit.py" not in names
-    assert filtered == [f for f in _full([root], root, monkeypatch) if f[3] == "FTL302"]
 
 
 def test_a_helper_whose_module_has_no_scheduling_call_is_not_parsed_for_submissions(
@@ -351,10 +355,7 @@ def start(month: str) -> dict[str, str]:
     return {"task_id": submit_report(month)}
 """
     root = _write(tmp_path, {"worker.py": worker, "audit.py": audit, "routes.py": routes})
-    filtered, names = _findings_and_parsed(monkeypatch, root, ("FTL304",))
-    assert [(Path(f[0]).name, f[3]) for f in filtered] == [("routes.py", "FTL304")]
-    assert "audit.py" not in names
-    assert filtered == [f for f in _full([root], root, monkeypatch) if f[3] == "FTL304"]
+    assert "audit.py" not in _one_finding(monkeypatch, root, "FTL304", "routes.py")
 
 
 def test_a_docstring_that_shows_a_def_does_not_hide_a_reexported_helper(
