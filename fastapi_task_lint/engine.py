@@ -104,12 +104,15 @@ class Linter:
     def checks_whole(self, path: Path, project: ProjectIndex) -> bool:
         """Whether a split run (`split`) checks the file `path` with every rule in one
         process: FTL003 is on, and the file's comments may name our codes."""
-        if self.unused_noqa is None:
-            return False
         try:
-            return may_list_our_codes(project.read(path.absolute()))
+            return self._reads_noqa(project.read(path.absolute()))
         except SourceError:
             return False
+
+    def _reads_noqa(self, data: bytes) -> bool:
+        """Whether FTL003 reads the `# noqa` comments of a file of `data` (they may name our
+        codes): it wants the file even when no rule's trigger is in it."""
+        return self.unused_noqa is not None and may_list_our_codes(data)
 
     # -- runs ----------------------------------------------------------------------------
     def index(self, paths: Sequence[Path]) -> tuple[Discovery, ProjectIndex]:
@@ -167,8 +170,8 @@ class Linter:
     def _wanted(
         self, data: bytes, path: Path, project: ProjectIndex, unwanted: frozenset[str]
     ) -> bool:
-        if self.unused_noqa is not None and may_list_our_codes(data):
-            return True  # FTL003 reads a `# noqa` listing our codes even with no trigger
+        if self._reads_noqa(data):
+            return True
         return any(
             rule.code not in unwanted and rule.wants(data, path, project) for rule in self.rules
         )

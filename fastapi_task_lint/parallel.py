@@ -376,8 +376,7 @@ def _check_apart(
             if whole.checks_whole(path, project):
                 outcomes.append(None)
                 continue
-            result = linter.check_file(path, project, unwanted)
-            outcomes.append((result.diagnostics, result.suppressed, result.unwanted))
+            outcomes.append(_outcome(linter.check_file(path, project, unwanted)))
         found: ApartOutcome | BaseException = (outcomes, project.layouts_shown, project.seen)
     except BaseException as error:  # raised again in the parent, like a worker's
         found = error
@@ -534,6 +533,10 @@ def _check_chunk(work: list[WorkItem]) -> ChunkOutcome:
     outcomes: list[Outcome] = []
     for path, unwanted in work:
         checker = _whole if _whole is not None and _whole.checks_whole(path, project) else linter
-        result = checker.check_file(path, project, unwanted)
-        outcomes.append((result.diagnostics, result.suppressed, result.unwanted))
+        outcomes.append(_outcome(checker.check_file(path, project, unwanted)))
     return outcomes, project.layouts_shown, project.seen
+
+
+def _outcome(result: FileResult) -> Outcome:
+    """What a process hands back of a file's result (no model, no fixes)."""
+    return result.diagnostics, result.suppressed, result.unwanted
