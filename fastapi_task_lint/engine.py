@@ -173,7 +173,8 @@ class Linter:
         if self._reads_noqa(data):
             return True
         return any(
-            rule.code not in unwanted and rule.wants(data, path, project) for rule in self.rules
+            rule.code not in unwanted and _may_want(rule, data, path, project)
+            for rule in self.rules
         )
 
     # -- one file ------------------------------------------------------------------------
@@ -189,11 +190,14 @@ class Linter:
         source = model.project.read(model.absolute_path)
         declined: set[str] = set()
         for rule in self.rules:
-            if rule.code in unwanted or not rule.wants(source, model.path, model.project):
+            if rule.code in unwanted:
                 declined.add(rule.code)
                 continue
             ctx = RuleContext(model, self.config, rule, shown)
             try:
+                if not rule.wants(source, model.path, model.project):
+                    declined.add(rule.code)
+                    continue
                 rule.check(ctx)
             except Exception as error:  # a rule bug must not hide other rules' findings
                 raw.append(self._rule_error(shown, rule, error))
@@ -280,6 +284,16 @@ class Linter:
             1,
             1,
         )
+
+
+def _may_want(rule: Rule, data: bytes, path: Path, project: ProjectIndex) -> bool:
+    """`rule.wants`, where a prefilter that fails (a bug, or a whole-program fact it asks
+    for) wants the file: the rule's check then meets the failure and reports it (FTL002),
+    and the run goes on."""
+    try:
+        return rule.wants(data, path, project)
+    except Exception:
+        return True
 
 
 @contextlib.contextmanager

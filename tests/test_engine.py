@@ -60,6 +60,27 @@ def test_cli_exits_2_on_a_rule_crash_and_shows_traceback_only_with_debug(
     assert "Traceback" in debug.stderr and "ValueError: boom" in debug.stderr
 
 
+def test_a_failing_prefilter_is_ftl002_and_the_run_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rule's prefilter can ask for whole-program facts; when it raises, that rule's check
+    reports the failure on the file, as a failing check does, and every other rule and file
+    is still checked (it used to end the run with an internal error)."""
+
+    def explode(self: OrmObjectToTask, data: bytes, path: Path, project: object) -> bool:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(OrmObjectToTask, "wants", explode)
+    for name in ("a.py", "b.py"):
+        (tmp_path / name).write_text(SOURCE)
+    result = Linter(Config(select=("FTL1",))).check_paths([tmp_path])
+    found = [(Path(d.path).name, d.code) for d in result.diagnostics]
+    assert found == [("a.py", "FTL002"), ("a.py", "FTL104"), ("b.py", "FTL002"), ("b.py", "FTL104")]
+    assert "rule FTL101 (orm-object-to-task) failed on this file: RecursionError" in (
+        result.diagnostics[0].message
+    )
+
+
 def test_output_is_sorted_and_stable(tmp_path: Path) -> None:
     for name in ("b.py", "a.py", "c/z.py"):
         (tmp_path / name).parent.mkdir(exist_ok=True)

@@ -446,3 +446,19 @@ def test_a_folder_without_init_inside_a_package_is_a_namespace_portion(tmp_path:
     project = ProjectIndex(sorted(root.rglob("*.py")), Config(root=root))
     assert project.module_path("chats") is None
     assert project.module_path("app.routers.chats") == (root / "app/routers/chats.py").absolute()
+
+
+def test_a_failing_fact_is_computed_once_and_fails_every_ask(tmp_path: Path) -> None:
+    """A fact that raises (a bug) is not computed again for each file that asks for it."""
+    project = ProjectIndex([], Config(root=tmp_path))
+    calls: list[int] = []
+
+    def compute() -> int:
+        calls.append(1)
+        raise RecursionError("maximum recursion depth exceeded")
+
+    for _ in range(3):
+        with pytest.raises(RecursionError, match="maximum recursion depth exceeded"):
+            project.memo("task scan", compute)
+    assert calls == [1]
+    assert project.memo("another fact", lambda: 42) == 42

@@ -70,7 +70,7 @@ class QueueTaskRunInProcess(Rule):
         for site in model.scheduling_sites:
             if not site.mechanism.in_process or site.callable is None:
                 continue
-            found = task_object(model, site.callable, site.scope, site.order)
+            found = task_object(model, site.callable, site.callable_scope, site.callable_order)
             if found is None:
                 continue
             queue = decorator_mechanism(*found)

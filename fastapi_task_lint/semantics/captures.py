@@ -93,7 +93,7 @@ class _Walker:
             for value in flatten_literal(argument.value):
                 self._collect(node or value, value, site.scope, site.order, how, 0)
         if site.callable is not None:
-            self._callable(site.callable, site.scope, site.order)
+            self._callable(site.callable, site.callable_scope, site.callable_order)
 
     def _partial_at_site(self) -> cst.BaseExpression | None:
         """The argument of the scheduling call that is the partial or names it."""
@@ -105,7 +105,7 @@ class _Walker:
                 return arg.value
             if isinstance(arg.value, cst.Name):
                 parts = partial_parts(self.model, arg.value, site.scope, site.order)
-                if parts is not None and parts[0] is site.partial:
+                if parts is not None and parts.call is site.partial:
                     return arg.value
         return None
 
@@ -166,7 +166,7 @@ class _Walker:
                 continue
             parts = partial_parts(owner, returned, helper.scope, None)
             if parts is not None:
-                carried.extend((a.value, helper.scope) for a in parts[2])
+                carried.extend((a.value, parts.scope) for a in parts.arguments)
                 continue
             closure = _returned_function(owner, returned, helper)
             if closure is not None:

@@ -100,6 +100,13 @@ class Definition:
         return self.binding is None and self.function is None and self.klass is None
 
 
+@dataclass(frozen=True)
+class _Failed:
+    """The memo of a fact whose computation raised `error`."""
+
+    error: Exception
+
+
 class ProjectIndex:
     def __init__(self, paths: Iterable[Path], config: Config) -> None:
         self.config = config
@@ -291,16 +298,26 @@ class ProjectIndex:
         return holds_any_kept(self._found.setdefault(path, {}), data, strings)
 
     def memo(self, key: str, compute: Callable[[], _T], lasting: bool = False) -> _T:
-        """A whole-program fact, computed once per run however many files ask for it."""
+        """A whole-program fact, computed once per run however many files ask for it.
+
+        A fact that fails (a bug) fails once: every later ask raises the same error, which
+        each asking rule reports (FTL002), instead of scanning the project again per file.
+        """
         if key not in self._memo:
             self._computing.append((key, lasting))
             self.seen.computed.add(key)
             try:
                 self._memo[key] = compute()
+            except Exception as error:
+                self._memo[key] = _Failed(error)
+                raise
             finally:
                 self._computing.pop()
-        result: _T = self._memo[key]
-        return result
+        result = self._memo[key]
+        if type(result) is _Failed:
+            raise result.error.with_traceback(None)
+        known: _T = result
+        return known
 
     def remembered(self, table: str, key: str, compute: Callable[[], _T]) -> _T:
         """`compute()` for `key`, kept for the run in the memo table `table`.

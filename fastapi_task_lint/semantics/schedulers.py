@@ -331,7 +331,7 @@ def _jobs(model: ModuleModel) -> list[SchedulerJob]:
             SchedulerJob(
                 site.node,
                 site.callable,
-                _function(model, site.callable, site.scope, site.order),
+                _function(model, site.callable, site.callable_scope, site.callable_order),
                 found,
                 _keyword(site.node, "executor"),
             )

@@ -74,6 +74,8 @@ class SchedulingSite:
     # says where the helper hands them over. A function, so that the helper module's
     # positions are computed only when a message needs them.
     helper_site: Callable[[], str] | None = None
+    # Where a partial's wrapped callable is evaluated, once `open_partial` made it `callable`.
+    callable_position: tuple[Scope, int | None] | None = None
 
     @property
     def node(self) -> cst.Call:
@@ -86,6 +88,16 @@ class SchedulingSite:
     @property
     def order(self) -> int:
         return self.call.order
+
+    @property
+    def callable_scope(self) -> Scope:
+        """Where `callable`'s names are resolved: the partial's position once it is opened
+        (`open_partial`), else the call's."""
+        return self.callable_position[0] if self.callable_position else self.call.scope
+
+    @property
+    def callable_order(self) -> int | None:
+        return self.callable_position[1] if self.callable_position else self.call.order
 
     @property
     def function(self) -> FunctionInfo | None:
@@ -358,10 +370,23 @@ def _unpack(
     return result
 
 
+@dataclass(frozen=True)
+class Partial:
+    """`partial(wrapped, *arguments)`, and where it is evaluated: the wrapped callable's names
+    are resolved there, not where the partial is used (`fn = partial(fn, x)` wraps the `fn`
+    bound before it)."""
+
+    call: cst.Call
+    wrapped: cst.BaseExpression
+    arguments: list[TaskArgument]
+    scope: Scope
+    order: int | None
+
+
 def partial_parts(
     model: ModuleModel, expr: cst.BaseExpression, scope: Scope, order: int | None
-) -> tuple[cst.Call, cst.BaseExpression, list[TaskArgument]] | None:
-    """(partial call, wrapped callable, bound arguments) when `expr` is or names a partial."""
+) -> Partial | None:
+    """The partial that `expr` is or names."""
     if isinstance(expr, cst.Name):
         assigned = model.assigned_value(expr, scope, order)
         if assigned is not None and isinstance(assigned[0], cst.Call):
@@ -374,7 +399,7 @@ def partial_parts(
     first = expr.args[0]
     if first.keyword is not None or first.star:
         return None
-    return expr, first.value, _plain_arguments(list(expr.args[1:]))
+    return Partial(expr, first.value, _plain_arguments(list(expr.args[1:])), scope, order)
 
 
 def open_partial(model: ModuleModel, site: SchedulingSite) -> SchedulingSite:
@@ -382,8 +407,9 @@ def open_partial(model: ModuleModel, site: SchedulingSite) -> SchedulingSite:
         return site
     parts = partial_parts(model, site.callable, site.scope, site.order)
     if parts is not None:
-        site.partial, site.callable, bound = parts
-        site.arguments = [*bound, *site.arguments]
+        site.partial, site.callable = parts.call, parts.wrapped
+        site.callable_position = parts.scope, parts.order
+        site.arguments = [*parts.arguments, *site.arguments]
     return site
 
 

@@ -212,9 +212,14 @@ def resolve_task(
     model: ModuleModel, expr: cst.BaseExpression, scope: Scope, order: int | None
 ) -> Target | None:
     """The `def` a scheduled callable runs: through `partial`, re-exports and methods."""
+    opened: set[int] = set()  # partials opened: one can name itself where nothing came before
     parts = partial_parts(model, expr, scope, order)
-    if parts is not None:
-        return resolve_task(model, parts[1], scope, order)
+    while parts is not None:
+        if id(parts.call) in opened:
+            return None
+        opened.add(id(parts.call))
+        expr, scope, order = parts.wrapped, parts.scope, parts.order
+        parts = partial_parts(model, expr, scope, order)
     if isinstance(expr, cst.Lambda):
         # `lambda: send(x)` runs `send`; an async callee would only be called, not awaited.
         if isinstance(expr.body, cst.Call):
@@ -308,10 +313,11 @@ class _Scan:
                 continue
             on_loop = _on_loop(site.mechanism) or self._asyncio_scheduler(model, site)
             api = site.describe(model)
-            if self._forwarder(model, site.call, site.callable, site.mechanism, api, on_loop):
+            scope, order = site.callable_scope, site.callable_order
+            if self._forwarder(model, scope, order, site.callable, site.mechanism, api, on_loop):
                 continue
             use = TaskUse(site.mechanism, api, on_loop, model, site.node)
-            self._add(resolve_task(model, site.callable, site.scope, site.order), use)
+            self._add(resolve_task(model, site.callable, scope, order), use)
 
     def _asyncio_scheduler(self, model: ModuleModel, site: SchedulingSite) -> bool:
         func = site.node.func
@@ -334,7 +340,7 @@ class _Scan:
                 continue
             first = call.node.args[0].value
             api = model.code_for(func)
-            if self._forwarder(model, call, first, None, api, True, coroutine=creates):
+            if self._forwarder(model, call.scope, call.order, first, None, api, True, creates):
                 continue
             use = TaskUse(None, api, True, model, call.node)
             if creates and isinstance(first, cst.Call):
@@ -398,17 +404,19 @@ class _Scan:
     def _forwarder(
         self,
         model: ModuleModel,
-        call: CallInfo,
+        scope: Scope,
+        order: int | None,
         task: cst.BaseExpression,
         mechanism: Mechanism | None,
         api: str,
         on_loop: bool,
         coroutine: bool = False,
     ) -> bool:
-        """Record `task` as forwarded when it is a parameter of the enclosing function."""
+        """Record `task`, evaluated at `order` in `scope`, as forwarded when it is a parameter
+        of the enclosing function."""
         if not isinstance(task, cst.Name):
             return False
-        binding = call.scope.lookup(task.value, call.order)
+        binding = scope.lookup(task.value, order)
         if binding is None or binding.kind is not BindingKind.PARAM or binding.param is None:
             return False
         helper = model.scope_of_binding(binding).function

@@ -123,7 +123,7 @@ def _compute_specs(model: ModuleModel, function: FunctionInfo) -> list[WrapperSp
         if site.function is not function:
             continue
         callable_param = (
-            own_param(model, function, site.callable, site.scope, site.order)
+            own_param(model, function, site.callable, site.callable_scope, site.callable_order)
             if site.callable is not None
             else None
         )
