@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi_task_lint.config import Config
 from tests.fixture_harness import FIXTURES, expected_findings, lint
 
@@ -23,3 +25,48 @@ def test_one_module_alone_knows_no_lifespan() -> None:
     """Linted without the app module, the helper's start is not known to be the app's."""
     diagnostics = lint([PROJECT / "jobs.py"], Config(select=CODES, root=FIXTURES))
     assert [(d.line, d.code) for d in diagnostics] == []
+
+
+_SERVICE = """\
+from contextlib import asynccontextmanager
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from fastapi import FastAPI
+
+scheduler = BackgroundScheduler()
+"""
+_WITH_LIFESPAN = """
+@asynccontextmanager
+async def lifespan(app: FastAPI):
+    yield
+
+
+app = FastAPI(lifespan=lifespan)
+
+
+def start_jobs() -> None:
+    scheduler.start()
+"""
+_ENTRY_POINT = """
+app = FastAPI()
+
+
+def run() -> None:
+    scheduler.start()
+"""
+
+
+def test_another_application_in_the_run_does_not_vouch_for_a_lifecycle(tmp_path: Path) -> None:
+    """Two services checked in one run (a monorepo): the lifespan of one says nothing about
+    where the other starts its scheduler, so its entry point is judged as when checked alone."""
+    for service, package, body in (("api", "shop", _WITH_LIFESPAN), ("bot", "chat", _ENTRY_POINT)):
+        folder = tmp_path / service / package
+        folder.mkdir(parents=True)
+        (folder / "__init__.py").write_text("")
+        (folder / "main.py").write_text(_SERVICE + body)
+    diagnostics = lint([tmp_path], Config(select=CODES, root=tmp_path))
+    found = [(Path(d.path).relative_to(tmp_path).as_posix(), d.code) for d in diagnostics]
+    assert found == [("api/shop/main.py", "FTL501")]
+    assert "`start_jobs`, which the app's lifespan does not call" in diagnostics[0].message
+    alone = lint([tmp_path / "bot"], Config(select=CODES, root=tmp_path))
+    assert alone == []

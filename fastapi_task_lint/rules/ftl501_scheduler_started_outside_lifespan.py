@@ -11,6 +11,7 @@ from fastapi_task_lint.semantics.lifespan import (
     hook_for,
     imports_fastapi,
     lifecycle,
+    shows_lifecycle,
 )
 from fastapi_task_lint.semantics.project import ProjectIndex
 from fastapi_task_lint.semantics.schedulers import (
@@ -36,8 +37,9 @@ class SchedulerStartedOutsideLifespan(Rule):
             "APScheduler scheduler, resolved by import, when it runs at module level, in an "
             '`@app.on_event("startup")` handler (or a function it calls), or in a function of '
             "a FastAPI module that the app's lifespan does not call (followed three calls "
-            "deep, across modules; only when the run shows the app's lifespan or startup "
-            "handlers, or when the function is a route handler). Starts under "
+            "deep, across modules; only when the run shows that app's lifespan or startup "
+            "handlers, registered in a module imported from the same directory, or when the "
+            "function is a route handler). Starts under "
             '`if __name__ == "__main__":`, inside '
             "`with`/`async with` the scheduler, and blocking starts (`BlockingScheduler`, "
             "4.x `run_until_stopped()`: FTL503, or a process of their own) are not flagged."
@@ -108,6 +110,6 @@ def _where(ctx: RuleContext, start: SchedulerCall, contexts: frozenset[Context])
         return None
     if any(route.function is function for route in ctx.model.routes):
         return f"in the route handler `{function.name}`, once per request"
-    if lifecycle(ctx.model.project).hooks:
+    if shows_lifecycle(ctx.model):
         return f"in `{function.name}`, which the app's lifespan does not call"
-    return None  # the run does not show the app's lifecycle: the caller may be in it
+    return None  # the run does not show this app's lifecycle: the caller may be in it

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 from enum import Enum
+from pathlib import Path
 from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
 
@@ -140,6 +141,19 @@ def hook_for(model: ModuleModel, function: FunctionInfo) -> Hook | None:
     found = lifecycle(model.project)
     hooks = found.hook_of.get(function)
     return hooks[0] if hooks else found.reached_from.get(function)
+
+
+def shows_lifecycle(model: ModuleModel) -> bool:
+    """Whether the run shows the lifespan or startup handlers of `model`'s application: a
+    hook registered in a module imported from the same directory. Applications checked in one
+    run (a monorepo's services, several projects) do not vouch for each other's lifecycle."""
+    root = _import_root(model)
+    return any(_import_root(hook.model) == root for hook in lifecycle(model.project).hooks)
+
+
+def _import_root(model: ModuleModel) -> Path:
+    """The directory `model` is imported from: its top-level package's parent."""
+    return model.absolute_path.parents[model.module_name.count(".") + model.is_package]
 
 
 def creates_app(model: ModuleModel) -> bool:
