@@ -32,7 +32,11 @@ def rule_markdown(rule: type[Rule], heading: str = "##") -> str:
         "",
         "### Use instead" if heading == "##" else "Use instead:",
         "",
-        docs.use_instead if "\n" not in docs.use_instead else _use_instead(docs.use_instead),
+        "\n\n".join(
+            part
+            for part in (docs.remedy, docs.use_instead and _code_block(docs.use_instead))
+            if part
+        ),
     ]
     if docs.fix_safety:
         parts += ["", "### Fix safety" if heading == "##" else "Fix safety:", "", docs.fix_safety]
@@ -43,19 +47,6 @@ def rule_markdown(rule: type[Rule], heading: str = "##") -> str:
         parts += ["", "### References" if heading == "##" else "References:", ""]
         parts += [f"- {ref}" for ref in docs.references]
     return "\n".join(parts) + "\n"
-
-
-def _use_instead(text: str) -> str:
-    """Prose first, then the code (indented lines and what follows a blank line)."""
-    prose, _, code = text.partition("\n\n")
-    if not code:
-        return _code_block(text)
-    return f"{prose}\n\n{_code_block(_dedent_block(code))}"
-
-
-def _dedent_block(code: str) -> str:
-    lines = code.splitlines()
-    return "\n".join(line[4:] if line.startswith("    ") else line for line in lines)
 
 
 def rules_markdown() -> str:

@@ -24,8 +24,9 @@ class RuleDocs:
 
     what: str
     why: str
-    example: str
-    use_instead: str
+    example: str  # Python code, as a user would write it
+    remedy: str = ""  # how to fix it, in prose ("Use instead", before the code)
+    use_instead: str = ""  # the example fixed: Python code
     fix_safety: str = ""
     references: tuple[str, ...] = ()
 

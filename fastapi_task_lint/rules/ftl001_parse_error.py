@@ -20,7 +20,7 @@ class ParseError(Rule):
             "every other file, and this finding makes sure the gap is visible in CI."
         ),
         example="def broken(:\n    pass",
-        use_instead="Fix the syntax or encoding, or exclude the file with `extend-exclude`.",
+        remedy="Fix the syntax or encoding, or exclude the file with `extend-exclude`.",
     )
 
     def check(self, ctx: RuleContext) -> None:

@@ -17,9 +17,10 @@ class RuleError(Rule):
         ),
         why="A crashed rule checked nothing: the file may hide the very finding it looks for.",
         example="(any file that triggers a bug in a rule)",
-        use_instead=(
+        remedy=(
             "Report the bug with the file (or a reduced copy); run with `--debug` for the "
-            "traceback. Meanwhile, `--ignore` the rule or `# fastapi-task-lint: noqa` the file."
+            "traceback. Meanwhile, `--ignore` the rule or `# fastapi-task-lint: noqa` the "
+            "file."
         ),
     )
 

@@ -52,13 +52,18 @@ class OrmObjectToTask(Rule):
             "    db.commit()\n"
             "    background_tasks.add_task(send_welcome, user)  # FTL101"
         ),
-        use_instead=(
+        remedy=(
             "Pass the primary key (or the plain values the task needs) and load the row "
-            "inside the task with its own session:\n\n"
-            "    background_tasks.add_task(send_welcome, user.id)\n\n"
+            "inside the task with its own session:"
+        ),
+        use_instead=(
+            "background_tasks.add_task(send_welcome, user.id)\n"
+            "\n"
+            "\n"
             "def send_welcome(user_id: int) -> None:\n"
             "    with SessionLocal() as db:\n"
-            "        user = db.get(User, user_id)"
+            "        user = db.get(User, user_id)\n"
+            "        ..."
         ),
         references=(
             "https://fastapi.tiangolo.com/tutorial/background-tasks/",

@@ -52,9 +52,11 @@ class RequestSessionToTask(Rule):
             "    ...\n"
             "    background_tasks.add_task(record_audit_event, db, order_id)  # FTL102"
         ),
+        remedy="Pass ids and plain values; open a new session inside the task:",
         use_instead=(
-            "Pass ids and plain values; open a new session inside the task:\n\n"
-            "    background_tasks.add_task(record_audit_event, order_id)\n\n"
+            "background_tasks.add_task(record_audit_event, order_id)\n"
+            "\n"
+            "\n"
             "def record_audit_event(order_id: int) -> None:\n"
             "    with SessionLocal() as db:\n"
             "        ..."

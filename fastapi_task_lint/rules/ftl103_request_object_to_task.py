@@ -53,10 +53,9 @@ class RequestObjectToTask(Rule):
             "                        background_tasks: BackgroundTasks):\n"
             "    background_tasks.add_task(store_avatar, user_id, file)  # FTL103"
         ),
+        remedy="Read what the task needs in the handler and pass those values:",
         use_instead=(
-            "Read what the task needs in the handler and pass those values:\n\n"
-            "    data = await file.read()\n"
-            "    background_tasks.add_task(store_avatar, user_id, data)"
+            "data = await file.read()\nbackground_tasks.add_task(store_avatar, user_id, data)"
         ),
         references=(
             "https://fastapi.tiangolo.com/tutorial/background-tasks/",

@@ -44,10 +44,10 @@ class QueueTaskRunInProcess(Rule):
             "def render_receipt_pdf(order_id: int) -> None: ...\n\n"
             "background_tasks.add_task(render_receipt_pdf, order.id)  # FTL105"
         ),
-        use_instead=(
+        remedy=(
             "Send it to its queue: `render_receipt_pdf.delay(order.id)` (Celery), "
-            "`actor.send(...)` (Dramatiq), `await task.kiq(...)` (Taskiq). If running in "
-            "the web process was meant, schedule a plain function instead."
+            "`actor.send(...)` (Dramatiq), `await task.kiq(...)` (Taskiq). If running in the "
+            "web process was meant, schedule a plain function instead."
         ),
         fix_safety=(
             "Unsafe: the fix rewrites `add_task(task, a, b=1)` to `task.delay(a, b=1)` "

@@ -67,12 +67,14 @@ class BlockingCallInAsyncTask(Rule):
             "    await mailer.send(pdf)\n\n"
             "background_tasks.add_task(send_digest, user.id)"
         ),
-        use_instead=(
+        remedy=(
             "Move the blocking work to a thread, use the library's async API, or make the "
-            "task a plain `def` (BackgroundTasks runs it in the threadpool):\n\n"
-            "    async def send_digest(user_id: int) -> None:\n"
-            "        pdf = await asyncio.to_thread(render_pdf, user_id)\n"
-            "        await mailer.send(pdf)"
+            "task a plain `def` (BackgroundTasks runs it in the threadpool):"
+        ),
+        use_instead=(
+            "async def send_digest(user_id: int) -> None:\n"
+            "    pdf = await asyncio.to_thread(render_pdf, user_id)\n"
+            "    await mailer.send(pdf)"
         ),
         references=(
             "https://fastapi.tiangolo.com/async/",

@@ -54,13 +54,15 @@ class BlockingCallInAsyncRoute(Rule):
             "    db.add(User(email=data.email))\n"
             "    db.commit()  # FTL202"
         ),
-        use_instead=(
+        remedy=(
             "Make the handler a plain `def` (FastAPI runs it in the threadpool), or use the "
-            "async API (`AsyncSession`, `httpx.AsyncClient`, `asyncio.sleep`):\n\n"
-            '    @router.post("/users")\n'
-            "    def create_user(data: UserIn, db: Session = Depends(get_db)):\n"
-            "        db.add(User(email=data.email))\n"
-            "        db.commit()"
+            "async API (`AsyncSession`, `httpx.AsyncClient`, `asyncio.sleep`):"
+        ),
+        use_instead=(
+            '@router.post("/users")\n'
+            "def create_user(data: UserIn, db: Session = Depends(get_db)):\n"
+            "    db.add(User(email=data.email))\n"
+            "    db.commit()"
         ),
         references=(
             "https://fastapi.tiangolo.com/async/#path-operation-functions",

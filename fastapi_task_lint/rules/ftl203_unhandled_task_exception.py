@@ -67,14 +67,16 @@ class UnhandledTaskException(Rule):
             '    httpx.put(f"{API}/members/{email}").raise_for_status()\n\n'
             "background_tasks.add_task(sync_newsletter, user.email)"
         ),
-        use_instead=(
+        remedy=(
             "Catch, log and report the failure inside the task (or queue it on a worker that "
-            "retries):\n\n"
-            "    def sync_newsletter(email: str) -> None:\n"
-            "        try:\n"
-            '            httpx.put(f"{API}/members/{email}").raise_for_status()\n'
-            "        except Exception:\n"
-            '            logger.exception("newsletter sync for %s failed", email)'
+            "retries):"
+        ),
+        use_instead=(
+            "def sync_newsletter(email: str) -> None:\n"
+            "    try:\n"
+            '        httpx.put(f"{API}/members/{email}").raise_for_status()\n'
+            "    except Exception:\n"
+            '        logger.exception("newsletter sync for %s failed", email)'
         ),
         references=(
             "https://www.starlette.io/background/",

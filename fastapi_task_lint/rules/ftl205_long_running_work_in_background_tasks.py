@@ -59,12 +59,11 @@ class LongRunningWorkInBackgroundTasks(Rule):
             "        except httpx.HTTPError:\n"
             "            time.sleep(30 * attempt)  # FTL205"
         ),
+        remedy="Queue it on a worker with retries (Celery, ARQ, Dramatiq):",
         use_instead=(
-            "Queue it on a worker with retries (Celery, ARQ, Dramatiq):\n\n"
-            "    @celery_app.task(autoretry_for=(httpx.HTTPError,), retry_backoff=30, "
-            "max_retries=5)\n"
-            "    def push_to_warehouse(order_id: int) -> None:\n"
-            "        post_shipment(order_id)"
+            "@celery_app.task(autoretry_for=(httpx.HTTPError,), retry_backoff=30, max_retries=5)\n"
+            "def push_to_warehouse(order_id: int) -> None:\n"
+            "    post_shipment(order_id)"
         ),
         references=(
             "https://fastapi.tiangolo.com/tutorial/background-tasks/#caveat",

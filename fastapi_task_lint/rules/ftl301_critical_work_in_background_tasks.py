@@ -74,10 +74,14 @@ class CriticalWorkInBackgroundTasks(Rule):
             "never charged, or a refund is never sent."
         ),
         example=("background_tasks.add_task(charge_payment, order.id)  # FTL301"),
+        remedy="Send it to a queue that acknowledges late and retries:",
         use_instead=(
-            "@celery_app.task(bind=True, acks_late=True, autoretry_for=(PaymentError,),\n"
-            "                 retry_backoff=True)\n"
-            "def charge_payment_task(self, order_id: int) -> None: ...\n\n"
+            "@celery_app.task(\n"
+            "    bind=True, acks_late=True, autoretry_for=(PaymentError,), retry_backoff=True\n"
+            ")\n"
+            "def charge_payment_task(self, order_id: int) -> None: ...\n"
+            "\n"
+            "\n"
             "charge_payment_task.delay(order.id)"
         ),
         references=(

@@ -97,7 +97,7 @@ class InMemoryTaskState(Rule):
             "def import_status(job_id: str) -> dict[str, str]:\n"
             '    return {"status": JOBS[job_id]}'
         ),
-        use_instead=(
+        remedy=(
             "Keep job state where every process sees it and restarts keep it: a database row "
             "(`Job(id, status)`) updated by the task, Redis, or the queue's result backend "
             "(Celery `AsyncResult`). Put work on a durable queue, not an in-process one."

@@ -42,14 +42,19 @@ class DanglingAsyncioTask(Rule):
             "    asyncio.create_task(purge_cdn(paths))  # FTL307\n"
             '    return {"detail": "purge requested"}'
         ),
+        remedy=(
+            "Keep a reference until the task is done (or, when the work must survive a "
+            "restart, use a durable queue: Celery, ARQ, Dramatiq):"
+        ),
         use_instead=(
-            "_running: set[asyncio.Task[None]] = set()\n\n"
+            "_running: set[asyncio.Task[None]] = set()\n"
+            "\n"
+            "\n"
             "def spawn(coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:\n"
             "    task = asyncio.create_task(coro)\n"
             "    _running.add(task)\n"
             "    task.add_done_callback(_running.discard)\n"
-            "    return task\n\n"
-            "# or, when the work must survive a restart, a durable queue (Celery, ARQ, Dramatiq)"
+            "    return task"
         ),
         references=(
             "https://docs.python.org/3/library/asyncio-task.html#asyncio.create_task",

@@ -44,7 +44,9 @@ class RetryWithoutBind(Rule):
         use_instead=(
             "@celery_app.task(bind=True, max_retries=3)\n"
             "def sync_inventory(self, sku):\n"
-            "    ...\n"
+            "    try:\n"
+            "        fetch(sku)\n"
+            "    except HTTPError as exc:\n"
             "        raise self.retry(exc=exc)"
         ),
         references=(

@@ -29,11 +29,18 @@ class RetryNotRaised(Rule):
             "`task_eager_propagates` off) the task does continue."
         ),
         example=(
+            "try:\n"
+            "    response = httpx.get(url)\n"
             "except httpx.HTTPError as exc:\n"
             "    self.retry(exc=exc)\n"
             'if response.json()["state"] == "delivered": ...'
         ),
-        use_instead="except httpx.HTTPError as exc:\n    raise self.retry(exc=exc)",
+        use_instead=(
+            "try:\n"
+            "    response = httpx.get(url)\n"
+            "except httpx.HTTPError as exc:\n"
+            "    raise self.retry(exc=exc)"
+        ),
         fix_safety=(
             "Safe: `retry` raises in every mode where it would stop the task; `raise` only "
             "makes that explicit. With `throw=False` the task now stops instead of continuing "

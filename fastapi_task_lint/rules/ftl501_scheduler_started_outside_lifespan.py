@@ -61,7 +61,9 @@ class SchedulerStartedOutsideLifespan(Rule):
             "async def lifespan(app: FastAPI):\n"
             "    scheduler.start()\n"
             "    yield\n"
-            "    scheduler.shutdown()\n\n"
+            "    scheduler.shutdown()\n"
+            "\n"
+            "\n"
             "app = FastAPI(lifespan=lifespan)"
         ),
         references=(

@@ -41,9 +41,10 @@ class BlockingSchedulerInApp(Rule):
             "never even gets the app. In an app module it is one refactoring away from that."
         ),
         example="app = FastAPI()\nnightly = BlockingScheduler()  # FTL503\nnightly.start()",
-        use_instead=(
-            "# In the app: an AsyncIOScheduler started and shut down by the lifespan.\n"
-            "# Or a separate process (`python -m shop.nightly`) that runs the BlockingScheduler."
+        remedy=(
+            "In the app, use an `AsyncIOScheduler` started and shut down by the lifespan "
+            "(FTL501, FTL502); or run the `BlockingScheduler` in a process of its own "
+            "(`python -m shop.nightly`)."
         ),
         references=(
             "https://apscheduler.readthedocs.io/en/3.x/userguide.html#choosing-the-right-scheduler-job-store-s-executor-s-and-trigger-s",
