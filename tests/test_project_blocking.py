@@ -7,6 +7,7 @@ async dependency; its expectations are the inline `# error:` comments of every f
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 from fastapi_task_lint.config import Config
@@ -140,3 +141,78 @@ def job() -> None:
     assert project_findings(root, ("FTL204",)) == []
     config = Config(select=("FTL204",), root=root, session_factories=("proj.db.get_session",))
     assert project_findings(root, ("FTL204",), config) == [("tasks.py", 5, "FTL204")]
+
+
+def _hops(prefix: str, count: int, last: str) -> str:
+    """`def {prefix}1(): {prefix}2()` ... `def {prefix}{count}(): {last}()`: a call path."""
+    names = [f"{prefix}{i}" for i in range(1, count + 1)] + [last]
+    return "".join(f"def {a}() -> None:\n    {b}()\n\n\n" for a, b in itertools.pairwise(names))
+
+
+# `deep` reaches `shared` through nine calls, and `shared` blocks six calls further down: 16
+# calls in all, past the ten the search follows. `near` reaches `shared` directly.
+_DEPTH_FILES = {
+    "app/__init__.py": "",
+    "app/chain.py": (
+        "import time\n\n\n"
+        + _hops("hop", 9, "shared")
+        + "def shared() -> None:\n    step1()\n\n\n"
+        + _hops("step", 5, "sleepy")
+        + "def sleepy() -> None:\n    time.sleep(1)\n"
+    ),
+    "app/a_near.py": (
+        "from fastapi import FastAPI\n\nfrom app.chain import shared\n\napp = FastAPI()\n\n\n"
+        '@app.get("/near")\nasync def near() -> None:\n    shared()\n'
+    ),
+    "app/z_deep.py": (
+        "from fastapi import FastAPI\n\nfrom app.chain import hop1\n\napp = FastAPI()\n\n\n"
+        '@app.get("/deep")\nasync def deep() -> None:\n    hop1()\n'
+    ),
+}
+
+
+def _each_file(root: Path, order: list[Path]) -> dict[str, list[tuple[int, str, str]]]:
+    """Each file's FTL202 findings, checked one by one in `order` by one fresh index."""
+    linter = Linter(Config(select=("FTL202",), root=root))
+    found, project = linter.index([root])
+    assert sorted(order) == sorted(found.files)
+    return {
+        path.name: [
+            (d.line, d.code, d.message) for d in linter.check_file(path, project).diagnostics
+        ]
+        for path in order
+    }
+
+
+def test_a_chain_does_not_depend_on_which_files_were_checked_first(tmp_path: Path) -> None:
+    """Pooled processes check their own files in their own order. The search kept the first
+    chain it found per function and reused it at any depth, so `deep` was flagged through a
+    16-call chain after `near` had been checked, and not otherwise (`--jobs N` and `--jobs 1`
+    disagreed on litellm)."""
+    root = _write(tmp_path, _DEPTH_FILES)
+    files = sorted(root.rglob("*.py"))
+    forward, backward = _each_file(root, files), _each_file(root, files[::-1])
+    assert forward == backward
+    assert forward["z_deep.py"] == []
+    [(_, _, message)] = forward["a_near.py"]
+    assert "`near -> shared -> step1 -> step2 -> step3 -> step4 -> step5 -> sleepy -> " in message
+
+
+def test_the_shortest_chain_is_shown(tmp_path: Path) -> None:
+    """Of the paths down to a blocking call, the message shows the shortest (then the one
+    through earlier calls), whichever a search happened to meet first."""
+    root = _write(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/routes.py": (
+                "import time\n\nfrom fastapi import FastAPI\n\napp = FastAPI()\n\n\n"
+                + _hops("slow", 3, "sleepy")
+                + "def sleepy() -> None:\n    time.sleep(1)\n\n\n"
+                "def work() -> None:\n    slow1()\n    sleepy()\n\n\n"
+                '@app.get("/")\nasync def index() -> None:\n    work()\n'
+            ),
+        },
+    )
+    [diagnostic] = lint([root], Config(select=("FTL202",), root=root))
+    assert "(`index -> work -> sleepy -> time.sleep`)" in diagnostic.message

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from fastapi_task_lint.config import Config, RuleOption
-from fastapi_task_lint.semantics.callgraph import Chain, Target, callees, find_chain
+from fastapi_task_lint.semantics.callgraph import Known, Target, callees, find_chain
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
 
@@ -415,7 +415,7 @@ def blocking_uses(
     def follow(target: Target, call: CallInfo) -> bool:
         return not target.function.is_async or call.awaited
 
-    chains: dict[BlockingPolicy, dict[int, Chain[BlockingCall] | None]] = model.project.memo(
+    chains: dict[BlockingPolicy, dict[int, Known[BlockingCall]]] = model.project.memo(
         f"{__name__}.chains", dict
     )
     memo = chains.setdefault(policy, {})

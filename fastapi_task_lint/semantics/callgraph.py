@@ -170,48 +170,64 @@ def defined_where(accepts: Callable[[bytes], bool]) -> Callable[[ModuleModel, Ca
     return worth
 
 
+# What `find_chain` knows of a function: its shortest chain, or the depth below it within
+# which there is none (`_NOWHERE` when there is none at any depth).
+Known = Chain[T] | int
+_NOWHERE = 1 << 30
+
+
 def find_chain(
     target: Target,
     leaf: Callable[[ModuleModel, CallInfo], T | None],
     follow: Callable[[Target, CallInfo], bool],
-    memo: dict[int, Chain[T] | None] | None = None,
+    memo: dict[int, Known[T]] | None = None,
     max_depth: int = MAX_DEPTH,
 ) -> Chain[T] | None:
-    """The first path from `target`'s body down the call graph to a call where `leaf` says yes.
+    """The shortest path from `target`'s body down the call graph, at most `max_depth` calls
+    deep, to a call where `leaf` says yes; of paths as short, the one through earlier calls.
 
-    `follow(callee, call)` decides which callees are entered. Each function is searched at
-    most once per search, so cycles end it instead of looping. `memo` keeps the answer per
-    function across searches with the same `leaf` and `follow`; an answer cut short by a
-    cycle or the depth limit is not kept.
+    `follow(callee, call)` decides which callees are entered. Being the shortest, the answer
+    is the call graph's alone: `memo` keeps it per function for every later search with the
+    same `leaf` and `follow`, whatever depth that search meets the function at. The first
+    path found was not: it depended on which searches ran first, so a pooled run, whose
+    processes each search their own files in their own order, could report another path, or
+    a path past the depth limit where `--jobs 1` reported none.
     """
     memo = {} if memo is None else memo
-    seen: set[int] = set()
 
     def search(current: Target, depth: int) -> tuple[Chain[T] | None, bool]:
+        """The shortest chain from `current` within `depth` calls, and whether the depth
+        cut the search short (else no depth finds one when there is none)."""
         key = id(current.function)
-        if key in memo:
-            return memo[key], True
-        if depth > max_depth or key in seen:
-            return None, False
-        seen.add(key)
-        result: Chain[T] | None = None
-        complete = True
+        known = memo.get(key)
+        if isinstance(known, Chain):
+            return (known, False) if len(known.edges) <= depth else (None, True)
+        if known is not None and known >= depth:
+            return None, known < _NOWHERE
         for call in current.function.calls:
             found = leaf(current.model, call)
             if found is not None:
-                result = Chain((), found)
-                break
+                memo[key] = chain = Chain((), found)
+                return chain, False
+        if depth == 0:
+            memo[key] = 0  # the callees are left unresolved (and their modules unparsed)
+            return None, True
+        best: Chain[T] | None = None
+        cut = False
+        for edge in callees(current.model, current.function):
+            if not follow(edge.target, edge.call):
+                continue
+            # A later callee is worth entering only for a strictly shorter chain.
+            below, short = search(edge.target, depth - 1 if best is None else len(best.edges) - 2)
+            cut = cut or short
+            if below is not None:
+                best = Chain((edge, *below.edges), below.leaf)
+                if len(best.edges) == 1:
+                    break  # nothing is shorter
+        if best is not None:
+            memo[key] = best
         else:
-            for edge in callees(current.model, current.function):
-                if not follow(edge.target, edge.call):
-                    continue
-                below, done = search(edge.target, depth + 1)
-                complete = complete and done
-                if below is not None:
-                    result = Chain((edge, *below.edges), below.leaf)
-                    break
-        if result is not None or complete:
-            memo[key] = result
-        return result, complete
+            memo[key] = depth if cut else _NOWHERE
+        return best, cut and best is None
 
-    return search(target, 0)[0]
+    return search(target, max_depth)[0]
