@@ -308,6 +308,7 @@ def blocking_call(
         qualname is not None
         and policy.function_blocks(qualname)
         and model.project.resolve(qualname) is None
+        and not (qualname in _WAITS and _polls(model, call))
     ):
         return BlockingCall(call.node, qualname.removeprefix("builtins."))
     if not isinstance(func, cst.Attribute):
@@ -319,6 +320,22 @@ def blocking_call(
     if owner is None:
         return None
     return BlockingCall(call.node, f"{owner.rsplit('.', 1)[-1]}.{func.attr.value}")
+
+
+# Waits for a child process that take options: with `os.WNOHANG` among them they return at
+# once (a poll for zombies, not a wait).
+_WAITS = frozenset({"os.waitpid", "os.wait3", "os.wait4", "os.waitid"})
+
+
+def _polls(model: ModuleModel, call: CallInfo) -> bool:
+    """Whether an argument of `call` is `os.WNOHANG`, alone or or-ed with other flags."""
+
+    def no_hang(expr: cst.BaseExpression) -> bool:
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.BitOr):
+            return no_hang(expr.left) or no_hang(expr.right)
+        return model.qualified_name(expr, call.scope, call.order) == "os.WNOHANG"
+
+    return any(no_hang(arg.value) for arg in call.node.args)
 
 
 def receiver_type(
