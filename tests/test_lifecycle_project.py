@@ -70,3 +70,38 @@ def test_another_application_in_the_run_does_not_vouch_for_a_lifecycle(tmp_path:
     assert "`start_jobs`, which the app's lifespan does not call" in diagnostics[0].message
     alone = lint([tmp_path / "bot"], Config(select=CODES, root=tmp_path))
     assert alone == []
+
+
+def test_another_application_does_not_shut_down_a_scheduler(tmp_path: Path) -> None:
+    """A `.shutdown()` on a receiver that cannot be named may be the scheduler, but only in
+    the scheduler's own application: another service's lifespan, or the source of APScheduler
+    itself checked in the same run, said nothing shut the scheduler down (FTL502 vanished)."""
+    files = {
+        "api/shop/__init__.py": "",
+        "api/shop/main.py": _SERVICE.replace("BackgroundScheduler", "AsyncIOScheduler").replace(
+            "schedulers.background", "schedulers.asyncio"
+        )
+        + (
+            "\n@asynccontextmanager\nasync def lifespan(app: FastAPI):\n"
+            "    scheduler.start()\n    yield\n\n\napp = FastAPI(lifespan=lifespan)\n"
+        ),
+        "bot/chat/__init__.py": "",
+        "bot/chat/server.py": (
+            "from contextlib import asynccontextmanager\n\nfrom fastapi import FastAPI\n\n\n"
+            "@asynccontextmanager\nasync def lifespan(app: FastAPI):\n    yield\n"
+            "    pool().shutdown()\n\n\napp = FastAPI(lifespan=lifespan)\n"
+        ),
+        "vendor/apscheduler/__init__.py": "",
+        "vendor/apscheduler/schedulers/__init__.py": "",
+        "vendor/apscheduler/schedulers/asyncio.py": (
+            "class AsyncIOScheduler(BaseScheduler):\n"
+            "    def start(self, paused=False):\n        super().start(paused)\n\n"
+            "    def _shutdown(self, wait=True):\n        super().shutdown(wait)\n"
+        ),
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    diagnostics = lint([tmp_path], Config(select=CODES, root=tmp_path))
+    found = [(Path(d.path).relative_to(tmp_path).as_posix(), d.line, d.code) for d in diagnostics]
+    assert found == [("api/shop/main.py", 10, "FTL502")]

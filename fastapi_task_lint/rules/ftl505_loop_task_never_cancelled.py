@@ -39,7 +39,8 @@ class LoopTaskNeverCancelled(Rule):
             '`yield`) or an `on_event("startup")` handler, also through the functions they '
             "call, when the task runs an `async def` with a `while True:` loop that sleeps "
             "each round and has no `break`/`return`, and nothing calls `.cancel()` on the "
-            "task after `yield` or in a shutdown handler. Also flags `@repeat_every(...)` "
+            "task after `yield` or in a shutdown handler (also through a helper handed the "
+            "task or the object it is kept on). Also flags `@repeat_every(...)` "
             "(fastapi-utils, fastapi-utilities) on a function the startup runs: it starts "
             "such a loop and discards the task. Tasks handed to other code (a set, a "
             "function, a `TaskGroup`) are not flagged."

@@ -9,6 +9,7 @@ and across modules. Hooks are found in every module of the run, once per run.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -19,7 +20,12 @@ import libcst as cst
 
 from fastapi_task_lint.semantics import names
 from fastapi_task_lint.semantics.byte_filters import static_filter
-from fastapi_task_lint.semantics.callgraph import Target, callees, resolve_function_ref
+from fastapi_task_lint.semantics.callgraph import (
+    Target,
+    callees,
+    resolve_callee,
+    resolve_function_ref,
+)
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
 from fastapi_task_lint.semantics.mentions import assigning, naming
 from fastapi_task_lint.semantics.routes import _APP_TYPES
@@ -454,13 +460,19 @@ def release_calls(
 ) -> list[tuple[ModuleModel, CallInfo]]:
     """`<obj>.shutdown()`-style calls on the object `keys` name that may run at shutdown.
 
-    Searched in `model` and in every module with a hook or a function a hook reaches. A
-    call counts after the lifespan's `yield`, in a shutdown handler, in `atexit.register`, or
-    in a function the lifecycle does not reach (its caller is unknown); with `anywhere`,
-    wherever it is. A receiver that cannot be named may be the object, so it counts too.
+    Searched in `model` and in every module of its application (imported from the same
+    directory) with a hook or a function a hook reaches. A call counts after the lifespan's
+    `yield`, in a shutdown handler, in `atexit.register`, or in a function the lifecycle does
+    not reach (its caller is unknown); with `anywhere`, wherever it is. A receiver that cannot
+    be named may be the object, so it counts too; so does a parameter (or its attribute) of a
+    helper that some call hands the object to: `stop_jobs(scheduler)`.
     """
     found = lifecycle(model.project)
-    candidates = {id(model): model, **{id(m): m for m in found.models}}
+    root = _import_root(model)
+    candidates = {
+        id(model): model,
+        **{id(m): m for m in found.models if _import_root(m) == root},
+    }
     result: list[tuple[ModuleModel, CallInfo]] = []
     for candidate in candidates.values():
         for call in candidate.calls:
@@ -468,13 +480,58 @@ def release_calls(
             if func is None or func.attr.value not in methods:
                 continue
             other = object_key(candidate, func.value, call.scope, call.order)
-            if other is not None and other not in keys:
+            if (
+                other is not None
+                and other not in keys
+                and not _handed_in(candidates.values(), call, other, keys)
+            ):
                 continue
             contexts = call_contexts(candidate, call)
             at_exit = func is not call.node.func
             if anywhere or at_exit or not contexts or contexts & SHUTDOWN:
                 result.append((candidate, call))
     return result
+
+
+def _handed_in(
+    models: Iterable[ModuleModel], release: CallInfo, key: str, keys: frozenset[str]
+) -> bool:
+    """Whether `key`, the receiver of `release`, is a parameter (or its attribute) of the
+    function `release` is in, and some call among `models` hands that function the object
+    `keys` name (positionally or by keyword)."""
+    function = release.scope.enclosing_function()
+    if function is None:
+        return False
+    for param in function.params:
+        own = f"{function.qualname}.<param {param.position}>"
+        if param.star or not (key == own or key.startswith(f"{own}.")):
+            continue
+        suffix = key[len(own) :]
+        for model in models:
+            for call in model.calls:
+                target = resolve_callee(model, call)
+                if target is None or target.function is not function:
+                    continue
+                bound = function.klass is not None and isinstance(call.node.func, cst.Attribute)
+                argument = _argument(call.node, param.position - bound, param.name)
+                if argument is None:
+                    continue
+                handed = object_key(model, argument, call.scope, call.order)
+                if handed is not None and f"{handed}{suffix}" in keys:
+                    return True
+    return False
+
+
+def _argument(call: cst.Call, position: int, name: str) -> cst.BaseExpression | None:
+    """The argument `call` passes for the parameter `name` at `position`."""
+    for index, arg in enumerate(call.args):
+        if arg.star:
+            return None  # `f(*args)`: no telling which is which
+        if arg.keyword is None and index == position:
+            return arg.value
+        if arg.keyword is not None and arg.keyword.value == name:
+            return arg.value
+    return None
 
 
 def _released_method(model: ModuleModel, call: CallInfo) -> cst.Attribute | None:
