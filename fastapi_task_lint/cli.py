@@ -313,11 +313,11 @@ def _report(
             err=True,
         )
     elif output_format == "text" and not quiet:
+        files = _plural(len(result.files), "file")
         summary = (
-            f"Found {count} finding{'s' if count != 1 else ''} in {len(result.files)} "
-            f"file{'s' if len(result.files) != 1 else ''}"
+            f"Found {_plural(count, 'finding')} in {files}"
             if count
-            else f"All checks passed ({len(result.files)} files"
+            else f"All checks passed ({files}"
         )
         closing = "." if count else ")."
         if baselined is not None:

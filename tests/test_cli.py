@@ -63,8 +63,9 @@ def test_text_output_and_exit_status(project: Path) -> None:
 
 
 def test_clean_run_exits_zero(project: Path) -> None:
-    code, out, _ = run("check", "app/good.py")
-    assert (code, out) == (0, "")
+    code, out, err = run("check", "app/good.py")
+    assert (code, out, err) == (0, "", "All checks passed (1 file).\n")
+    assert run("check", "app/good.py", "app/__init__.py")[2] == "All checks passed (2 files).\n"
 
 
 def test_json_schema(project: Path) -> None:
