@@ -105,3 +105,26 @@ def test_another_application_does_not_shut_down_a_scheduler(tmp_path: Path) -> N
     diagnostics = lint([tmp_path], Config(select=CODES, root=tmp_path))
     found = [(Path(d.path).relative_to(tmp_path).as_posix(), d.line, d.code) for d in diagnostics]
     assert found == [("api/shop/main.py", 10, "FTL502")]
+
+
+def test_a_shutdown_helper_imported_under_another_name_stops_the_scheduler(
+    tmp_path: Path,
+) -> None:
+    package = tmp_path / "shop"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "jobs.py").write_text("def stop(sched) -> None:\n    sched.shutdown(wait=False)\n")
+    (package / "main.py").write_text(
+        _SERVICE.replace("BackgroundScheduler", "AsyncIOScheduler").replace(
+            "schedulers.background", "schedulers.asyncio"
+        )
+        + "from shop.jobs import stop as stop_jobs\n"
+        + "\n\n@asynccontextmanager\nasync def lifespan(app: FastAPI):\n"
+        "    scheduler.start()\n    try:\n        yield\n    finally:\n"
+        "        stop_jobs(scheduler)\n\n\napp = FastAPI(lifespan=lifespan)\n"
+    )
+    assert lint([tmp_path], Config(select=CODES, root=tmp_path)) == []
+    (package / "main.py").write_text(
+        (package / "main.py").read_text().replace("stop_jobs(scheduler)", "stop_jobs(None)")
+    )
+    assert [d.code for d in lint([tmp_path], Config(select=CODES, root=tmp_path))] == ["FTL502"]

@@ -9,7 +9,7 @@ and across modules. Hooks are found in every module of the run, once per run.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -26,7 +26,7 @@ from fastapi_task_lint.semantics.callgraph import (
     resolve_callee,
     resolve_function_ref,
 )
-from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
+from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo, ParamInfo
 from fastapi_task_lint.semantics.mentions import assigning, naming
 from fastapi_task_lint.semantics.routes import _APP_TYPES
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
@@ -483,7 +483,7 @@ def release_calls(
             if (
                 other is not None
                 and other not in keys
-                and not _handed_in(candidates.values(), call, other, keys)
+                and not _handed_in(list(candidates.values()), call, other, keys)
             ):
                 continue
             contexts = call_contexts(candidate, call)
@@ -494,7 +494,7 @@ def release_calls(
 
 
 def _handed_in(
-    models: Iterable[ModuleModel], release: CallInfo, key: str, keys: frozenset[str]
+    models: Sequence[ModuleModel], release: CallInfo, key: str, keys: frozenset[str]
 ) -> bool:
     """Whether `key`, the receiver of `release`, is a parameter (or its attribute) of the
     function `release` is in, and some call among `models` hands that function the object
@@ -507,19 +507,55 @@ def _handed_in(
         if param.star or not (key == own or key.startswith(f"{own}.")):
             continue
         suffix = key[len(own) :]
+        if any(f"{handed}{suffix}" in keys for handed in _handed(models, function, param)):
+            return True
+    return False
+
+
+def _handed(
+    models: Sequence[ModuleModel], function: FunctionInfo, param: ParamInfo
+) -> frozenset[str]:
+    """The objects (`object_key`) calls among `models` hand to `function` as `param`; kept
+    per function for the run, as every start of a scheduler or task asks again."""
+    known: dict[tuple[int, int, int], frozenset[str]] = models[0].project.memo(
+        f"{__name__}.handed", dict
+    )
+    memo_key = (id(function), param.position, id(models[0]))
+    found = known.get(memo_key)
+    if found is None:
+        handed: set[str] = set()
         for model in models:
             for call in model.calls:
+                if not _may_call(model, call, function.name):
+                    continue
                 target = resolve_callee(model, call)
                 if target is None or target.function is not function:
                     continue
                 bound = function.klass is not None and isinstance(call.node.func, cst.Attribute)
                 argument = _argument(call.node, param.position - bound, param.name)
-                if argument is None:
-                    continue
-                handed = object_key(model, argument, call.scope, call.order)
-                if handed is not None and f"{handed}{suffix}" in keys:
-                    return True
-    return False
+                key = argument and object_key(model, argument, call.scope, call.order)
+                if key:
+                    handed.add(key)
+        found = known[memo_key] = frozenset(handed)
+    return found
+
+
+def _may_call(model: ModuleModel, call: CallInfo, name: str) -> bool:
+    """Whether `call` may call a function called `name`: it says the name, or calls a name
+    imported as it (`from jobs import stop as stop_jobs`). Spares resolving every call."""
+    func = call.node.func
+    if isinstance(func, cst.Attribute):
+        return func.attr.value == name
+    if not isinstance(func, cst.Name):
+        return False
+    if func.value == name:
+        return True
+    binding = call.scope.lookup(func.value, call.order)
+    return (
+        binding is not None
+        and binding.kind is BindingKind.IMPORT
+        and (binding.imported or "").rpartition(".")[2] == name
+    )
 
 
 def _argument(call: cst.Call, position: int, name: str) -> cst.BaseExpression | None:
