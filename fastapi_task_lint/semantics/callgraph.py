@@ -187,11 +187,9 @@ def find_chain(
     deep, to a call where `leaf` says yes; of paths as short, the one through earlier calls.
 
     `follow(callee, call)` decides which callees are entered. Being the shortest, the answer
-    is the call graph's alone: `memo` keeps it per function for every later search with the
-    same `leaf` and `follow`, whatever depth that search meets the function at. The first
-    path found was not: it depended on which searches ran first, so a pooled run, whose
-    processes each search their own files in their own order, could report another path, or
-    a path past the depth limit where `--jobs 1` reported none.
+    is the call graph's alone, whichever searches ran before (a pooled run's processes each
+    search their own files, in their own order): `memo` keeps it per function for every later
+    search with the same `leaf` and `follow`, whatever depth that search meets it at.
     """
     memo = {} if memo is None else memo
 
