@@ -44,7 +44,8 @@ class CallResultToTask(Rule):
         fix_safety=(
             "Unsafe: the fix rewrites `add_task(f(a, b=1))` to `add_task(f, a, b=1)`, which "
             "moves the work after the response. That is the intent, but it changes when the "
-            "work runs and which exceptions reach the request."
+            "work runs and which exceptions reach the request. It is not offered when a "
+            "keyword argument is named `func` or `self`: it would reach `add_task` itself."
         ),
         references=("https://fastapi.tiangolo.com/tutorial/background-tasks/",),
     )
@@ -86,6 +87,11 @@ def _message(
     )
 
 
+# The parameters of `add_task(self, func, *args, **kwargs)` and `BackgroundTask(self, func,
+# ...)` themselves: a task's keyword argument of the same name cannot pass through them.
+_OWN_PARAMETERS = frozenset({"self", "func"})
+
+
 def _fix(model: ModuleModel, site: SchedulingSite, result: CallResult) -> NodeFix | None:
     """`add_task(f(a, b=1))` -> `add_task(f, a, b=1)`; only for the plain one-argument form."""
     if result.call is not site.callable or site.arguments:
@@ -94,6 +100,8 @@ def _fix(model: ModuleModel, site: SchedulingSite, result: CallResult) -> NodeFi
     if len(args) != 1 or args[0].keyword is not None or args[0].star:
         return None
     inner, only = model.original(result.call), model.original(args[0])
+    if any(arg.keyword is not None and arg.keyword.value in _OWN_PARAMETERS for arg in inner.args):
+        return None  # `add_task(f, func=1)` would hand `func` to `add_task` itself
     new_args = [cst.Arg(inner.func), *inner.args]
     # The last argument takes the place of the call: its trailing comma and the line break
     # before `)` stay as the user wrote them.

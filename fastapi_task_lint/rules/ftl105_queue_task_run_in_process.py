@@ -113,11 +113,28 @@ def _fix(model: ModuleModel, site: SchedulingSite, queue: Mechanism) -> NodeFix 
     function = site.function
     if queue is Mechanism.TASKIQ and (function is None or not function.is_async):
         return None
-    rest = [model.original(arg) for arg in args[1:]]
-    if rest and rest[-1].comma is not cst.MaybeSentinel.DEFAULT:
-        rest[-1] = rest[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    original = model.original(site.node)
+    first, rest = original.args[0], list(original.args[1:])
+    last = rest[-1].comma if rest else None
+    if isinstance(last, cst.Comma) and not isinstance(
+        last.whitespace_after, cst.ParenthesizedWhitespace
+    ):
+        rest[-1] = rest[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)  # `f(a, b,)` -> `(b)`
+    # Arguments over several lines keep their lines, comments and trailing comma: the
+    # line break after the task moves to after `(`.
+    opening = original.whitespace_before_args
+    if (
+        rest
+        and isinstance(first.comma, cst.Comma)
+        and isinstance(first.comma.whitespace_after, cst.ParenthesizedWhitespace)
+    ):
+        opening = first.comma.whitespace_after
     enqueue = _ENQUEUE[queue]
-    call = cst.Call(cst.Attribute(model.original(site.callable), cst.Name(enqueue)), rest)
+    call = original.with_changes(
+        func=cst.Attribute(model.original(site.callable), cst.Name(enqueue)),
+        args=rest,
+        whitespace_before_args=opening,
+    )
     replacement: cst.BaseExpression = (
         cst.Await(call) if queue is Mechanism.TASKIQ and not site.call.awaited else call
     )

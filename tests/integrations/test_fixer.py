@@ -178,3 +178,35 @@ def test_fix_keeps_the_layout_around_the_fixed_call(tmp_path: Path) -> None:
     assert '    background_tasks.add_task(\n        send_email, to, "Welcome",\n    )\n' in (
         target.read_text()
     )
+
+
+def test_ftl104_fix_is_not_offered_when_a_keyword_would_reach_add_task_itself(
+    tmp_path: Path,
+) -> None:
+    """`add_task(notify(func="x"))` -> `add_task(notify, func="x")` would raise `TypeError:
+    add_task() got multiple values for argument 'func'` (Starlette's `add_task(self, func,
+    *args, **kwargs)`)."""
+    target = tmp_path / "app.py"
+    source = BAD.replace('send_email(to, "Welcome")', 'send_email(to, func="Welcome")').replace(
+        'subject: str = ""', 'func: str = ""'
+    )
+    target.write_text(source)
+    code, _, _ = _run(tmp_path, "--fix", "--unsafe-fixes", "--select", "FTL104")
+    assert code == 1
+    assert target.read_text() == source
+
+
+def test_ftl105_fix_keeps_arguments_over_several_lines_and_their_comments(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "app.py"
+    target.write_text(
+        "from celery import shared_task\nfrom fastapi import BackgroundTasks\n\n\n"
+        "@shared_task\ndef render_pdf(order_id): ...\n\n\n"
+        "def handler(bg: BackgroundTasks) -> None:\n"
+        "    bg.add_task(\n        render_pdf,\n        2,  # from the legacy table\n    )\n"
+    )
+    _run(tmp_path, "--fix", "--unsafe-fixes", "--select", "FTL105")
+    assert target.read_text().endswith(
+        "    render_pdf.delay(\n        2,  # from the legacy table\n    )\n"
+    )
