@@ -13,7 +13,11 @@ class ParseError(Rule):
         what=(
             "Reported by the engine, once per file, when a file cannot be read (permissions, "
             "not a regular file), decoded (invalid bytes for its PEP 263 encoding, NUL bytes) "
-            "or parsed (a syntax error, with its line and column where the parser knows them)."
+            "or parsed (a syntax error, with its line and column where the parser knows them). "
+            "Only files some rule reads are parsed: those a rule's prefilter wants, and the "
+            "modules their checks resolve names into. A file with none of the rules' trigger "
+            "strings is not parsed, so its syntax errors are left to the compiler's tools "
+            "(`python -m compileall -q`, ruff, flake8's E999)."
         ),
         why=(
             "A file the linter cannot read is a file it did not check. The run goes on with "
