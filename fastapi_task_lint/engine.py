@@ -313,6 +313,18 @@ def cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+@contextlib.contextmanager
+def kept_from_the_collector() -> Iterator[None]:
+    """For a check in a process that keeps its project index until it exits (flake8's,
+    pytest's): the cycle collector is paused while checking, and what was built is then
+    frozen out of the collections the host's own work triggers. Each full collection walked
+    every tree the index holds: flake8 took 4x as long on a root of 6,000 files.
+    """
+    with cyclic_gc_paused():
+        yield
+        gc.freeze()
+
+
 def known_codes() -> Iterable[str]:
     return all_rules().keys()
 

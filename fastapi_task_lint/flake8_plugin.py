@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 from fastapi_task_lint import __version__
 from fastapi_task_lint.config import Config, ConfigError, cfg_values, parse_config
 from fastapi_task_lint.diagnostics import PARSE_ERROR, RULE_ERROR, Diagnostic
-from fastapi_task_lint.engine import Linter
+from fastapi_task_lint.engine import Linter, kept_from_the_collector
 from fastapi_task_lint.semantics.project import ProjectIndex
 from fastapi_task_lint.source import SourceError, decode, read_bytes
 
@@ -108,10 +108,11 @@ class Flake8Plugin:
             on_disk = False
         # The file as saved is checked exactly as `check` checks it, with the index's model
         # of it; other text (stdin) stands in for the file, which re-derives project facts.
-        if on_disk:
-            result = engine.linter.check_file(path, engine.index())
-        else:
-            result = engine.linter.check_source(text, path, engine.index())
+        with kept_from_the_collector():
+            if on_disk:
+                result = engine.linter.check_file(path, engine.index())
+            else:
+                result = engine.linter.check_source(text, path, engine.index())
         # flake8 applies noqa comments itself (and honours --disable-noqa), so hand it what
         # ours suppressed too; parse failures are flake8's E999.
         found = [*result.diagnostics, *result.suppressed]

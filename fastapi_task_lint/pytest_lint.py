@@ -157,7 +157,10 @@ class _LintSession:
     def check(self, path: Path) -> list[Diagnostic]:
         project = self._start()
         assert self._linter is not None and self._project is not None
-        result = self._linter.check_file(path, self._project)
+        from fastapi_task_lint.engine import kept_from_the_collector
+
+        with kept_from_the_collector():
+            result = self._linter.check_file(path, self._project)
         self.clean.pop(str(path), None)
         if not result.diagnostics:
             self.clean[str(path)] = {"key": self._key(path), "project": project}

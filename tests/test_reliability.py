@@ -247,3 +247,26 @@ def test_cpython_syntax_warnings_about_user_code_are_not_printed(tmp_path: Path)
     status, findings, stderr = run_cli(tmp_path, "warn.py")
     assert status == 1 and [f["code"] for f in findings] == ["FTL104"]
     assert "SyntaxWarning" not in stderr
+
+
+def test_a_module_imported_again_registers_its_definitions_again() -> None:
+    """`importlib.reload` (and pytest's in-process runs, which restore `sys.modules`) import a
+    module afresh: its prefilter kinds, run globals and lasting facts are the same definitions,
+    not a second one under the same name (that raised "registered twice" in the rules)."""
+    code = (
+        "import importlib\n"
+        "from fastapi_task_lint.rules import all_rules\n"
+        "import fastapi_task_lint.semantics.scheduling as scheduling\n"
+        "import fastapi_task_lint.semantics.wrappers as wrappers\n"
+        "import fastapi_task_lint.semantics.byte_filters as filters\n"
+        "all_rules()\n"
+        "importlib.reload(scheduling)\n"
+        "importlib.reload(wrappers)\n"
+        "try:\n"
+        "    filters.register('sites', lambda: None)\n"
+        "except ValueError as error:\n"
+        "    print(error)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "byte filter kind 'sites' is registered twice\n"

@@ -9,7 +9,10 @@ down again, the file still cannot matter to that scan (see `incremental`).
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from collections.abc import Callable
+from typing import Any
 
 Spec = tuple[str, ...]  # a kind, then its arguments
 
@@ -34,9 +37,31 @@ class ByteFilter:
 
 def register(kind: str, factory: Callable[..., Callable[[bytes], bool]]) -> None:
     """Make `byte_filter(kind, args)` build `factory(*args)`; each kind is registered once."""
-    if _KINDS.get(kind, factory) is not factory:
+    if not one_definition(_KINDS.get(kind, factory), factory):
         raise ValueError(f"byte filter kind {kind!r} is registered twice")
     _KINDS[kind] = factory
+
+
+def one_definition(old: object, new: object) -> bool:
+    """Whether two registrations under one name are the same definition: equal, or made by
+    the same code of a module imported again (`importlib.reload`; pytest's in-process runs
+    restore `sys.modules`, so a module first imported in one is imported afresh by the next).
+    """
+    return old == new or _origin(old) == _origin(new)
+
+
+def _origin(value: Any) -> object:
+    """Where `value` was defined: a function's module and name, recursively through
+    partials, this module's filters and dataclasses; else the value itself."""
+    if isinstance(value, functools.partial):
+        return (_origin(value.func), tuple(_origin(arg) for arg in value.args))
+    if isinstance(value, ByteFilter):
+        return (value.spec, _origin(value._accepts))
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return tuple(_origin(getattr(value, f.name)) for f in dataclasses.fields(value))
+    if callable(value) and hasattr(value, "__qualname__"):
+        return (value.__module__, value.__qualname__)
+    return value
 
 
 def byte_filter(kind: str, args: tuple[str, ...] = ()) -> ByteFilter:
@@ -45,8 +70,12 @@ def byte_filter(kind: str, args: tuple[str, ...] = ()) -> ByteFilter:
 
 def static_filter(kind: str, accepts: Callable[[bytes], bool]) -> ByteFilter:
     """A prefilter without arguments: a module-level function."""
-    register(kind, lambda: accepts)
+    register(kind, functools.partial(_constant, accepts))
     return byte_filter(kind)
+
+
+def _constant(accepts: Callable[[bytes], bool]) -> Callable[[bytes], bool]:
+    return accepts
 
 
 def rebuild(spec: Spec) -> ByteFilter | None:

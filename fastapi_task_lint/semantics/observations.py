@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi_task_lint.semantics.byte_filters import ByteFilter, Spec
+from fastapi_task_lint.semantics.byte_filters import ByteFilter, Spec, one_definition
 
 # A prefilter a scan turned files down with: the byte strings it required (any of), then the
 # spec of its finer filter (empty when it had none).
@@ -44,7 +44,7 @@ Parts = dict[str, list[str]]
 
 def register_global(kind: str, run_global: RunGlobal) -> None:
     """The run global `kind`: `ProjectIndex.run_global(kind, *args)` computes it."""
-    if _GLOBALS.get(kind, run_global) != run_global:
+    if not one_definition(_GLOBALS.get(kind, run_global), run_global):
         raise ValueError(f"run global {kind!r} is registered twice")
     _GLOBALS[kind] = run_global
 
@@ -94,7 +94,7 @@ _LASTING: dict[str, LastingUnion] = {}
 def register_lasting(name: str, union: LastingUnion) -> None:
     """The lasting fact `name`: `ProjectIndex.lasting` computes it, and after an edit
     `incremental` computes again only the edited modules' share."""
-    if _LASTING.get(name, union) != union:
+    if not one_definition(_LASTING.get(name, union), union):
         raise ValueError(f"lasting fact {name!r} is registered twice")
     _LASTING[name] = union
 

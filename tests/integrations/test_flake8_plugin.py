@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -184,6 +186,32 @@ def test_a_plugin_error_is_a_finding_not_a_crash(
     assert [(line, col, text) for line, col, text, _ in found] == [
         (1, 0, "FTL002 fastapi-task-lint failed on this file: RuntimeError: boom")
     ]
+
+
+def test_the_plugin_keeps_its_index_out_of_the_cycle_collectors_way(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The index lives as long as flake8's process; collections flake8 triggers between
+    files must not walk it again (on a root of 6,000 files they took three quarters of the
+    run). The collector is paused while the plugin checks, then on again, and what the
+    plugin built is frozen out of later collections."""
+    monkeypatch.setattr(Flake8Plugin, "config", Config(root=tmp_path))
+    monkeypatch.setattr(Flake8Plugin, "_engines", {})
+    seen: list[bool] = []
+    check_source = Linter.check_source
+
+    def watched(self: Linter, *args: Any, **kwargs: Any) -> Any:
+        seen.append(gc.isenabled())
+        return check_source(self, *args, **kwargs)
+
+    monkeypatch.setattr(Linter, "check_source", watched)
+    gc.unfreeze()
+    try:
+        found = list(Flake8Plugin(None, "x.py", ["x = 1\n"]).run())  # type: ignore[arg-type]
+        assert (found, seen, gc.isenabled()) == ([], [False], True)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
 
 
 def test_flake8_rule_options_lay_over_the_project_config(

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
+import gc
+from pathlib import Path
+from typing import Any
+
 import pytest
+
+from fastapi_task_lint.rules import all_rules
+
+# Loaded here, before any inner run: pytester's in-process runs restore `sys.modules`
+# afterwards, so a module the plugin first imports inside one is imported afresh by the
+# next, beside the copies other modules kept (the rules found nothing when this file ran
+# alone, and passed after any other test file had loaded them).
+all_rules()
 
 BAD = """\
 from fastapi import BackgroundTasks
@@ -142,3 +154,31 @@ def test_a_config_error_is_a_usage_error(project: pytest.Pytester) -> None:
     result = project.runpytest("--task-lint")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*fastapi-task-lint: *selekt*unknown key*"])
+
+
+def test_the_index_is_kept_from_the_cycle_collector(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As in flake8's plugin: the pytest process keeps the index to its end, so the collector
+    is paused while a file is checked, and what the check built is frozen afterwards."""
+    from fastapi_task_lint.config import Config
+    from fastapi_task_lint.engine import Linter
+    from fastapi_task_lint.pytest_lint import _LintSession
+
+    (tmp_path / "app.py").write_text("x = 1\n")
+    session = _LintSession(Config(root=tmp_path), {}, {})
+    seen: list[bool] = []
+    check_file = Linter.check_file
+
+    def watched(self: Linter, *args: Any, **kwargs: Any) -> Any:
+        seen.append(gc.isenabled())
+        return check_file(self, *args, **kwargs)
+
+    monkeypatch.setattr(Linter, "check_file", watched)
+    gc.unfreeze()
+    try:
+        assert session.check(tmp_path / "app.py") == []
+        assert (seen, gc.isenabled()) == ([False], True)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
