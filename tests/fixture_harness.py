@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from fastapi_task_lint.config import Config
 from fastapi_task_lint.diagnostics import Diagnostic
@@ -75,3 +81,24 @@ def diff_report(
             f"  unexpected {code} at line {line}: {lines[line - 1].strip()}\n      {message}"
         )
     return "\n".join(out)
+
+
+@contextlib.contextmanager
+def collector_watched(monkeypatch: pytest.MonkeyPatch, method: str) -> Iterator[list[bool]]:
+    """Whether Python's cycle collector was on each time `Linter.<method>` ran, and that
+    `kept_from_the_collector` froze what was built (unfrozen again afterwards)."""
+    seen: list[bool] = []
+    original = getattr(Linter, method)
+
+    def watched(self: Linter, *args: Any, **kwargs: Any) -> Any:
+        seen.append(gc.isenabled())
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Linter, method, watched)
+    gc.unfreeze()
+    try:
+        yield seen
+        assert (seen, gc.isenabled()) == ([False], True)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import gc
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from fastapi_task_lint.config import Config
 from fastapi_task_lint.engine import Linter
 from fastapi_task_lint.flake8_plugin import Flake8Plugin
+from tests.fixture_harness import collector_watched
 
 ROOT = Path(__file__).resolve().parents[2]
 FLAKE8 = [sys.executable, "-m", "flake8", "--select", "FTL"]
@@ -197,21 +196,9 @@ def test_the_plugin_keeps_its_index_out_of_the_cycle_collectors_way(
     plugin built is frozen out of later collections."""
     monkeypatch.setattr(Flake8Plugin, "config", Config(root=tmp_path))
     monkeypatch.setattr(Flake8Plugin, "_engines", {})
-    seen: list[bool] = []
-    check_source = Linter.check_source
-
-    def watched(self: Linter, *args: Any, **kwargs: Any) -> Any:
-        seen.append(gc.isenabled())
-        return check_source(self, *args, **kwargs)
-
-    monkeypatch.setattr(Linter, "check_source", watched)
-    gc.unfreeze()
-    try:
+    with collector_watched(monkeypatch, "check_source"):
         found = list(Flake8Plugin(None, "x.py", ["x = 1\n"]).run())  # type: ignore[arg-type]
-        assert (found, seen, gc.isenabled()) == ([], [False], True)
-        assert gc.get_freeze_count() > 0
-    finally:
-        gc.unfreeze()
+    assert found == []
 
 
 def test_flake8_rule_options_lay_over_the_project_config(

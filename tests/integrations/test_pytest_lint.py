@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import gc
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from fastapi_task_lint.rules import all_rules
+from tests.fixture_harness import collector_watched
 
 # Loaded here, before any inner run: pytester's in-process runs restore `sys.modules`
 # afterwards, so a module the plugin first imports inside one is imported afresh by the
@@ -162,23 +161,9 @@ def test_the_index_is_kept_from_the_cycle_collector(
     """As in flake8's plugin: the pytest process keeps the index to its end, so the collector
     is paused while a file is checked, and what the check built is frozen afterwards."""
     from fastapi_task_lint.config import Config
-    from fastapi_task_lint.engine import Linter
     from fastapi_task_lint.pytest_lint import _LintSession
 
     (tmp_path / "app.py").write_text("x = 1\n")
     session = _LintSession(Config(root=tmp_path), {}, {})
-    seen: list[bool] = []
-    check_file = Linter.check_file
-
-    def watched(self: Linter, *args: Any, **kwargs: Any) -> Any:
-        seen.append(gc.isenabled())
-        return check_file(self, *args, **kwargs)
-
-    monkeypatch.setattr(Linter, "check_file", watched)
-    gc.unfreeze()
-    try:
+    with collector_watched(monkeypatch, "check_file"):
         assert session.check(tmp_path / "app.py") == []
-        assert (seen, gc.isenabled()) == ([False], True)
-        assert gc.get_freeze_count() > 0
-    finally:
-        gc.unfreeze()
