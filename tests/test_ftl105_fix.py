@@ -60,3 +60,19 @@ def test_fix_rewrites_plain_calls_only() -> None:
     edits = [edit for fix in fixes.values() if fix is not None for edit in fix.edits]
     assert all(fix.applicability == "unsafe" for fix in fixes.values() if fix is not None)
     assert _apply(SOURCE, edits) == EXPECTED
+
+
+def test_the_edit_of_a_fix_over_several_lines_keeps_the_block_indentation() -> None:
+    """The fix's text edit (JSON, SARIF, editors) reads as the CLI's `--fix` writes it: the
+    continuation lines keep the indentation of the block they are in."""
+    source = SOURCE.replace(
+        "bg.add_task(sms, phone)",
+        "bg.add_task(\n        sms,\n        phone,  # the number on file\n    )",
+    )
+    result = Linter(Config(select=("FTL105",))).check_source(source, Path("routes.py"))
+    edits = [edit for d in result.diagnostics if d.fix is not None for edit in d.fix.edits]
+    fixed = _apply(source, edits)
+    assert "    sms.send(\n        phone,  # the number on file\n    )\n" in fixed
+    assert fixed == EXPECTED.replace(
+        "sms.send(phone)", "sms.send(\n        phone,  # the number on file\n    )"
+    )

@@ -114,7 +114,7 @@ class RuleContext:
                     position.start.column + 1,
                     position.end.line,
                     position.end.column + 1,
-                    self.model.tree.code_for_node(new),
+                    self.model.code_in_place(old, new),
                 )
             )
         return Fix(fix.message, fix.applicability, tuple(edits))

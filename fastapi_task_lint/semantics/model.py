@@ -179,6 +179,23 @@ class ModuleModel:
             raise LookupError(f"no counterpart in libcst's tree for this {type(node).__name__}")
         return cast(cst.CSTNodeT, found)
 
+    def code_in_place(self, old: cst.CSTNode, new: cst.CSTNode) -> str:
+        """`new`'s code as it reads in this file in place of `old`. libcst quotes a node
+        alone without the indentation of the block holding its continuation lines, so a
+        replacement over several lines is laid out in the whole file, and cut out of it."""
+        code = self.syntax_tree.code_for_node(new)
+        if "\n" not in code and "\r" not in code:
+            return code
+        position = self.position(old)
+        source = self.source
+        lines = source.splitlines(keepends=True)
+        start = sum(len(line) for line in lines[: position.start.line - 1])
+        end = sum(len(line) for line in lines[: position.end.line - 1])
+        start, end = start + position.start.column, end + position.end.column
+        replaced = self.syntax_tree.deep_replace(self.original(old), new)
+        whole = cast(cst.Module, replaced).code
+        return whole[start : len(whole) - (len(source) - end)]
+
     @cached_property
     def _originals(self) -> dict[int, cst.CSTNode]:
         return originals.paired(self.tree, self.syntax_tree) if self.built else {}
