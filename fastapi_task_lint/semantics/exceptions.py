@@ -41,6 +41,10 @@ _QUIET_BUILTINS = frozenset(
         "builtins.sorted",
     }
 )
+# Fail only outside a running event loop, so never in the body of an `async def`.
+_QUIET_IN_COROUTINES = frozenset(
+    {"asyncio.get_running_loop", "asyncio.get_event_loop", "asyncio.current_task"}
+)
 _SYNC_LOG_METHODS = ("debug", "info", "warning", "warn", "error", "exception", "critical", "log")
 # structlog's async methods (`await logger.awarning(...)`) log the same way.
 _LOG_METHODS = frozenset({*_SYNC_LOG_METHODS, *(f"a{m}" for m in _SYNC_LOG_METHODS), "msg"})
@@ -68,6 +72,9 @@ def _quiet(model: ModuleModel, scope: Scope, call: cst.Call) -> bool:
     qualname = model.qualified_name(func, scope)
     if qualname in _QUIET_BUILTINS or (qualname or "").startswith("logging."):
         return True
+    if qualname in _QUIET_IN_COROUTINES:
+        function = scope.enclosing_function()
+        return function is not None and function.is_async
     return (
         isinstance(func, cst.Attribute)
         and func.attr.value in _LOG_METHODS
