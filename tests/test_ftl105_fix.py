@@ -76,3 +76,15 @@ def test_the_edit_of_a_fix_over_several_lines_keeps_the_block_indentation() -> N
     assert fixed == EXPECTED.replace(
         "sms.send(phone)", "sms.send(\n        phone,  # the number on file\n    )"
     )
+
+
+def test_the_edit_counts_lines_as_python_does() -> None:
+    """A form feed or a vertical tab is not a line break for Python (nor for the positions),
+    though `str.splitlines` breaks on it."""
+    source = SOURCE.replace(
+        "bg.add_task(sms, phone)",
+        "x = 1  # a\x0cform feed\n    bg.add_task(\n        sms,\n        phone,\n    )",
+    )
+    result = Linter(Config(select=("FTL105",))).check_source(source, Path("routes.py"))
+    edits = [edit for d in result.diagnostics if d.fix is not None for edit in d.fix.edits]
+    assert "    sms.send(\n        phone,\n    )\n" in _apply(source, edits)

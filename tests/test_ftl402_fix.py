@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from fastapi_task_lint.config import Config
@@ -38,10 +39,9 @@ def fetch(self, url):
 
 
 def _apply(text: str, edits: list[Edit]) -> str:
-    lines = text.splitlines(keepends=True)
-    offsets = [0]
-    for line in lines:
-        offsets.append(offsets[-1] + len(line))
+    """`edits` applied to `text`, counting lines as Python does (not `str.splitlines`, which
+    also breaks at form feeds)."""
+    offsets = [0, *(found.end() for found in re.finditer(r"\r\n?|\n", text))]
 
     def offset(line: int, column: int) -> int:
         return offsets[line - 1] + column - 1

@@ -188,10 +188,9 @@ class ModuleModel:
             return code
         position = self.position(old)
         source = self.source
-        lines = source.splitlines(keepends=True)
-        start = sum(len(line) for line in lines[: position.start.line - 1])
-        end = sum(len(line) for line in lines[: position.end.line - 1])
-        start, end = start + position.start.column, end + position.end.column
+        starts = [0, *(found.end() for found in _NEWLINE.finditer(source))]  # of each line
+        start = starts[position.start.line - 1] + position.start.column
+        end = starts[position.end.line - 1] + position.end.column
         replaced = self.syntax_tree.deep_replace(self.original(old), new)
         whole = cast(cst.Module, replaced).code
         return whole[start : len(whole) - (len(source) - end)]
