@@ -55,9 +55,21 @@ def read_bytes(path: Path) -> bytes:
 def read_lines(path: str) -> list[str]:
     """A file's lines, for showing the source of a finding; none when it cannot be read."""
     try:
-        return decode(read_bytes(Path(path))).splitlines()
+        return python_lines(decode(read_bytes(Path(path))))
     except SourceError:
         return []
+
+
+_LINE_BREAK = re.compile(r"\r\n?|\n")
+
+
+def python_lines(text: str) -> list[str]:
+    """`text`'s lines as Python numbers them. `str.splitlines` also breaks at form feeds,
+    vertical tabs and Unicode separators, which would shift every later line."""
+    lines = _LINE_BREAK.split(text)
+    if lines[-1] == "":
+        lines.pop()
+    return lines
 
 
 def decode(data: bytes) -> str:

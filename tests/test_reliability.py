@@ -74,6 +74,18 @@ def test_tabs_and_form_feeds(tmp_path: Path) -> None:
     assert [(f["line"], f["column"], f["code"]) for f in found] == [(8, 28, "FTL104")]
 
 
+@pytest.mark.parametrize("separator", ["\f", "\v", "\x1c", "\u2028"])
+def test_a_line_separator_python_does_not_break_at_keeps_noqa_on_its_line(
+    tmp_path: Path, separator: str
+) -> None:
+    """`str.splitlines` breaks at these, Python's tokenizer does not: a `# noqa` was read from
+    the wrong line after one of them, and the finding it suppresses was reported."""
+    source = FINDING.replace("\n\n\nasync", f"\n# section{separator}break\n\nasync")
+    noqa = source.replace("))\n", "))  # noqa: FTL104\n")
+    assert [f["line"] for f in check_with_good_file(tmp_path, "sep.py", source.encode())] == [8]
+    assert check_with_good_file(tmp_path, "noqa.py", noqa.encode()) == []
+
+
 def test_nul_bytes(tmp_path: Path) -> None:
     found = check_with_good_file(tmp_path, "nul.py", b"x = 1\nadd_task\x00\n")
     assert [(f["code"], f["line"], f["message"]) for f in found] == [

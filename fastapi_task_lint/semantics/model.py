@@ -25,7 +25,7 @@ from fastapi_task_lint.semantics.functions import CallInfo, ClassInfo, FunctionI
 from fastapi_task_lint.semantics.layout import Span, lay_out
 from fastapi_task_lint.semantics.scope import Binding, BindingKind, Scope
 from fastapi_task_lint.semantics.walk import walk
-from fastapi_task_lint.source import decode, parse
+from fastapi_task_lint.source import decode, parse, python_lines
 
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.asyncio_tasks import TaskSpawn
@@ -266,7 +266,7 @@ class ModuleModel:
 
     @cached_property
     def lines(self) -> list[str]:
-        return self.source.splitlines()
+        return python_lines(self.source)
 
     # -- definitions -----------------------------------------------------------------------
     def function_for_node(self, node: cst.CSTNode) -> FunctionInfo | None:
