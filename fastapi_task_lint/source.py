@@ -60,13 +60,14 @@ def read_lines(path: str) -> list[str]:
         return []
 
 
-_LINE_BREAK = re.compile(r"\r\n?|\n")
+# The line breaks Python's tokenizer (and libcst's positions) count.
+LINE_BREAK = re.compile(r"\r\n?|\n")
 
 
 def python_lines(text: str) -> list[str]:
     """`text`'s lines as Python numbers them. `str.splitlines` also breaks at form feeds,
     vertical tabs and Unicode separators, which would shift every later line."""
-    lines = _LINE_BREAK.split(text)
+    lines = LINE_BREAK.split(text)
     if lines[-1] == "":
         lines.pop()
     return lines

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from fastapi_task_lint.config import Config
 from fastapi_task_lint.diagnostics import Edit
 from fastapi_task_lint.engine import Linter
+from fastapi_task_lint.source import LINE_BREAK
 
 SOURCE = """\
 from celery import shared_task
@@ -41,7 +41,7 @@ def fetch(self, url):
 def _apply(text: str, edits: list[Edit]) -> str:
     """`edits` applied to `text`, counting lines as Python does (not `str.splitlines`, which
     also breaks at form feeds)."""
-    offsets = [0, *(found.end() for found in re.finditer(r"\r\n?|\n", text))]
+    offsets = [0, *(found.end() for found in LINE_BREAK.finditer(text))]
 
     def offset(line: int, column: int) -> int:
         return offsets[line - 1] + column - 1

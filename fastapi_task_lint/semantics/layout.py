@@ -9,16 +9,15 @@ the same spans (the tests compare them with libcst's on every node of the fixtur
 
 from __future__ import annotations
 
-import re
 from types import TracebackType
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 
+from fastapi_task_lint.source import LINE_BREAK
+
 Point = tuple[int, int]  # line (from 1) and column (from 0), as libcst's `CodePosition`
 Span = tuple[Point, Point]
-
-_NEWLINE = re.compile(r"\r\n?|\n")
 
 
 def lay_out(module: cst.Module) -> dict[cst.CSTNode, Span]:
@@ -43,7 +42,7 @@ class _LayoutState(CodegenState):
     def add_token(self, value: str) -> None:
         self.tokens.append(value)
         if "\n" in value or "\r" in value:
-            segments = _NEWLINE.split(value)
+            segments = LINE_BREAK.split(value)
             self.line += len(segments) - 1
             self.column = len(segments[-1])
         else:

@@ -32,6 +32,7 @@ from fastapi_task_lint.semantics.routes import _APP_TYPES
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
 from fastapi_task_lint.semantics.uses import is_local, local_uses
 from fastapi_task_lint.semantics.walk import OwnCodeVisitor, walk
+from fastapi_task_lint.semantics.wrappers import bind_arguments
 
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.model import ModuleModel
@@ -469,12 +470,14 @@ def release_calls(
     """
     found = lifecycle(model.project)
     root = _import_root(model)
-    candidates = {
-        id(model): model,
-        **{id(m): m for m in found.models if _import_root(m) == root},
-    }
+    candidates = list(
+        {
+            id(model): model,
+            **{id(m): m for m in found.models if _import_root(m) == root},
+        }.values()
+    )
     result: list[tuple[ModuleModel, CallInfo]] = []
-    for candidate in candidates.values():
+    for candidate in candidates:
         for call in candidate.calls:
             func = _released_method(candidate, call)
             if func is None or func.attr.value not in methods:
@@ -483,7 +486,7 @@ def release_calls(
             if (
                 other is not None
                 and other not in keys
-                and not _handed_in(list(candidates.values()), call, other, keys)
+                and not _handed_in(candidates, call, other, keys)
             ):
                 continue
             contexts = call_contexts(candidate, call)
@@ -531,11 +534,15 @@ def _handed(
                 target = resolve_callee(model, call)
                 if target is None or target.function is not function:
                     continue
-                bound = function.klass is not None and isinstance(call.node.func, cst.Attribute)
-                argument = _argument(call.node, param.position - bound, param.name)
-                key = argument and object_key(model, argument, call.scope, call.order)
-                if key:
-                    handed.add(key)
+                through_instance = function.klass is not None and isinstance(
+                    call.node.func, cst.Attribute
+                )
+                for argument in bind_arguments(function, call.node, through_instance).get(
+                    param.name, ()
+                ):
+                    key = object_key(model, argument.value, call.scope, call.order)
+                    if key:
+                        handed.add(key)
         found = known[memo_key] = frozenset(handed)
     return found
 
@@ -556,18 +563,6 @@ def _may_call(model: ModuleModel, call: CallInfo, name: str) -> bool:
         and binding.kind is BindingKind.IMPORT
         and (binding.imported or "").rpartition(".")[2] == name
     )
-
-
-def _argument(call: cst.Call, position: int, name: str) -> cst.BaseExpression | None:
-    """The argument `call` passes for the parameter `name` at `position`."""
-    for index, arg in enumerate(call.args):
-        if arg.star:
-            return None  # `f(*args)`: no telling which is which
-        if arg.keyword is None and index == position:
-            return arg.value
-        if arg.keyword is not None and arg.keyword.value == name:
-            return arg.value
-    return None
 
 
 def _released_method(model: ModuleModel, call: CallInfo) -> cst.Attribute | None:

@@ -7,7 +7,6 @@ Name resolution goes through the module's own import table and bindings (see
 
 from __future__ import annotations
 
-import re
 import sys
 from dataclasses import dataclass
 from functools import cached_property
@@ -25,7 +24,7 @@ from fastapi_task_lint.semantics.functions import CallInfo, ClassInfo, FunctionI
 from fastapi_task_lint.semantics.layout import Span, lay_out
 from fastapi_task_lint.semantics.scope import Binding, BindingKind, Scope
 from fastapi_task_lint.semantics.walk import walk
-from fastapi_task_lint.source import decode, parse, python_lines
+from fastapi_task_lint.source import LINE_BREAK, decode, parse, python_lines
 
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.asyncio_tasks import TaskSpawn
@@ -188,7 +187,7 @@ class ModuleModel:
             return code
         position = self.position(old)
         source = self.source
-        starts = [0, *(found.end() for found in _NEWLINE.finditer(source))]  # of each line
+        starts = [0, *(found.end() for found in LINE_BREAK.finditer(source))]  # of each line
         start = starts[position.start.line - 1] + position.start.column
         end = starts[position.end.line - 1] + position.end.column
         replaced = self.syntax_tree.deep_replace(self.original(old), new)
@@ -253,7 +252,7 @@ class ModuleModel:
         first = []
         for statement in tree.body:
             first.append(line)
-            line += len(_NEWLINE.findall(tree.code_for_node(statement)))
+            line += len(LINE_BREAK.findall(tree.code_for_node(statement)))
         return first
 
     def spells(self, strings: tuple[bytes, ...]) -> bool:
@@ -629,7 +628,6 @@ class ModuleModel:
         return OrmModels(self)
 
 
-_NEWLINE = re.compile(r"\r\n?|\n")  # as libcst's PositionProvider counts lines
 # Nodes whose CPython span takes in their own parentheses, which libcst lays out outside.
 _OWN_PARENTHESES = (cst.Tuple, cst.GeneratorExp)
 _OPEN = ord("(")
@@ -655,7 +653,7 @@ def _first_lines_from(tree: cst.Module, cpython_lines: list[int]) -> list[int] |
         if isinstance(statement, cst.FunctionDef | cst.ClassDef) and statement.decorators:
             line -= len(statement.lines_after_decorators)
             line -= sum(
-                len(_NEWLINE.findall(tree.code_for_node(decorator)))
+                len(LINE_BREAK.findall(tree.code_for_node(decorator)))
                 for decorator in statement.decorators
             )
         first.append(line - len(statement.leading_lines))
