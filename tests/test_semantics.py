@@ -9,6 +9,7 @@ import libcst as cst
 import pytest
 
 from fastapi_task_lint.config import Config
+from fastapi_task_lint.semantics.guards import Value, literal_value, ruled_out, truth
 from fastapi_task_lint.semantics.model import ModuleModel
 from fastapi_task_lint.semantics.origins import OriginKind, value_origin
 from fastapi_task_lint.semantics.project import ProjectIndex, module_name_for
@@ -462,3 +463,95 @@ def test_a_failing_fact_is_computed_once_and_fails_every_ask(tmp_path: Path) -> 
             project.memo("task scan", compute)
     assert calls == [1]
     assert project.memo("another fact", lambda: 42) == 42
+
+
+@pytest.mark.parametrize(
+    ("test", "values", "expected"),
+    [
+        ("flag", {"flag": Value.FALSY}, False),
+        ("flag", {"flag": Value.TRUTHY}, True),
+        ("flag", {"flag": Value.SOME}, None),
+        ("not flag", {"flag": Value.NONE}, True),
+        ("user is None", {"user": Value.SOME}, False),
+        ("user is not None", {"user": Value.NONE}, False),
+        ("user != None", {"user": Value.FALSY}, True),
+        ("flag and other", {"flag": Value.FALSY}, False),
+        ("flag and other", {"flag": Value.TRUTHY}, None),
+        ("flag or other", {"flag": Value.TRUTHY}, True),
+        ("flag or other", {"flag": Value.FALSY}, None),
+        ("flag or other", {"flag": Value.FALSY, "other": Value.NONE}, False),
+        ("flag == 0", {"flag": Value.FALSY}, None),
+        ("flag", {}, None),
+    ],
+)
+def test_guard_tests_are_decided_only_by_what_is_known(
+    test: str, values: dict[str, Value], expected: bool | None
+) -> None:
+    assert truth(cst.parse_expression(test), values) is expected
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("None", Value.NONE),
+        ("False", Value.FALSY),
+        ("0", Value.FALSY),
+        ("-0.0", Value.FALSY),
+        ("''", Value.FALSY),
+        ("b'x'", Value.TRUTHY),
+        ("0x10", Value.TRUTHY),
+        ("[]", Value.FALSY),
+        ("(1,)", Value.TRUTHY),
+        ("f'{x}'", Value.SOME),
+        ("'a' 'b'", Value.SOME),
+        ("name", None),
+        ("make()", None),
+    ],
+)
+def test_literal_values(code: str, expected: Value | None) -> None:
+    assert literal_value(cst.parse_expression(code)) is expected
+
+
+def test_branches_record_the_arms_a_parameter_test_decides(tmp_path: Path) -> None:
+    model = model_of(
+        """
+        def f(flag, items):
+            if flag:
+                first()
+            elif other():
+                second()
+            else:
+                third()
+            value = fourth() if items is None else fifth()
+            for flag in items:
+                if flag:
+                    sixth()
+            [seventh() for items in ()  if items]
+        """,
+        tmp_path,
+    )
+    info = function(model, "f")
+    calls = {c.node.func.value: c for c in info.calls}  # type: ignore[union-attr]
+    # `if flag` and `x if items is None else y` read parameters; `elif other()` does not,
+    # and a test in a comprehension reads the comprehension's own name.
+    assert [cst.Module([]).code_for_node(b.test) for b in info.branches] == [
+        "flag",
+        "items is None",
+        "flag",
+    ]
+    first, ternary, looped = info.branches
+    assert not first.in_loop and looped.in_loop
+
+    def arm(span: tuple[int, int]) -> list[str]:
+        return [name for name, c in calls.items() if span[0] < c.order <= span[1]]
+
+    assert arm(first.taken) == ["first"]
+    assert arm(first.skipped) == ["other", "second", "third"]
+    assert arm(ternary.taken) == ["fourth"]
+    assert arm(ternary.skipped) == ["fifth"]
+    assert ruled_out(info, (("flag", Value.FALSY),)) == (first.taken,)
+    # The loop rebinds `flag`: its test inside the loop is not the parameter's.
+    assert ruled_out(info, (("flag", Value.TRUTHY), ("items", Value.SOME))) == (
+        first.skipped,
+        ternary.taken,
+    )

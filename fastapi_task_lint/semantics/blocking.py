@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from fastapi_task_lint.config import Config, RuleOption
-from fastapi_task_lint.semantics.callgraph import Known, Target, callees, find_chain
+from fastapi_task_lint.semantics.callgraph import ChainMemo, Target, callees, find_chain
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
+from fastapi_task_lint.semantics.guards import call_context, entry_context, ruled_out, runs
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
 
 if TYPE_CHECKING:
@@ -432,13 +433,17 @@ def blocking_uses(
     def follow(target: Target, call: CallInfo) -> bool:
         return not target.function.is_async or call.awaited
 
-    chains: dict[BlockingPolicy, dict[int, Known[BlockingCall]]] = model.project.memo(
+    chains: dict[BlockingPolicy, ChainMemo[BlockingCall]] = model.project.memo(
         f"{__name__}.chains", dict
     )
     memo = chains.setdefault(policy, {})
     found: list[BlockingUse] = []
     edges = {id(edge.call): edge for edge in callees(model, function)}
+    known = entry_context(model, function)
+    spans = ruled_out(function, known)
     for call in function.calls:
+        if not runs(call, spans):
+            continue
         direct = blocking_call(model, call, policy)
         if direct is not None:
             found.append(BlockingUse(call, (), direct))
@@ -446,7 +451,8 @@ def blocking_uses(
         edge = edges.get(id(call))
         if edge is None or not follow(edge.target, call):
             continue
-        chain = find_chain(edge.target, leaf, follow, memo)
+        told = call_context(model, call, edge.target.function, function, known)
+        chain = find_chain(edge.target, leaf, follow, memo, context=told)
         if chain is not None:
             names = (edge.target.function.name, *chain.names())
             found.append(BlockingUse(call, names, chain.leaf))

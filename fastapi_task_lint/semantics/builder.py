@@ -6,7 +6,14 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from fastapi_task_lint.semantics.functions import CallInfo, ClassInfo, FunctionInfo, ParamInfo
+from fastapi_task_lint.semantics.functions import (
+    Branch,
+    CallInfo,
+    ClassInfo,
+    FunctionInfo,
+    ParamInfo,
+)
+from fastapi_task_lint.semantics.guards import tested_names
 from fastapi_task_lint.semantics.scope import Binding, BindingKind, Scope, ScopeKind
 from fastapi_task_lint.semantics.walk import walk
 
@@ -58,6 +65,7 @@ class ModelBuilder(cst.CSTVisitor):
         self.qual_stack: list[str] = [module_name] if module_name else []
         self.order = 0
         self.awaited: set[int] = set()
+        self.loops = 0  # loops around this point, within the innermost function
 
     # -- helpers ---------------------------------------------------------------------
     def _tick(self) -> int:
@@ -162,7 +170,9 @@ class ModelBuilder(cst.CSTVisitor):
             self.scope.add(Binding(param.name, BindingKind.PARAM, 0, param.node, param=param))
         self.function_stack.append(info)
         self.qual_stack.append(node.name.value)
+        loops, self.loops = self.loops, 0
         walk(node.body, self)
+        self.loops = loops
         self.qual_stack.pop()
         self.function_stack.pop()
         self._pop()
@@ -189,7 +199,9 @@ class ModelBuilder(cst.CSTVisitor):
         for param in params:
             self.scope.add(Binding(param.name, BindingKind.PARAM, 0, param.node, param=param))
         self.function_stack.append(info)
+        loops, self.loops = self.loops, 0
         walk(node.body, self)
+        self.loops = loops
         self.function_stack.pop()
         self._pop()
         return False
@@ -311,6 +323,62 @@ class ModelBuilder(cst.CSTVisitor):
 
     def visit_For(self, node: cst.For) -> None:
         self._bind_target(node.target, BindingKind.LOOP, None, iterable=node.iter)
+        self.loops += 1
+
+    def leave_For(self, original_node: cst.For) -> None:
+        self.loops -= 1
+
+    def visit_While(self, node: cst.While) -> None:
+        self.loops += 1
+
+    def leave_While(self, original_node: cst.While) -> None:
+        self.loops -= 1
+
+    # -- branches on parameters (`guards`) --------------------------------------------
+    def _testing_function(self, test: cst.BaseExpression) -> FunctionInfo | None:
+        """The function whose parameter `test` reads, when it is read in that function's
+        own scope (not a comprehension or class body, where the name may be another)."""
+        if not self.function_stack or self.scope is not self.function_stack[-1].scope:
+            return None
+        function = self.function_stack[-1]
+        names = tested_names(test)
+        if names and any(p.name in names for p in function.params):
+            return function
+        return None
+
+    def visit_If(self, node: cst.If) -> bool:
+        function = self._testing_function(node.test)
+        if function is None:
+            return True
+        walk(node.test, self)
+        test = self.order
+        walk(node.body, self)
+        taken = (test, self.order)
+        if node.orelse is not None:
+            walk(node.orelse, self)
+        self._branch(function, node.test, test, taken)
+        return False
+
+    def visit_IfExp(self, node: cst.IfExp) -> bool:
+        function = self._testing_function(node.test)
+        if function is None:
+            return True
+        start = self.order
+        walk(node.body, self)
+        taken = (start, self.order)
+        walk(node.test, self)
+        test = self.order
+        walk(node.orelse, self)
+        self._branch(function, node.test, test, taken)
+        return False
+
+    def _branch(
+        self, function: FunctionInfo, test: cst.BaseExpression, order: int, taken: tuple[int, int]
+    ) -> None:
+        """Record a branch whose other arm ends here (it began where the test was read, or
+        where the taken arm ended)."""
+        skipped = (max(order, taken[1]), self.order)
+        function.branches.append(Branch(test, order, self.loops > 0, taken, skipped))
 
     def leave_WithItem(self, original_node: cst.WithItem) -> None:
         if original_node.asname is not None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 import libcst as cst
 
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
+from fastapi_task_lint.semantics.guards import Context, call_context, ruled_out, runs
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
 
 if TYPE_CHECKING:
@@ -170,9 +171,10 @@ def defined_where(accepts: Callable[[bytes], bool]) -> Callable[[ModuleModel, Ca
     return worth
 
 
-# What `find_chain` knows of a function: its shortest chain, or the depth below it within
-# which there is none (`_NOWHERE` when there is none at any depth).
+# What `find_chain` knows of a function entered with a context: its shortest chain, or the
+# depth below it within which there is none (`_NOWHERE` when there is none at any depth).
 Known = Chain[T] | int
+ChainMemo = dict[tuple[int, Context], Known[T]]
 _NOWHERE = 1 << 30
 
 
@@ -180,30 +182,35 @@ def find_chain(
     target: Target,
     leaf: Callable[[ModuleModel, CallInfo], T | None],
     follow: Callable[[Target, CallInfo], bool],
-    memo: dict[int, Known[T]] | None = None,
+    memo: ChainMemo[T] | None = None,
     max_depth: int = MAX_DEPTH,
+    context: Context = (),
 ) -> Chain[T] | None:
     """The shortest path from `target`'s body down the call graph, at most `max_depth` calls
     deep, to a call where `leaf` says yes; of paths as short, the one through earlier calls.
 
-    `follow(callee, call)` decides which callees are entered. Being the shortest, the answer
-    is the call graph's alone, whichever searches ran before (a pooled run's processes each
-    search their own files, in their own order): `memo` keeps it per function for every later
-    search with the same `leaf` and `follow`, whatever depth that search meets it at.
+    `follow(callee, call)` decides which callees are entered. `context` is what the call
+    into `target` tells of its parameters: code in a branch it rules out is skipped there
+    (`guards`), and each callee is entered with what its own call tells. Being the
+    shortest, the answer is the call graph's alone, whichever searches ran before (a pooled
+    run's processes each search their own files, in their own order): `memo` keeps it per
+    function and context for every later search with the same `leaf` and `follow`,
+    whatever depth that search meets it at.
     """
     memo = {} if memo is None else memo
 
-    def search(current: Target, depth: int) -> tuple[Chain[T] | None, bool]:
+    def search(current: Target, known: Context, depth: int) -> tuple[Chain[T] | None, bool]:
         """The shortest chain from `current` within `depth` calls, and whether the depth
         cut the search short (else no depth finds one when there is none)."""
-        key = id(current.function)
-        known = memo.get(key)
-        if isinstance(known, Chain):
-            return (known, False) if len(known.edges) <= depth else (None, True)
-        if known is not None and known >= depth:
-            return None, known < _NOWHERE
+        key = (id(current.function), known)
+        remembered = memo.get(key)
+        if isinstance(remembered, Chain):
+            return (remembered, False) if len(remembered.edges) <= depth else (None, True)
+        if remembered is not None and remembered >= depth:
+            return None, remembered < _NOWHERE
+        spans = ruled_out(current.function, known)
         for call in current.function.calls:
-            found = leaf(current.model, call)
+            found = leaf(current.model, call) if runs(call, spans) else None
             if found is not None:
                 memo[key] = chain = Chain((), found)
                 return chain, False
@@ -213,10 +220,15 @@ def find_chain(
         best: Chain[T] | None = None
         cut = False
         for edge in callees(current.model, current.function):
-            if not follow(edge.target, edge.call):
+            if not runs(edge.call, spans) or not follow(edge.target, edge.call):
                 continue
+            told = call_context(
+                current.model, edge.call, edge.target.function, current.function, known
+            )
             # A later callee is worth entering only for a strictly shorter chain.
-            below, short = search(edge.target, depth - 1 if best is None else len(best.edges) - 2)
+            below, short = search(
+                edge.target, told, depth - 1 if best is None else len(best.edges) - 2
+            )
             cut = cut or short
             if below is not None:
                 best = Chain((edge, *below.edges), below.leaf)
@@ -228,4 +240,4 @@ def find_chain(
             memo[key] = depth if cut else _NOWHERE
         return best, cut and best is None
 
-    return search(target, max_depth)[0]
+    return search(target, context, max_depth)[0]

@@ -17,11 +17,10 @@ import libcst as cst
 from fastapi_task_lint.semantics.calls import resolve_callee
 from fastapi_task_lint.semantics.functions import FunctionInfo
 from fastapi_task_lint.semantics.origins import Origin, value_origin
-from fastapi_task_lint.semantics.scheduling import SchedulingSite, partial_parts
+from fastapi_task_lint.semantics.scheduling import SchedulingSite, bind_arguments, partial_parts
 from fastapi_task_lint.semantics.scope import Binding, BindingKind, Scope, ScopeKind
 from fastapi_task_lint.semantics.values import captured_names, flatten_literal
 from fastapi_task_lint.semantics.wrappers import (
-    bind_arguments,
     has_callers,
     own_param,
     shown_path,

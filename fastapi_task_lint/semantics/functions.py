@@ -35,6 +35,21 @@ class CallInfo:
 
 
 @dataclass(eq=False, slots=True)
+class Branch:
+    """An `if` or conditional expression whose test reads a parameter (see `guards`).
+
+    `taken` and `skipped` are the walk orders (first, last] of its two arms: a call's
+    `order` says which arm holds it. `order` is the walk order where the test is read.
+    """
+
+    test: cst.BaseExpression
+    order: int
+    in_loop: bool
+    taken: tuple[int, int]
+    skipped: tuple[int, int]
+
+
+@dataclass(eq=False, slots=True)
 class FunctionInfo:
     """A `def`, `async def` or `lambda`, with the facts rules ask about most."""
 
@@ -52,6 +67,7 @@ class FunctionInfo:
     return_values: list[cst.BaseExpression | None] = field(default_factory=list)
     yield_values: list[cst.BaseExpression | None] = field(default_factory=list)
     awaits: int = 0
+    branches: list[Branch] = field(default_factory=list)
 
     @property
     def is_lambda(self) -> bool:

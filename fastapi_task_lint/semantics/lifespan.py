@@ -29,10 +29,10 @@ from fastapi_task_lint.semantics.callgraph import (
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo, ParamInfo
 from fastapi_task_lint.semantics.mentions import assigning, naming
 from fastapi_task_lint.semantics.routes import _APP_TYPES
+from fastapi_task_lint.semantics.scheduling import bind_arguments
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
 from fastapi_task_lint.semantics.uses import is_local, local_uses
 from fastapi_task_lint.semantics.walk import OwnCodeVisitor, walk
-from fastapi_task_lint.semantics.wrappers import bind_arguments
 
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.model import ModuleModel

@@ -61,6 +61,43 @@ class TaskArgument:
     star: str = ""
 
 
+def bind_arguments(
+    function: FunctionInfo, call: cst.Call, bound_self: bool = False
+) -> dict[str, list[TaskArgument]]:
+    """What each parameter of `function` receives from `call` (`*args` may get several).
+
+    `bound_self`: the call goes through an instance (`self.schedule(...)`), which fills
+    the first parameter.
+    """
+    node = function.node
+    positional = [p.name.value for p in (*node.params.posonly_params, *node.params.params)]
+    positional = positional[1:] if bound_self else positional
+    star = next((p.name for p in function.params if p.star == "*"), None)
+    double = next((p.name for p in function.params if p.star == "**"), None)
+    named = {p.name for p in function.params if not p.star}
+    bound: dict[str, list[TaskArgument]] = {}
+    index = 0
+    for arg in call.args:
+        if arg.keyword is not None:
+            name = arg.keyword.value
+            if name in named:
+                bound.setdefault(name, []).append(TaskArgument(arg.value))
+            elif double is not None:
+                bound.setdefault(double, []).append(TaskArgument(arg.value, name))
+        elif arg.star == "**":
+            if double is not None:
+                bound.setdefault(double, []).append(TaskArgument(arg.value, None, "**"))
+        elif arg.star == "*" or index >= len(positional):
+            # Once a `*xs` is unpacked, positions are unknown: the rest go to `*args`.
+            index = len(positional)
+            if star is not None:
+                bound.setdefault(star, []).append(TaskArgument(arg.value, None, str(arg.star)))
+        else:
+            bound.setdefault(positional[index], []).append(TaskArgument(arg.value))
+            index += 1
+    return bound
+
+
 @dataclass(eq=False)
 class SchedulingSite:
     call: CallInfo

@@ -1,0 +1,282 @@
+"""Branches that a call's constant arguments rule out, for the call-chain searches.
+
+`cluster_name(name, add_hash=False)` never runs the `if add_hash:` branch of
+`cluster_name`, and `logs_prefix(user)` with a `user: str` never runs `if user is None:`.
+A search down the call graph (`callgraph.find_chain`) knows, on entering a function, what
+some of its parameters hold: a literal argument, the literal default of an omitted one, a
+value the caller itself knew and passes on, or a type annotation that rules out `None`.
+Calls in a branch those values decide against do not run on that path.
+
+The builder records, per function, each `if` and conditional expression whose test reads a
+parameter (`FunctionInfo.branches`), with the walk orders its two arms span, so ruling an
+arm out is a range test on `CallInfo.order`, with no second walk of the function.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+from enum import Enum
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from fastapi_task_lint.semantics.functions import Branch, CallInfo, FunctionInfo, ParamInfo
+from fastapi_task_lint.semantics.scheduling import bind_arguments
+from fastapi_task_lint.semantics.scope import BindingKind
+
+if TYPE_CHECKING:
+    from fastapi_task_lint.semantics.model import ModuleModel
+
+
+class Value(Enum):
+    """What is known of a parameter's value."""
+
+    NONE = "None"
+    FALSY = "falsy"  # not None: False, 0, "", an empty display
+    TRUTHY = "truthy"
+    SOME = "not None"  # truthiness unknown
+
+
+# What a search knows on entering a function: (parameter, value) pairs, sorted (a memo key).
+Context = tuple[tuple[str, Value], ...]
+# Walk-order spans (first, last] of code a context rules out.
+Spans = tuple[tuple[int, int], ...]
+
+_NAMED = {"None": Value.NONE, "True": Value.TRUTHY, "False": Value.FALSY}
+# Annotations that admit None or say nothing.
+_OPEN_TYPES = frozenset({"None", "Any", "object", "Optional", "Union"})
+
+
+def tested_names(test: cst.BaseExpression) -> set[str]:
+    """The names a test reads in a form `truth` can decide: `p`, `not p`, `p is None`,
+    `p is not None`, and `and`/`or` of those."""
+    if isinstance(test, cst.Name):
+        return {test.value}
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        return tested_names(test.expression)
+    if isinstance(test, cst.BooleanOperation):
+        return tested_names(test.left) | tested_names(test.right)
+    compared = _compared_with_none(test)
+    return {compared[0]} if compared is not None else set()
+
+
+def truth(test: cst.BaseExpression, values: Mapping[str, Value]) -> bool | None:
+    """The test's outcome under `values`; None when they do not decide it."""
+    if isinstance(test, cst.Name):
+        value = values.get(test.value)
+        if value is Value.TRUTHY:
+            return True
+        return False if value in (Value.NONE, Value.FALSY) else None
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        inner = truth(test.expression, values)
+        return None if inner is None else not inner
+    if isinstance(test, cst.BooleanOperation):
+        left, right = truth(test.left, values), truth(test.right, values)
+        deciding = isinstance(test.operator, cst.Or)  # what settles it: True for or
+        if deciding in (left, right):
+            return deciding
+        return None if None in (left, right) else not deciding
+    compared = _compared_with_none(test)
+    if compared is None or compared[0] not in values:
+        return None
+    name, negated = compared
+    return (values[name] is Value.NONE) != negated
+
+
+def _compared_with_none(test: cst.BaseExpression) -> tuple[str, bool] | None:
+    """`(p, negated)` for `p is None` / `p == None` (negated: `is not`, `!=`)."""
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return None
+    target = test.comparisons[0]
+    operator = target.operator
+    if not (
+        isinstance(test.left, cst.Name)
+        and isinstance(target.comparator, cst.Name)
+        and target.comparator.value == "None"
+        and isinstance(operator, cst.Is | cst.IsNot | cst.Equal | cst.NotEqual)
+    ):
+        return None
+    return test.left.value, isinstance(operator, cst.IsNot | cst.NotEqual)
+
+
+def ruled_out(function: FunctionInfo, context: Context) -> Spans:
+    """The spans of `function`'s body that `context` rules out."""
+    if not context or not function.branches:
+        return ()
+    values = dict(context)
+    spans: list[tuple[int, int]] = []
+    for branch in function.branches:
+        holding = {name: v for name, v in values.items() if _holds(function, name, branch)}
+        verdict = truth(branch.test, holding) if holding else None
+        if verdict is not None:
+            spans.append(branch.skipped if verdict else branch.taken)
+    return tuple(spans)
+
+
+def runs(call: CallInfo, spans: Spans) -> bool:
+    """Whether `call` lies outside every ruled-out span."""
+    return not any(first < call.order <= last for first, last in spans)
+
+
+def _holds(function: FunctionInfo, name: str, branch: Branch) -> bool:
+    """Whether parameter `name` still holds what the caller passed where `branch` tests it."""
+    if _reassigned(function, name):
+        if branch.in_loop:
+            return False  # a later assignment in the loop reaches the test next time round
+        binding = function.scope.lookup(name, branch.order)
+        return binding is not None and binding.kind is BindingKind.PARAM
+    return True
+
+
+def _reassigned(function: FunctionInfo, name: str) -> bool:
+    return any(b.kind is not BindingKind.PARAM for b in function.scope.bindings.get(name, ()))
+
+
+def entry_context(model: ModuleModel, function: FunctionInfo) -> Context:
+    """What a search starting at `function` (run by the framework, whose arguments are
+    not seen) knows: its annotations that rule out None."""
+    return _context(function, {}, {}, _relevant(model, function), omitted_known=False)
+
+
+def call_context(
+    model: ModuleModel,
+    call: CallInfo,
+    target: FunctionInfo,
+    caller: FunctionInfo,
+    known: Context,
+) -> Context:
+    """What `target` knows when `call` (in `caller`, which knows `known`) runs it."""
+    wanted = _relevant(model, target)
+    if not wanted:
+        return ()
+    if any(arg.star for arg in call.node.args):
+        return _context(target, {}, {}, wanted, omitted_known=False)
+    bound_self = _binds_self(model, call, target)
+    if bound_self is None:
+        return _context(target, {}, {}, wanted, omitted_known=False)
+    passed = {
+        name: arguments[0].value
+        for name, arguments in bind_arguments(target, call.node, bound_self).items()
+        if len(arguments) == 1 and not arguments[0].star
+    }
+    forwarded = {name: v for name, v in known if not _reassigned(caller, name)}
+    return _context(target, passed, forwarded, wanted)
+
+
+def _context(
+    function: FunctionInfo,
+    passed: Mapping[str, cst.BaseExpression],
+    forwarded: Mapping[str, Value],
+    wanted: frozenset[str],
+    omitted_known: bool = True,
+) -> Context:
+    values: dict[str, Value] = {}
+    for param in function.params:
+        if param.star or param.name not in wanted:
+            continue
+        expression = passed.get(param.name)
+        if expression is not None:
+            value = _argument_value(expression, forwarded)
+        elif omitted_known and param.default is not None:
+            value = literal_value(param.default)
+        else:
+            value = None
+        if value is None:
+            value = _annotated(param)
+        if value is not None:
+            values[param.name] = value
+    return tuple(sorted(values.items(), key=lambda item: item[0]))
+
+
+def _relevant(model: ModuleModel, function: FunctionInfo) -> frozenset[str]:
+    """The parameters whose values can rule out code in `function` or its callees: those
+    its branches test, and those it passes on as they are (`f(x, flag)`)."""
+    known: dict[int, frozenset[str]] = model.project.memo(f"{__name__}.relevant", dict)
+    found = known.get(id(function))
+    if found is None:
+        params = {p.name for p in function.params if not p.star}
+        passed = {
+            arg.value.value
+            for call in function.calls
+            for arg in call.node.args
+            if isinstance(arg.value, cst.Name) and not arg.star
+        }
+        found = known[id(function)] = frozenset((_tested(function) | passed) & params)
+    return found
+
+
+def _tested(function: FunctionInfo) -> set[str]:
+    return {name for branch in function.branches for name in tested_names(branch.test)}
+
+
+def _binds_self(model: ModuleModel, call: CallInfo, target: FunctionInfo) -> bool | None:
+    """Whether `call` fills `target`'s first parameter itself (`obj.method(...)`); None
+    when it cannot tell (a class called, a method called by a bare name)."""
+    if target.klass is None:
+        return False
+    if _decorated(target, "staticmethod"):
+        return False
+    func = call.node.func
+    if not isinstance(func, cst.Attribute):
+        return None  # `Cls(...)` runs `__init__`: arguments shift by one; not followed here
+    if _decorated(target, "classmethod"):
+        return True
+    qualname = model.qualified_name(func.value, call.scope, call.order)
+    through_class = qualname is not None and model.project.resolve_class(qualname) is not None
+    return None if through_class else True
+
+
+def _decorated(function: FunctionInfo, name: str) -> bool:
+    return any(isinstance(d, cst.Name) and d.value == name for d in function.decorators)
+
+
+def _argument_value(expression: cst.BaseExpression, forwarded: Mapping[str, Value]) -> Value | None:
+    found = literal_value(expression)
+    if found is None and isinstance(expression, cst.Name):
+        return forwarded.get(expression.value)
+    return found
+
+
+def literal_value(expression: cst.BaseExpression) -> Value | None:
+    """What a literal tells of its value: `None`, `False`, `0`, `""`, `[]`, `"x"`, `[1]`."""
+    if isinstance(expression, cst.Name):
+        return _NAMED.get(expression.value)
+    if isinstance(expression, cst.Integer | cst.Float | cst.Imaginary | cst.SimpleString):
+        try:
+            return Value.TRUTHY if ast.literal_eval(expression.value) else Value.FALSY
+        except (ValueError, SyntaxError):
+            return None
+    if isinstance(expression, cst.UnaryOperation) and isinstance(expression.operator, cst.Minus):
+        return literal_value(expression.expression)
+    if isinstance(expression, cst.FormattedString | cst.ConcatenatedString):
+        return Value.SOME
+    if isinstance(expression, cst.List | cst.Tuple | cst.Set | cst.Dict):
+        return Value.TRUTHY if expression.elements else Value.FALSY
+    return None
+
+
+def _annotated(param: ParamInfo) -> Value | None:
+    """SOME for a parameter whose annotation rules out None and whose default is not None."""
+    if param.annotation is None:
+        return None
+    if param.default is not None and literal_value(param.default) is Value.NONE:
+        return None
+    return Value.SOME if _excludes_none(param.annotation) else None
+
+
+def _excludes_none(annotation: cst.BaseExpression) -> bool:
+    if isinstance(annotation, cst.Name):
+        return annotation.value not in _OPEN_TYPES
+    if isinstance(annotation, cst.Attribute):
+        return annotation.attr.value not in _OPEN_TYPES
+    if isinstance(annotation, cst.Subscript):
+        base = annotation.value
+        name = base.value if isinstance(base, cst.Name) else None
+        if isinstance(base, cst.Attribute):
+            name = base.attr.value
+        if name == "Annotated" and annotation.slice:
+            first = annotation.slice[0].slice
+            return isinstance(first, cst.Index) and _excludes_none(first.value)
+        return name is not None and name not in _OPEN_TYPES
+    return False
