@@ -9,6 +9,7 @@ import libcst as cst
 import pytest
 
 from fastapi_task_lint.config import Config
+from fastapi_task_lint.semantics.blocking import BlockingPolicy, blocking_uses
 from fastapi_task_lint.semantics.guards import Value, literal_value, ruled_out, truth
 from fastapi_task_lint.semantics.model import ModuleModel
 from fastapi_task_lint.semantics.origins import OriginKind, value_origin
@@ -555,3 +556,21 @@ def test_branches_record_the_arms_a_parameter_test_decides(tmp_path: Path) -> No
         first.skipped,
         ternary.taken,
     )
+def test_a_legacy_query_blocks_where_it_runs_not_where_it_is_built(tmp_path: Path) -> None:
+    """`Session.query()` builds a Query; its SQL runs at `.first()`, `.count()`, ..."""
+    model = model_of(
+        """
+        from sqlalchemy.orm import Session
+
+        def load(db: Session, user_id: int):
+            query = db.query(User).filter(User.id == user_id)
+            text = str(db.query(User).order_by(User.id))
+            return query.options().first(), db.query(User).count(), text
+        """,
+        tmp_path,
+    )
+    uses = blocking_uses(model, function(model, "load"), BlockingPolicy())
+    assert [(model.code_for(u.call.node), u.blocking.name) for u in uses] == [
+        ("query.options().first()", "Query.first"),
+        ("db.query(User).count()", "Query.count"),
+    ]

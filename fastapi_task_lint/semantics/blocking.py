@@ -109,7 +109,6 @@ BLOCKING_METHODS: dict[str, frozenset[str]] = {
     "sqlalchemy.orm.Session": frozenset(
         {
             "execute",
-            "query",
             "commit",
             "rollback",
             "flush",
@@ -123,6 +122,22 @@ BLOCKING_METHODS: dict[str, frozenset[str]] = {
             "bulk_save_objects",
             "bulk_insert_mappings",
             "bulk_update_mappings",
+        }
+    ),
+    # `Session.query()` only builds a Query; these run its SQL (iterating one does too).
+    "sqlalchemy.orm.Query": frozenset(
+        {
+            "all",
+            "first",
+            "one",
+            "one_or_none",
+            "scalar",
+            "count",
+            "get",
+            "delete",
+            "update",
+            "value",
+            "values",
         }
     ),
     "sqlalchemy.engine.Engine": frozenset({"connect", "begin", "execute", "raw_connection"}),
@@ -164,6 +179,7 @@ _TYPE_ALIASES: dict[str, str] = {
     "sqlalchemy.Engine": "sqlalchemy.engine.Engine",
     "sqlalchemy.engine.base.Engine": "sqlalchemy.engine.Engine",
     "sqlalchemy.Connection": "sqlalchemy.engine.Connection",
+    "sqlalchemy.orm.query.Query": "sqlalchemy.orm.Query",
     "sqlalchemy.engine.base.Connection": "sqlalchemy.engine.Connection",
     "redis.StrictRedis": "redis.Redis",
     "redis.client.Redis": "redis.Redis",
@@ -171,6 +187,45 @@ _TYPE_ALIASES: dict[str, str] = {
     "pathlib.PosixPath": "pathlib.Path",
     "pathlib.WindowsPath": "pathlib.Path",
 }
+
+# Query methods that return a new Query without running SQL.
+_QUERY_BUILDERS = (
+    "filter",
+    "filter_by",
+    "where",
+    "order_by",
+    "join",
+    "outerjoin",
+    "limit",
+    "offset",
+    "slice",
+    "options",
+    "group_by",
+    "having",
+    "distinct",
+    "with_entities",
+    "add_columns",
+    "add_entity",
+    "select_from",
+    "correlate",
+    "execution_options",
+    "params",
+    "populate_existing",
+    "with_for_update",
+    "yield_per",
+    "enable_eagerloads",
+    "autoflush",
+    "union",
+    "union_all",
+    "intersect",
+    "except_",
+    "with_parent",
+    "with_session",
+    "set_label_style",
+    "prefix_with",
+    "suffix_with",
+    "from_statement",
+)
 
 # What a library call returns, when the callee's name does not say it.
 _FACTORIES: dict[str, str] = {
@@ -194,6 +249,8 @@ _METHOD_RESULTS: dict[tuple[str, str], str] = {
     ("sqlalchemy.engine.Engine", "connect"): "sqlalchemy.engine.Connection",
     ("sqlalchemy.engine.Engine", "begin"): "sqlalchemy.engine.Connection",
     ("sqlalchemy.orm.Session", "connection"): "sqlalchemy.engine.Connection",
+    ("sqlalchemy.orm.Session", "query"): "sqlalchemy.orm.Query",
+    **{("sqlalchemy.orm.Query", method): "sqlalchemy.orm.Query" for method in _QUERY_BUILDERS},
     ("pathlib.Path", "joinpath"): "pathlib.Path",
     ("pathlib.Path", "with_suffix"): "pathlib.Path",
     ("pathlib.Path", "with_name"): "pathlib.Path",
@@ -385,7 +442,9 @@ def _produced_by(
     if qualname is not None and qualname in _FACTORIES:
         return _FACTORIES[qualname]
     if isinstance(call.func, cst.Attribute):
-        owner = receiver_type(model, call.func.value, scope, order, depth + 1)
+        # The receiver is a smaller part of the same expression, so the descent ends without
+        # spending depth, which a long `db.query(User).filter(...)...` chain would run out of.
+        owner = receiver_type(model, call.func.value, scope, order, depth)
         if owner is not None:
             return _METHOD_RESULTS.get((_canonical_type(owner), call.func.attr.value))
     return None
