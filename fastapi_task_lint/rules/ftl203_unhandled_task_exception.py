@@ -10,7 +10,7 @@ import libcst as cst
 from fastapi_task_lint.config import RuleOption
 from fastapi_task_lint.rules.base import Rule, RuleContext, RuleDocs, quote
 from fastapi_task_lint.semantics.blocking import call_label
-from fastapi_task_lint.semantics.exceptions import unguarded_work
+from fastapi_task_lint.semantics.exceptions import Work, unguarded_work
 from fastapi_task_lint.semantics.project import ProjectIndex
 from fastapi_task_lint.semantics.scheduling import Mechanism
 from fastapi_task_lint.semantics.task_definitions import (
@@ -45,10 +45,15 @@ class UnhandledTaskException(Rule):
         what=(
             "Flags a function scheduled with `BackgroundTasks.add_task` or `BackgroundTask` "
             "(anywhere in the run, also as a bound method or through `functools.partial`) "
-            "whose body calls something or raises outside a `try` with an `except "
+            "whose body calls something, raises, or awaits a task or future (`await task` "
+            "re-raises its exception) outside a `try` with an `except "
             "Exception`, `except BaseException` or bare `except` that does not raise again. "
-            "Logging and `print` calls do not count, nor does `asyncio.get_running_loop()` "
-            "(or `get_event_loop`, `current_task`) in an `async def`, nor do calls to project "
+            "Calls that cannot fail do not count: logging, `print`, checks such as `len`, "
+            "`isinstance`, `issubclass`, `hasattr`, `callable`, `id` and `inspect.is...`, "
+            "`cancel()`/`done()`/`cancelled()` on a known `asyncio` task, and, in an "
+            "`async def`, `asyncio.get_running_loop()` (or `get_event_loop`, `current_task`), "
+            "`asyncio.create_task`/`ensure_future` (the coroutine's errors go to the task; "
+            "its arguments still count) and `anyio.CancelScope(...)`. Nor do calls to project "
             "functions that "
             "guard all their own work, so a task whose body is one call to such a function "
             "is not reported. A decorator listed in `error-handling-decorators` marks the "
@@ -103,7 +108,7 @@ class UnhandledTaskException(Rule):
                 ctx.report(task.function.node.name, _message(ctx, task, work[0]))
 
 
-def _shown(ctx: RuleContext, node: cst.Call | cst.Raise) -> str:
+def _shown(ctx: RuleContext, node: Work) -> str:
     return (
         call_label(ctx.model, node)
         if isinstance(node, cst.Call)
@@ -122,7 +127,7 @@ def _has_handling_decorator(
     return False
 
 
-def _message(ctx: RuleContext, task: ScheduledFunction, first: cst.Call | cst.Raise) -> str:
+def _message(ctx: RuleContext, task: ScheduledFunction, first: Work) -> str:
     name = task.function.name
     use = task.uses_of(*_IN_PROCESS)[0]
     line = ctx.model.position(first).start.line

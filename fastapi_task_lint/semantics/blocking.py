@@ -186,6 +186,8 @@ _TYPE_ALIASES: dict[str, str] = {
     "redis.client.StrictRedis": "redis.Redis",
     "pathlib.PosixPath": "pathlib.Path",
     "pathlib.WindowsPath": "pathlib.Path",
+    "asyncio.tasks.Task": "asyncio.Task",
+    "asyncio.futures.Future": "asyncio.Future",
 }
 
 # Query methods that return a new Query without running SQL.
@@ -243,6 +245,8 @@ _FACTORIES: dict[str, str] = {
     "socket.create_connection": "socket.socket",
     "urllib3.PoolManager": "urllib3.PoolManager",
     "subprocess.Popen": "subprocess.Popen",
+    "asyncio.create_task": "asyncio.Task",
+    "asyncio.ensure_future": "asyncio.Future",
 }
 # Methods whose result has a known blocking type (`engine.connect()` gives a Connection).
 _METHOD_RESULTS: dict[tuple[str, str], str] = {

@@ -1,6 +1,7 @@
 """Where a function can raise with nothing in it to catch the exception.
 
-"Work" is a call or a `raise`; it is guarded when it sits in the body of a `try` with a
+"Work" is a call, a `raise` or an `await` of something that is not a call (`await task`
+re-raises the task's exception); it is guarded when it sits in the body of a `try` with a
 handler for `Exception`/`BaseException` (or a bare `except`) that does not raise again.
 Logging, `print` and a few builtins that do not fail on ordinary values are not work,
 and neither is a call to a project function that itself guards all of its work.
@@ -9,10 +10,11 @@ and neither is a call to a project function that itself guards all of its work.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 import libcst as cst
 
+from fastapi_task_lint.semantics.blocking import receiver_type
 from fastapi_task_lint.semantics.callgraph import Target, resolve_function_ref
 from fastapi_task_lint.semantics.functions import FunctionInfo
 from fastapi_task_lint.semantics.scope import Scope
@@ -39,26 +41,53 @@ _QUIET_BUILTINS = frozenset(
         "builtins.tuple",
         "builtins.frozenset",
         "builtins.sorted",
+        # Like `isinstance`, fails only when handed something that is not a class.
+        "builtins.issubclass",
+        # Can raise: only AttributeError is swallowed, so a property or `__getattr__` that
+        # raises something else escapes. Counted quiet anyway: it is the check before a use
+        # of the attribute, and that use (a call on it) is work and counted.
+        "builtins.hasattr",
+        "builtins.id",
+        "builtins.callable",
+        # Type and flag checks: they answer False for anything else.
+        "inspect.isasyncgen",
+        "inspect.iscoroutine",
+        "inspect.iscoroutinefunction",
+        "inspect.isawaitable",
+        "inspect.isgenerator",
     }
 )
+# Schedule a coroutine as a task (and fail only without a running loop).
+_SPAWNS = frozenset({"asyncio.create_task", "asyncio.ensure_future"})
 # Fail only outside a running event loop, so never in the body of an `async def`.
 _QUIET_IN_COROUTINES = frozenset(
-    {"asyncio.get_running_loop", "asyncio.get_event_loop", "asyncio.current_task"}
+    {
+        "asyncio.get_running_loop",
+        "asyncio.get_event_loop",
+        "asyncio.current_task",
+        "anyio.CancelScope",
+        *_SPAWNS,
+    }
 )
+# Methods of a task or future that only read or set its state; they never raise.
+_TASK_TYPES = frozenset({"asyncio.Task", "asyncio.Future"})
+_QUIET_TASK_METHODS = frozenset({"cancel", "done", "cancelled"})
 _SYNC_LOG_METHODS = ("debug", "info", "warning", "warn", "error", "exception", "critical", "log")
 # structlog's async methods (`await logger.awarning(...)`) log the same way.
 _LOG_METHODS = frozenset({*_SYNC_LOG_METHODS, *(f"a{m}" for m in _SYNC_LOG_METHODS), "msg"})
 _MAX_DEPTH = 4
 
 
-def unguarded_work(
-    model: ModuleModel, function: FunctionInfo, _depth: int = 0
-) -> list[cst.Call | cst.Raise]:
-    """Calls and raises in `function`'s own body that no broad handler covers, in order."""
+Work: TypeAlias = cst.Call | cst.Raise | cst.Await
+
+
+def unguarded_work(model: ModuleModel, function: FunctionInfo, _depth: int = 0) -> list[Work]:
+    """Calls, raises and awaits in `function`'s own body that no broad handler covers, in
+    order."""
     collector = _Collector(model, function.scope)
     body = function.node.body
     walk(body, collector)
-    found: list[cst.Call | cst.Raise] = []
+    found: list[Work] = []
     for node in collector.unguarded:
         if isinstance(node, cst.Call) and _handled_call(model, function.scope, node, _depth):
             continue
@@ -73,13 +102,22 @@ def _quiet(model: ModuleModel, scope: Scope, call: cst.Call) -> bool:
     if qualname in _QUIET_BUILTINS or (qualname or "").startswith("logging."):
         return True
     if qualname in _QUIET_IN_COROUTINES:
-        function = scope.enclosing_function()
-        return function is not None and function.is_async
-    return (
-        isinstance(func, cst.Attribute)
-        and func.attr.value in _LOG_METHODS
-        and "log" in model.code_for(func.value).lower()
-    )
+        return _in_coroutine(scope)
+    if not isinstance(func, cst.Attribute):
+        return False
+    if func.attr.value in _QUIET_TASK_METHODS:
+        return receiver_type(model, func.value, scope, None) in _TASK_TYPES
+    return func.attr.value in _LOG_METHODS and "log" in model.code_for(func.value).lower()
+
+
+def _in_coroutine(scope: Scope) -> bool:
+    function = scope.enclosing_function()
+    return function is not None and function.is_async
+
+
+def _spawn(model: ModuleModel, scope: Scope, call: cst.Call) -> bool:
+    """`asyncio.create_task(coro(...))` in a coroutine: it only schedules the coroutine."""
+    return model.qualified_name(call.func, scope) in _SPAWNS and _in_coroutine(scope)
 
 
 def _handled_call(model: ModuleModel, scope: Scope, call: cst.Call, depth: int) -> bool:
@@ -113,7 +151,7 @@ class _Collector(OwnCodeVisitor):
         self.model = model
         self.scope = scope
         self.guarded = 0
-        self.unguarded: list[cst.Call | cst.Raise] = []
+        self.unguarded: list[Work] = []
 
     def visit_Try(self, node: cst.Try) -> bool:
         guards = any(
@@ -128,6 +166,15 @@ class _Collector(OwnCodeVisitor):
         return False
 
     def visit_Call(self, node: cst.Call) -> bool:
+        if _spawn(self.model, self.scope, node):
+            # Calling the coroutine function only creates the coroutine: its errors go to
+            # the task. What its arguments compute runs here, and counts.
+            for arg in node.args:
+                coroutine = arg.value
+                parts = (coroutine.func, *coroutine.args) if isinstance(coroutine, cst.Call) else ()
+                for part in parts or (arg,):
+                    walk(part, self)
+            return False
         if _quiet(self.model, self.scope, node):
             return False  # `logger.info("%s", user.name.upper())` is still only logging
         if not self.guarded:
@@ -136,6 +183,10 @@ class _Collector(OwnCodeVisitor):
 
     def visit_Raise(self, node: cst.Raise) -> None:
         if not self.guarded:
+            self.unguarded.append(node)
+
+    def visit_Await(self, node: cst.Await) -> None:
+        if not self.guarded and not isinstance(node.expression, cst.Call):
             self.unguarded.append(node)
 
 

@@ -1,0 +1,65 @@
+"""FTL203 names the first work that can raise: an awaited task, not the calls that cannot."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from fastapi_task_lint.config import Config
+from tests.fixture_harness import lint
+
+_APP = """
+import asyncio
+
+from fastapi import BackgroundTasks, FastAPI
+
+app = FastAPI()
+
+
+async def flaky() -> None:
+    raise ValueError("boom")
+
+
+{task}
+
+
+@app.post("/")
+async def route(background_tasks: BackgroundTasks) -> None:
+    background_tasks.add_task(task)
+"""
+
+
+def _named(tmp_path: Path, task: str) -> str:
+    """What the message says can raise, and its line."""
+    path = tmp_path / "app.py"
+    path.write_text(_APP.format(task=textwrap.dedent(task).strip()), encoding="utf-8")
+    (finding,) = lint([path], Config(select=("FTL203",), root=tmp_path))
+    return finding.message.split(" and ", 1)[1].split(" can raise", 1)[0]
+
+
+def test_a_shielded_task_is_named_at_its_await(tmp_path: Path) -> None:
+    task = """
+    async def task() -> None:
+        cleanup = asyncio.create_task(flaky())
+        await asyncio.shield(cleanup)
+    """
+    assert _named(tmp_path, task) == "`asyncio.shield(cleanup)` (line 15)"
+
+
+def test_an_awaited_task_is_named_not_its_cancel(tmp_path: Path) -> None:
+    task = """
+    async def task() -> None:
+        running = asyncio.create_task(flaky())
+        running.cancel()
+        await running
+    """
+    assert _named(tmp_path, task) == "`await running` (line 16)"
+
+
+def test_cancel_on_a_receiver_of_unknown_type_still_counts(tmp_path: Path) -> None:
+    task = """
+    async def task(holder=None) -> None:
+        holder.task.cancel()
+        await holder.task
+    """
+    assert _named(tmp_path, task) == "`holder.task.cancel()` (line 14)"
