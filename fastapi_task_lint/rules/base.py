@@ -10,6 +10,7 @@ import libcst as cst
 
 from fastapi_task_lint.config import Config, RuleOption
 from fastapi_task_lint.diagnostics import Applicability, Diagnostic, Edit, Fix
+from fastapi_task_lint.semantics.blocking import call_label
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -124,6 +125,12 @@ def quote(code: str) -> str:
     """User code inside a message, shortened to one readable line."""
     code = " ".join(code.split())
     return f"`{code if len(code) <= 60 else code[:57] + '...'}`"
+
+
+def code_label(model: ModuleModel, node: cst.CSTNode) -> str:
+    """`node`'s code for a message; a long call is cut at its arguments (`call_label`), not
+    mid-name as `quote` would cut it."""
+    return call_label(model, node) if isinstance(node, cst.Call) else quote(model.code_for(node))
 
 
 def names_list(items: Sequence[str]) -> str:

@@ -8,8 +8,7 @@ from pathlib import Path
 import libcst as cst
 
 from fastapi_task_lint.config import RuleOption
-from fastapi_task_lint.rules.base import Rule, RuleContext, RuleDocs, quote
-from fastapi_task_lint.semantics.blocking import call_label
+from fastapi_task_lint.rules.base import Rule, RuleContext, RuleDocs, code_label
 from fastapi_task_lint.semantics.exceptions import Work, unguarded_work
 from fastapi_task_lint.semantics.project import ProjectIndex
 from fastapi_task_lint.semantics.scheduling import Mechanism
@@ -108,14 +107,6 @@ class UnhandledTaskException(Rule):
                 ctx.report(task.function.node.name, _message(ctx, task, work[0]))
 
 
-def _shown(ctx: RuleContext, node: Work) -> str:
-    return (
-        call_label(ctx.model, node)
-        if isinstance(node, cst.Call)
-        else quote(ctx.model.code_for(node))
-    )
-
-
 def _has_handling_decorator(
     ctx: RuleContext, task: ScheduledFunction, patterns: tuple[str, ...]
 ) -> bool:
@@ -133,7 +124,7 @@ def _message(ctx: RuleContext, task: ScheduledFunction, first: Work) -> str:
     line = ctx.model.position(first).start.line
     return (
         f"`{name}` runs in BackgroundTasks (scheduled with {use.label}) and "
-        f"{_shown(ctx, first)} (line {line}) can raise with nothing to catch "
+        f"{code_label(ctx.model, first)} (line {line}) can raise with nothing to catch "
         "it: the error skips the response's later tasks and shows only as a server log line "
         "after the client got its response; wrap the work in `try`/`except Exception` and "
         "log or report the failure"

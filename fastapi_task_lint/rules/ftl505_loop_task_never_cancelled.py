@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from fastapi_task_lint.rules.base import Rule, RuleContext, RuleDocs, quote
+from fastapi_task_lint.rules.base import Rule, RuleContext, RuleDocs, code_label
 from fastapi_task_lint.semantics.asyncio_tasks import (
     SPAWN_TRIGGERS,
     Fate,
@@ -82,7 +82,7 @@ class LoopTaskNeverCancelled(Rule):
                 continue
             ctx.report(
                 spawn.node,
-                f"{quote(ctx.model.code_for(spawn.node))} starts the endless loop of "
+                f"{code_label(ctx.model, spawn.node)} starts the endless loop of "
                 f"`{loop_function.name}` at startup and nothing cancels it at shutdown: "
                 "shutdown waits on it or kills it mid-iteration; keep the task and "
                 "`cancel()` it after `yield`",
@@ -90,7 +90,7 @@ class LoopTaskNeverCancelled(Rule):
         for function in ctx.model.functions:
             decorator = repeat_decorator(ctx.model, function)
             if decorator is not None and function_contexts(ctx.model, function) & STARTUP:
-                repeat = quote(ctx.model.code_for(decorator))
+                repeat = code_label(ctx.model, decorator)
                 ctx.report(
                     decorator,
                     f"`{function.name}` runs at startup under {repeat}, "

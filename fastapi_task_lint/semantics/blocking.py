@@ -523,8 +523,9 @@ def blocking_uses(
 
 
 def call_label(model: ModuleModel, call: cst.Call) -> str:
-    """A call as messages show it: `` `time.sleep(3)` ``, or `` `emails.send(...)` `` when long."""
+    """A call as messages show it: `` `time.sleep(3)` ``, or `` `emails.send(...)` `` when long
+    (`` `emails.send()` `` when it has no arguments, which `(...)` would suggest)."""
     code = " ".join(model.code_for(call).split())
     if len(code) > 40:
-        code = " ".join(model.code_for(call.func).split()) + "(...)"
+        code = " ".join(model.code_for(call.func).split()) + ("(...)" if call.args else "()")
     return f"`{code}`"

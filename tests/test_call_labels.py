@@ -1,0 +1,61 @@
+"""How messages show a long call: cut at its arguments, never mid-name, `()` when it has none."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from fastapi_task_lint.config import Config
+from tests.fixture_harness import lint
+
+
+def _messages(tmp_path: Path, source: str, code: str) -> list[str]:
+    path = tmp_path / "app.py"
+    path.write_text(textwrap.dedent(source), encoding="utf-8")
+    return [d.message for d in lint([path], Config(select=(code,), root=tmp_path))]
+
+
+def test_a_long_call_without_arguments_is_shown_with_empty_parentheses(tmp_path: Path) -> None:
+    source = """
+    import asyncio
+
+    from fastapi import BackgroundTasks, FastAPI
+
+    app = FastAPI()
+
+
+    async def task(connection) -> None:
+        connection.database_session_factory_instance.commit_everything_now()
+
+
+    @app.post("/")
+    async def route(background_tasks: BackgroundTasks) -> None:
+        background_tasks.add_task(task, None)
+    """
+    (message,) = _messages(tmp_path, source, "FTL203")
+    assert "`connection.database_session_factory_instance.commit_everything_now()`" in message
+
+
+def test_ftl505_cuts_a_long_spawn_at_its_arguments(tmp_path: Path) -> None:
+    source = """
+    import asyncio
+    from contextlib import asynccontextmanager
+
+    from fastapi import FastAPI
+
+
+    async def refresh_version_cache_every_day_forever() -> None:
+        while True:
+            await asyncio.sleep(86400)
+
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        asyncio.create_task(refresh_version_cache_every_day_forever())
+        yield
+
+
+    app = FastAPI(lifespan=lifespan)
+    """
+    (message,) = _messages(tmp_path, source, "FTL505")
+    assert message.startswith("`asyncio.create_task(...)` starts the endless loop of ")
