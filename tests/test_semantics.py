@@ -556,6 +556,8 @@ def test_branches_record_the_arms_a_parameter_test_decides(tmp_path: Path) -> No
         first.skipped,
         ternary.taken,
     )
+
+
 def test_a_legacy_query_blocks_where_it_runs_not_where_it_is_built(tmp_path: Path) -> None:
     """`Session.query()` builds a Query; its SQL runs at `.first()`, `.count()`, ..."""
     model = model_of(
