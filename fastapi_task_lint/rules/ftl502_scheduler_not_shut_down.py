@@ -38,9 +38,10 @@ class SchedulerNotShutDown(Rule):
             "(4.x: `.stop()`) of the same scheduler runs after the lifespan's `yield` (a "
             "`finally` included), in a shutdown handler, in `atexit.register(...)` or in a "
             "function whose caller is unknown (also through a helper it is handed to, "
-            "`stop_jobs(scheduler)`; only code of the same application, imported from the "
-            "same directory, counts); and a start at module level when nothing shuts that "
-            "scheduler down at all. Schedulers used as context managers "
+            "`stop_jobs(scheduler)`, or on what the helper that starts it returns, "
+            "`s = start_jobs()` then `s.shutdown()`; only code of the same application, "
+            "imported from the same directory, counts); and a start at module level when "
+            "nothing shuts that scheduler down at all. Schedulers used as context managers "
             "(`async with AsyncScheduler() as s`) and blocking starts (`BlockingScheduler`, "
             "4.x `run_until_stopped()`) are not flagged."
         ),

@@ -31,7 +31,7 @@ from fastapi_task_lint.semantics.mentions import assigning, naming
 from fastapi_task_lint.semantics.routes import _APP_TYPES
 from fastapi_task_lint.semantics.scheduling import bind_arguments
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
-from fastapi_task_lint.semantics.uses import is_local, local_uses
+from fastapi_task_lint.semantics.uses import is_local, local_uses, parent_chains
 from fastapi_task_lint.semantics.walk import OwnCodeVisitor, walk
 
 if TYPE_CHECKING:
@@ -427,7 +427,9 @@ def object_key(
 def object_keys(
     model: ModuleModel, expr: cst.BaseExpression, scope: Scope, order: int | None
 ) -> frozenset[str] | None:
-    """`object_key` of `expr`, plus where a local holding it is stored (`app.state.x = s`).
+    """`object_key` of `expr`, plus where a local holding it is stored (`app.state.x = s`),
+    and where callers keep the result of the function `expr` is in when it returns the object
+    (`scheduler = start_jobs()`).
 
     None when the object cannot be named, or when a local holding it is handed to other
     code (an argument, a container, a return): that code may release it.
@@ -436,8 +438,10 @@ def object_keys(
     if key is None:
         return None
     function = scope.enclosing_function()
-    if not isinstance(expr, cst.Name) or function is None or not is_local(function, expr.value):
+    if function is None:
         return frozenset({key})
+    if not isinstance(expr, cst.Name) or not is_local(function, expr.value):
+        return frozenset({key}) | _returned_to(model, function, frozenset({key}))
     keys = {key}
     for use in local_uses(function, expr.value):
         parent = use.parent
@@ -468,14 +472,7 @@ def release_calls(
     be named may be the object, so it counts too; so does a parameter (or its attribute) of a
     helper that some call hands the object to: `stop_jobs(scheduler)`.
     """
-    found = lifecycle(model.project)
-    root = _import_root(model)
-    candidates = list(
-        {
-            id(model): model,
-            **{id(m): m for m in found.models if _import_root(m) == root},
-        }.values()
-    )
+    candidates = _application_models(model)
     result: list[tuple[ModuleModel, CallInfo]] = []
     for candidate in candidates:
         for call in candidate.calls:
@@ -494,6 +491,82 @@ def release_calls(
             if anywhere or at_exit or not contexts or contexts & SHUTDOWN:
                 result.append((candidate, call))
     return result
+
+
+def _application_models(model: ModuleModel) -> list[ModuleModel]:
+    """`model` first, then every module of its application (imported from the same
+    directory) with a hook or a function a hook reaches: where its object may be released."""
+    root = _import_root(model)
+    return list(
+        {
+            id(model): model,
+            **{id(m): m for m in lifecycle(model.project).models if _import_root(m) == root},
+        }.values()
+    )
+
+
+def _returned_to(
+    model: ModuleModel, function: FunctionInfo, keys: frozenset[str]
+) -> frozenset[str]:
+    """Where callers keep the result of `function` (`object_key` of `s` in `s = start()`,
+    `s = await start()`, `app.state.s = start()`) when it returns the object `keys` name:
+    a release of what a helper returns releases the object the helper started."""
+    if not any(
+        value is not None and object_key(model, value, function.scope, None) in keys
+        for value in function.return_values
+    ):
+        return frozenset()
+    models = _application_models(model)
+    known: dict[tuple[int, int], frozenset[str]] = model.project.memo(
+        f"{__name__}.returned_to", dict
+    )
+    memo_key = (id(function), id(models[0]))
+    found = known.get(memo_key)
+    if found is None:
+        found = known[memo_key] = frozenset(_result_holders(models, function))
+    return found
+
+
+def _result_holders(models: Sequence[ModuleModel], function: FunctionInfo) -> set[str]:
+    """`object_key` of each target that calls among `models` assign `function`'s result to,
+    awaited or not; one walk per def holding such a call, for its parents."""
+    holders: set[str] = set()
+    for model in models:
+        calls = [
+            call
+            for call in model.calls
+            if _may_call(model, call, function.name)
+            and (callee := resolve_callee(model, call)) is not None
+            and callee.function is function
+        ]
+        roots: dict[int, tuple[cst.CSTNode, list[cst.CSTNode]]] = {}
+        for call in calls:
+            caller = call.scope.enclosing_function()
+            root: cst.CSTNode = caller.node if caller is not None else model.tree
+            roots.setdefault(id(root), (root, []))[1].append(call.node)
+        chains: dict[int, tuple[cst.CSTNode, ...]] = {}
+        for root, nodes in roots.values():
+            chains.update(parent_chains(root, nodes))
+        for call in calls:
+            for target in _assigned_to(call.node, chains.get(id(call.node), ())):
+                key = object_key(model, target, call.scope, None)
+                if key is not None:
+                    holders.add(key)
+    return holders
+
+
+def _assigned_to(
+    value: cst.BaseExpression, parents: Sequence[cst.CSTNode]
+) -> list[cst.BaseExpression]:
+    """The targets `value` (or `await value`) is assigned to; `parents` end at its parent."""
+    parent = parents[-1] if parents else None
+    if isinstance(parent, cst.Await) and parent.expression is value:
+        value, parent = parent, parents[-2] if len(parents) > 1 else None
+    if isinstance(parent, cst.Assign) and parent.value is value:
+        return [target.target for target in parent.targets]
+    if isinstance(parent, cst.AnnAssign) and parent.value is value:
+        return [parent.target]
+    return []
 
 
 def _handed_in(
