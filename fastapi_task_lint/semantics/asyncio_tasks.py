@@ -17,7 +17,7 @@ import libcst as cst
 
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
 from fastapi_task_lint.semantics.scope import Scope
-from fastapi_task_lint.semantics.uses import NameUse, is_local, local_uses, parent_chains
+from fastapi_task_lint.semantics.uses import NameUse, call_parents, is_local, local_uses
 
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.model import ModuleModel
@@ -117,16 +117,7 @@ def find_task_spawns(model: ModuleModel) -> list[TaskSpawn]:
         api = _spawn_api(model, call)
         if api is not None:
             found.append((call, api))
-    # Ancestors from the enclosing def (or the module): enough to see what keeps the task,
-    # and one walk per such def instead of one per module.
-    roots: dict[int, tuple[cst.CSTNode, list[cst.CSTNode]]] = {}
-    for call, _ in found:
-        function = call.scope.enclosing_function()
-        root: cst.CSTNode = function.node if function is not None else model.tree
-        roots.setdefault(id(root), (root, []))[1].append(call.node)
-    chains: dict[int, tuple[cst.CSTNode, ...]] = {}
-    for root, targets in roots.values():
-        chains.update(parent_chains(root, targets))
+    chains = call_parents(model.tree, [call for call, _ in found])
     spawns: list[TaskSpawn] = []
     for call, api in found:
         args = [a for a in call.node.args if a.keyword is None and not a.star]

@@ -31,7 +31,7 @@ from fastapi_task_lint.semantics.mentions import assigning, naming
 from fastapi_task_lint.semantics.routes import _APP_TYPES
 from fastapi_task_lint.semantics.scheduling import bind_arguments
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
-from fastapi_task_lint.semantics.uses import is_local, local_uses, parent_chains
+from fastapi_task_lint.semantics.uses import call_parents, is_local, local_uses
 from fastapi_task_lint.semantics.walk import OwnCodeVisitor, walk
 
 if TYPE_CHECKING:
@@ -529,7 +529,7 @@ def _returned_to(
 
 def _result_holders(models: Sequence[ModuleModel], function: FunctionInfo) -> set[str]:
     """`object_key` of each target that calls among `models` assign `function`'s result to,
-    awaited or not; one walk per def holding such a call, for its parents."""
+    awaited or not."""
     holders: set[str] = set()
     for model in models:
         calls = [
@@ -539,14 +539,7 @@ def _result_holders(models: Sequence[ModuleModel], function: FunctionInfo) -> se
             and (callee := resolve_callee(model, call)) is not None
             and callee.function is function
         ]
-        roots: dict[int, tuple[cst.CSTNode, list[cst.CSTNode]]] = {}
-        for call in calls:
-            caller = call.scope.enclosing_function()
-            root: cst.CSTNode = caller.node if caller is not None else model.tree
-            roots.setdefault(id(root), (root, []))[1].append(call.node)
-        chains: dict[int, tuple[cst.CSTNode, ...]] = {}
-        for root, nodes in roots.values():
-            chains.update(parent_chains(root, nodes))
+        chains = call_parents(model.tree, calls)
         for call in calls:
             for target in _assigned_to(call.node, chains.get(id(call.node), ())):
                 key = object_key(model, target, call.scope, None)

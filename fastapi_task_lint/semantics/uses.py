@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from fastapi_task_lint.semantics.functions import FunctionInfo
+from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
 from fastapi_task_lint.semantics.scope import BindingKind
 from fastapi_task_lint.semantics.walk import walk
 
@@ -77,6 +77,20 @@ def parent_chains(
     collector = _ParentCollector({id(t) for t in targets})
     walk(root, collector)
     return collector.found
+
+
+def call_parents(tree: cst.Module, calls: Sequence[CallInfo]) -> dict[int, tuple[cst.CSTNode, ...]]:
+    """For each call's node (by id), its ancestors from its enclosing def (or the module)
+    down: enough to see what keeps its result, with one walk per such def, not per module."""
+    roots: dict[int, tuple[cst.CSTNode, list[cst.CSTNode]]] = {}
+    for call in calls:
+        function = call.scope.enclosing_function()
+        root: cst.CSTNode = function.node if function is not None else tree
+        roots.setdefault(id(root), (root, []))[1].append(call.node)
+    chains: dict[int, tuple[cst.CSTNode, ...]] = {}
+    for root, targets in roots.values():
+        chains.update(parent_chains(root, targets))
+    return chains
 
 
 class _ParentCollector(cst.CSTVisitor):
