@@ -490,8 +490,18 @@ def blocking_uses(
     (an un-awaited coroutine is someone else's task).
     """
 
+    # Each call's own answer, kept for the run: a function is searched again for each
+    # context it is entered with (`guards`) and each deeper depth.
+    answers: dict[BlockingPolicy, dict[int, BlockingCall | None]] = model.project.memo(
+        f"{__name__}.leaves", dict
+    )
+    leaves = answers.setdefault(policy, {})
+
     def leaf(owner: ModuleModel, call: CallInfo) -> BlockingCall | None:
-        return blocking_call(owner, call, policy)
+        key = id(call)
+        if key not in leaves:
+            leaves[key] = blocking_call(owner, call, policy)
+        return leaves[key]
 
     def follow(target: Target, call: CallInfo) -> bool:
         return not target.function.is_async or call.awaited
@@ -502,7 +512,7 @@ def blocking_uses(
     memo = chains.setdefault(policy, {})
     found: list[BlockingUse] = []
     edges = {id(edge.call): edge for edge in callees(model, function)}
-    known = entry_context(model, function)
+    known = entry_context(function)
     spans = ruled_out(function, known)
     for call in function.calls:
         if not runs(call, spans):
@@ -514,7 +524,7 @@ def blocking_uses(
         edge = edges.get(id(call))
         if edge is None or not follow(edge.target, call):
             continue
-        told = call_context(model, call, edge.target.function, function, known)
+        told = call_context(call, edge.target, function, known)
         chain = find_chain(edge.target, leaf, follow, memo, context=told)
         if chain is not None:
             names = (edge.target.function.name, *chain.names())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import EllipsisType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
@@ -68,6 +68,8 @@ class FunctionInfo:
     yield_values: list[cst.BaseExpression | None] = field(default_factory=list)
     awaits: int = 0
     branches: list[Branch] = field(default_factory=list)
+    # What a call can tell this function of its parameters (`guards`), once asked.
+    guard_inputs: tuple[tuple[str, Any, Any], ...] | None = None
 
     @property
     def is_lambda(self) -> bool:

@@ -3,9 +3,11 @@
 `cluster_name(name, add_hash=False)` never runs the `if add_hash:` branch of
 `cluster_name`, and `logs_prefix(user)` with a `user: str` never runs `if user is None:`.
 A search down the call graph (`callgraph.find_chain`) knows, on entering a function, what
-some of its parameters hold: a literal argument, the literal default of an omitted one, a
-value the caller itself knew and passes on, or a type annotation that rules out `None`.
-Calls in a branch those values decide against do not run on that path.
+some of its parameters hold: a literal argument, the literal default of an omitted one, or a
+value the caller itself knew and passes on; the route or task a search starts at knows its
+annotations that rule out `None`. Calls in a branch those values decide against do not
+run on that path. (Annotations deeper down are not read: they would give most typed
+functions a context of their own, and each context is searched apart.)
 
 The builder records, per function, each `if` and conditional expression whose test reads a
 parameter (`FunctionInfo.branches`), with the walk orders its two arms span, so ruling an
@@ -26,7 +28,7 @@ from fastapi_task_lint.semantics.scheduling import bind_arguments
 from fastapi_task_lint.semantics.scope import BindingKind
 
 if TYPE_CHECKING:
-    from fastapi_task_lint.semantics.model import ModuleModel
+    from fastapi_task_lint.semantics.callgraph import Target
 
 
 class Value(Enum):
@@ -40,24 +42,48 @@ class Value(Enum):
 
 # What a search knows on entering a function: (parameter, value) pairs, sorted (a memo key).
 Context = tuple[tuple[str, Value], ...]
+# Per parameter that matters: its name, and what its literal default and annotation tell.
+Inputs = tuple[tuple[str, Value | None, Value | None], ...]
 # Walk-order spans (first, last] of code a context rules out.
 Spans = tuple[tuple[int, int], ...]
 
 _NAMED = {"None": Value.NONE, "True": Value.TRUTHY, "False": Value.FALSY}
+# Class names of the literals `literal_value` reads, but for the names in `_NAMED`.
+_LITERALS = frozenset(
+    {
+        "Integer",
+        "Float",
+        "Imaginary",
+        "SimpleString",
+        "FormattedString",
+        "ConcatenatedString",
+        "List",
+        "Tuple",
+        "Set",
+        "Dict",
+        "UnaryOperation",
+    }
+)
 # Annotations that admit None or say nothing.
 _OPEN_TYPES = frozenset({"None", "Any", "object", "Optional", "Union"})
 
 
 def tested_names(test: cst.BaseExpression) -> set[str]:
     """The names a test reads in a form `truth` can decide: `p`, `not p`, `p is None`,
-    `p is not None`, and `and`/`or` of those."""
-    if isinstance(test, cst.Name):
+    `p is not None`, and `and`/`or` of those.
+
+    The builder asks this of every `if` in every module: other tests are turned down by
+    class name first (built trees keep libcst's names), since `isinstance` on libcst's
+    abstract bases is slow.
+    """
+    kind = type(test).__name__
+    if kind == "Name" and isinstance(test, cst.Name):
         return {test.value}
-    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
-        return tested_names(test.expression)
-    if isinstance(test, cst.BooleanOperation):
+    if kind == "UnaryOperation" and isinstance(test, cst.UnaryOperation):
+        return tested_names(test.expression) if isinstance(test.operator, cst.Not) else set()
+    if kind == "BooleanOperation" and isinstance(test, cst.BooleanOperation):
         return tested_names(test.left) | tested_names(test.right)
-    compared = _compared_with_none(test)
+    compared = _compared_with_none(test) if kind == "Comparison" else None
     return {compared[0]} if compared is not None else set()
 
 
@@ -133,76 +159,83 @@ def _reassigned(function: FunctionInfo, name: str) -> bool:
     return any(b.kind is not BindingKind.PARAM for b in function.scope.bindings.get(name, ()))
 
 
-def entry_context(model: ModuleModel, function: FunctionInfo) -> Context:
+def entry_context(function: FunctionInfo) -> Context:
     """What a search starting at `function` (run by the framework, whose arguments are
     not seen) knows: its annotations that rule out None."""
-    return _context(function, {}, {}, _relevant(model, function), omitted_known=False)
+    return _context(_inputs(function), {}, {}, omitted_known=False, annotations=True)
 
 
-def call_context(
-    model: ModuleModel,
-    call: CallInfo,
-    target: FunctionInfo,
-    caller: FunctionInfo,
-    known: Context,
-) -> Context:
+def call_context(call: CallInfo, target: Target, caller: FunctionInfo, known: Context) -> Context:
     """What `target` knows when `call` (in `caller`, which knows `known`) runs it."""
-    wanted = _relevant(model, target)
-    if not wanted:
+    inputs = _inputs(target.function)
+    if not inputs:
         return ()
-    if any(arg.star for arg in call.node.args):
-        return _context(target, {}, {}, wanted, omitted_known=False)
-    bound_self = _binds_self(model, call, target)
-    if bound_self is None:
-        return _context(target, {}, {}, wanted, omitted_known=False)
+    if not _tells(call, known) and all(default is None for _, default, _ in inputs):
+        return ()
+    bound_self = _binds_self(call, target.function)
+    if bound_self is None or any(arg.star for arg in call.node.args):
+        return ()
     passed = {
         name: arguments[0].value
-        for name, arguments in bind_arguments(target, call.node, bound_self).items()
+        for name, arguments in bind_arguments(target.function, call.node, bound_self).items()
         if len(arguments) == 1 and not arguments[0].star
     }
     forwarded = {name: v for name, v in known if not _reassigned(caller, name)}
-    return _context(target, passed, forwarded, wanted)
+    return _context(inputs, passed, forwarded)
+
+
+def _tells(call: CallInfo, known: Context) -> bool:
+    """Whether an argument of `call` is a literal or a name whose value `known` holds
+    (told by class name first: asked of every call a search passes)."""
+    names = {name for name, _ in known} | _NAMED.keys()
+    for arg in call.node.args:
+        kind = type(arg.value).__name__
+        if kind in _LITERALS:
+            return True
+        if kind == "Name" and isinstance(arg.value, cst.Name) and arg.value.value in names:
+            return True
+    return False
 
 
 def _context(
-    function: FunctionInfo,
+    inputs: Inputs,
     passed: Mapping[str, cst.BaseExpression],
     forwarded: Mapping[str, Value],
-    wanted: frozenset[str],
     omitted_known: bool = True,
+    annotations: bool = False,
 ) -> Context:
-    values: dict[str, Value] = {}
-    for param in function.params:
-        if param.star or param.name not in wanted:
-            continue
-        expression = passed.get(param.name)
+    values: list[tuple[str, Value]] = []
+    for name, default, annotated in inputs:
+        expression = passed.get(name)
         if expression is not None:
             value = _argument_value(expression, forwarded)
-        elif omitted_known and param.default is not None:
-            value = literal_value(param.default)
         else:
-            value = None
-        if value is None:
-            value = _annotated(param)
+            value = default if omitted_known else None
+        if value is None and annotations:
+            value = annotated
         if value is not None:
-            values[param.name] = value
-    return tuple(sorted(values.items(), key=lambda item: item[0]))
+            values.append((name, value))
+    return tuple(values)
 
 
-def _relevant(model: ModuleModel, function: FunctionInfo) -> frozenset[str]:
-    """The parameters whose values can rule out code in `function` or its callees: those
-    its branches test, and those it passes on as they are (`f(x, flag)`)."""
-    known: dict[int, frozenset[str]] = model.project.memo(f"{__name__}.relevant", dict)
-    found = known.get(id(function))
+def _inputs(function: FunctionInfo) -> Inputs:
+    """The parameters whose values can rule out code in `function` or its callees (those
+    its branches test, and those it passes on as they are: `f(x, flag)`), by name, each
+    with what its default and its annotation tell; computed once per function."""
+    found = function.guard_inputs
     if found is None:
-        params = {p.name for p in function.params if not p.star}
         passed = {
             arg.value.value
             for call in function.calls
             for arg in call.node.args
             if isinstance(arg.value, cst.Name) and not arg.star
         }
-        found = known[id(function)] = frozenset((_tested(function) | passed) & params)
+        wanted = _tested(function) | passed
+        found = function.guard_inputs = tuple(
+            (p.name, None if p.default is None else literal_value(p.default), _annotated(p))
+            for p in sorted(function.params, key=lambda p: p.name)
+            if p.name in wanted and not p.star
+        )
     return found
 
 
@@ -210,21 +243,26 @@ def _tested(function: FunctionInfo) -> set[str]:
     return {name for branch in function.branches for name in tested_names(branch.test)}
 
 
-def _binds_self(model: ModuleModel, call: CallInfo, target: FunctionInfo) -> bool | None:
+def _binds_self(call: CallInfo, target: FunctionInfo) -> bool | None:
     """Whether `call` fills `target`'s first parameter itself (`obj.method(...)`); None
-    when it cannot tell (a class called, a method called by a bare name)."""
-    if target.klass is None:
-        return False
-    if _decorated(target, "staticmethod"):
+    when it cannot tell (a class called, a method called by a bare name or on its class)."""
+    if target.klass is None or _decorated(target, "staticmethod"):
         return False
     func = call.node.func
     if not isinstance(func, cst.Attribute):
         return None  # `Cls(...)` runs `__init__`: arguments shift by one; not followed here
     if _decorated(target, "classmethod"):
         return True
-    qualname = model.qualified_name(func.value, call.scope, call.order)
-    through_class = qualname is not None and model.project.resolve_class(qualname) is not None
-    return None if through_class else True
+    # Called on its class (`Context.method(obj, ...)`), told by the name alone: resolving
+    # the receiver would parse modules for every method call a search passes.
+    receiver = func.value
+    if isinstance(receiver, cst.Name):
+        binding = call.scope.lookup(receiver.value, call.order)
+        if receiver.value == target.klass.name or (
+            binding is not None and binding.kind is BindingKind.CLASS
+        ):
+            return None
+    return True
 
 
 def _decorated(function: FunctionInfo, name: str) -> bool:
@@ -240,8 +278,11 @@ def _argument_value(expression: cst.BaseExpression, forwarded: Mapping[str, Valu
 
 def literal_value(expression: cst.BaseExpression) -> Value | None:
     """What a literal tells of its value: `None`, `False`, `0`, `""`, `[]`, `"x"`, `[1]`."""
-    if isinstance(expression, cst.Name):
+    kind = type(expression).__name__  # asked of every argument a search passes: see above
+    if kind == "Name" and isinstance(expression, cst.Name):
         return _NAMED.get(expression.value)
+    if kind not in _LITERALS:
+        return None
     if isinstance(expression, cst.Integer | cst.Float | cst.Imaginary | cst.SimpleString):
         try:
             return Value.TRUTHY if ast.literal_eval(expression.value) else Value.FALSY
