@@ -59,3 +59,23 @@ def test_ftl505_cuts_a_long_spawn_at_its_arguments(tmp_path: Path) -> None:
     """
     (message,) = _messages(tmp_path, source, "FTL505")
     assert message.startswith("`asyncio.create_task(...)` starts the endless loop of ")
+
+
+def test_a_long_method_chain_is_cut_at_each_calls_arguments(tmp_path: Path) -> None:
+    source = """
+    from fastapi import Depends, FastAPI
+    from sqlalchemy.orm import Session
+
+    app = FastAPI()
+
+
+    def get_db():
+        yield Session()
+
+
+    @app.get("/")
+    async def route(db: Session = Depends(get_db)) -> object:
+        return db.query(dict).filter(dict.keys == 1, dict.values == 2).first()
+    """
+    (message,) = _messages(tmp_path, source, "FTL202")
+    assert message.startswith("`db.query(...).filter(...).first()` blocks the event loop")

@@ -21,7 +21,10 @@ class DanglingAsyncioTask(Rule):
         what=(
             "Flags `asyncio.create_task(...)`, `asyncio.ensure_future(...)` and "
             "`loop.create_task(...)` whose result is discarded (also after "
-            "`.add_done_callback(...)`), or kept only in a local variable or a local list that "
+            "`.add_done_callback(...)`, and when a lambda given as a callback returns it: "
+            "`task.add_done_callback(lambda t: asyncio.create_task(cleanup()))`, "
+            "`loop.call_soon(lambda: ...)`, whose return value the loop drops), or kept only "
+            "in a local variable or a local list that "
             "nothing reads for later (only `add_done_callback`, `append`, ...). Not flagged: a "
             "task that is awaited, returned, stored on an object or in a module-level "
             "collection, passed to another call (`asyncio.gather`, `set.add`, a project helper), "

@@ -56,6 +56,19 @@ _TASK_TYPES = frozenset(
 _TASK_PEEKS = frozenset({"add_done_callback", "set_name", "get_name", "done", "cancelled"})
 # Methods of a local list/set that only put the task in it.
 _CONTAINER_FILLS = frozenset({"append", "add", "extend", "insert", "appendleft"})
+# Methods that take a callback and drop its return value (futures', tasks' and loops').
+_CALLBACK_REGISTRARS = frozenset(
+    {
+        "add_done_callback",
+        "call_soon",
+        "call_soon_threadsafe",
+        "call_later",
+        "call_at",
+        "add_signal_handler",
+        "add_reader",
+        "add_writer",
+    }
+)
 _MAX_DEPTH = 4
 
 # A file without one of these strings starts no asyncio task.
@@ -228,6 +241,16 @@ def _expression_fate(
     parent = parents[-1] if parents else None
     if isinstance(parent, cst.Expr):
         return SpawnFate(Fate.DISCARDED)
+    if isinstance(parent, cst.Lambda):
+        # `add_done_callback(lambda t: create_task(...))`: the loop drops what it returns.
+        caller = parents[-3] if len(parents) >= 3 and isinstance(parents[-2], cst.Arg) else None
+        if (
+            isinstance(caller, cst.Call)
+            and isinstance(caller.func, cst.Attribute)
+            and caller.func.attr.value in _CALLBACK_REGISTRARS
+        ):
+            return SpawnFate(Fate.DISCARDED)
+        return _kept()
     if isinstance(parent, cst.Attribute) and len(parents) >= 2 and parent.value is expr:
         call = parents[-2]
         if task and isinstance(call, cst.Call) and parent.attr.value in _TASK_PEEKS:

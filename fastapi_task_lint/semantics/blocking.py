@@ -21,6 +21,7 @@ from fastapi_task_lint.semantics.callgraph import ChainMemo, Target, callees, fi
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
 from fastapi_task_lint.semantics.guards import call_context, entry_context, ruled_out, runs
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
+from fastapi_task_lint.semantics.uses import local_uses, parent_chains
 
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.model import ModuleModel, TypeRef
@@ -379,9 +380,58 @@ def blocking_call(
     if receiver is None:
         return None
     owner = policy.method_blocks(model.ancestors(receiver), func.attr.value)
-    if owner is None:
-        return None
-    return BlockingCall(call.node, f"{owner.rsplit('.', 1)[-1]}.{func.attr.value}")
+    if owner is not None:
+        return BlockingCall(call.node, f"{owner.rsplit('.', 1)[-1]}.{func.attr.value}")
+    produced = _METHOD_RESULTS.get((_canonical_type(receiver), func.attr.value))
+    if produced == _QUERY and not _matches(f"{_QUERY}.__iter__", policy.allowed):
+        return BlockingCall(call.node, "Query.__iter__") if _query_iterated(model, call) else None
+    return None
+
+
+_QUERY = "sqlalchemy.orm.Query"
+# Calls that iterate the iterable they are given (a Query runs its SQL when iterated).
+_ITERATING = frozenset(
+    {f"builtins.{name}" for name in ("list", "tuple", "set", "sorted", "iter", "next", "enumerate")}
+)
+
+
+def _query_iterated(model: ModuleModel, call: CallInfo) -> bool:
+    """Whether the Query `call` builds is iterated (`for row in query`, a comprehension over
+    it, `list(query)`), itself or through the local it is assigned to. A Query whose method
+    is called (`.all()`, `.filter(...)`) is that call's business, and one that is only
+    built (`str(query)`, `run_in_threadpool(query.all)`) runs no SQL here."""
+    function = call.scope.enclosing_function()
+    root = function.node if function is not None else model.tree
+    parents = parent_chains(root, [call.node]).get(id(call.node), ())
+    if _iterates(model, call, call.node, parents):
+        return True
+    parent = parents[-1] if parents else None
+    target = None
+    if isinstance(parent, cst.Assign) and len(parent.targets) == 1:
+        target = parent.targets[0].target
+    elif isinstance(parent, cst.AnnAssign):
+        target = parent.target
+    if function is None or not isinstance(target, cst.Name):
+        return False
+    return any(
+        _iterates(model, call, use.name, use.parents) for use in local_uses(function, target.value)
+    )
+
+
+def _iterates(
+    model: ModuleModel, call: CallInfo, node: cst.CSTNode, parents: tuple[cst.CSTNode, ...]
+) -> bool:
+    parent = parents[-1] if parents else None
+    if isinstance(parent, cst.For | cst.CompFor):
+        return parent.iter is node
+    if isinstance(parent, cst.Arg) and len(parents) >= 2 and isinstance(parents[-2], cst.Call):
+        iterating = parents[-2]
+        first = iterating.args[0] if iterating.args else None
+        return (
+            first is parent
+            and model.qualified_name(iterating.func, call.scope, call.order) in _ITERATING
+        )
+    return False
 
 
 # Waits for a child process that take options: with `os.WNOHANG` among them they return at
@@ -536,6 +586,13 @@ def call_label(model: ModuleModel, call: cst.Call) -> str:
     """A call as messages show it: `` `time.sleep(3)` ``, or `` `emails.send(...)` `` when long
     (`` `emails.send()` `` when it has no arguments, which `(...)` would suggest)."""
     code = " ".join(model.code_for(call).split())
-    if len(code) > 40:
-        code = " ".join(model.code_for(call.func).split()) + ("(...)" if call.args else "()")
-    return f"`{code}`"
+    return f"`{code if len(code) <= 40 else _shortened(model, call)}`"
+
+
+def _shortened(model: ModuleModel, expr: cst.BaseExpression) -> str:
+    """`expr` with every call's arguments shown as `(...)`: `db.query(...).filter(...).first()`."""
+    if isinstance(expr, cst.Call):
+        return _shortened(model, expr.func) + ("(...)" if expr.args else "()")
+    if isinstance(expr, cst.Attribute):
+        return f"{_shortened(model, expr.value)}.{expr.attr.value}"
+    return " ".join(model.code_for(expr).split())

@@ -81,10 +81,13 @@ def parent_chains(
 
 def call_parents(tree: cst.Module, calls: Sequence[CallInfo]) -> dict[int, tuple[cst.CSTNode, ...]]:
     """For each call's node (by id), its ancestors from its enclosing def (or the module)
-    down: enough to see what keeps its result, with one walk per such def, not per module."""
+    down: enough to see what keeps its result, with one walk per such def, not per module.
+    A lambda is not a root: what receives a lambda decides what becomes of its value."""
     roots: dict[int, tuple[cst.CSTNode, list[cst.CSTNode]]] = {}
     for call in calls:
         function = call.scope.enclosing_function()
+        while function is not None and function.is_lambda:
+            function = function.parent_scope.enclosing_function()
         root: cst.CSTNode = function.node if function is not None else tree
         roots.setdefault(id(root), (root, []))[1].append(call.node)
     chains: dict[int, tuple[cst.CSTNode, ...]] = {}
