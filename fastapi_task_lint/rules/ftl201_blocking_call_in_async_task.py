@@ -13,6 +13,7 @@ from fastapi_task_lint.semantics.blocking import (
     blocking_uses,
     call_label,
 )
+from fastapi_task_lint.semantics.guards import task_context
 from fastapi_task_lint.semantics.project import ProjectIndex
 from fastapi_task_lint.semantics.task_definitions import (
     ScheduledFunction,
@@ -51,8 +52,9 @@ class BlockingCallInAsyncTask(Rule):
             "arguments rule out is not followed: `cluster_name(name, add_hash=False)` skips "
             "`if add_hash:`, and `logs_prefix(user)` with `user: str` skips `if user is "
             "None:` (literal arguments, the literal defaults of omitted ones, values passed "
-            "on unchanged, and the task's or route's own annotations that exclude `None`). "
-            "Calls are resolved "
+            "on unchanged, and the task's or route's own annotations that exclude `None`); "
+            "a task knows what every `add_task(fn, ...)` and `create_task(fn(...))` that "
+            "schedules it agrees on. Calls are resolved "
             "by qualified "
             "name and receiver type, so `httpx.AsyncClient`, `redis.asyncio`, `AsyncSession` "
             "and `asyncio.sleep` are not reported, nor is work handed to "
@@ -102,7 +104,8 @@ class BlockingCallInAsyncTask(Rule):
         for task in tasks_in(ctx.model):
             if not task.runs_on_event_loop:
                 continue
-            for use in blocking_uses(ctx.model, task.function, policy):
+            known = task_context(task.function, [use.launch for use in task.uses])
+            for use in blocking_uses(ctx.model, task.function, policy, known):
                 ctx.report(use.call.node, _message(ctx, task, use))
 
 

@@ -10,6 +10,7 @@ import libcst as cst
 from fastapi_task_lint.config import RuleOption
 from fastapi_task_lint.rules.base import Rule, RuleContext, RuleDocs, code_label
 from fastapi_task_lint.semantics.exceptions import Work, unguarded_work
+from fastapi_task_lint.semantics.guards import ruled_out, runs, task_context
 from fastapi_task_lint.semantics.project import ProjectIndex
 from fastapi_task_lint.semantics.scheduling import Mechanism
 from fastapi_task_lint.semantics.task_definitions import (
@@ -52,7 +53,10 @@ class UnhandledTaskException(Rule):
             "`cancel()`/`done()`/`cancelled()` on a known `asyncio` task, and, in an "
             "`async def`, `asyncio.get_running_loop()` (or `get_event_loop`, `current_task`), "
             "`asyncio.create_task`/`ensure_future` (the coroutine's errors go to the task; "
-            "its arguments still count) and `anyio.CancelScope(...)`. Nor do calls to project "
+            "its arguments still count), `anyio.CancelScope(...)` and `asyncio.sleep` (it "
+            "raises only `CancelledError`). Nor do calls in a branch that the arguments every "
+            "`add_task` of the task agrees on rule out (`add_task(serve, show_banner=False)` "
+            "skips `if show_banner:`; see FTL201), nor calls to project "
             "functions that "
             "guard all their own work, so a task whose body is one call to such a function "
             "is not reported. A decorator listed in `error-handling-decorators` marks the "
@@ -102,9 +106,18 @@ class UnhandledTaskException(Rule):
                 continue  # a queue task run in-process is FTL105's finding
             if _has_handling_decorator(ctx, task, decorators):
                 continue
-            work = unguarded_work(ctx.model, task.function)
+            work = _reachable(task, unguarded_work(ctx.model, task.function))
             if work and isinstance(task.function.node, cst.FunctionDef):
                 ctx.report(task.function.node.name, _message(ctx, task, work[0]))
+
+
+def _reachable(task: ScheduledFunction, work: list[Work]) -> list[Work]:
+    """`work` but for calls in branches the task's arguments rule out (`guards`)."""
+    spans = ruled_out(task.function, task_context(task.function, [u.launch for u in task.uses]))
+    if not spans:
+        return work
+    dead = {id(call.node) for call in task.function.calls if not runs(call, spans)}
+    return [node for node in work if id(node) not in dead]
 
 
 def _has_handling_decorator(

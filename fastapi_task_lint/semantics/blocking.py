@@ -19,7 +19,13 @@ import libcst as cst
 from fastapi_task_lint.config import Config, RuleOption
 from fastapi_task_lint.semantics.callgraph import ChainMemo, Target, callees, find_chain
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
-from fastapi_task_lint.semantics.guards import call_context, entry_context, ruled_out, runs
+from fastapi_task_lint.semantics.guards import (
+    Context,
+    call_context,
+    entry_context,
+    ruled_out,
+    runs,
+)
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
 from fastapi_task_lint.semantics.uses import local_uses, parent_chains
 
@@ -530,14 +536,18 @@ class BlockingUse:
 
 
 def blocking_uses(
-    model: ModuleModel, function: FunctionInfo, policy: BlockingPolicy
+    model: ModuleModel,
+    function: FunctionInfo,
+    policy: BlockingPolicy,
+    known: Context | None = None,
 ) -> list[BlockingUse]:
     """Calls in `function`'s body that block the thread running it.
 
     Calls handed to `asyncio.to_thread` and friends are references, not calls, and code in
     nested defs and lambdas runs only if called, so neither counts. Project functions are
     followed down the call graph: sync ones always, async ones where they are awaited
-    (an un-awaited coroutine is someone else's task).
+    (an un-awaited coroutine is someone else's task). `known` is what `function` is told
+    of its parameters (`guards`; by default, its annotations).
     """
 
     # Each call's own answer, kept for the run: a function is searched again for each
@@ -562,7 +572,7 @@ def blocking_uses(
     memo = chains.setdefault(policy, {})
     found: list[BlockingUse] = []
     edges = {id(edge.call): edge for edge in callees(model, function)}
-    known = entry_context(function)
+    known = entry_context(function) if known is None else known
     spans = ruled_out(function, known)
     for call in function.calls:
         if not runs(call, spans):

@@ -177,7 +177,7 @@ class _Walker:
         line = owner.position(helper.node).start.line
         where = f"{shown_path(owner.path)}:{line}" if owner is not self.model else f"line {line}"
         how = f"built into the task by `{helper.name}(...)` ({where})"
-        bound = bind_arguments(helper, call)
+        bound = bind_arguments(helper, call.args)
         for value, value_scope in carried:
             for item in flatten_literal(value):
                 param = own_param(owner, helper, item, value_scope, None)

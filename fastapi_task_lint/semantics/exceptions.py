@@ -66,6 +66,9 @@ _QUIET_IN_COROUTINES = frozenset(
         "asyncio.get_event_loop",
         "asyncio.current_task",
         "anyio.CancelScope",
+        # Raise only CancelledError, which no `except Exception` would catch either.
+        "asyncio.sleep",
+        "anyio.sleep",
         *_SPAWNS,
     }
 )

@@ -17,7 +17,7 @@ arm out is a range test on `CallInfo.order`, with no second walk of the function
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from enum import Enum
 from typing import TYPE_CHECKING
 
@@ -165,6 +165,30 @@ def entry_context(function: FunctionInfo) -> Context:
     return _context(_inputs(function), {}, {}, omitted_known=False, annotations=True)
 
 
+def task_context(
+    task: FunctionInfo, launches: Sequence[tuple[cst.BaseExpression, Sequence[cst.Arg]] | None]
+) -> Context:
+    """What a task knows of its parameters from every place that schedules it
+    (`add_task(fn, flag=False)`, `create_task(run(show_banner=False))`): the values they
+    all agree on, and its annotations; only its annotations when one is not told."""
+    inputs = _inputs(task)
+    told: list[dict[str, Value]] = []
+    for launch in launches:
+        bound_self = None if launch is None else _self_bound(launch[0], task)
+        if launch is None or bound_self is None or any(arg.star for arg in launch[1]):
+            return entry_context(task)
+        passed = {
+            name: arguments[0].value
+            for name, arguments in bind_arguments(task, launch[1], bound_self).items()
+            if len(arguments) == 1 and not arguments[0].star
+        }
+        told.append(dict(_context(inputs, passed, {}, annotations=True)))
+    if not told:
+        return entry_context(task)
+    first, *others = told
+    return tuple((name, v) for name, v in first.items() if all(o.get(name) is v for o in others))
+
+
 def call_context(call: CallInfo, target: Target, caller: FunctionInfo, known: Context) -> Context:
     """What `target` knows when `call` (in `caller`, which knows `known`) runs it."""
     inputs = _inputs(target.function)
@@ -177,7 +201,7 @@ def call_context(call: CallInfo, target: Target, caller: FunctionInfo, known: Co
         return ()
     passed = {
         name: arguments[0].value
-        for name, arguments in bind_arguments(target.function, call.node, bound_self).items()
+        for name, arguments in bind_arguments(target.function, call.node.args, bound_self).items()
         if len(arguments) == 1 and not arguments[0].star
     }
     forwarded = {name: v for name, v in known if not _reassigned(caller, name)}
@@ -241,6 +265,17 @@ def _inputs(function: FunctionInfo) -> Inputs:
 
 def _tested(function: FunctionInfo) -> set[str]:
     return {name for branch in function.branches for name in tested_names(branch.test)}
+
+
+def _self_bound(callee: cst.BaseExpression, target: FunctionInfo) -> bool | None:
+    """`_binds_self` for a callable handed over (`add_task(self.notify, ...)`), told by
+    its spelling alone."""
+    if target.klass is None or _decorated(target, "staticmethod"):
+        return False
+    if not isinstance(callee, cst.Attribute):
+        return None
+    through_class = isinstance(callee.value, cst.Name) and callee.value.value == target.klass.name
+    return None if through_class and not _decorated(target, "classmethod") else True
 
 
 def _binds_self(call: CallInfo, target: FunctionInfo) -> bool | None:

@@ -603,7 +603,7 @@ def _handed(
                 through_instance = function.klass is not None and isinstance(
                     call.node.func, cst.Attribute
                 )
-                for argument in bind_arguments(function, call.node, through_instance).get(
+                for argument in bind_arguments(function, call.node.args, through_instance).get(
                     param.name, ()
                 ):
                     key = object_key(model, argument.value, call.scope, call.order)

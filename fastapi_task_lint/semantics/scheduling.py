@@ -62,9 +62,10 @@ class TaskArgument:
 
 
 def bind_arguments(
-    function: FunctionInfo, call: cst.Call, bound_self: bool = False
+    function: FunctionInfo, args: Sequence[cst.Arg], bound_self: bool = False
 ) -> dict[str, list[TaskArgument]]:
-    """What each parameter of `function` receives from `call` (`*args` may get several).
+    """What each parameter of `function` receives from a call's `args` (`*args` may get
+    several).
 
     `bound_self`: the call goes through an instance (`self.schedule(...)`), which fills
     the first parameter.
@@ -77,7 +78,7 @@ def bind_arguments(
     named = {p.name for p in function.params if not p.star}
     bound: dict[str, list[TaskArgument]] = {}
     index = 0
-    for arg in call.args:
+    for arg in args:
         if arg.keyword is not None:
             name = arg.keyword.value
             if name in named:

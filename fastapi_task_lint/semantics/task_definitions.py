@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -91,6 +91,10 @@ class TaskUse:
     on_event_loop: bool
     model: ModuleModel | None = None
     node: cst.CSTNode | None = None
+    # What the task is run with, when it is told as a call's arguments: `fn`'s in
+    # `add_task(fn, *args)`, the coroutine call's in `create_task(coro(...))`; with the
+    # expression naming the function (`fn`, `self.method`). None: not known here.
+    launch: tuple[cst.BaseExpression, Sequence[cst.Arg]] | None = None
 
     @property
     def in_process(self) -> bool:
@@ -316,7 +320,7 @@ class _Scan:
             scope, order = site.callable_scope, site.callable_order
             if self._forwarder(model, scope, order, site.callable, site.mechanism, api, on_loop):
                 continue
-            use = TaskUse(site.mechanism, api, on_loop, model, site.node)
+            use = TaskUse(site.mechanism, api, on_loop, model, site.node, _launch(site))
             self._add(resolve_task(model, site.callable, scope, order), use)
 
     def _asyncio_scheduler(self, model: ModuleModel, site: SchedulingSite) -> bool:
@@ -342,7 +346,9 @@ class _Scan:
             api = model.code_for(func)
             if self._forwarder(model, call.scope, call.order, first, None, api, True, creates):
                 continue
-            use = TaskUse(None, api, True, model, call.node)
+            coroutine = first if creates and isinstance(first, cst.Call) else None
+            launch = None if coroutine is None else (coroutine.func, coroutine.args)
+            use = TaskUse(None, api, True, model, call.node, launch)
             if creates and isinstance(first, cst.Call):
                 target = resolve_function_ref(model, first.func, call.scope, call.order)
             elif not creates:
@@ -485,6 +491,23 @@ class _Scan:
                     self._add(target, use)
             return
         self._add(resolve_task(model, argument, call.scope, call.order), use)
+
+
+def _launch(site: SchedulingSite) -> tuple[cst.BaseExpression, Sequence[cst.Arg]] | None:
+    """`add_task(fn, *args)` and `BackgroundTask(fn, *args)`: the callable and the arguments
+    after it, which `fn` receives as a call's (not through a partial or a helper)."""
+    args = site.node.args
+    if (
+        site.mechanism in (Mechanism.BACKGROUND_TASKS, Mechanism.BACKGROUND_TASK)
+        and site.partial is None
+        and site.helper_site is None
+        and args
+        and args[0].keyword is None
+        and not args[0].star
+        and args[0].value is site.callable
+    ):
+        return site.callable, args[1:]
+    return None
 
 
 def _on_loop(mechanism: Mechanism) -> bool:

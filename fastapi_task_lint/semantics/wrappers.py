@@ -166,7 +166,7 @@ def own_param(
 def _site_for(
     model: ModuleModel, call: CallInfo, spec: WrapperSpec, bound_self: bool
 ) -> SchedulingSite | None:
-    bound = bind_arguments(spec.function, call.node, bound_self)
+    bound = bind_arguments(spec.function, call.node.args, bound_self)
     if spec.optional_receiver is not None and spec.optional_receiver.name not in bound:
         return None
     target: cst.BaseExpression | None = None
