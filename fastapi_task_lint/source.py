@@ -73,6 +73,17 @@ def python_lines(text: str) -> list[str]:
     return lines
 
 
+# Layout a multi-line expression leaves once its lines are joined: `f( "a", b=1, )`.
+_LOOSE_BRACKETS = re.compile(r"(?<=[(\[{]) | ?,? (?=[)\]}])")
+
+
+def one_line(code: str) -> str:
+    """`code` as one line for a message: whitespace runs become one space, and code written
+    over several lines loses the spaces its line breaks left inside brackets."""
+    joined = " ".join(code.split())
+    return _LOOSE_BRACKETS.sub("", joined) if "\n" in code else joined
+
+
 def decode(data: bytes) -> str:
     """Decode per PEP 263: a BOM or coding cookie, else UTF-8."""
     if b"\x00" in data:

@@ -79,3 +79,24 @@ def test_a_long_method_chain_is_cut_at_each_calls_arguments(tmp_path: Path) -> N
     """
     (message,) = _messages(tmp_path, source, "FTL202")
     assert message.startswith("`db.query(...).filter(...).first()` blocks the event loop")
+
+
+def test_a_call_written_over_several_lines_is_shown_as_one(tmp_path: Path) -> None:
+    source = """
+    from fastapi import BackgroundTasks, FastAPI
+
+    app = FastAPI()
+
+
+    async def write_report(request_id: str, user: str = "") -> None: ...
+
+
+    @app.post("/report")
+    async def report(background_tasks: BackgroundTasks) -> None:
+        background_tasks.add_task(write_report(
+            "r1",
+            user="u",
+        ))
+    """
+    (message,) = _messages(tmp_path, source, "FTL104")
+    assert message.startswith('`write_report("r1", user="u")` is scheduled as the task')

@@ -11,6 +11,7 @@ import libcst as cst
 from fastapi_task_lint.config import Config, RuleOption
 from fastapi_task_lint.diagnostics import Applicability, Diagnostic, Edit, Fix
 from fastapi_task_lint.semantics.blocking import call_label
+from fastapi_task_lint.source import one_line
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -123,7 +124,7 @@ class RuleContext:
 
 def quote(code: str) -> str:
     """User code inside a message, shortened to one readable line."""
-    code = " ".join(code.split())
+    code = one_line(code)
     return f"`{code if len(code) <= 60 else code[:57] + '...'}`"
 
 

@@ -7,6 +7,7 @@ import libcst as cst
 from fastapi_task_lint.rules.base import Rule, RuleContext, RuleDocs, quote
 from fastapi_task_lint.semantics.background import InjectedTasks, injected_tasks, is_injected_param
 from fastapi_task_lint.semantics.responses import returned_responses
+from fastapi_task_lint.source import one_line
 
 
 class InjectedTasksDropped(Rule):
@@ -88,7 +89,7 @@ def _route_dependencies(value: cst.BaseExpression | None) -> list[cst.BaseExpres
 
 
 def _short(code: str) -> str:
-    code = " ".join(code.split())
+    code = one_line(code)
     return code if len(code) <= 50 else code[:47] + "..."
 
 

@@ -28,6 +28,7 @@ from fastapi_task_lint.semantics.guards import (
 )
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
 from fastapi_task_lint.semantics.uses import local_uses, parent_chains
+from fastapi_task_lint.source import one_line
 
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.model import ModuleModel, TypeRef
@@ -595,7 +596,7 @@ def blocking_uses(
 def call_label(model: ModuleModel, call: cst.Call) -> str:
     """A call as messages show it: `` `time.sleep(3)` ``, or `` `emails.send(...)` `` when long
     (`` `emails.send()` `` when it has no arguments, which `(...)` would suggest)."""
-    code = " ".join(model.code_for(call).split())
+    code = one_line(model.code_for(call))
     return f"`{code if len(code) <= 40 else _shortened(model, call)}`"
 
 
@@ -605,4 +606,4 @@ def _shortened(model: ModuleModel, expr: cst.BaseExpression) -> str:
         return _shortened(model, expr.func) + ("(...)" if expr.args else "()")
     if isinstance(expr, cst.Attribute):
         return f"{_shortened(model, expr.value)}.{expr.attr.value}"
-    return " ".join(model.code_for(expr).split())
+    return one_line(model.code_for(expr))

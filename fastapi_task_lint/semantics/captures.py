@@ -26,6 +26,7 @@ from fastapi_task_lint.semantics.wrappers import (
     shown_path,
     wrapper_specs,
 )
+from fastapi_task_lint.source import one_line
 
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.model import ModuleModel
@@ -286,5 +287,5 @@ def _inside(scope: Scope, outer: Scope) -> bool:
 def _short(model: ModuleModel, node: cst.CSTNode | None) -> str:
     if node is None:
         return ""
-    code = " ".join(model.code_for(node).split())
+    code = one_line(model.code_for(node))
     return code if len(code) <= 50 else code[:47] + "..."
