@@ -378,7 +378,7 @@ class ModelBuilder(cst.CSTVisitor):
         """Record a branch whose other arm ends here (it began where the test was read, or
         where the taken arm ended)."""
         skipped = (max(order, taken[1]), self.order)
-        function.branches.append(Branch(test, order, self.loops > 0, taken, skipped))
+        function.branches += (Branch(test, order, self.loops > 0, taken, skipped),)
 
     def leave_WithItem(self, original_node: cst.WithItem) -> None:
         if original_node.asname is not None:

@@ -67,7 +67,7 @@ class FunctionInfo:
     return_values: list[cst.BaseExpression | None] = field(default_factory=list)
     yield_values: list[cst.BaseExpression | None] = field(default_factory=list)
     awaits: int = 0
-    branches: list[Branch] = field(default_factory=list)
+    branches: tuple[Branch, ...] = ()  # few functions have one: no list for each
     # What a call can tell this function of its parameters (`guards`), once asked.
     guard_inputs: tuple[tuple[str, Any, Any], ...] | None = None
 
