@@ -268,8 +268,9 @@ def _tested(function: FunctionInfo) -> set[str]:
 
 
 def _self_bound(callee: cst.BaseExpression, target: FunctionInfo) -> bool | None:
-    """`_binds_self` for a callable handed over (`add_task(self.notify, ...)`), told by
-    its spelling alone."""
+    """Whether calling `target` through `callee` (`obj.method`, `add_task(self.notify,
+    ...)`) fills its first parameter; None when the spelling cannot tell: a class called
+    (`Cls(...)` runs `__init__`), a method named bare or on its class (`Cls.method(obj)`)."""
     if target.klass is None or _decorated(target, "staticmethod"):
         return False
     if not isinstance(callee, cst.Attribute):
@@ -279,25 +280,16 @@ def _self_bound(callee: cst.BaseExpression, target: FunctionInfo) -> bool | None
 
 
 def _binds_self(call: CallInfo, target: FunctionInfo) -> bool | None:
-    """Whether `call` fills `target`'s first parameter itself (`obj.method(...)`); None
-    when it cannot tell (a class called, a method called by a bare name or on its class)."""
-    if target.klass is None or _decorated(target, "staticmethod"):
-        return False
-    func = call.node.func
-    if not isinstance(func, cst.Attribute):
-        return None  # `Cls(...)` runs `__init__`: arguments shift by one; not followed here
-    if _decorated(target, "classmethod"):
-        return True
-    # Called on its class (`Context.method(obj, ...)`), told by the name alone: resolving
-    # the receiver would parse modules for every method call a search passes.
-    receiver = func.value
-    if isinstance(receiver, cst.Name):
+    """`_self_bound` for a call, which also knows a class bound in its scope under another
+    name (told by the binding alone: resolving the receiver would parse modules for every
+    method call a search passes)."""
+    bound = _self_bound(call.node.func, target)
+    receiver = call.node.func.value if isinstance(call.node.func, cst.Attribute) else None
+    if bound and isinstance(receiver, cst.Name) and not _decorated(target, "classmethod"):
         binding = call.scope.lookup(receiver.value, call.order)
-        if receiver.value == target.klass.name or (
-            binding is not None and binding.kind is BindingKind.CLASS
-        ):
+        if binding is not None and binding.kind is BindingKind.CLASS:
             return None
-    return True
+    return bound
 
 
 def _decorated(function: FunctionInfo, name: str) -> bool:
