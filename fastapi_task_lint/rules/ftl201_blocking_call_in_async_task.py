@@ -104,7 +104,7 @@ class BlockingCallInAsyncTask(Rule):
         for task in tasks_in(ctx.model):
             if not task.runs_on_event_loop:
                 continue
-            known = task_context(task.function, [use.launch for use in task.uses])
+            known = task_context(ctx.model, task.function, task.uses)
             for use in blocking_uses(ctx.model, task.function, policy, known):
                 ctx.report(use.call.node, _message(ctx, task, use))
 

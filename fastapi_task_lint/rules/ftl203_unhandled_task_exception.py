@@ -113,7 +113,8 @@ class UnhandledTaskException(Rule):
 
 def _reachable(task: ScheduledFunction, work: list[Work]) -> list[Work]:
     """`work` but for calls in branches the task's arguments rule out (`guards`)."""
-    spans = ruled_out(task.function, task_context(task.function, [u.launch for u in task.uses]))
+    known = task_context(task.model, task.function, task.uses)
+    spans = ruled_out(task.function, known)
     if not spans:
         return work
     dead = {id(call.node) for call in task.function.calls if not runs(call, spans)}

@@ -573,7 +573,7 @@ def blocking_uses(
     memo = chains.setdefault(policy, {})
     found: list[BlockingUse] = []
     edges = {id(edge.call): edge for edge in callees(model, function)}
-    known = entry_context(function) if known is None else known
+    known = entry_context(model, function) if known is None else known
     spans = ruled_out(function, known)
     for call in function.calls:
         if not runs(call, spans):

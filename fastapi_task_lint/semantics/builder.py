@@ -351,7 +351,7 @@ class ModelBuilder(cst.CSTVisitor):
         if function is None:
             return True
         walk(node.test, self)
-        test = self.order
+        test = self._tick()  # where the test reads: after any binding before or in it
         walk(node.body, self)
         taken = (test, self.order)
         if node.orelse is not None:
@@ -367,7 +367,7 @@ class ModelBuilder(cst.CSTVisitor):
         walk(node.body, self)
         taken = (start, self.order)
         walk(node.test, self)
-        test = self.order
+        test = self._tick()
         walk(node.orelse, self)
         self._branch(function, node.test, test, taken)
         return False
@@ -409,7 +409,10 @@ class ModelBuilder(cst.CSTVisitor):
         self.scope.global_names.update(n.name.value for n in node.names)
 
     def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
-        self.scope.nonlocal_names.update(n.name.value for n in node.names)
+        names = frozenset(n.name.value for n in node.names)
+        self.scope.nonlocal_names.update(names)
+        for outer in self.function_stack[:-1]:  # one of them binds it: it may change there
+            outer.rebound_inside |= names
 
     # -- calls, returns, awaits ------------------------------------------------------
     def visit_Await(self, node: cst.Await) -> None:

@@ -68,6 +68,8 @@ class FunctionInfo:
     yield_values: list[cst.BaseExpression | None] = field(default_factory=list)
     awaits: int = 0
     branches: tuple[Branch, ...] = ()  # few functions have one: no list for each
+    # Its names that a nested function assigns (`nonlocal`): their value may change anywhere.
+    rebound_inside: frozenset[str] = frozenset()
     # What a call can tell this function of its parameters (`guards`), once asked.
     guard_inputs: tuple[tuple[str, Any, Any], ...] | None = None
 

@@ -17,6 +17,7 @@ arm out is a range test on `CallInfo.order`, with no second walk of the function
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Mapping, Sequence
 from enum import Enum
 from typing import TYPE_CHECKING
@@ -24,11 +25,14 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from fastapi_task_lint.semantics.functions import Branch, CallInfo, FunctionInfo, ParamInfo
+from fastapi_task_lint.semantics.observations import RunGlobal, register_global
 from fastapi_task_lint.semantics.scheduling import bind_arguments
 from fastapi_task_lint.semantics.scope import BindingKind
 
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.callgraph import Target
+    from fastapi_task_lint.semantics.model import ModuleModel
+    from fastapi_task_lint.semantics.task_definitions import TaskUse
 
 
 class Value(Enum):
@@ -148,7 +152,7 @@ def runs(call: CallInfo, spans: Spans) -> bool:
 def _holds(function: FunctionInfo, name: str, branch: Branch) -> bool:
     """Whether parameter `name` still holds what the caller passed where `branch` tests it."""
     if _reassigned(function, name):
-        if branch.in_loop:
+        if branch.in_loop or name in function.rebound_inside:
             return False  # a later assignment in the loop reaches the test next time round
         binding = function.scope.lookup(name, branch.order)
         return binding is not None and binding.kind is BindingKind.PARAM
@@ -156,27 +160,30 @@ def _holds(function: FunctionInfo, name: str, branch: Branch) -> bool:
 
 
 def _reassigned(function: FunctionInfo, name: str) -> bool:
+    if name in function.rebound_inside:
+        return True
     return any(b.kind is not BindingKind.PARAM for b in function.scope.bindings.get(name, ()))
 
 
-def entry_context(function: FunctionInfo) -> Context:
+def entry_context(model: ModuleModel, function: FunctionInfo) -> Context:
     """What a search starting at `function` (run by the framework, whose arguments are
     not seen) knows: its annotations that rule out None."""
-    return _context(_inputs(function), {}, {}, omitted_known=False, annotations=True)
+    return _context(_inputs(model, function), {}, {}, omitted_known=False, annotations=True)
 
 
-def task_context(
-    task: FunctionInfo, launches: Sequence[tuple[cst.BaseExpression, Sequence[cst.Arg]] | None]
-) -> Context:
+def task_context(model: ModuleModel, task: FunctionInfo, uses: Sequence[TaskUse]) -> Context:
     """What a task knows of its parameters from every place that schedules it
     (`add_task(fn, flag=False)`, `create_task(run(show_banner=False))`): the values they
-    all agree on, and its annotations; only its annotations when one is not told."""
-    inputs = _inputs(task)
+    all agree on, and its annotations; only its annotations when one of them is not told,
+    or when the run mentions the task anywhere else (a helper this tool does not see as
+    scheduling may pass other values)."""
+    inputs = _inputs(model, task)
     told: list[dict[str, Value]] = []
-    for launch in launches:
+    for use in uses:
+        launch = use.launch
         bound_self = None if launch is None else _self_bound(launch[0], task)
         if launch is None or bound_self is None or any(arg.star for arg in launch[1]):
-            return entry_context(task)
+            return entry_context(model, task)
         passed = {
             name: arguments[0].value
             for name, arguments in bind_arguments(task, launch[1], bound_self).items()
@@ -184,14 +191,52 @@ def task_context(
         }
         told.append(dict(_context(inputs, passed, {}, annotations=True)))
     if not told:
-        return entry_context(task)
+        return entry_context(model, task)
     first, *others = told
-    return tuple((name, v) for name, v in first.items() if all(o.get(name) is v for o in others))
+    agreed = tuple((name, v) for name, v in first.items() if all(o.get(name) is v for o in others))
+    if agreed != entry_context(model, task) and not _only_launched(model, task, uses):
+        return entry_context(model, task)
+    return agreed
+
+
+def _only_launched(model: ModuleModel, task: FunctionInfo, uses: Sequence[TaskUse]) -> bool:
+    """Whether the run hands the task over nowhere but at `uses`: every mention of its name
+    that is not a call (`fn`, not `fn(...)`) is one of them, or the import that brings it
+    into a module that schedules it. Calling it runs it in its caller, not as the task; a
+    mention that is not a call may give it to a scheduler this tool does not see."""
+    expected: dict[str, int] = {}
+    for use in uses:
+        if use.model is None or use.launch is None:
+            return False
+        name = use.model.module_name
+        if name != model.module_name:
+            expected.setdefault(name, 1)  # the import
+        handed = isinstance(use.node, cst.Call) and any(
+            arg.value is use.launch[0] for arg in use.node.args
+        )
+        if handed:  # `add_task(fn, ...)`, not `create_task(fn(...))`
+            expected[name] = expected.get(name, 0) + 1
+    found = dict(
+        line.split("\0") for line in model.project.run_global("mentions", task.name).splitlines()
+    )
+    return {name: str(count) for name, count in expected.items() if count} == found
+
+
+def _mentions(module: str, data: bytes, name: str) -> tuple[str, ...]:
+    """The module and how many times it spells `name` other than in a call (`mentions`)."""
+    encoded = name.encode()
+    if encoded not in data:  # `in` first: one pass over most files
+        return ()
+    count = len(re.findall(rb"\b%s\b(?!\s*\()" % re.escape(encoded), data))
+    return (f"{module}\0{count}",) if count else ()
+
+
+register_global("mentions", RunGlobal(_mentions, lambda found, name: "\n".join(found)))
 
 
 def call_context(call: CallInfo, target: Target, caller: FunctionInfo, known: Context) -> Context:
     """What `target` knows when `call` (in `caller`, which knows `known`) runs it."""
-    inputs = _inputs(target.function)
+    inputs = _inputs(target.model, target.function)
     if not inputs:
         return ()
     if not _tells(call, known) and all(default is None for _, default, _ in inputs):
@@ -242,15 +287,20 @@ def _context(
     return tuple(values)
 
 
-def _inputs(function: FunctionInfo) -> Inputs:
+def _inputs(model: ModuleModel, function: FunctionInfo) -> Inputs:
     """The parameters whose values can rule out code in `function` or its callees (those
-    its branches test, and those it passes on as they are: `f(x, flag)`), by name, each
-    with what its default and its annotation tell; computed once per function."""
+    its branches test, and those it passes on as they are to what may be a project
+    function: `helper(x, flag)`, not `json.dumps(x)`), by name, each with what its default
+    and its annotation tell; computed once per function.
+
+    Each parameter that matters splits the searches of the function by what its callers
+    pass: one passed only to libraries would split them for nothing."""
     found = function.guard_inputs
     if found is None:
         passed = {
             arg.value.value
             for call in function.calls
+            if _may_be_project(model, call)
             for arg in call.node.args
             if isinstance(arg.value, cst.Name) and not arg.star
         }
@@ -261,6 +311,14 @@ def _inputs(function: FunctionInfo) -> Inputs:
             if p.name in wanted and not p.star
         )
     return found
+
+
+def _may_be_project(model: ModuleModel, call: CallInfo) -> bool:
+    """Whether `call` may run a function of the run: its name does not resolve (a method of
+    an object of unknown type), or resolves into a module of the run (no module is parsed:
+    its name is enough)."""
+    qualname = model.resolve_call(call)
+    return qualname is None or model.project.defining_module(qualname) is not None
 
 
 def _tested(function: FunctionInfo) -> set[str]:
