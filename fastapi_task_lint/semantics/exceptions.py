@@ -75,6 +75,13 @@ _QUIET_IN_COROUTINES = frozenset(
 # Methods of a task or future that only read or set its state; they never raise.
 _TASK_TYPES = frozenset({"asyncio.Task", "asyncio.Future"})
 _QUIET_TASK_METHODS = frozenset({"cancel", "done", "cancelled"})
+# Methods of the builtin containers that do not fail on ordinary values (a key that cannot
+# be hashed aside), by the receiver's annotated or inferred type: `args.get("k", None)`.
+_QUIET_CONTAINER_METHODS = {
+    "builtins.dict": frozenset({"get", "keys", "values", "items", "copy"}),
+    "builtins.list": frozenset({"append", "copy", "count"}),
+    "builtins.set": frozenset({"add", "discard", "copy"}),
+}
 _SYNC_LOG_METHODS = ("debug", "info", "warning", "warn", "error", "exception", "critical", "log")
 # structlog's async methods (`await logger.awarning(...)`) log the same way.
 _LOG_METHODS = frozenset({*_SYNC_LOG_METHODS, *(f"a{m}" for m in _SYNC_LOG_METHODS), "msg"})
@@ -110,6 +117,11 @@ def _quiet(model: ModuleModel, scope: Scope, call: cst.Call) -> bool:
         return False
     if func.attr.value in _QUIET_TASK_METHODS:
         return receiver_type(model, func.value, scope, None) in _TASK_TYPES
+    if any(func.attr.value in methods for methods in _QUIET_CONTAINER_METHODS.values()):
+        inferred = model.infer_type(func.value, scope)
+        quiet = _QUIET_CONTAINER_METHODS.get(inferred.qualname if inferred else "", frozenset())
+        if func.attr.value in quiet:
+            return True
     return func.attr.value in _LOG_METHODS and "log" in model.code_for(func.value).lower()
 
 
