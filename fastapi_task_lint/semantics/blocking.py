@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from fastapi_task_lint.config import Config, RuleOption
-from fastapi_task_lint.semantics.callgraph import ChainMemo, Target, callees, find_chain
+from fastapi_task_lint.semantics.callgraph import (
+    ChainMemo,
+    Edge,
+    Target,
+    callees,
+    constructor_edges,
+    find_chain,
+)
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
 from fastapi_task_lint.semantics.guards import (
     Context,
@@ -572,7 +579,7 @@ def blocking_uses(
     )
     memo = chains.setdefault(policy, {})
     found: list[BlockingUse] = []
-    edges = {id(edge.call): edge for edge in callees(model, function)}
+    edges = {id(edge.call): edge for edge in _edges(model, function)}
     known = entry_context(model, function) if known is None else known
     spans = ruled_out(function, known)
     for call in function.calls:
@@ -586,11 +593,16 @@ def blocking_uses(
         if edge is None or not follow(edge.target, call):
             continue
         told = call_context(call, edge.target, function, known)
-        chain = find_chain(edge.target, leaf, follow, memo, context=told)
+        chain = find_chain(edge.target, leaf, follow, memo, context=told, edges=_edges)
         if chain is not None:
             names = (edge.target.function.name, *chain.names())
             found.append(BlockingUse(call, names, chain.leaf))
     return found
+
+
+def _edges(model: ModuleModel, function: FunctionInfo) -> list[Edge]:
+    """The project functions a call in `function` runs, constructors included."""
+    return [*callees(model, function), *constructor_edges(model, function)]
 
 
 def call_label(model: ModuleModel, call: cst.Call) -> str:

@@ -153,6 +153,37 @@ def callees(
     return edges
 
 
+def constructor_edges(model: ModuleModel, function: FunctionInfo) -> list[Edge]:
+    """Calls in `function`'s own body that build a project class with its own `__init__`
+    (inherited included): `BotContext()` runs `BotContext.__init__`."""
+    known: dict[int, list[Edge]] = model.project.memo(f"{__name__}.constructors", dict)
+    edges = known.get(id(function))
+    if edges is None:
+        edges = known[id(function)] = []
+        for call in function.calls:
+            qualname = model.resolve_call(call)
+            if qualname is None or not _may_construct(model.project, qualname):
+                continue
+            init = method_of(model, qualname, "__init__")
+            if init is not None:
+                edges.append(Edge(call, init))
+    return edges
+
+
+def _may_construct(project: ProjectIndex, qualname: str) -> bool:
+    """Whether `qualname` may name a project class with an `__init__` of its own: a module
+    of the run whose bytes define one (no module is parsed to say no)."""
+
+    def answer() -> bool:
+        found = project.defining_module(qualname)
+        if found is None:
+            return False
+        data = project.source_bytes(found[0])
+        return data is not None and b"def __init__" in data and f"class {found[1]}".encode() in data
+
+    return project.remembered(f"{__name__}.constructs", qualname, answer)
+
+
 def worth_resolving(project: ProjectIndex, qualname: str, accepts: Callable[[bytes], bool]) -> bool:
     """False when the function `qualname` is defined at the top level of a module not parsed
     yet (`ProjectIndex.unparsed_definer`) whose bytes `accepts` turns down: resolving it
@@ -185,6 +216,7 @@ def find_chain(
     memo: ChainMemo[T] | None = None,
     max_depth: int = MAX_DEPTH,
     context: Context = (),
+    edges: Callable[[ModuleModel, FunctionInfo], list[Edge]] = callees,
 ) -> Chain[T] | None:
     """The shortest path from `target`'s body down the call graph, at most `max_depth` calls
     deep, to a call where `leaf` says yes; of paths as short, the one through earlier calls.
@@ -219,7 +251,7 @@ def find_chain(
             return None, True
         best: Chain[T] | None = None
         cut = False
-        for edge in callees(current.model, current.function):
+        for edge in edges(current.model, current.function):
             if not runs(edge.call, spans) or not follow(edge.target, edge.call):
                 continue
             told = call_context(edge.call, edge.target, current.function, known)

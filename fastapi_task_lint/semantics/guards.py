@@ -341,8 +341,13 @@ def _binds_self(call: CallInfo, target: FunctionInfo) -> bool | None:
     """`_self_bound` for a call, which also knows a class bound in its scope under another
     name (told by the binding alone: resolving the receiver would parse modules for every
     method call a search passes)."""
-    bound = _self_bound(call.node.func, target)
-    receiver = call.node.func.value if isinstance(call.node.func, cst.Attribute) else None
+    func = call.node.func
+    if target.name == "__init__" and not (
+        isinstance(func, cst.Attribute) and func.attr.value == "__init__"
+    ):
+        return True  # `Cls(...)` builds the instance its `__init__` gets as `self`
+    bound = _self_bound(func, target)
+    receiver = func.value if isinstance(func, cst.Attribute) else None
     if bound and isinstance(receiver, cst.Name) and not _decorated(target, "classmethod"):
         binding = call.scope.lookup(receiver.value, call.order)
         if binding is not None and binding.kind is BindingKind.CLASS:
