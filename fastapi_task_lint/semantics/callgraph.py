@@ -154,8 +154,9 @@ def callees(
 
 
 def constructor_edges(model: ModuleModel, function: FunctionInfo) -> list[Edge]:
-    """Calls in `function`'s own body that build a project class with its own `__init__`
-    (inherited included): `BotContext()` runs `BotContext.__init__`."""
+    """Calls in `function`'s own body that build a project class with an `__init__`:
+    `BotContext()` runs `BotContext.__init__`. An inherited one counts when the class's own
+    module defines some `__init__` (`_may_construct`: no module is parsed to say no)."""
     known: dict[int, list[Edge]] = model.project.memo(f"{__name__}.constructors", dict)
     edges = known.get(id(function))
     if edges is None:
@@ -171,8 +172,8 @@ def constructor_edges(model: ModuleModel, function: FunctionInfo) -> list[Edge]:
 
 
 def _may_construct(project: ProjectIndex, qualname: str) -> bool:
-    """Whether `qualname` may name a project class with an `__init__` of its own: a module
-    of the run whose bytes define one (no module is parsed to say no)."""
+    """Whether `qualname` may name a project class that `__init__`s: a module of the run
+    whose bytes define the class and a `def __init__`."""
 
     def answer() -> bool:
         found = project.defining_module(qualname)
