@@ -184,18 +184,15 @@ def task_context(model: ModuleModel, task: FunctionInfo, uses: Sequence[TaskUse]
         bound_self = None if launch is None else _self_bound(launch[0], task)
         if launch is None or bound_self is None or any(arg.star for arg in launch[1]):
             return entry_context(model, task)
-        passed = {
-            name: arguments[0].value
-            for name, arguments in bind_arguments(task, launch[1], bound_self).items()
-            if len(arguments) == 1 and not arguments[0].star
-        }
+        passed = _passed(task, launch[1], bound_self)
         told.append(dict(_context(inputs, passed, {}, annotations=True)))
+    entry = entry_context(model, task)
     if not told:
-        return entry_context(model, task)
+        return entry
     first, *others = told
     agreed = tuple((name, v) for name, v in first.items() if all(o.get(name) is v for o in others))
-    if agreed != entry_context(model, task) and not _only_launched(model, task, uses):
-        return entry_context(model, task)
+    if agreed != entry and not _only_launched(model, task, uses):
+        return entry
     return agreed
 
 
@@ -244,13 +241,19 @@ def call_context(call: CallInfo, target: Target, caller: FunctionInfo, known: Co
     bound_self = _binds_self(call, target.function)
     if bound_self is None or any(arg.star for arg in call.node.args):
         return ()
-    passed = {
+    forwarded = {name: v for name, v in known if not _reassigned(caller, name)}
+    return _context(inputs, _passed(target.function, call.node.args, bound_self), forwarded)
+
+
+def _passed(
+    function: FunctionInfo, args: Sequence[cst.Arg], bound_self: bool
+) -> dict[str, cst.BaseExpression]:
+    """The expression each parameter of `function` receives from `args`, where it is one."""
+    return {
         name: arguments[0].value
-        for name, arguments in bind_arguments(target.function, call.node.args, bound_self).items()
+        for name, arguments in bind_arguments(function, args, bound_self).items()
         if len(arguments) == 1 and not arguments[0].star
     }
-    forwarded = {name: v for name, v in known if not _reassigned(caller, name)}
-    return _context(inputs, passed, forwarded)
 
 
 def _tells(call: CallInfo, known: Context) -> bool:
