@@ -34,7 +34,7 @@ from fastapi_task_lint.semantics.guards import (
     runs,
 )
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
-from fastapi_task_lint.semantics.uses import local_uses, parent_chains
+from fastapi_task_lint.semantics.uses import assigned_targets, call_parents, local_uses
 from fastapi_task_lint.source import one_line
 
 if TYPE_CHECKING:
@@ -414,17 +414,12 @@ def _query_iterated(model: ModuleModel, call: CallInfo) -> bool:
     it, `list(query)`), itself or through the local it is assigned to. A Query whose method
     is called (`.all()`, `.filter(...)`) is that call's business, and one that is only
     built (`str(query)`, `run_in_threadpool(query.all)`) runs no SQL here."""
-    function = call.scope.enclosing_function()
-    root = function.node if function is not None else model.tree
-    parents = parent_chains(root, [call.node]).get(id(call.node), ())
+    parents = call_parents(model.tree, [call]).get(id(call.node), ())
     if _iterates(model, call, call.node, parents):
         return True
-    parent = parents[-1] if parents else None
-    target = None
-    if isinstance(parent, cst.Assign) and len(parent.targets) == 1:
-        target = parent.targets[0].target
-    elif isinstance(parent, cst.AnnAssign):
-        target = parent.target
+    targets = assigned_targets(call.node, parents)
+    target = targets[0] if len(targets) == 1 else None
+    function = call.scope.enclosing_function()
     if function is None or not isinstance(target, cst.Name):
         return False
     return any(
@@ -585,7 +580,7 @@ def blocking_uses(
     for call in function.calls:
         if not runs(call, spans):
             continue
-        direct = blocking_call(model, call, policy)
+        direct = leaf(model, call)
         if direct is not None:
             found.append(BlockingUse(call, (), direct))
             continue

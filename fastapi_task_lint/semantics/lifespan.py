@@ -31,7 +31,7 @@ from fastapi_task_lint.semantics.mentions import assigning, naming
 from fastapi_task_lint.semantics.routes import _APP_TYPES
 from fastapi_task_lint.semantics.scheduling import bind_arguments
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
-from fastapi_task_lint.semantics.uses import call_parents, is_local, local_uses
+from fastapi_task_lint.semantics.uses import assigned_targets, call_parents, is_local, local_uses
 from fastapi_task_lint.semantics.walk import OwnCodeVisitor, walk
 
 if TYPE_CHECKING:
@@ -541,25 +541,11 @@ def _result_holders(models: Sequence[ModuleModel], function: FunctionInfo) -> se
         ]
         chains = call_parents(model.tree, calls)
         for call in calls:
-            for target in _assigned_to(call.node, chains.get(id(call.node), ())):
+            for target in assigned_targets(call.node, chains.get(id(call.node), ())):
                 key = object_key(model, target, call.scope, None)
                 if key is not None:
                     holders.add(key)
     return holders
-
-
-def _assigned_to(
-    value: cst.BaseExpression, parents: Sequence[cst.CSTNode]
-) -> list[cst.BaseExpression]:
-    """The targets `value` (or `await value`) is assigned to; `parents` end at its parent."""
-    parent = parents[-1] if parents else None
-    if isinstance(parent, cst.Await) and parent.expression is value:
-        value, parent = parent, parents[-2] if len(parents) > 1 else None
-    if isinstance(parent, cst.Assign) and parent.value is value:
-        return [target.target for target in parent.targets]
-    if isinstance(parent, cst.AnnAssign) and parent.value is value:
-        return [parent.target]
-    return []
 
 
 def _handed_in(

@@ -79,6 +79,20 @@ def parent_chains(
     return collector.found
 
 
+def assigned_targets(
+    value: cst.BaseExpression, parents: Sequence[cst.CSTNode]
+) -> list[cst.BaseExpression]:
+    """The targets `value` (or `await value`) is assigned to; `parents` end at its parent."""
+    parent = parents[-1] if parents else None
+    if isinstance(parent, cst.Await) and parent.expression is value:
+        value, parent = parent, parents[-2] if len(parents) > 1 else None
+    if isinstance(parent, cst.Assign) and parent.value is value:
+        return [target.target for target in parent.targets]
+    if isinstance(parent, cst.AnnAssign) and parent.value is value:
+        return [parent.target]
+    return []
+
+
 def call_parents(tree: cst.Module, calls: Sequence[CallInfo]) -> dict[int, tuple[cst.CSTNode, ...]]:
     """For each call's node (by id), its ancestors from its enclosing def (or the module)
     down: enough to see what keeps its result, with one walk per such def, not per module.
