@@ -430,6 +430,11 @@ def test_a_folder_without_init_inside_a_package_is_a_namespace_portion(tmp_path:
         "app/_vendor/lib/__init__.py": "",
         "app/_vendor/lib/core.py": "",
         "scripts/seed.py": "",  # a folder of scripts, in no package
+        # Distributions checked out inside the package: their imports start below them.
+        "app/dists/open-webui/open_webui/__init__.py": "",
+        "app/dists/open-webui/open_webui/routers/chats.py": "",
+        "app/dists/celery/celery/__init__.py": "",
+        "app/dists/celery/celery/app/task.py": "",
     }
     for name in files:
         (root / name).parent.mkdir(parents=True, exist_ok=True)
@@ -442,6 +447,8 @@ def test_a_folder_without_init_inside_a_package_is_a_namespace_portion(tmp_path:
     assert name("app/routers/chats.py") == "app.routers.chats"
     assert name("app/_vendor/lib/core.py") == "app._vendor.lib.core"
     assert name("scripts/seed.py") == "seed"
+    assert name("app/dists/open-webui/open_webui/routers/chats.py") == "open_webui.routers.chats"
+    assert name("app/dists/celery/celery/app/task.py") == "celery.app.task"
     # Without the project's root, only folders with `__init__.py` are packages, as before.
     assert module_name_for(root / "app/routers/chats.py")[0] == "chats"
     # `import chats` (a library's name, say) is not the router: it is found by its own name.

@@ -70,6 +70,9 @@ def _package_names(
     A folder without `__init__.py` is a namespace portion only below `root` and inside a
     package: a folder of scripts or a source root has no package name, and a package above
     the project (a `benchmarks/__init__.py` over the checked tree) does not name its files.
+    Nor does a package above a checked-out distribution: a folder that no import can name
+    (`open-webui/`) or that holds the package of its own name (`celery/celery/`) is where
+    that distribution's imports start.
     """
     names = known.get(directory)
     if names is None:
@@ -77,7 +80,13 @@ def _package_names(
         if (directory / "__init__.py").is_file():
             outer = () if parent == directory else _package_names(parent, known, root)
             names = (*outer, directory.name)
-        elif root is not None and directory != root and root in directory.parents:
+        elif (
+            root is not None
+            and directory != root
+            and root in directory.parents
+            and directory.name.isidentifier()
+            and not (directory / directory.name / "__init__.py").is_file()
+        ):
             outer = _package_names(parent, known, root)
             names = (*outer, directory.name) if outer else ()
         else:
