@@ -20,13 +20,14 @@ from fastapi_task_lint.built_tree import LAYOUT_FIELDS
 
 _Hook = Callable[[Any, cst.CSTNode], Any] | None
 _Entry = tuple[_Hook, _Hook, tuple[str, ...]]
+_Table = dict[type, "_Entry | str"]  # see `_kind`
 
 # A child field visited by libcst's `_visit_and_replace_children`: `visit_x(self, "name", ...`.
 _VISITED_FIELD = re.compile(r'visit_\w+\(\s*self,\s*"(\w+)"')
 # Layout fields, and the dots of a relative import (readers count them; none visits them).
 _TRIVIA_FIELDS = LAYOUT_FIELDS | {"relative"}
 _fields_by_type: dict[type[cst.CSTNode], tuple[str, ...]] = {}
-_tables: dict[type[cst.CSTVisitor], dict[type[cst.CSTNode], _Entry]] = {}
+_tables: dict[type[cst.CSTVisitor], _Table] = {}
 
 
 def walk(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
@@ -34,44 +35,49 @@ def walk(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
     table = _tables.get(type(visitor))
     if table is None:
         table = _tables[type(visitor)] = {}
-    _walk(node, visitor, table)
+    entry = table.get(type(node)) or _kind(table, visitor, type(node))
+    if type(entry) is tuple:
+        _visit(node, visitor, table, entry)
 
 
-def _walk(node: cst.CSTNode, visitor: cst.CSTVisitor, table: dict[type, _Entry]) -> None:
-    entry = table.get(type(node))
-    if entry is None:
-        entry = table[type(node)] = _entry(type(visitor), type(node))
+def _visit(node: cst.CSTNode, visitor: cst.CSTVisitor, table: _Table, entry: _Entry) -> None:
     visit, leave, fields = entry
     if visit is None or visit(visitor, node) is not False:
         for name in fields:
             child = getattr(node, name)
-            kind = _CHILD_KINDS.get(type(child)) or _child_kind(type(child))
-            if kind is _NODE:
-                _walk(child, visitor, table)
-            elif kind is _SEQUENCE:
+            kind = table.get(type(child)) or _kind(table, visitor, type(child))
+            if kind is _SKIP:
+                continue
+            if kind is _SEQUENCE:
                 for item in child:
-                    if (_CHILD_KINDS.get(type(item)) or _child_kind(type(item))) is _NODE:
-                        _walk(item, visitor, table)
+                    kind = table.get(type(item)) or _kind(table, visitor, type(item))
+                    if type(kind) is tuple:
+                        _visit(item, visitor, table, kind)
+            else:
+                _visit(child, visitor, table, kind)  # type: ignore[arg-type]
     if leave is not None:
         leave(visitor, node)
 
 
-# What a child field holds, by its type: `isinstance(x, cst.CSTNode)` goes through
-# `ABCMeta.__instancecheck__`, a Python frame per child of every node walked; a dictionary
-# answers for each type after its first time, and says "a sequence" in the same lookup.
-_NODE, _SEQUENCE, _OTHER = "node", "sequence", "other"
-_CHILD_KINDS: dict[type, str] = {}
+# What a child is to a visitor, by its type, kept in the visitor's table beside the nodes'
+# entries: a node to enter, a sequence of children, or something to skip (a string, `None`,
+# a sentinel, or a leaf node the visitor has no hook for). A child's type answers in one
+# lookup, and a leaf costs no call: two in three nodes of a tree are leaves.
+_SEQUENCE, _SKIP = "sequence", "skip"
 
 
-def _child_kind(kind: type) -> str:
-    """The kind of a child type `_CHILD_KINDS` does not know yet, recorded there."""
+def _kind(table: _Table, visitor: cst.CSTVisitor, kind: type) -> _Entry | str:
+    """What a child of type `kind` is to `visitor`, recorded in its table."""
+    answer: _Entry | str
     if issubclass(kind, cst.CSTNode):
-        answer = _NODE
+        answer = _entry(type(visitor), kind)
+        if answer == (None, None, ()):
+            answer = _SKIP
     elif issubclass(kind, (tuple, list)):
         answer = _SEQUENCE
     else:
-        answer = _OTHER
-    _CHILD_KINDS[kind] = answer
+        answer = _SKIP
+    table[kind] = answer
     return answer
 
 
