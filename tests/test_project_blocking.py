@@ -216,3 +216,32 @@ def test_the_shortest_chain_is_shown(tmp_path: Path) -> None:
     )
     [diagnostic] = lint([root], Config(select=("FTL202",), root=root))
     assert "(`index -> work -> sleepy -> time.sleep`)" in diagnostic.message
+
+
+def test_a_task_on_a_loop_the_code_made_says_what_waits(tmp_path: Path) -> None:
+    """A task on `asyncio.new_event_loop()` blocks that loop: it may serve no requests."""
+    app = """
+import asyncio
+import time
+
+
+async def housekeeping() -> None:
+    time.sleep(1)
+
+
+async def served() -> None:
+    time.sleep(1)
+
+
+def main() -> None:
+    private = asyncio.new_event_loop()
+    private.create_task(housekeeping())
+    asyncio.get_event_loop().create_task(served())
+"""
+    root = _write(tmp_path, {"app.py": app})
+    messages = [d.message for d in lint([root], Config(select=("FTL201",), root=root))]
+    assert len(messages) == 2
+    assert "`housekeeping`" in messages[0]
+    assert "every other task on that loop waits until it returns" in messages[0]
+    assert "`served`" in messages[1]
+    assert "every request on this worker waits until it returns" in messages[1]

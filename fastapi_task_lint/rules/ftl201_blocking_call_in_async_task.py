@@ -70,7 +70,10 @@ class BlockingCallInAsyncTask(Rule):
             "Starlette awaits an `async def` task on the event loop that serves requests. "
             "While a blocking call runs, that loop runs nothing else: one `time.sleep(3)` in "
             "a background task stalls every request of the worker for 3 seconds, after the "
-            "response that scheduled it was already sent, so it shows up as random latency."
+            "response that scheduled it was already sent, so it shows up as random latency. "
+            "A task on a loop the code made itself (`asyncio.new_event_loop()`, often run "
+            "in a daemon thread) stalls every other task on that loop instead; the message "
+            "says so."
         ),
         example=(
             "async def send_digest(user_id: int) -> None:\n"
@@ -112,7 +115,13 @@ class BlockingCallInAsyncTask(Rule):
 
 def _message(ctx: RuleContext, task: ScheduledFunction, use: BlockingUse) -> str:
     name = task.function.name
-    launch = next(u for u in task.uses if u.on_event_loop)
+    on_loop = [u for u in task.uses if u.on_event_loop]
+    launch = on_loop[0]
+    waits = (
+        "every other task on that loop waits"
+        if all(u.own_loop for u in on_loop)
+        else "every request on this worker waits"
+    )
     what = call_label(ctx.model, use.call.node)
     via = f" (`{use.chain(name)}`)" if use.via else ""
     remedy = "move it to `await asyncio.to_thread(...)` or use an async client"
@@ -120,5 +129,5 @@ def _message(ctx: RuleContext, task: ScheduledFunction, use: BlockingUse) -> str
         remedy += f", or make `{name}` a plain `def` so BackgroundTasks runs it in the threadpool"
     return (
         f"{what} blocks the event loop{via} inside the async task `{name}`, scheduled with "
-        f"{launch.label}: every request on this worker waits until it returns; {remedy}"
+        f"{launch.label}: {waits} until it returns; {remedy}"
     )

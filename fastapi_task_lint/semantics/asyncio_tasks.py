@@ -41,6 +41,7 @@ _LOOP_FACTORIES = frozenset(
         "asyncio.events.new_event_loop",
     }
 )
+_NEW_LOOPS = frozenset({"asyncio.new_event_loop", "asyncio.events.new_event_loop"})
 _LOOP_TYPES = frozenset(
     {
         "asyncio.AbstractEventLoop",
@@ -222,6 +223,24 @@ def _is_loop(
             return True
     type_ref = model.infer_type(expr, scope, order)
     return type_ref is not None and not type_ref.container and type_ref.qualname in _LOOP_TYPES
+
+
+def on_new_loop(model: ModuleModel, call: CallInfo) -> bool:
+    """Whether `call` is `loop.create_task(...)` on a loop the code made itself with
+    `asyncio.new_event_loop()`, which may serve no requests (a daemon thread's loop)."""
+    func = call.node.func
+    receiver = func.value if isinstance(func, cst.Attribute) else None
+    for _ in range(_MAX_DEPTH):
+        if not isinstance(receiver, cst.Name):
+            break
+        assigned = model.assigned_value(receiver, call.scope, call.order)
+        if assigned is None:
+            break
+        receiver = assigned[0]
+    return (
+        isinstance(receiver, cst.Call)
+        and model.qualified_name(receiver.func, call.scope, call.order) in _NEW_LOOPS
+    )
 
 
 def spawn_fate(spawn: TaskSpawn) -> SpawnFate:

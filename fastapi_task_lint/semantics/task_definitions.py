@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from fastapi_task_lint.semantics.asyncio_tasks import on_new_loop
 from fastapi_task_lint.semantics.byte_filters import (
     ByteFilter,
     byte_filter,
@@ -95,6 +96,9 @@ class TaskUse:
     # `add_task(fn, *args)`, the coroutine call's in `create_task(coro(...))`; with the
     # expression naming the function (`fn`, `self.method`). None: not known here.
     launch: tuple[cst.BaseExpression, Sequence[cst.Arg]] | None = None
+    # `loop.create_task(...)` on a loop from `asyncio.new_event_loop()`: maybe not the
+    # loop that serves requests.
+    own_loop: bool = False
 
     @property
     def in_process(self) -> bool:
@@ -348,7 +352,8 @@ class _Scan:
                 continue
             coroutine = first if creates and isinstance(first, cst.Call) else None
             launch = None if coroutine is None else (coroutine.func, coroutine.args)
-            use = TaskUse(None, api, True, model, call.node, launch)
+            own_loop = method == "create_task" and on_new_loop(model, call)
+            use = TaskUse(None, api, True, model, call.node, launch, own_loop)
             if creates and isinstance(first, cst.Call):
                 target = resolve_function_ref(model, first.func, call.scope, call.order)
             elif not creates:
