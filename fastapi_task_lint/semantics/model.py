@@ -494,15 +494,7 @@ class ModuleModel:
                 return TypeRef(produced)
         qualname = self.qualified_name(func, scope, order)
         if qualname is None:
-            if not isinstance(func, cst.Attribute):
-                return None
-            # `service.get(1)`: what the method of the receiver's project class declares.
-            receiver = self.infer_type(func.value, scope, order, depth + 1)
-            method = self.method_of(receiver, func.attr.value)
-            if method is None:
-                return None
-            owner, function = method
-            return owner.annotation_type(function.returns, function.parent_scope)
+            return self._method_result_type(func, scope, order, depth)
         if qualname in self.project.config.session_factories:
             return TypeRef("sqlalchemy.orm.Session")
         if qualname in names.FACTORY_RESULTS:
@@ -519,7 +511,22 @@ class ModuleModel:
         last = qualname.rsplit(".", 1)[-1]
         if last[:1].isupper() or qualname in names.SESSION_FACTORY_TYPES:
             return TypeRef(qualname)
-        return None
+        # `manager.get(1)` on a module-level `manager = Manager()`: the name resolves, the
+        # method is found through the receiver's type.
+        return self._method_result_type(func, scope, order, depth)
+
+    def _method_result_type(
+        self, func: cst.BaseExpression, scope: Scope, order: int | None, depth: int
+    ) -> TypeRef | None:
+        """`service.get(1)`: what the method of the receiver's project class declares."""
+        if not isinstance(func, cst.Attribute):
+            return None
+        receiver = self.infer_type(func.value, scope, order, depth + 1)
+        method = self.method_of(receiver, func.attr.value)
+        if method is None:
+            return None
+        owner, function = method
+        return owner.annotation_type(function.returns, function.parent_scope)
 
     # -- dependencies ----------------------------------------------------------------------
     def depends_target(self, call: cst.Call, scope: Scope) -> cst.BaseExpression | None:
