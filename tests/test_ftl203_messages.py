@@ -63,3 +63,38 @@ def test_cancel_on_a_receiver_of_unknown_type_still_counts(tmp_path: Path) -> No
         await holder.task
     """
     assert _named(tmp_path, task) == "`holder.task.cancel()` (line 14)"
+
+
+def test_cancel_on_a_task_kept_as_an_attribute_is_not_named(tmp_path: Path) -> None:
+    """`self.task` is typed by what `__init__` assigns it: a `Task`, whose `cancel()`
+    returns a bool; the exception comes out of `await self.task`."""
+    source = """
+    import asyncio
+
+    from fastapi import BackgroundTasks, FastAPI
+
+    app = FastAPI()
+
+
+    class Handle:
+        def __init__(self, task: asyncio.Task) -> None:
+            self.task = task
+
+        async def stop(self) -> None:
+            self.task.cancel()
+            await self.task
+
+
+    async def flaky() -> None:
+        raise ValueError("boom")
+
+
+    @app.post("/")
+    async def route(background_tasks: BackgroundTasks) -> None:
+        handle = Handle(asyncio.create_task(flaky()))
+        background_tasks.add_task(handle.stop)
+    """
+    path = tmp_path / "app.py"
+    path.write_text(textwrap.dedent(source), encoding="utf-8")
+    (finding,) = lint([path], Config(select=("FTL203",), root=tmp_path))
+    assert "`await self.task` (line 15) can raise" in finding.message

@@ -11,7 +11,7 @@ import pytest
 from fastapi_task_lint.config import Config
 from fastapi_task_lint.semantics.blocking import BlockingPolicy, blocking_uses
 from fastapi_task_lint.semantics.guards import Value, literal_value, ruled_out, truth
-from fastapi_task_lint.semantics.model import ModuleModel
+from fastapi_task_lint.semantics.model import ModuleModel, TypeRef
 from fastapi_task_lint.semantics.origins import OriginKind, value_origin
 from fastapi_task_lint.semantics.project import ProjectIndex, module_name_for
 from fastapi_task_lint.semantics.scheduling import Mechanism
@@ -582,4 +582,73 @@ def test_a_legacy_query_blocks_where_it_runs_not_where_it_is_built(tmp_path: Pat
     assert [(model.code_for(u.call.node), u.blocking.name) for u in uses] == [
         ("query.options().first()", "Query.first"),
         ("db.query(User).count()", "Query.count"),
+    ]
+
+
+def test_a_union_names_a_class_only_when_its_members_agree(tmp_path: Path) -> None:
+    model = model_of(
+        """
+        from typing import Optional, Union
+
+        import httpx
+        from sqlalchemy.orm import Session
+
+        def f(
+            a: Optional[Session],
+            b: Session | None,
+            c: Union[Session, httpx.AsyncClient],
+            d: Session | httpx.AsyncClient | None,
+            e: Union[None, Session],
+        ): ...
+        """,
+        tmp_path,
+    )
+    f = function(model, "f")
+    types = {p.name: model.annotation_type(p.annotation, f.parent_scope) for p in f.params}
+    session = TypeRef("sqlalchemy.orm.Session")
+    assert types == {"a": session, "b": session, "c": None, "d": None, "e": session}
+
+
+def test_an_attribute_is_typed_by_what_its_class_assigns(tmp_path: Path) -> None:
+    model = model_of(
+        """
+        import httpx
+        from sqlalchemy.orm import Session
+
+        class Service:
+            declared: httpx.Client
+
+            def __init__(self, db: Session) -> None:
+                self.db = db
+                self.client = httpx.Client()
+                self.changes = httpx.Client()
+                self.count = 0
+
+            def later(self) -> None:
+                self.changes = httpx.AsyncClient()
+                self.count += 1
+
+        service = Service(None)
+
+        def f(s: Service):
+            s.db
+            s.client
+            s.declared
+            s.changes
+            s.count
+            service.db
+        """,
+        tmp_path,
+    )
+    f = function(model, "f")
+    body = f.node.body.body
+    values = [line.body[0].value for line in body]  # type: ignore[attr-defined]
+    types = [model.infer_type(v, f.scope) for v in values]
+    assert types == [
+        TypeRef("sqlalchemy.orm.Session"),
+        TypeRef("httpx.Client"),
+        TypeRef("httpx.Client"),
+        None,  # assigned two classes
+        None,  # `+=` says nothing of the class
+        TypeRef("sqlalchemy.orm.Session"),
     ]

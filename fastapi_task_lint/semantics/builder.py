@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from fastapi_task_lint.semantics.functions import (
+    AttributeAssignment,
     Branch,
     CallInfo,
     ClassInfo,
@@ -105,6 +106,31 @@ class ModelBuilder(cst.CSTVisitor):
                 )
         elif isinstance(target, cst.StarredElement):
             self._bind_target(target.value, BindingKind.OTHER, None)
+        elif isinstance(target, cst.Attribute):
+            self._bind_attribute(target, kind, value, annotation)
+
+    def _bind_attribute(
+        self,
+        target: cst.Attribute,
+        kind: BindingKind,
+        value: cst.BaseExpression | None,
+        annotation: cst.BaseExpression | None,
+    ) -> None:
+        """Record `self.name = value` in a method on its class (`ClassInfo.attributes`)."""
+        method = self.function_stack[-1] if self.function_stack else None
+        if (
+            method is None
+            or method.klass is None
+            or not method.params
+            or not isinstance(target.value, cst.Name)
+            or target.value.value != method.params[0].name
+        ):
+            return
+        said = kind is BindingKind.ASSIGN
+        assignment = AttributeAssignment(
+            value if said else None, annotation if said else None, self.scope, self._tick()
+        )
+        method.klass.attributes.setdefault(target.attr.value, []).append(assignment)
 
     def _push(self, kind: ScopeKind, node: cst.CSTNode, function: FunctionInfo | None) -> Scope:
         scope = Scope(kind, self.scope, node, function=function)

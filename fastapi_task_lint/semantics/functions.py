@@ -95,3 +95,16 @@ class ClassInfo:
     bases: list[cst.BaseExpression]
     keywords: dict[str, cst.BaseExpression]
     methods: dict[str, FunctionInfo] = field(default_factory=dict)
+    # What its methods assign to `self.<name>`, in walk order: see `AttributeAssignment`.
+    attributes: dict[str, list[AttributeAssignment]] = field(default_factory=dict)
+
+
+@dataclass(eq=False, slots=True)
+class AttributeAssignment:
+    """`self.name = value` (or `self.name: T = value`) in a method; `value` and `annotation`
+    are None where the code does not say what is assigned (`self.n += 1`, a loop target)."""
+
+    value: cst.BaseExpression | None
+    annotation: cst.BaseExpression | None
+    scope: Scope
+    order: int

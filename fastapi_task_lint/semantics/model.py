@@ -20,7 +20,12 @@ from fastapi_task_lint.built_tree import Span as BuiltSpan
 from fastapi_task_lint.built_tree import is_built, span_of
 from fastapi_task_lint.semantics import indentation, names, originals, parentheses
 from fastapi_task_lint.semantics.builder import build_facts
-from fastapi_task_lint.semantics.functions import CallInfo, ClassInfo, FunctionInfo
+from fastapi_task_lint.semantics.functions import (
+    AttributeAssignment,
+    CallInfo,
+    ClassInfo,
+    FunctionInfo,
+)
 from fastapi_task_lint.semantics.layout import Span, lay_out
 from fastapi_task_lint.semantics.scope import Binding, BindingKind, Scope
 from fastapi_task_lint.semantics.walk import walk
@@ -44,6 +49,13 @@ class TypeRef:
 
     qualname: str
     container: bool = False
+
+
+def _union_members(annotation: cst.BaseExpression) -> list[cst.BaseExpression]:
+    """The members of `A | B | None`, left to right."""
+    if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
+        return [*_union_members(annotation.left), *_union_members(annotation.right)]
+    return [annotation]
 
 
 class ModuleModel:
@@ -361,18 +373,16 @@ class ModuleModel:
         if isinstance(annotation, cst.BinaryOperation) and isinstance(
             annotation.operator, cst.BitOr
         ):
-            for side in (annotation.left, annotation.right):
-                if not (isinstance(side, cst.Name) and side.value == "None"):
-                    return self.annotation_type(side, scope, _depth + 1)
-            return None
+            return self._union_type(_union_members(annotation), scope, _depth + 1)
         if isinstance(annotation, cst.Subscript):
             base = self.qualified_name(annotation.value, scope)
             args = [e.slice.value for e in annotation.slice if isinstance(e.slice, cst.Index)]
             if not args or base is None:
                 return None
-            if base == names.ANNOTATED or base in names.OPTIONAL_WRAPPERS:
-                non_none = [a for a in args if not (isinstance(a, cst.Name) and a.value == "None")]
-                return self.annotation_type(non_none[0], scope, _depth + 1) if non_none else None
+            if base == names.ANNOTATED:
+                return self.annotation_type(args[0], scope, _depth + 1)
+            if base in names.OPTIONAL_WRAPPERS:
+                return self._union_type(args, scope, _depth + 1)
             if base in names.PRODUCER_WRAPPERS:
                 return self.annotation_type(args[0], scope, _depth + 1)
             if base in names.CONTAINER_TYPES:
@@ -384,6 +394,18 @@ class ModuleModel:
             return alias[0].annotation_type(alias[1], alias[2], _depth + 1)
         qualname = self.qualified_name(annotation, scope)
         return TypeRef(qualname) if qualname else None
+
+    def _union_type(
+        self, members: list[cst.BaseExpression], scope: Scope, depth: int
+    ) -> TypeRef | None:
+        """The class every member but `None` names: `Session | None` is a `Session`;
+        `Union[SyncClient, AsyncClient]` is neither, as far as the rules can tell."""
+        types = {
+            self.annotation_type(member, scope, depth)
+            for member in members
+            if not (isinstance(member, cst.Name) and member.value == "None")
+        }
+        return types.pop() if len(types) == 1 else None
 
     def _type_alias(
         self, annotation: cst.BaseExpression, scope: Scope
@@ -422,8 +444,11 @@ class ModuleModel:
         if isinstance(expr, cst.Attribute):
             qualname = self.qualified_name(expr, scope, order)
             if qualname is not None:
-                return self._external_value_type(qualname, _depth + 1)
-            return None
+                found = self._external_value_type(qualname, _depth + 1)
+                if found is not None:
+                    return found
+            receiver = self.infer_type(expr.value, scope, order, _depth + 1)
+            return self.attribute_type(receiver, expr.attr.value, _depth + 1)
         if isinstance(expr, cst.Call):
             return self._call_type(expr, scope, order, _depth + 1)
         return None
@@ -563,6 +588,43 @@ class ModuleModel:
         bindings = function.scope.bindings.get(name, [])
         params = [b for b in bindings if b.kind is BindingKind.PARAM]
         return self.binding_type(params[0]) if params else None
+
+    def attribute_type(
+        self, receiver: TypeRef | None, name: str, _depth: int = 0
+    ) -> TypeRef | None:
+        """The class of `receiver.name` for an instance of a project class: its class-level
+        annotation (`client: httpx.Client`), else what every `self.name = ...` of the class
+        (or the first project base that assigns it) gives, when they agree."""
+        if receiver is None or receiver.container or _depth > _MAX_DEPTH:
+            return None
+        for qualname in sorted(self.ancestors(receiver.qualname)):
+            found = self.project.resolve_class(qualname)
+            if found is None:
+                continue
+            owner, klass = found
+            declared = klass.scope.lookup(name, None)
+            if declared is not None and declared.annotation is not None:
+                return owner.annotation_type(declared.annotation, klass.parent_scope)
+            assignments = klass.attributes.get(name)
+            if assignments:
+                return owner._assigned_type(assignments, _depth + 1)
+        return None
+
+    def _assigned_type(self, assignments: list[AttributeAssignment], depth: int) -> TypeRef | None:
+        """The one class every assignment gives, or None when one is unknown or they differ."""
+        types: set[TypeRef | None] = set()
+        for assignment in assignments:
+            if assignment.annotation is not None:
+                types.add(self.annotation_type(assignment.annotation, assignment.scope))
+            elif assignment.value is not None:
+                types.add(
+                    self.infer_type(assignment.value, assignment.scope, assignment.order, depth)
+                )
+            else:
+                return None
+            if None in types or len(types) > 1:
+                return None
+        return types.pop() if types else None
 
     def method_of(
         self, type_ref: TypeRef | None, name: str
