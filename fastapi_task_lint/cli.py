@@ -117,7 +117,12 @@ def main() -> None:
 )
 @click.option("--output-file", type=click.Path(path_type=Path), help="Write the report here.")
 @click.option("--show-source", is_flag=True, help="Show the offending line with a caret.")
-@click.option("--statistics", is_flag=True, help="Print the number of findings per code.")
+@click.option(
+    "--statistics",
+    is_flag=True,
+    help="Print the number of findings per code (on stderr when stdout holds a report of "
+    "another format than text).",
+)
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--config", "config_path", type=click.Path(path_type=Path), help="Config file.")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary.")
@@ -229,7 +234,8 @@ def check(
         _add_noqa(result, quiet)
     _report(result, output_format, output_file, show_source, quiet, fixing, baselined)
     if statistics:
-        _print_statistics(result, baselined)
+        # A JSON, SARIF or XML document on stdout must stay one document.
+        _print_statistics(result, baselined, err=output_format != "text" and output_file is None)
     sys.exit(_exit_status(result, exit_zero))
 
 
@@ -326,17 +332,17 @@ def _report(
         click.echo(summary + closing, err=True)
 
 
-def _print_statistics(result: RunResult, baselined: list[Diagnostic] | None) -> None:
+def _print_statistics(result: RunResult, baselined: list[Diagnostic] | None, err: bool) -> None:
     counts = Counter((d.code, d.name) for d in result.diagnostics)
     if baselined is None:
         for (code, name), count in sorted(counts.items()):
-            click.echo(f"{count:5d}  {code}  {name}")
+            click.echo(f"{count:5d}  {code}  {name}", err=err)
         return
     old = Counter((d.code, d.name) for d in baselined)
-    click.echo(f"{'new':>5}  {'baselined':>9}  code    name")
+    click.echo(f"{'new':>5}  {'baselined':>9}  code    name", err=err)
     for code, name in sorted({*counts, *old}):
-        click.echo(f"{counts[(code, name)]:5d}  {old[(code, name)]:9d}  {code}  {name}")
-    click.echo(f"{sum(counts.values()):5d}  {sum(old.values()):9d}  total")
+        click.echo(f"{counts[(code, name)]:5d}  {old[(code, name)]:9d}  {code}  {name}", err=err)
+    click.echo(f"{sum(counts.values()):5d}  {sum(old.values()):9d}  total", err=err)
 
 
 def _exit_status(result: RunResult, exit_zero: bool) -> int:

@@ -141,6 +141,14 @@ def test_exit_zero_statistics_and_output_file(project: Path) -> None:
     assert json.loads((project / "r.json").read_text())[0]["code"] == "FTL104"
 
 
+@pytest.mark.parametrize("output_format", ["json", "sarif", "gitlab"])
+def test_statistics_keep_a_document_on_stdout_whole(project: Path, output_format: str) -> None:
+    code, out, err = run("check", "--statistics", "--format", output_format, "app")
+    assert code == 1
+    json.loads(out)  # one document, nothing after it
+    assert "    1  FTL104  call-result-to-task" in err
+
+
 def test_noqa_suppresses(project: Path) -> None:
     source = BAD.replace('"a@example.com"))', '"a@example.com"))  # noqa: ftl104')
     (project / "app" / "bad.py").write_text(source)

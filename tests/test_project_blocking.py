@@ -245,3 +245,30 @@ def main() -> None:
     assert "every other task on that loop waits until it returns" in messages[0]
     assert "`served`" in messages[1]
     assert "every request on this worker waits until it returns" in messages[1]
+
+
+def test_a_websocket_handler_is_not_told_to_become_a_plain_def(tmp_path: Path) -> None:
+    """FastAPI awaits a WebSocket endpoint: a plain `def` one fails, so the advice differs."""
+    app = """
+import time
+
+from fastapi import FastAPI, WebSocket
+
+app = FastAPI()
+
+
+@app.websocket("/ws")
+async def stream(websocket: WebSocket) -> None:
+    time.sleep(1)
+
+
+@app.get("/")
+async def index() -> None:
+    time.sleep(1)
+"""
+    root = _write(tmp_path, {"app.py": app})
+    stream, index = (d.message for d in lint([root], Config(select=("FTL202",), root=root)))
+    assert "inside the async WebSocket handler `stream`" in stream
+    assert "move it to `await asyncio.to_thread(...)` or use the async API" in stream
+    assert "plain `def`" not in stream
+    assert "make `index` a plain `def` (FastAPI runs it in the threadpool)" in index

@@ -59,7 +59,9 @@ class BlockingCallInAsyncRoute(Rule):
         ),
         remedy=(
             "Make the handler a plain `def` (FastAPI runs it in the threadpool), or use the "
-            "async API (`AsyncSession`, `httpx.AsyncClient`, `asyncio.sleep`):"
+            "async API (`AsyncSession`, `httpx.AsyncClient`, `asyncio.sleep`). A WebSocket "
+            "handler must stay `async def` (FastAPI awaits it): move the blocking work to "
+            "`await asyncio.to_thread(...)`:"
         ),
         use_instead=(
             '@router.post("/users")\n'
@@ -83,7 +85,8 @@ class BlockingCallInAsyncRoute(Rule):
         entries: dict[int, tuple[FunctionInfo, str]] = {}
         for route in ctx.model.routes:
             if ctx.model.function_for_node(route.function.node) is route.function:
-                entries.setdefault(id(route.function), (route.function, "route handler"))
+                kind = "WebSocket handler" if "websocket" in route.methods else "route handler"
+                entries.setdefault(id(route.function), (route.function, kind))
         for function in dependency_functions(ctx.model):
             entries.setdefault(id(function), (function, "dependency"))
         for function, kind in entries.values():
@@ -96,8 +99,14 @@ class BlockingCallInAsyncRoute(Rule):
 def _message(ctx: RuleContext, function: FunctionInfo, kind: str, use: BlockingUse) -> str:
     what = call_label(ctx.model, use.call.node)
     via = f" (`{use.chain(function.name)}`)" if use.via else ""
+    if kind == "WebSocket handler":  # FastAPI awaits these: a plain `def` one fails
+        remedy = "move it to `await asyncio.to_thread(...)` or use the async API"
+    else:
+        remedy = (
+            f"make `{function.name}` a plain `def` (FastAPI runs it in the threadpool) or use "
+            "the async API"
+        )
     return (
         f"{what} blocks the event loop{via} inside the async {kind} `{function.name}`: other "
-        f"requests wait until it returns; make `{function.name}` a plain `def` (FastAPI runs "
-        "it in the threadpool) or use the async API"
+        f"requests wait until it returns; {remedy}"
     )

@@ -33,12 +33,13 @@ from fastapi_task_lint.semantics.guards import (
     ruled_out,
     runs,
 )
+from fastapi_task_lint.semantics.model import TypeRef
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
 from fastapi_task_lint.semantics.uses import assigned_targets, call_parents, local_uses
 from fastapi_task_lint.source import one_line
 
 if TYPE_CHECKING:
-    from fastapi_task_lint.semantics.model import ModuleModel, TypeRef
+    from fastapi_task_lint.semantics.model import ModuleModel
 
 _HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
 _HTTPX = ("httpx", "httpx2")  # httpx2 is the maintained continuation of httpx
@@ -102,6 +103,7 @@ BLOCKING_FUNCTIONS: tuple[str, ...] = (
     "sqlite3.connect",
 )
 
+_INSPECTOR = "sqlalchemy.engine.reflection.Inspector"
 # Blocking methods by receiver class (canonical qualified name, subclasses included).
 BLOCKING_METHODS: dict[str, frozenset[str]] = {
     "requests.Session": frozenset({*_HTTP_VERBS, "send"}),
@@ -137,6 +139,25 @@ BLOCKING_METHODS: dict[str, frozenset[str]] = {
             "bulk_save_objects",
             "bulk_insert_mappings",
             "bulk_update_mappings",
+            "exec",  # SQLModel's `Session.exec(select(...))`
+        }
+    ),
+    # What `sqlalchemy.inspect(engine)` returns: each of these reads the database's catalogue.
+    _INSPECTOR: frozenset(
+        {
+            "get_schema_names",
+            "get_table_names",
+            "get_view_names",
+            "get_columns",
+            "get_pk_constraint",
+            "get_foreign_keys",
+            "get_indexes",
+            "get_unique_constraints",
+            "get_check_constraints",
+            "get_table_comment",
+            "has_table",
+            "has_schema",
+            "reflect_table",
         }
     ),
     # `Session.query()` only builds a Query; these run its SQL (iterating one does too).
@@ -386,6 +407,7 @@ def blocking_call(
         and policy.function_blocks(qualname)
         and model.project.resolve(qualname) is None
         and not (qualname in _WAITS and _polls(model, call))
+        and not (qualname in _OPENS and _kernel_file(call))
     ):
         return BlockingCall(call.node, qualname.removeprefix("builtins."))
     if not isinstance(func, cst.Attribute):
@@ -393,6 +415,8 @@ def blocking_call(
     receiver = receiver_type(model, func.value, call.scope, call.order)
     if receiver is None:
         return None
+    if model.method_of(TypeRef(receiver), func.attr.value) is not None:
+        return None  # a project subclass's own method: the chain search follows it
     owner = policy.method_blocks(model.ancestors(receiver), func.attr.value)
     if owner is not None:
         return BlockingCall(call.node, f"{owner.rsplit('.', 1)[-1]}.{func.attr.value}")
@@ -403,6 +427,8 @@ def blocking_call(
 
 
 _QUERY = "sqlalchemy.orm.Query"
+_INSPECT = frozenset({"sqlalchemy.inspect", "sqlalchemy.inspection.inspect"})
+_INSPECTABLE = frozenset({"sqlalchemy.engine.Engine", "sqlalchemy.engine.Connection"})
 # Calls that iterate the iterable they are given (a Query runs its SQL when iterated).
 _ITERATING = frozenset(
     {f"builtins.{name}" for name in ("list", "tuple", "set", "sorted", "iter", "next", "enumerate")}
@@ -448,6 +474,20 @@ def _iterates(
 _WAITS = frozenset({"os.waitpid", "os.wait3", "os.wait4", "os.waitid"})
 
 
+_OPENS = frozenset({"builtins.open", "io.open"})
+_KERNEL_FILES = ("/proc/", "/sys/")
+
+
+def _kernel_file(call: CallInfo) -> bool:
+    """Whether `call` opens a literal `/proc/...` or `/sys/...` path: the kernel answers
+    those from memory, with no disk or network to wait for."""
+    first = call.node.args[0].value if call.node.args else None
+    if not isinstance(first, cst.SimpleString):
+        return False
+    path = first.evaluated_value
+    return isinstance(path, str) and path.startswith(_KERNEL_FILES)
+
+
 def _polls(model: ModuleModel, call: CallInfo) -> bool:
     """Whether an argument of `call` is `os.WNOHANG`, alone or or-ed with other flags."""
 
@@ -459,6 +499,9 @@ def _polls(model: ModuleModel, call: CallInfo) -> bool:
     return any(no_hang(arg.value) for arg in call.node.args)
 
 
+_MAX_RECEIVER_DEPTH = 16
+
+
 def receiver_type(
     model: ModuleModel, expr: cst.BaseExpression, scope: Scope, order: int | None, _depth: int = 0
 ) -> str | None:
@@ -466,8 +509,12 @@ def receiver_type(
 
     `boto3.client("s3")`, `redis.from_url(...)`, `engine.connect()` and `Path(p) / "x"` are
     typed here, since their names do not say what they return.
+
+    Each step goes to a smaller expression or an earlier binding, so the search ends; the
+    depth only bounds its cost. List routes reassign a query once per optional filter
+    (`query = query.filter(...)`): sixteen of them are followed.
     """
-    if _depth > 6:
+    if _depth > _MAX_RECEIVER_DEPTH:
         return None
     if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Divide):
         left = receiver_type(model, expr.left, scope, order, _depth + 1)
@@ -504,6 +551,11 @@ def _produced_by(
     qualname = model.qualified_name(call.func, scope, order)
     if qualname is not None and qualname in _FACTORIES:
         return _FACTORIES[qualname]
+    if qualname in _INSPECT and call.args:
+        # `inspect(engine)` reads the catalogue; `inspect(user)` of a model instance does not.
+        inspected = receiver_type(model, call.args[0].value, scope, order, depth + 1)
+        if inspected is not None and _canonical_type(inspected) in _INSPECTABLE:
+            return _INSPECTOR
     if isinstance(call.func, cst.Attribute):
         # The receiver is a smaller part of the same expression, so the descent ends without
         # spending depth, which a long `db.query(User).filter(...)...` chain would run out of.

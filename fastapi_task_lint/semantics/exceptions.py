@@ -49,6 +49,8 @@ _QUIET_BUILTINS = frozenset(
         "builtins.hasattr",
         "builtins.id",
         "builtins.callable",
+        # Fails only on a negative or non-number argument, as `asyncio.sleep` does.
+        "time.sleep",
         # Type and flag checks: they answer False for anything else.
         "inspect.isasyncgen",
         "inspect.iscoroutine",
