@@ -500,6 +500,7 @@ def _polls(model: ModuleModel, call: CallInfo) -> bool:
 
 
 _MAX_RECEIVER_DEPTH = 16
+_ANY = "typing.Any"
 
 
 def receiver_type(
@@ -540,9 +541,31 @@ def receiver_type(
             if found is not None:
                 return found
     inferred: TypeRef | None = model.infer_type(expr, scope, order)
+    if (inferred is None or inferred.qualname == _ANY) and isinstance(expr, cst.Call):
+        return _returned_by(model, expr, scope, order, _depth)
     if inferred is None or inferred.container:
         return None
     return _canonical_type(inferred.qualname)
+
+
+def _returned_by(
+    model: ModuleModel, call: cst.Call, scope: Scope, order: int | None, depth: int
+) -> str | None:
+    """What a project function without a class in its annotation (none, or `Any`) returns,
+    when every `return` of it gives the same class: `def get_client(): return boto3.client(...)`.
+    """
+    qualname = model.qualified_name(call.func, scope, order)
+    found = model.project.resolve_function(qualname) if qualname is not None else None
+    if found is None:
+        return None
+    owner, function = found
+    if function.is_async or function.is_generator or not function.return_values:
+        return None
+    produced = {
+        receiver_type(owner, value, function.scope, None, depth + 1) if value else None
+        for value in function.return_values
+    }
+    return produced.pop() if len(produced) == 1 else None
 
 
 def _produced_by(
