@@ -31,7 +31,8 @@ class OrmObjectToTask(Rule):
             "function (`Report(order)`), and through project helpers that schedule their "
             "parameters (`run_later(background_tasks, send, order)`). Instances are "
             "recognised from query results "
-            "(`db.get(User, id)`, `db.query(User).first()`, `db.scalars(select(User)).one()`), "
+            "(`db.get(User, id)`, `db.query(User).first()`, `db.scalars(select(User)).one()`, "
+            "also with the query or statement built in a local first), "
             "constructors (`User(...)`), loops over query results and project functions "
             "annotated `-> User` or `-> list[User]`/`Sequence[User]`."
         ),

@@ -122,11 +122,20 @@ def _query_origin(
 def _queried_model(
     model: ModuleModel, call: cst.Call, scope: Scope, order: int | None
 ) -> str | None:
-    """The ORM class a query chain selects from (`db.query(User)`, `User.objects`)."""
+    """The ORM class a query chain selects from (`db.query(User)`, `User.objects`), also
+    through the locals it is built in (`query = db.query(User)...; query.first()`)."""
     node: cst.BaseExpression = call
+    hops = 0
     while True:
         if isinstance(node, cst.Await):
             node = node.expression
+            continue
+        if isinstance(node, cst.Name) and hops < _MAX_DEPTH:
+            assigned = model.assigned_value(node, scope, order)
+            if assigned is None:
+                return None
+            node, scope, order = assigned
+            hops += 1
             continue
         if isinstance(node, cst.Call):
             func = node.func
@@ -139,13 +148,13 @@ def _queried_model(
             )
             if name in _QUERY_ENTRY or name in _INSTANCE_TERMINALS:
                 for arg in node.args[:1]:
-                    found = _orm_class_in(model, arg.value, scope, order)
+                    found = _orm_class_in(model, arg.value, scope, order, 0)
                     if found is not None:
                         return found
             node = func
             continue
         if isinstance(node, cst.Attribute):
-            found = _orm_class_in(model, node.value, scope, order)
+            found = _orm_class_in(model, node.value, scope, order, _MAX_DEPTH)
             if found is not None:
                 return found
             node = node.value
@@ -154,18 +163,25 @@ def _queried_model(
 
 
 def _orm_class_in(
-    model: ModuleModel, expr: cst.BaseExpression, scope: Scope, order: int | None
+    model: ModuleModel, expr: cst.BaseExpression, scope: Scope, order: int | None, depth: int
 ) -> str | None:
-    """`User` or `select(User)`: the ORM class named, if any."""
+    """`User` or `select(User)`: the ORM class named, if any; also through a local
+    (`stmt = select(User).where(...)`) up to `_MAX_DEPTH` assignments back."""
     if isinstance(expr, cst.Call):
         if model.qualified_name(expr.func, scope, order) == "sqlalchemy.select":
-            return _orm_class_in(model, expr.args[0].value, scope, order) if expr.args else None
+            if not expr.args:
+                return None
+            return _orm_class_in(model, expr.args[0].value, scope, order, depth)
         if isinstance(expr.func, cst.Attribute):  # `select(User).where(...)`
-            return _orm_class_in(model, expr.func.value, scope, order)
+            return _orm_class_in(model, expr.func.value, scope, order, depth)
         return None
     if not isinstance(expr, (cst.Name, cst.Attribute)):
         return None
     qualname = model.qualified_name(expr, scope, order)
     if qualname is not None and model.orm.is_model_class(qualname):
         return qualname
+    if isinstance(expr, cst.Name) and depth < _MAX_DEPTH:
+        assigned = model.assigned_value(expr, scope, order)
+        if assigned is not None:
+            return _orm_class_in(model, assigned[0], assigned[1], assigned[2], depth + 1)
     return None
