@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -325,7 +325,10 @@ class _Scan:
             if self._forwarder(model, scope, order, site.callable, site.mechanism, api, on_loop):
                 continue
             use = TaskUse(site.mechanism, api, on_loop, model, site.node, _launch(site))
-            self._add(resolve_task(model, site.callable, scope, order), use)
+            target = resolve_task(model, site.callable, scope, order)
+            self._add(target, use)
+            if use.launch is not None and target is not None and target.function.is_async:
+                self._coroutines_passed(model, scope, order, use.launch[1], use)
 
     def _asyncio_scheduler(self, model: ModuleModel, site: SchedulingSite) -> bool:
         func = site.node.func
@@ -362,6 +365,27 @@ class _Scan:
                 target = None
             if target is not None and target.function.is_async:
                 self._add(target, use)
+                if coroutine is not None:
+                    self._coroutines_passed(model, call.scope, call.order, coroutine.args, use)
+
+    def _coroutines_passed(
+        self,
+        model: ModuleModel,
+        scope: Scope,
+        order: int | None,
+        args: Sequence[cst.Arg],
+        use: TaskUse,
+    ) -> None:
+        """A coroutine made for an async task's arguments (`add_task(run_session, bot(...))`)
+        runs on the task's loop once the task awaits it. It is recorded like an asyncio task
+        (`mechanism` None): its errors reach the task that awaits it, not the runner."""
+        for arg in args:
+            if not isinstance(arg.value, cst.Call):
+                continue
+            target = resolve_function_ref(model, arg.value.func, scope, order)
+            if target is not None and target.function.is_async:
+                launch = (arg.value.func, arg.value.args)
+                self._add(target, replace(use, mechanism=None, launch=launch))
 
     def _arq_settings(self, model: ModuleModel) -> None:
         imports_arq = any(
