@@ -233,18 +233,34 @@ async def served() -> None:
     time.sleep(1)
 
 
+async def handed_over() -> None:
+    time.sleep(1)
+
+
+async def handed_to_serving() -> None:
+    time.sleep(1)
+
+
 def main() -> None:
     private = asyncio.new_event_loop()
     private.create_task(housekeeping())
     asyncio.get_event_loop().create_task(served())
+    asyncio.run_coroutine_threadsafe(handed_over(), loop=private)
+    asyncio.run_coroutine_threadsafe(handed_to_serving(), asyncio.get_event_loop())
 """
     root = _write(tmp_path, {"app.py": app})
     messages = [d.message for d in lint([root], Config(select=("FTL201",), root=root))]
-    assert len(messages) == 2
-    assert "`housekeeping`" in messages[0]
-    assert "every other task on that loop waits until it returns" in messages[0]
-    assert "`served`" in messages[1]
-    assert "every request on this worker waits until it returns" in messages[1]
+    assert len(messages) == 4
+    own, serving = "every other task on that loop waits", "every request on this worker waits"
+    for message, task, waits in zip(
+        messages,
+        ("housekeeping", "served", "handed_over", "handed_to_serving"),
+        (own, serving, own, serving),
+        strict=True,
+    ):
+        assert f"`{task}`" in message
+        assert f"{waits} until it returns" in message
+
 
 
 def test_a_websocket_handler_is_not_told_to_become_a_plain_def(tmp_path: Path) -> None:

@@ -26,7 +26,8 @@ class TaskSessionNotClosed(Rule):
     docs = RuleDocs(
         what=(
             "Flags a task (BackgroundTasks, BackgroundTask, Celery, ARQ, RQ, Dramatiq, "
-            "Taskiq, APScheduler or `asyncio.create_task`) that opens its own session "
+            "Taskiq, APScheduler, `asyncio.create_task` or `asyncio.run_coroutine_threadsafe`) "
+            "that opens its own session "
             "(`SessionLocal()`, `Session(engine)`, `async_session()`, `sessionmaker(...)()`, "
             "or a function listed in `session-factories`) as a plain assignment, when "
             "nothing closes it on every path: no `with`/`async with`, no `finally` that calls "

@@ -225,21 +225,20 @@ def _is_loop(
     return type_ref is not None and not type_ref.container and type_ref.qualname in _LOOP_TYPES
 
 
-def on_new_loop(model: ModuleModel, call: CallInfo) -> bool:
-    """Whether `call` is `loop.create_task(...)` on a loop the code made itself with
-    `asyncio.new_event_loop()`, which may serve no requests (a daemon thread's loop)."""
-    func = call.node.func
-    receiver = func.value if isinstance(func, cst.Attribute) else None
+def on_new_loop(
+    model: ModuleModel, loop: cst.BaseExpression, scope: Scope, order: int | None
+) -> bool:
+    """Whether `loop` is one the code made itself with `asyncio.new_event_loop()`, which may
+    serve no requests (a daemon thread's loop)."""
     for _ in range(_MAX_DEPTH):
-        if not isinstance(receiver, cst.Name):
+        if not isinstance(loop, cst.Name):
             break
-        assigned = model.assigned_value(receiver, call.scope, call.order)
+        assigned = model.assigned_value(loop, scope, order)
         if assigned is None:
             break
-        receiver = assigned[0]
+        loop, scope, order = assigned
     return (
-        isinstance(receiver, cst.Call)
-        and model.qualified_name(receiver.func, call.scope, call.order) in _NEW_LOOPS
+        isinstance(loop, cst.Call) and model.qualified_name(loop.func, scope, order) in _NEW_LOOPS
     )
 
 

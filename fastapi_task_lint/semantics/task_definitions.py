@@ -4,11 +4,12 @@ Rules about a task's body (FTL201-FTL205) run on the file that defines the task 
 ask here whether a function is scheduled anywhere in the run. The answer comes from one
 scan per project of the files that can contain a scheduling site (a byte prefilter,
 then their models): BackgroundTasks/BackgroundTask, Celery, RQ, Dramatiq, Taskiq and
-APScheduler sites, `asyncio.create_task(coro())` and task groups, ARQ
-`WorkerSettings.functions`/`cron_jobs`, `@scheduler.scheduled_job`, and helpers that
-forward a parameter to one of those (`run_later(background_tasks, func, *args)`). A
-callable is followed to its definition through `functools.partial`, re-exports, nested
-defs and methods of the receiver's class (`self.render`, `service.release_stock`).
+APScheduler sites, `asyncio.create_task(coro())`, `run_coroutine_threadsafe(coro(), loop)`
+and task groups, ARQ `WorkerSettings.functions`/`cron_jobs`, `@scheduler.scheduled_job`,
+and helpers that forward a parameter to one of those (`run_later(background_tasks, func,
+*args)`). A callable is followed to its definition through `functools.partial`,
+re-exports, nested defs and methods of the receiver's class (`self.render`,
+`service.release_stock`).
 Decorated queue tasks (`@app.task`, `@broker.task`, `@dramatiq.actor`) need no scan.
 """
 
@@ -47,7 +48,13 @@ if TYPE_CHECKING:
     from fastapi_task_lint.semantics.model import ModuleModel
     from fastapi_task_lint.semantics.project import ProjectIndex
 
-_CREATE_TASK_FUNCTIONS = frozenset({"asyncio.create_task", "asyncio.ensure_future"})
+# Another thread hands a coroutine to a loop: `run_coroutine_threadsafe(coro(...), loop)`.
+_THREADSAFE_FUNCTIONS = frozenset(
+    {"asyncio.run_coroutine_threadsafe", "asyncio.tasks.run_coroutine_threadsafe"}
+)
+_CREATE_TASK_FUNCTIONS = (
+    frozenset({"asyncio.create_task", "asyncio.ensure_future"}) | _THREADSAFE_FUNCTIONS
+)
 _CREATE_TASK_METHODS = frozenset({"create_task"})  # loop.create_task, TaskGroup.create_task
 _START_SOON_METHODS = frozenset({"start_soon"})  # anyio / trio task groups take the callable
 # What a module that starts a task by one of those spells, as written, imported or aliased.
@@ -72,6 +79,7 @@ _SCAN_NAMES = naming(
     (
         "create_task",
         "ensure_future",
+        "run_coroutine_threadsafe",
         "start_soon",
         "arq",  # WorkerSettings.functions/cron_jobs: a module importing arq ...
         "WorkerSettings",  # ... or ARQ's conventional class name
@@ -96,8 +104,8 @@ class TaskUse:
     # `add_task(fn, *args)`, the coroutine call's in `create_task(coro(...))`; with the
     # expression naming the function (`fn`, `self.method`). None: not known here.
     launch: tuple[cst.BaseExpression, Sequence[cst.Arg]] | None = None
-    # `loop.create_task(...)` on a loop from `asyncio.new_event_loop()`: maybe not the
-    # loop that serves requests.
+    # `loop.create_task(...)` or `run_coroutine_threadsafe(..., loop)` on a loop from
+    # `asyncio.new_event_loop()`: maybe not the loop that serves requests.
     own_loop: bool = False
 
     @property
@@ -355,7 +363,8 @@ class _Scan:
                 continue
             coroutine = first if creates and isinstance(first, cst.Call) else None
             launch = None if coroutine is None else (coroutine.func, coroutine.args)
-            own_loop = method == "create_task" and on_new_loop(model, call)
+            loop = _loop_of(call.node, qualname, method)
+            own_loop = loop is not None and on_new_loop(model, loop, call.scope, call.order)
             use = TaskUse(None, api, True, model, call.node, launch, own_loop)
             if creates and isinstance(first, cst.Call):
                 target = resolve_function_ref(model, first.func, call.scope, call.order)
@@ -520,6 +529,19 @@ class _Scan:
                     self._add(target, use)
             return
         self._add(resolve_task(model, argument, call.scope, call.order), use)
+
+
+def _loop_of(node: cst.Call, qualname: str | None, method: str | None) -> cst.BaseExpression | None:
+    """The loop a task is started on, where the call names it: `loop` in
+    `loop.create_task(coro)` and in `run_coroutine_threadsafe(coro, loop)`."""
+    if qualname in _THREADSAFE_FUNCTIONS:
+        positional = [a.value for a in node.args if a.keyword is None and not a.star]
+        if len(positional) > 1:
+            return positional[1]
+        return next((a.value for a in node.args if a.keyword and a.keyword.value == "loop"), None)
+    if method == "create_task" and isinstance(node.func, cst.Attribute):
+        return node.func.value
+    return None
 
 
 def _launch(site: SchedulingSite) -> tuple[cst.BaseExpression, Sequence[cst.Arg]] | None:
