@@ -5,7 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi_task_lint.config import Config
-from tests.fixture_harness import FIXTURES, expected_findings, lint
+from tests.fixture_harness import (
+    FIXTURES,
+    expected_findings,
+    lint,
+    project_expected,
+    project_findings,
+)
 
 PROJECT = FIXTURES / "projects" / "lifecycle_app"
 CODES = ("FTL501", "FTL502", "FTL503", "FTL504", "FTL505")
@@ -19,6 +25,13 @@ def test_lifespan_is_followed_across_modules() -> None:
         (path.name, line, code) for path in paths for line, code in expected_findings(path)
     )
     assert actual == expected
+
+
+def test_a_lifespan_given_through_an_app_factory_in_another_module() -> None:
+    """fides' shape: `app = create_fides_app(lifespan=lifespan)`, and the factory, in another
+    module, builds `FastAPI(..., lifespan=lifespan)` from its parameter."""
+    root = FIXTURES / "projects" / "app_factory"
+    assert project_findings(root, CODES) == project_expected(root, CODES)
 
 
 def test_one_module_alone_knows_no_lifespan() -> None:

@@ -43,7 +43,9 @@ class SchedulerNotShutDown(Rule):
             "imported from the same directory, counts); and a start at module level when "
             "nothing shuts that scheduler down at all. Schedulers used as context managers "
             "(`async with AsyncScheduler() as s`) and blocking starts (`BlockingScheduler`, "
-            "4.x `run_until_stopped()`) are not flagged."
+            "4.x `run_until_stopped()`) are not flagged. The lifespan is the one given to "
+            "`FastAPI(lifespan=...)`, also through an app factory's parameter "
+            "(`app = create_app(lifespan=lifespan)`, one level deep)."
         ),
         why=(
             "Without a shutdown the scheduler's threads keep firing jobs while the app stops: "

@@ -44,7 +44,8 @@ class LoopTaskNeverCancelled(Rule):
             "returns). Also flags `@repeat_every(...)` "
             "(fastapi-utils, fastapi-utilities) on a function the startup runs: it starts "
             "such a loop and discards the task. Tasks handed to other code (a set, a "
-            "function, a `TaskGroup`) are not flagged."
+            "function, a `TaskGroup`) are not flagged. The lifespan may reach the app "
+            "through an app factory's parameter (`app = create_app(lifespan=lifespan)`)."
         ),
         why=(
             "The loop never ends by itself. At shutdown the server waits for the lifespan, "

@@ -3,13 +3,15 @@
 A call runs in one or more contexts: at import (module level), under the `__main__` guard,
 in the lifespan before or after its `yield`, or in an `on_event("startup"/"shutdown")`
 handler. Functions called from a hook take the context of the call site, a few levels down
-and across modules. Hooks are found in every module of the run, once per run.
+and across modules. Hooks are found in every module of the run, once per run: given to an
+app's constructor, or to an app factory that hands its parameter on to one
+(`create_app(lifespan=lifespan)`).
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -29,7 +31,7 @@ from fastapi_task_lint.semantics.callgraph import (
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo, ParamInfo
 from fastapi_task_lint.semantics.mentions import assigning, naming
 from fastapi_task_lint.semantics.routes import _APP_TYPES
-from fastapi_task_lint.semantics.scheduling import bind_arguments
+from fastapi_task_lint.semantics.scheduling import TaskArgument, bind_arguments
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
 from fastapi_task_lint.semantics.uses import assigned_targets, call_parents, is_local, local_uses
 from fastapi_task_lint.semantics.walk import OwnCodeVisitor, walk
@@ -271,6 +273,8 @@ def _module_hooks(model: ModuleModel) -> list[Hook]:
             kind = _string(args[0]) if args else None
             if kind in ("startup", "shutdown") and len(args) > 1:
                 hooks.extend(_hook(model, args[1], call.scope, call.order, kind, call.node))
+        elif next(_hook_arguments(call.node), None) is not None:
+            hooks.extend(_factory_hooks(model, call))
     for function in model.functions:
         for decorator in function.decorators:
             if not isinstance(decorator, cst.Call) or not _is_app_method(
@@ -286,17 +290,82 @@ def _module_hooks(model: ModuleModel) -> list[Hook]:
 
 def _constructor_hooks(model: ModuleModel, call: CallInfo) -> list[Hook]:
     hooks: list[Hook] = []
-    for arg in call.node.args:
-        keyword = arg.keyword.value if arg.keyword else None
-        if keyword == "lifespan":
-            hooks.extend(_hook(model, arg.value, call.scope, call.order, "lifespan", call.node))
-        elif keyword in ("on_startup", "on_shutdown") and isinstance(
-            arg.value, (cst.List, cst.Tuple)
-        ):
-            kind = keyword[3:]
-            for element in arg.value.elements:
-                hooks.extend(_hook(model, element.value, call.scope, call.order, kind, call.node))
+    for keyword, value in _hook_arguments(call.node):
+        hooks.extend(_given_hooks(model, keyword, value, call.scope, call.order, call.node))
     return hooks
+
+
+def _hook_arguments(node: cst.Call) -> Iterator[tuple[str, cst.BaseExpression]]:
+    """`(keyword, value)` of each `lifespan=`, `on_startup=` or `on_shutdown=` of a call."""
+    for arg in node.args:
+        if arg.keyword is not None and arg.keyword.value in _HOOK_KEYWORDS:
+            yield arg.keyword.value, arg.value
+
+
+def _given_hooks(
+    model: ModuleModel,
+    keyword: str,
+    value: cst.BaseExpression,
+    scope: Scope,
+    order: int | None,
+    registration: cst.CSTNode,
+) -> list[Hook]:
+    """The hooks `value`, given to an app's constructor as `keyword=`, registers."""
+    if keyword == "lifespan":
+        return _hook(model, value, scope, order, "lifespan", registration)
+    if not isinstance(value, (cst.List, cst.Tuple)):
+        return []
+    kind = keyword[3:]
+    return [
+        hook
+        for element in value.elements
+        for hook in _hook(model, element.value, scope, order, kind, registration)
+    ]
+
+
+def _factory_hooks(model: ModuleModel, call: CallInfo) -> list[Hook]:
+    """The hooks `call` hands an app factory that gives them on to the app it builds:
+    `create_app(lifespan=lifespan)` with `def create_app(lifespan): return FastAPI(...,
+    lifespan=lifespan)`. One level: a factory that hands them to another is not followed."""
+    factory = resolve_callee(model, call)
+    if factory is None:
+        return []
+    bound = _bound_arguments(factory.function, call)
+    hooks: list[Hook] = []
+    for inner in factory.function.calls:
+        qualname = factory.model.resolve_call(inner)
+        if qualname not in APP_CLASSES and qualname not in _ROUTER_CLASSES:
+            continue
+        for keyword, value in _hook_arguments(inner.node):
+            param = _parameter_named(factory.model, factory.function, value, inner)
+            if param is None:
+                continue
+            for given in bound.get(param, ()):
+                hooks.extend(
+                    _given_hooks(model, keyword, given.value, call.scope, call.order, call.node)
+                )
+    return hooks
+
+
+def _parameter_named(
+    model: ModuleModel, function: FunctionInfo, expr: cst.BaseExpression, call: CallInfo
+) -> str | None:
+    """The parameter of `function` that `expr`, an argument of `call` in its body, names."""
+    if not isinstance(expr, cst.Name):
+        return None
+    binding = call.scope.lookup(expr.value, call.order)
+    if binding is None or binding.kind is not BindingKind.PARAM or binding.param is None:
+        return None
+    if binding.param.star or model.scope_of_binding(binding).function is not function:
+        return None
+    return binding.param.name
+
+
+def _bound_arguments(function: FunctionInfo, call: CallInfo) -> dict[str, list[TaskArgument]]:
+    """`bind_arguments` of `call`, a call of `function`: a method called on an object gets
+    that object as its first parameter."""
+    through_instance = function.klass is not None and isinstance(call.node.func, cst.Attribute)
+    return bind_arguments(function, call.node.args, through_instance)
 
 
 def _hook(
@@ -586,12 +655,7 @@ def _handed(
                 target = resolve_callee(model, call)
                 if target is None or target.function is not function:
                     continue
-                through_instance = function.klass is not None and isinstance(
-                    call.node.func, cst.Attribute
-                )
-                for argument in bind_arguments(function, call.node.args, through_instance).get(
-                    param.name, ()
-                ):
+                for argument in _bound_arguments(function, call).get(param.name, ()):
                     key = object_key(model, argument.value, call.scope, call.order)
                     if key:
                         handed.add(key)
