@@ -262,7 +262,6 @@ def main() -> None:
         assert f"{waits} until it returns" in message
 
 
-
 def test_a_websocket_handler_is_not_told_to_become_a_plain_def(tmp_path: Path) -> None:
     """FastAPI awaits a WebSocket endpoint: a plain `def` one fails, so the advice differs."""
     app = """
