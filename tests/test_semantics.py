@@ -652,3 +652,31 @@ def test_an_attribute_is_typed_by_what_its_class_assigns(tmp_path: Path) -> None
         None,  # `+=` says nothing of the class
         TypeRef("sqlalchemy.orm.Session"),
     ]
+
+
+def test_a_declarative_base_derives_from_its_cls_mixin(tmp_path: Path) -> None:
+    model = model_of(
+        """
+        from sqlalchemy.ext.declarative import declarative_base as make_base
+
+        from db.mixins import CrudMixin
+
+        def declarative_base(cls: type) -> type:
+            return type("Base", (), {})
+
+        Base = make_base(cls=CrudMixin)
+        PlainBase = make_base()
+        LocalBase = declarative_base(cls=CrudMixin)
+
+        class User(Base): ...
+        class Plain(PlainBase): ...
+        class Local(LocalBase): ...
+        """,
+        tmp_path,
+        **{"db/__init__.py": "", "db/mixins.py": "class CrudMixin: ...\n"},
+    )
+    assert model.base_classes("mod.Base") == ["db.mixins.CrudMixin"]
+    assert model.base_classes("mod.User") == ["mod.Base"]
+    assert "db.mixins.CrudMixin" in model.ancestors("mod.User")
+    assert model.base_classes("mod.PlainBase") == []
+    assert "db.mixins.CrudMixin" not in model.ancestors("mod.Local")

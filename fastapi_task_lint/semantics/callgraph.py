@@ -2,8 +2,8 @@
 
 A call is resolved by qualified name (through imports and re-exports), to a nested
 `def` of the same function, or to a method through the receiver's type (`self.render()`,
-`service.release_stock()`, inherited methods included). Searches are depth-bounded and
-stop at cycles.
+`service.release_stock()`), through its class (`User.get_by()`) or through `super()`,
+inherited methods included. Searches are depth-bounded and stop at cycles.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from fastapi_task_lint.semantics.project import ProjectIndex
 
 MAX_DEPTH = 10
+SUPER = "builtins.super"
 T = TypeVar("T")
 
 
@@ -71,10 +72,13 @@ def resolve_function_ref(
     else:
         qualname = model.qualified_name(expr, scope, order)
     if qualname is not None:
-        found = _function_named(model.project, qualname)
+        found = _function_named(model, qualname)
         if found is not None:
             return found
     if isinstance(expr, cst.Attribute):
+        above = _super_class(model, expr.value, scope, order)
+        if above is not None:
+            return inherited_method(model, above, expr.attr.value)
         receiver = model.infer_type(expr.value, scope, order)
         if receiver is not None and not receiver.container:
             return method_of(model, receiver.qualname, expr.attr.value)
@@ -86,31 +90,54 @@ def resolve_callee(model: ModuleModel, call: CallInfo) -> Target | None:
     return resolve_function_ref(model, call.node.func, call.scope, call.order, call)
 
 
-def _function_named(project: ProjectIndex, qualname: str) -> Target | None:
-    """`project.resolve_function`, remembered: the same library names come up in every call."""
+def _function_named(model: ModuleModel, qualname: str) -> Target | None:
+    """`project.resolve_function`, remembered: the same library names come up in every call.
+    A method named through a subclass (`User.get_by`, a classmethod of a base) is the base's."""
+    project = model.project
 
     def resolve() -> Target | None:
         found = project.resolve_function(qualname)
-        return Target(*found) if found is not None else None
+        if found is not None:
+            return Target(*found)
+        owner, _, name = qualname.rpartition(".")
+        return inherited_method(model, owner, name) if owner else None
 
     return project.remembered(f"{__name__}.functions", qualname, resolve)
 
 
+def _super_class(
+    model: ModuleModel, expr: cst.BaseExpression, scope: Scope, order: int | None
+) -> str | None:
+    """The class whose bases `expr` looks up methods in when it is `super()` (that of the
+    method it is called in) or `super(Class, obj)`."""
+    if not isinstance(expr, cst.Call) or model.qualified_name(expr.func, scope, order) != SUPER:
+        return None
+    if expr.args:
+        return model.qualified_name(expr.args[0].value, scope, order)
+    function = scope.function
+    return function.klass.qualname if function is not None and function.klass else None
+
+
 def method_of(model: ModuleModel, class_qualname: str, name: str, _depth: int = 0) -> Target | None:
     """`name` on a project class or the first project base class that defines it."""
-    found = model.project.resolve_class(class_qualname)
-    if found is None or _depth > MAX_DEPTH:
+    if _depth > MAX_DEPTH:
         return None
-    owner, klass = found
-    method = klass.methods.get(name)
-    if method is not None:
-        return Target(owner, method)
-    for base in klass.bases:
-        base_name = owner.qualified_name(base, klass.parent_scope)
-        if base_name is not None:
-            inherited = method_of(owner, base_name, name, _depth + 1)
-            if inherited is not None:
-                return inherited
+    found = model.project.resolve_class(class_qualname)
+    method = found[1].methods.get(name) if found is not None else None
+    if found is not None and method is not None:
+        return Target(found[0], method)
+    return inherited_method(model, class_qualname, name, _depth)
+
+
+def inherited_method(
+    model: ModuleModel, class_qualname: str, name: str, _depth: int = 0
+) -> Target | None:
+    """`name` on the first project base class of `class_qualname` that defines it (what
+    `super().name` runs), depth first through each base's own bases."""
+    for base in model.base_classes(class_qualname):
+        found = method_of(model, base, name, _depth + 1)
+        if found is not None:
+            return found
     return None
 
 

@@ -84,6 +84,17 @@ class FunctionInfo:
     def param(self, name: str) -> ParamInfo | None:
         return next((p for p in self.params if p.name == name), None)
 
+    @property
+    def is_static(self) -> bool:
+        """Whether the builtin `@staticmethod` (not a name bound where it is defined)
+        decorates it: its first parameter is then no instance of its class."""
+        return any(
+            isinstance(d, cst.Name)
+            and d.value == "staticmethod"
+            and self.parent_scope.lookup(d.value) is None
+            for d in self.decorators
+        )
+
 
 @dataclass(eq=False, slots=True)
 class ClassInfo:

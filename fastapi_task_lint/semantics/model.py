@@ -27,6 +27,7 @@ from fastapi_task_lint.semantics.functions import (
     FunctionInfo,
 )
 from fastapi_task_lint.semantics.layout import Span, lay_out
+from fastapi_task_lint.semantics.responses import call_argument
 from fastapi_task_lint.semantics.scope import Binding, BindingKind, Scope
 from fastapi_task_lint.semantics.walk import walk
 from fastapi_task_lint.source import LINE_BREAK, decode, parse, python_lines
@@ -41,6 +42,8 @@ if TYPE_CHECKING:
 # Each hop (name -> binding -> value -> call -> dependency) spends one: chains are short,
 # but `db=Depends(get_db)` -> `with SessionLocal() as db` -> `sessionmaker()` takes ~10.
 _MAX_DEPTH = 16
+# SQLAlchemy 1.x's `declarative_base(bind, metadata, mapper, cls, ...)`; 2.0 takes keywords.
+_DECLARATIVE_BASE_CLS_POSITION = 3
 
 
 @dataclass(frozen=True)
@@ -471,12 +474,19 @@ class ModuleModel:
         owner = self.scope_of_binding(binding)
         if binding.kind is BindingKind.PARAM and binding.param is not None:
             function = owner.function
+            if (
+                function is not None
+                and function.klass is not None
+                and binding.param.position == 0
+                and not function.is_static
+            ):
+                # `self`, or a classmethod's `cls`: whatever its annotation says (`cls:
+                # Type[T]`), its methods are looked up from the class that defines this one.
+                return TypeRef(function.klass.qualname)
             annotation_scope = function.parent_scope if function else owner
             declared = self.annotation_type(binding.param.annotation, annotation_scope)
             if declared is not None:
                 return declared
-            if function is not None and function.klass is not None and binding.param.position == 0:
-                return TypeRef(function.klass.qualname)
             default = binding.param.default
             if isinstance(default, cst.Call):
                 dependency = self.depends_target(default, annotation_scope)
@@ -660,15 +670,35 @@ class ModuleModel:
         if depth > _MAX_DEPTH:
             return result
         found = self.project.resolve_class(qualname)
-        if found is None:
-            return result
-        model, klass = found
-        result.add(klass.qualname)
-        for base in klass.bases:
-            base_name = model.qualified_name(base, klass.parent_scope)
-            if base_name is not None:
-                result |= model._ancestors(base_name, depth + 1)
+        if found is not None:
+            result.add(found[1].qualname)
+        for base in self.base_classes(qualname):
+            result |= self._ancestors(base, depth + 1)
         return result
+
+    def base_classes(self, qualname: str) -> list[str]:
+        """The qualified names of the classes `qualname` directly derives from, in order: a
+        project class's bases, or `Mixin` for `Base = declarative_base(cls=Mixin)`, whose
+        models inherit `Mixin`'s methods through `Base`."""
+        found = self.project.resolve(qualname)
+        if found is None:
+            return []
+        owner, klass, binding = found.model, found.klass, found.binding
+        if klass is not None:
+            bases = (owner.qualified_name(base, klass.parent_scope) for base in klass.bases)
+            return [base for base in bases if base is not None]
+        if (
+            binding is None
+            or binding.kind is not BindingKind.ASSIGN
+            or not isinstance(binding.value, cst.Call)
+        ):
+            return []
+        scope = owner.scope_of_binding(binding)
+        if owner.qualified_name(binding.value.func, scope, binding.order) != names.DECLARATIVE_BASE:
+            return []
+        mixin = call_argument(binding.value, "cls", _DECLARATIVE_BASE_CLS_POSITION)
+        mixin_name = owner.qualified_name(mixin, scope, binding.order) if mixin else None
+        return [mixin_name] if mixin_name is not None else []
 
     # -- derived facts, computed on first use ------------------------------------------------
     @cached_property

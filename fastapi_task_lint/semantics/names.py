@@ -173,9 +173,9 @@ ORM_BASE_CLASSES = frozenset(
         "piccolo.table.Table",
     }
 )
-DECLARATIVE_BASE_FACTORIES = frozenset(
-    {"sqlalchemy.orm.declarative_base", "sqlalchemy.orm.as_declarative"}
-)
+# `Base = declarative_base(cls=Mixin)`: the models deriving from `Base` get `Mixin`'s methods.
+DECLARATIVE_BASE = "sqlalchemy.orm.declarative_base"
+DECLARATIVE_BASE_FACTORIES = frozenset({DECLARATIVE_BASE, "sqlalchemy.orm.as_declarative"})
 SQLMODEL = "sqlmodel.SQLModel"
 
 # The library objects above mean the same whether or not the library's own source is among

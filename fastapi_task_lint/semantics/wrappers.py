@@ -230,16 +230,7 @@ def _method(model: ModuleModel, call: CallInfo) -> tuple[ModuleModel, FunctionIn
     assert isinstance(func, cst.Attribute)
     receiver = model.infer_type(func.value, call.scope, call.order)
     found = model.method_of(receiver, func.attr.value)
-    return (*found, not _is_static(*found)) if found is not None else None
-
-
-def _is_static(model: ModuleModel, method: FunctionInfo) -> bool:
-    return any(
-        isinstance(d, cst.Name)
-        and d.value == "staticmethod"
-        and method.parent_scope.lookup(d.value) is None
-        for d in method.decorators
-    )
+    return (*found, not found[1].is_static) if found is not None else None
 
 
 def has_callers(project: ProjectIndex, function: FunctionInfo) -> bool:
