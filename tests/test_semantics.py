@@ -617,6 +617,7 @@ def test_an_attribute_is_typed_by_what_its_class_assigns(tmp_path: Path) -> None
 
         class Service:
             declared: httpx.Client
+            shared = httpx.Client()
 
             def __init__(self, db: Session) -> None:
                 self.db = db
@@ -631,6 +632,7 @@ def test_an_attribute_is_typed_by_what_its_class_assigns(tmp_path: Path) -> None
         service = Service(None)
 
         def f(s: Service):
+            s.shared
             s.db
             s.client
             s.declared
@@ -645,6 +647,7 @@ def test_an_attribute_is_typed_by_what_its_class_assigns(tmp_path: Path) -> None
     values = [line.body[0].value for line in body]  # type: ignore[attr-defined]
     types = [model.infer_type(v, f.scope) for v in values]
     assert types == [
+        TypeRef("httpx.Client"),  # the class-level value
         TypeRef("sqlalchemy.orm.Session"),
         TypeRef("httpx.Client"),
         TypeRef("httpx.Client"),
@@ -680,3 +683,29 @@ def test_a_declarative_base_derives_from_its_cls_mixin(tmp_path: Path) -> None:
     assert "db.mixins.CrudMixin" in model.ancestors("mod.User")
     assert model.base_classes("mod.PlainBase") == []
     assert "db.mixins.CrudMixin" not in model.ancestors("mod.Local")
+
+
+def test_an_attribute_a_subclass_assigns_is_typed_by_the_subclass(tmp_path: Path) -> None:
+    model = model_of(
+        """
+        import httpx
+        import requests
+
+        class Base:
+            def __init__(self) -> None:
+                self.client = requests.Session()
+
+        class Zeta(Base):
+            def __init__(self) -> None:
+                self.client = httpx.AsyncClient()
+
+        def f(a: Zeta, b: Base):
+            a.client
+            b.client
+        """,
+        tmp_path,
+    )
+    f = function(model, "f")
+    values = [line.body[0].value for line in f.node.body.body]  # type: ignore[attr-defined]
+    types = [model.infer_type(v, f.scope) for v in values]
+    assert types == [TypeRef("httpx.AsyncClient"), TypeRef("requests.Session")]

@@ -604,10 +604,12 @@ class ModuleModel:
     ) -> TypeRef | None:
         """The class of `receiver.name` for an instance of a project class: its class-level
         annotation (`client: httpx.Client`), else what every `self.name = ...` of the class
-        (or the first project base that assigns it) gives, when they agree."""
+        gives when they agree, else its class-level value (`client = httpx.Client()`); the
+        receiver's own class first, then the project bases."""
         if receiver is None or receiver.container or _depth > _MAX_DEPTH:
             return None
-        for qualname in sorted(self.ancestors(receiver.qualname)):
+        own = names.canonical(receiver.qualname)
+        for qualname in sorted(self.ancestors(receiver.qualname), key=lambda q: (q != own, q)):
             found = self.project.resolve_class(qualname)
             if found is None:
                 continue
@@ -618,6 +620,8 @@ class ModuleModel:
             assignments = klass.attributes.get(name)
             if assignments:
                 return owner._assigned_type(assignments, _depth + 1)
+            if declared is not None and declared.kind is BindingKind.ASSIGN and declared.value:
+                return owner.infer_type(declared.value, klass.scope, declared.order, _depth + 1)
         return None
 
     def _assigned_type(self, assignments: list[AttributeAssignment], depth: int) -> TypeRef | None:
