@@ -247,15 +247,26 @@ def main() -> None:
     asyncio.get_event_loop().create_task(served())
     asyncio.run_coroutine_threadsafe(handed_over(), loop=private)
     asyncio.run_coroutine_threadsafe(handed_to_serving(), asyncio.get_event_loop())
+
+
+class Daemon:
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+
+    def start(self) -> None:
+        self.loop.create_task(self.tick())
+
+    async def tick(self) -> None:
+        time.sleep(1)
 """
     root = _write(tmp_path, {"app.py": app})
     messages = [d.message for d in lint([root], Config(select=("FTL201",), root=root))]
-    assert len(messages) == 4
+    assert len(messages) == 5
     own, serving = "every other task on that loop waits", "every request on this worker waits"
     for message, task, waits in zip(
         messages,
-        ("housekeeping", "served", "handed_over", "handed_to_serving"),
-        (own, serving, own, serving),
+        ("housekeeping", "served", "handed_over", "handed_to_serving", "tick"),
+        (own, serving, own, serving, own),
         strict=True,
     ):
         assert f"`{task}`" in message

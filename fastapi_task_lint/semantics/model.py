@@ -8,6 +8,7 @@ Name resolution goes through the module's own import table and bindings (see
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -606,14 +607,9 @@ class ModuleModel:
         annotation (`client: httpx.Client`), else what every `self.name = ...` of the class
         gives when they agree, else its class-level value (`client = httpx.Client()`); the
         receiver's own class first, then the project bases."""
-        if receiver is None or receiver.container or _depth > _MAX_DEPTH:
+        if _depth > _MAX_DEPTH:
             return None
-        own = names.canonical(receiver.qualname)
-        for qualname in sorted(self.ancestors(receiver.qualname), key=lambda q: (q != own, q)):
-            found = self.project.resolve_class(qualname)
-            if found is None:
-                continue
-            owner, klass = found
+        for owner, klass in self._classes_of(receiver):
             declared = klass.scope.lookup(name, None)
             if declared is not None and declared.annotation is not None:
                 return owner.annotation_type(declared.annotation, klass.parent_scope)
@@ -623,6 +619,27 @@ class ModuleModel:
             if declared is not None and declared.kind is BindingKind.ASSIGN and declared.value:
                 return owner.infer_type(declared.value, klass.scope, declared.order, _depth + 1)
         return None
+
+    def attribute_assignments(
+        self, receiver: TypeRef | None, name: str
+    ) -> tuple[ModuleModel, list[AttributeAssignment]] | None:
+        """The `self.name = ...` assignments of the first class of `receiver` that makes
+        them (its own, then its project bases), with the module that holds them."""
+        for owner, klass in self._classes_of(receiver):
+            assignments = klass.attributes.get(name)
+            if assignments:
+                return owner, assignments
+        return None
+
+    def _classes_of(self, receiver: TypeRef | None) -> Iterator[tuple[ModuleModel, ClassInfo]]:
+        """The project classes an instance of `receiver` is, its own first, then its bases."""
+        if receiver is None or receiver.container:
+            return
+        own = names.canonical(receiver.qualname)
+        for qualname in sorted(self.ancestors(receiver.qualname), key=lambda q: (q != own, q)):
+            found = self.project.resolve_class(qualname)
+            if found is not None:
+                yield found
 
     def _assigned_type(self, assignments: list[AttributeAssignment], depth: int) -> TypeRef | None:
         """The one class every assignment gives, or None when one is unknown or they differ."""
