@@ -624,10 +624,12 @@ def test_an_attribute_is_typed_by_what_its_class_assigns(tmp_path: Path) -> None
                 self.client = httpx.Client()
                 self.changes = httpx.Client()
                 self.count = 0
+                self.later_client = None
 
             def later(self) -> None:
                 self.changes = httpx.AsyncClient()
                 self.count += 1
+                self.later_client = httpx.Client()
 
         service = Service(None)
 
@@ -639,6 +641,7 @@ def test_an_attribute_is_typed_by_what_its_class_assigns(tmp_path: Path) -> None
             s.changes
             s.count
             service.db
+            s.later_client
         """,
         tmp_path,
     )
@@ -654,6 +657,7 @@ def test_an_attribute_is_typed_by_what_its_class_assigns(tmp_path: Path) -> None
         None,  # assigned two classes
         None,  # `+=` says nothing of the class
         TypeRef("sqlalchemy.orm.Session"),
+        TypeRef("httpx.Client"),  # `= None` first says nothing of the class either
     ]
 
 

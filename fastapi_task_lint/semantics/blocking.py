@@ -97,6 +97,10 @@ BLOCKING_FUNCTIONS: tuple[str, ...] = (
     "io.open",
     "io.open_code",
     "os.fdopen",
+    # Alembic reads its ini file and every migration script; its commands run the migrations.
+    "alembic.script.ScriptDirectory.from_config",
+    "alembic.script.base.ScriptDirectory.from_config",
+    "alembic.command.*",
     "psycopg2.connect",
     "psycopg.connect",
     "pymysql.connect",

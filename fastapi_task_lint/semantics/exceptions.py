@@ -75,8 +75,14 @@ _QUIET_IN_COROUTINES = frozenset(
     }
 )
 # Methods of a task or future that only read or set its state; they never raise.
-_TASK_TYPES = frozenset({"asyncio.Task", "asyncio.Future"})
-_QUIET_TASK_METHODS = frozenset({"cancel", "done", "cancelled"})
+# The same for a semaphore (a plain one: `BoundedSemaphore.release` can raise) and an event.
+_TASK_METHODS = frozenset({"cancel", "done", "cancelled"})
+_QUIET_ASYNCIO_METHODS = {
+    "asyncio.Task": _TASK_METHODS,
+    "asyncio.Future": _TASK_METHODS,
+    "asyncio.Semaphore": frozenset({"release", "locked"}),
+    "asyncio.Event": frozenset({"set", "clear", "is_set"}),
+}
 # Methods of the builtin containers that do not fail on ordinary values (a key that cannot
 # be hashed aside), by the receiver's annotated or inferred type: `args.get("k", None)`.
 _QUIET_CONTAINER_METHODS = {
@@ -117,8 +123,10 @@ def _quiet(model: ModuleModel, scope: Scope, call: cst.Call) -> bool:
         return _in_coroutine(scope)
     if not isinstance(func, cst.Attribute):
         return False
-    if func.attr.value in _QUIET_TASK_METHODS:
-        return receiver_type(model, func.value, scope, None) in _TASK_TYPES
+    if any(func.attr.value in methods for methods in _QUIET_ASYNCIO_METHODS.values()):
+        receiver = receiver_type(model, func.value, scope, None) or ""
+        if func.attr.value in _QUIET_ASYNCIO_METHODS.get(receiver, ()):
+            return True
     if any(func.attr.value in methods for methods in _QUIET_CONTAINER_METHODS.values()):
         inferred = model.infer_type(func.value, scope)
         quiet = _QUIET_CONTAINER_METHODS.get(inferred.qualname if inferred else "", frozenset())

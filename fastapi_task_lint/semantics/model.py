@@ -642,9 +642,12 @@ class ModuleModel:
                 yield found
 
     def _assigned_type(self, assignments: list[AttributeAssignment], depth: int) -> TypeRef | None:
-        """The one class every assignment gives, or None when one is unknown or they differ."""
+        """The one class every assignment gives, or None when one is unknown or they differ.
+        `self.client = None` says nothing of the class, as `Client | None` does not."""
         types: set[TypeRef | None] = set()
         for assignment in assignments:
+            if isinstance(assignment.value, cst.Name) and assignment.value.value == "None":
+                continue
             if assignment.annotation is not None:
                 types.add(self.annotation_type(assignment.annotation, assignment.scope))
             elif assignment.value is not None:
