@@ -713,3 +713,32 @@ def test_an_attribute_a_subclass_assigns_is_typed_by_the_subclass(tmp_path: Path
     values = [line.body[0].value for line in f.node.body.body]  # type: ignore[attr-defined]
     types = [model.infer_type(v, f.scope) for v in values]
     assert types == [TypeRef("httpx.AsyncClient"), TypeRef("requests.Session")]
+
+
+def test_an_element_of_an_annotated_container_is_typed(tmp_path: Path) -> None:
+    model = model_of(
+        """
+        from typing import Mapping
+
+        import httpx
+
+        class Registry:
+            def __init__(self) -> None:
+                self.clients: dict[str, httpx.Client] = {}
+
+        clients: list[httpx.Client] = []
+
+        def f(by_name: Mapping[str, httpx.Client], pair: tuple[str, httpx.Client], r: Registry):
+            by_name["a"]
+            clients[0]
+            r.clients["a"]
+            pair[1]
+            clients[1:]
+        """,
+        tmp_path,
+    )
+    f = function(model, "f")
+    values = [line.body[0].value for line in f.node.body.body]  # type: ignore[attr-defined]
+    types = [model.infer_type(v, f.scope) for v in values]
+    client = TypeRef("httpx.Client")
+    assert types == [client, client, client, None, None]

@@ -455,6 +455,55 @@ class ModuleModel:
             return self.attribute_type(receiver, expr.attr.value, _depth + 1)
         if isinstance(expr, cst.Call):
             return self._call_type(expr, scope, order, _depth + 1)
+        if isinstance(expr, cst.Subscript):
+            return self._element_type(expr, scope, order, _depth + 1)
+        return None
+
+    def _element_type(
+        self, expr: cst.Subscript, scope: Scope, order: int | None, depth: int
+    ) -> TypeRef | None:
+        """`sessions[key]` with `sessions: dict[str, Session]` (or `list[Session]`, a
+        parameter's, a variable's or an attribute's annotation): a `Session`."""
+        if len(expr.slice) != 1 or not isinstance(expr.slice[0].slice, cst.Index):
+            return None  # a slice of a list is a list
+        declared = self._declared_annotation(expr.value, scope, order, depth)
+        if declared is None:
+            return None
+        owner, annotation, annotation_scope = declared
+        if not isinstance(annotation, cst.Subscript):
+            return None
+        base = owner.qualified_name(annotation.value, annotation_scope)
+        args = [e.slice.value for e in annotation.slice if isinstance(e.slice, cst.Index)]
+        if not args or base is None:
+            return None
+        if base in names.MAPPING_TYPES:
+            return owner.annotation_type(args[-1], annotation_scope, depth + 1)
+        if base in names.CONTAINER_TYPES and base not in names.TUPLE_TYPES:
+            return owner.annotation_type(args[0], annotation_scope, depth + 1)
+        return None
+
+    def _declared_annotation(
+        self, expr: cst.BaseExpression, scope: Scope, order: int | None, depth: int
+    ) -> tuple[ModuleModel, cst.BaseExpression, Scope] | None:
+        """The annotation a name or an attribute is declared with, where it is written."""
+        if isinstance(expr, cst.Name):
+            binding = scope.lookup(expr.value, order)
+            if binding is None:
+                return None
+            owner = self.scope_of_binding(binding)
+            if binding.param is not None and binding.param.annotation is not None:
+                function = owner.function
+                return self, binding.param.annotation, function.parent_scope if function else owner
+            return (self, binding.annotation, owner) if binding.annotation is not None else None
+        if isinstance(expr, cst.Attribute):
+            receiver = self.infer_type(expr.value, scope, order, depth + 1)
+            for model, klass in self._classes_of(receiver):
+                declared = klass.scope.lookup(expr.attr.value, None)
+                if declared is not None and declared.annotation is not None:
+                    return model, declared.annotation, klass.parent_scope
+                for assignment in klass.attributes.get(expr.attr.value, ()):
+                    if assignment.annotation is not None:
+                        return model, assignment.annotation, assignment.scope
         return None
 
     def binding_type(self, binding: Binding, _depth: int = 0) -> TypeRef | None:

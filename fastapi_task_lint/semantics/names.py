@@ -127,6 +127,23 @@ CONTAINER_TYPES = frozenset(
         "collections.abc.MutableSequence",
     }
 )
+# Tuples are containers whose elements may each have their own class.
+TUPLE_TYPES = frozenset({"builtins.tuple", "typing.Tuple"})
+# Mappings: what a subscript of one gives is their last type argument.
+MAPPING_TYPES = frozenset(
+    {
+        "builtins.dict",
+        "typing.Dict",
+        "typing.Mapping",
+        "typing.MutableMapping",
+        "typing.DefaultDict",
+        "typing.OrderedDict",
+        "collections.abc.Mapping",
+        "collections.abc.MutableMapping",
+        "collections.defaultdict",
+        "collections.OrderedDict",
+    }
+)
 CALLABLE_TYPES = frozenset({"typing.Callable", "collections.abc.Callable"})
 
 SESSION_TYPES = frozenset({"sqlalchemy.orm.Session", "sqlalchemy.ext.asyncio.AsyncSession"})
