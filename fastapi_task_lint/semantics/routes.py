@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from fastapi_task_lint.semantics.byte_filters import static_filter
+from fastapi_task_lint.semantics.callgraph import resolve_function_ref
 from fastapi_task_lint.semantics.functions import FunctionInfo
 
 if TYPE_CHECKING:
@@ -123,12 +124,12 @@ def _added_routes(model: ModuleModel) -> list[Route]:
         endpoint = keyword.get("endpoint", positional[1] if len(positional) > 1 else None)
         if endpoint is None:
             continue
-        qualname = model.qualified_name(endpoint, call.scope, call.order)
-        found = model.project.resolve_function(qualname) if qualname else None
+        # `endpoint`, `views.endpoint` or a bound method (`self.health`)
+        found = resolve_function_ref(model, endpoint, call.scope, call.order)
         if found is None:
             continue
         methods = _string_list(keyword.get("methods")) or ("get",)
-        owner, endpoint_function = found
+        owner, endpoint_function = found.model, found.function
         path = _string_arg(call.node, "path")
         routes.append(Route(endpoint_function, methods, path, call.node, owner))
     return routes
