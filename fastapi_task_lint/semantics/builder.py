@@ -374,15 +374,19 @@ class ModelBuilder(cst.CSTVisitor):
 
     def visit_If(self, node: cst.If) -> bool:
         function = self._testing_function(node.test)
-        if function is None:
+        narrowed = _isinstance_test(node.test)
+        if function is None and narrowed is None:
             return True
         walk(node.test, self)
         test = self._tick()  # where the test reads: after any binding before or in it
         walk(node.body, self)
         taken = (test, self.order)
+        if narrowed is not None:
+            self.scope.narrowings += ((*narrowed, taken),)
         if node.orelse is not None:
             walk(node.orelse, self)
-        self._branch(function, node.test, test, taken)
+        if function is not None:
+            self._branch(function, node.test, test, taken)
         return False
 
     def visit_IfExp(self, node: cst.IfExp) -> bool:
@@ -460,6 +464,20 @@ class ModelBuilder(cst.CSTVisitor):
         if self.function_stack:
             value = node.value if isinstance(node.value, cst.BaseExpression) else None
             self.function_stack[-1].yield_values.append(value)
+
+
+def _isinstance_test(test: cst.BaseExpression) -> tuple[str, cst.BaseExpression] | None:
+    """`isinstance(name, T)` with one class: the name and `T`. Told by class name first, as
+    `tested_names` does: the builder asks this of every `if`."""
+    if type(test).__name__ != "Call" or not isinstance(test, cst.Call):
+        return None
+    func, args = test.func, test.args
+    if not (isinstance(func, cst.Name) and func.value == "isinstance" and len(args) == 2):
+        return None
+    subject, klass = args[0].value, args[1].value
+    if not isinstance(subject, cst.Name) or not isinstance(klass, cst.Name | cst.Attribute):
+        return None
+    return subject.value, klass
 
 
 def build_facts(tree: cst.Module, module_name: str, is_package: bool) -> ModuleFacts:

@@ -29,7 +29,7 @@ from fastapi_task_lint.semantics.functions import (
 )
 from fastapi_task_lint.semantics.layout import Span, lay_out
 from fastapi_task_lint.semantics.responses import call_argument
-from fastapi_task_lint.semantics.scope import Binding, BindingKind, Scope
+from fastapi_task_lint.semantics.scope import Binding, BindingKind, Scope, ScopeKind
 from fastapi_task_lint.semantics.walk import walk
 from fastapi_task_lint.source import LINE_BREAK, decode, parse, python_lines
 
@@ -444,6 +444,9 @@ class ModuleModel:
             return self.infer_type(expr.expression, scope, order, _depth + 1)
         if isinstance(expr, cst.Name):
             binding = scope.lookup(expr.value, order)
+            narrowed = self._narrowed(expr.value, binding, scope, order)
+            if narrowed is not None:
+                return narrowed
             return self.binding_type(binding, _depth + 1) if binding else None
         if isinstance(expr, cst.Attribute):
             qualname = self.qualified_name(expr, scope, order)
@@ -457,6 +460,27 @@ class ModuleModel:
             return self._call_type(expr, scope, order, _depth + 1)
         if isinstance(expr, cst.Subscript):
             return self._element_type(expr, scope, order, _depth + 1)
+        return None
+
+    def _narrowed(
+        self, name: str, binding: Binding | None, scope: Scope, order: int | None
+    ) -> TypeRef | None:
+        """The class `if isinstance(name, T):` gives `name` in its body, when `order` is
+        there and the name is not bound again inside it first."""
+        if order is None:
+            return None
+        current: Scope | None = scope
+        while current is not None:
+            for narrowed, klass, (start, end) in current.narrowings:
+                if narrowed == name and start < order <= end:
+                    if binding is not None and binding.order > start:
+                        return None  # rebound inside the body
+                    if current.lookup("isinstance", start) is not None:
+                        return None  # not the builtin
+                    return self.annotation_type(klass, current)
+            if current.kind is not ScopeKind.COMPREHENSION:
+                break
+            current = current.parent
         return None
 
     def _element_type(

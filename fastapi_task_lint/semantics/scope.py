@@ -65,6 +65,9 @@ class Scope:
     global_names: set[str] = field(default_factory=set)
     nonlocal_names: set[str] = field(default_factory=set)
     function: FunctionInfo | None = None
+    # `if isinstance(name, T):` in this scope: (name, T, the walk orders of its body), for
+    # the few scopes that have one.
+    narrowings: tuple[tuple[str, cst.BaseExpression, tuple[int, int]], ...] = ()
 
     def add(self, binding: Binding) -> None:
         target = self.module_scope() if binding.name in self.global_names else self
