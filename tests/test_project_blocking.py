@@ -255,18 +255,25 @@ class Daemon:
 
     def start(self) -> None:
         self.loop.create_task(self.tick())
+        self.call(self.tock())
+
+    def call(self, coro):
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
 
     async def tick(self) -> None:
+        time.sleep(1)
+
+    async def tock(self) -> None:
         time.sleep(1)
 """
     root = _write(tmp_path, {"app.py": app})
     messages = [d.message for d in lint([root], Config(select=("FTL201",), root=root))]
-    assert len(messages) == 5
+    assert len(messages) == 6
     own, serving = "every other task on that loop waits", "every request on this worker waits"
     for message, task, waits in zip(
         messages,
-        ("housekeeping", "served", "handed_over", "handed_to_serving", "tick"),
-        (own, serving, own, serving, own),
+        ("housekeeping", "served", "handed_over", "handed_to_serving", "tick", "tock"),
+        (own, serving, own, serving, own, own),
         strict=True,
     ):
         assert f"`{task}`" in message

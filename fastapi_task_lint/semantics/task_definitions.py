@@ -260,6 +260,7 @@ class _Forwarder:
     api: str
     coroutine: bool
     on_event_loop: bool
+    own_loop: bool  # see `TaskUse.own_loop`
 
 
 def _key(model: ModuleModel, function: FunctionInfo) -> tuple[str, str]:
@@ -359,12 +360,14 @@ class _Scan:
                 continue
             first = call.node.args[0].value
             api = model.code_for(func)
-            if self._forwarder(model, call.scope, call.order, first, None, api, True, creates):
+            loop = _loop_of(call.node, qualname, method)
+            own_loop = loop is not None and on_new_loop(model, loop, call.scope, call.order)
+            if self._forwarder(
+                model, call.scope, call.order, first, None, api, True, creates, own_loop
+            ):
                 continue
             coroutine = first if creates and isinstance(first, cst.Call) else None
             launch = None if coroutine is None else (coroutine.func, coroutine.args)
-            loop = _loop_of(call.node, qualname, method)
-            own_loop = loop is not None and on_new_loop(model, loop, call.scope, call.order)
             use = TaskUse(None, api, True, model, call.node, launch, own_loop)
             if creates and isinstance(first, cst.Call):
                 target = resolve_function_ref(model, first.func, call.scope, call.order)
@@ -455,6 +458,7 @@ class _Scan:
         api: str,
         on_loop: bool,
         coroutine: bool = False,
+        own_loop: bool = False,
     ) -> bool:
         """Record `task`, evaluated at `order` in `scope`, as forwarded when it is a parameter
         of the enclosing function."""
@@ -475,6 +479,7 @@ class _Scan:
                 api,
                 coroutine,
                 on_loop,
+                own_loop,
             )
         )
         return True
@@ -521,6 +526,7 @@ class _Scan:
             forwarder.on_event_loop,
             model,
             call.node,
+            own_loop=forwarder.own_loop,
         )
         if forwarder.coroutine:
             if isinstance(argument, cst.Call):
