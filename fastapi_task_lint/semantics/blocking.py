@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from fastapi_task_lint.config import Config, RuleOption
+from fastapi_task_lint.semantics import names
 from fastapi_task_lint.semantics.callgraph import (
     ChainMemo,
     Edge,
@@ -33,7 +34,7 @@ from fastapi_task_lint.semantics.guards import (
     ruled_out,
     runs,
 )
-from fastapi_task_lint.semantics.model import TypeRef
+from fastapi_task_lint.semantics.model import TypeRef, returns_values
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
 from fastapi_task_lint.semantics.uses import assigned_targets, call_parents, local_uses
 from fastapi_task_lint.source import one_line
@@ -504,7 +505,6 @@ def _polls(model: ModuleModel, call: CallInfo) -> bool:
 
 
 _MAX_RECEIVER_DEPTH = 16
-_ANY = "typing.Any"
 
 
 def receiver_type(
@@ -545,7 +545,7 @@ def receiver_type(
             if found is not None:
                 return found
     inferred: TypeRef | None = model.infer_type(expr, scope, order)
-    if (inferred is None or inferred.qualname == _ANY) and isinstance(expr, cst.Call):
+    if (inferred is None or inferred.qualname == names.ANY) and isinstance(expr, cst.Call):
         return _returned_by(model, expr, scope, order, _depth)
     if inferred is None or inferred.container:
         return None
@@ -563,7 +563,7 @@ def _returned_by(
     if found is None:
         return None
     owner, function = found
-    if function.is_async or function.is_generator or not function.return_values:
+    if not returns_values(function):
         return None
     produced = {
         receiver_type(owner, value, function.scope, None, depth + 1) if value else None

@@ -99,6 +99,9 @@ class ModelBuilder(cst.CSTVisitor):
                 target.elements
             ):
                 values = [e.value for e in value.elements]
+            elif kind is BindingKind.ASSIGN and value is not None:
+                self._bind_unpacked(target, value)
+                return
             for element, element_value in zip(target.elements, values, strict=False):
                 inner = element.value
                 self._bind_target(
@@ -108,6 +111,17 @@ class ModelBuilder(cst.CSTVisitor):
             self._bind_target(target.value, BindingKind.OTHER, None)
         elif isinstance(target, cst.Attribute):
             self._bind_attribute(target, kind, value, annotation)
+
+    def _bind_unpacked(self, target: cst.Tuple | cst.List, value: cst.BaseExpression) -> None:
+        """`args, controller = create()`: each name keeps the value and its place in it,
+        which says its class when the value is a tuple of known classes."""
+        starred = any(isinstance(e, cst.StarredElement) for e in target.elements)
+        for index, element in enumerate(target.elements):
+            inner = element.value
+            if isinstance(inner, cst.Name) and not starred:
+                self._bind(inner.value, BindingKind.OTHER, inner, unpacked=(value, index))
+            else:
+                self._bind_target(inner, BindingKind.OTHER, None)
 
     def _bind_attribute(
         self,

@@ -55,6 +55,12 @@ class TypeRef:
     container: bool = False
 
 
+def returns_values(function: FunctionInfo) -> bool:
+    """Whether calling `function` gives what its `return` statements do: a plain `def`
+    with one (a coroutine function or a generator gives something else)."""
+    return not function.is_async and not function.is_generator and bool(function.return_values)
+
+
 def _union_members(annotation: cst.BaseExpression) -> list[cst.BaseExpression]:
     """The members of `A | B | None`, left to right."""
     if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
@@ -575,6 +581,9 @@ class ModuleModel:
             if binding.value is not None:
                 return self.infer_type(binding.value, owner, binding.order, _depth + 1)
             return None
+        if binding.unpacked is not None:
+            value, index = binding.unpacked
+            return self._unpacked_type(value, index, owner, binding.order, _depth + 1)
         if binding.kind is BindingKind.LOOP and binding.iterable is not None:
             iterable = self.infer_type(binding.iterable, owner, binding.order, _depth + 1)
             if iterable is not None and iterable.container:
@@ -613,9 +622,12 @@ class ModuleModel:
             if found.klass is not None:
                 return TypeRef(found.klass.qualname)
             if found.function is not None:
-                return found.model.annotation_type(
+                declared = found.model.annotation_type(
                     found.function.returns, found.function.parent_scope
                 )
+                if declared is not None and declared.qualname != names.ANY:
+                    return declared
+                return found.model.returned_type(found.function, depth)
             return None
         last = qualname.rsplit(".", 1)[-1]
         if last[:1].isupper() or qualname in names.SESSION_FACTORY_TYPES:
@@ -623,6 +635,43 @@ class ModuleModel:
         # `manager.get(1)` on a module-level `manager = Manager()`: the name resolves, the
         # method is found through the receiver's type.
         return self._method_result_type(func, scope, order, depth)
+
+    def _unpacked_type(
+        self, value: cst.BaseExpression, index: int, scope: Scope, order: int, depth: int
+    ) -> TypeRef | None:
+        """The class of item `index` of what a call of a project function returns: its
+        `-> tuple[str, Controller]` annotation, else every `return args, controller` of it."""
+        if not isinstance(value, cst.Call) or depth > _MAX_DEPTH:
+            return None
+        qualname = self.qualified_name(value.func, scope, order)
+        found = self.project.resolve_function(qualname) if qualname else None
+        if found is None or not returns_values(found[1]):
+            return None
+        owner, function = found
+        returns = function.returns
+        if isinstance(returns, cst.Subscript):
+            base = owner.qualified_name(returns.value, function.parent_scope)
+            items = [e.slice.value for e in returns.slice if isinstance(e.slice, cst.Index)]
+            if base in names.TUPLE_TYPES and index < len(items):
+                return owner.annotation_type(items[index], function.parent_scope, depth + 1)
+        types: set[TypeRef | None] = set()
+        for returned in function.return_values:
+            if not isinstance(returned, cst.Tuple) or index >= len(returned.elements):
+                return None
+            item = returned.elements[index].value
+            types.add(owner.infer_type(item, function.scope, None, depth + 1))
+        return types.pop() if len(types) == 1 else None
+
+    def returned_type(self, function: FunctionInfo, depth: int = 0) -> TypeRef | None:
+        """What a factory without a class in its annotation returns: the class every
+        `return` of it gives, when they agree (`def make(): return Controller()`)."""
+        if not returns_values(function) or depth > _MAX_DEPTH:
+            return None
+        types = {
+            self.infer_type(value, function.scope, None, depth + 1) if value else None
+            for value in function.return_values
+        }
+        return types.pop() if len(types) == 1 else None
 
     def _method_result_type(
         self, func: cst.BaseExpression, scope: Scope, order: int | None, depth: int

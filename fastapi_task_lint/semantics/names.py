@@ -127,6 +127,7 @@ CONTAINER_TYPES = frozenset(
         "collections.abc.MutableSequence",
     }
 )
+ANY = "typing.Any"
 # Tuples are containers whose elements may each have their own class.
 TUPLE_TYPES = frozenset({"builtins.tuple", "typing.Tuple"})
 # Mappings: what a subscript of one gives is their last type argument.

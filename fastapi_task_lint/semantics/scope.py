@@ -54,6 +54,8 @@ class Binding:
     param: ParamInfo | None = None
     is_async_with: bool = False
     iterable: cst.BaseExpression | None = None
+    # `a, b = value` (kind OTHER): the value unpacked and this name's place in it.
+    unpacked: tuple[cst.BaseExpression, int] | None = None
 
 
 @dataclass(eq=False, slots=True)
