@@ -625,6 +625,7 @@ def test_an_attribute_is_typed_by_what_its_class_assigns(tmp_path: Path) -> None
                 self.changes = httpx.Client()
                 self.count = 0
                 self.later_client = None
+                self.optional: httpx.Client | None = None
 
             def later(self) -> None:
                 self.changes = httpx.AsyncClient()
@@ -642,6 +643,7 @@ def test_an_attribute_is_typed_by_what_its_class_assigns(tmp_path: Path) -> None
             s.count
             service.db
             s.later_client
+            s.optional
         """,
         tmp_path,
     )
@@ -658,6 +660,7 @@ def test_an_attribute_is_typed_by_what_its_class_assigns(tmp_path: Path) -> None
         None,  # `+=` says nothing of the class
         TypeRef("sqlalchemy.orm.Session"),
         TypeRef("httpx.Client"),  # `= None` first says nothing of the class either
+        TypeRef("httpx.Client"),  # but an annotation with it does
     ]
 
 

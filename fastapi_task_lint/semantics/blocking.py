@@ -109,6 +109,9 @@ BLOCKING_FUNCTIONS: tuple[str, ...] = (
 )
 
 _INSPECTOR = "sqlalchemy.engine.reflection.Inspector"
+# A DB-API cursor runs its statement on `execute`: that is the call to move off the loop
+# (a psycopg2 client-side cursor has every row in memory by the time it is fetched).
+_CURSOR_METHODS = frozenset({"execute", "executemany", "executescript", "callproc"})
 # Blocking methods by receiver class (canonical qualified name, subclasses included).
 BLOCKING_METHODS: dict[str, frozenset[str]] = {
     "requests.Session": frozenset({*_HTTP_VERBS, "send"}),
@@ -186,6 +189,9 @@ BLOCKING_METHODS: dict[str, frozenset[str]] = {
         {"execute", "exec_driver_sql", "scalar", "scalars", "commit", "rollback"}
     ),
     "sqlite3.Connection": frozenset({"execute", "executemany", "executescript", "commit"}),
+    "sqlite3.Cursor": _CURSOR_METHODS,
+    "psycopg2.extensions.connection": frozenset({"commit", "rollback"}),
+    "psycopg2.extensions.cursor": _CURSOR_METHODS,
 }
 # Classes whose every public method does I/O, but for these (they build or describe).
 ALL_METHODS_BLOCK_EXCEPT: dict[str, frozenset[str]] = {
@@ -282,6 +288,7 @@ _FACTORIES: dict[str, str] = {
     "sqlalchemy.create_engine": "sqlalchemy.engine.Engine",
     "sqlalchemy.engine.create_engine": "sqlalchemy.engine.Engine",
     "sqlite3.connect": "sqlite3.Connection",
+    "psycopg2.connect": "psycopg2.extensions.connection",
     "socket.socket": "socket.socket",
     "socket.create_connection": "socket.socket",
     "urllib3.PoolManager": "urllib3.PoolManager",
@@ -292,6 +299,9 @@ _FACTORIES: dict[str, str] = {
 # Methods whose result has a known blocking type (`engine.connect()` gives a Connection).
 _METHOD_RESULTS: dict[tuple[str, str], str] = {
     ("sqlalchemy.engine.Engine", "connect"): "sqlalchemy.engine.Connection",
+    ("sqlite3.Connection", "cursor"): "sqlite3.Cursor",
+    ("sqlite3.Connection", "execute"): "sqlite3.Cursor",
+    ("psycopg2.extensions.connection", "cursor"): "psycopg2.extensions.cursor",
     ("sqlalchemy.engine.Engine", "begin"): "sqlalchemy.engine.Connection",
     ("sqlalchemy.orm.Session", "connection"): "sqlalchemy.engine.Connection",
     ("sqlalchemy.orm.Session", "query"): "sqlalchemy.orm.Query",

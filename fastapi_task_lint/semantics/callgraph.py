@@ -81,7 +81,13 @@ def resolve_function_ref(
             return inherited_method(model, above, expr.attr.value)
         receiver = model.infer_type(expr.value, scope, order)
         if receiver is not None and not receiver.container:
-            return method_of(model, receiver.qualname, expr.attr.value)
+            found = method_of(model, receiver.qualname, expr.attr.value)
+            if found is not None:
+                return found
+    # An instance of a project class, called: its `__call__` (`converter(path)`).
+    instance = model.infer_type(expr, scope, order)
+    if instance is not None and not instance.container:
+        return method_of(model, instance.qualname, "__call__")
     return None
 
 

@@ -61,6 +61,10 @@ def returns_values(function: FunctionInfo) -> bool:
     return not function.is_async and not function.is_generator and bool(function.return_values)
 
 
+def _is_none(value: cst.BaseExpression | None) -> bool:
+    return isinstance(value, cst.Name) and value.value == "None"
+
+
 def _union_members(annotation: cst.BaseExpression) -> list[cst.BaseExpression]:
     """The members of `A | B | None`, left to right."""
     if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
@@ -768,7 +772,7 @@ class ModuleModel:
         `self.client = None` says nothing of the class, as `Client | None` does not."""
         types: set[TypeRef | None] = set()
         for assignment in assignments:
-            if isinstance(assignment.value, cst.Name) and assignment.value.value == "None":
+            if assignment.annotation is None and _is_none(assignment.value):
                 continue
             if assignment.annotation is not None:
                 types.add(self.annotation_type(assignment.annotation, assignment.scope))

@@ -168,6 +168,10 @@ REQUEST_OBJECT_TYPES: dict[str, str] = {
 # External functions whose result type is known (the value of `await f(...)` or `f(...)`).
 FACTORY_RESULTS: dict[str, str] = {
     "arq.create_pool": "arq.connections.ArqRedis",
+    **{
+        f"asyncio.{name}": "asyncio.AbstractEventLoop"
+        for name in ("get_event_loop", "get_running_loop", "new_event_loop")
+    },
 }
 
 # A direct subclass of these is the declarative base itself; its subclasses are models.
