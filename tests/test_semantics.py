@@ -15,6 +15,7 @@ from fastapi_task_lint.semantics.model import ModuleModel, TypeRef
 from fastapi_task_lint.semantics.origins import OriginKind, value_origin
 from fastapi_task_lint.semantics.project import ProjectIndex, module_name_for
 from fastapi_task_lint.semantics.scheduling import Mechanism
+from tests.fixture_harness import lint
 
 
 def model_of(source: str, tmp_path: Path, name: str = "mod.py", **files: str) -> ModuleModel:
@@ -745,3 +746,80 @@ def test_an_element_of_an_annotated_container_is_typed(tmp_path: Path) -> None:
     types = [model.infer_type(v, f.scope) for v in values]
     client = TypeRef("httpx.Client")
     assert types == [client, client, client, None, None]
+
+
+def test_attributes_and_methods_are_looked_up_in_python_order(tmp_path: Path) -> None:
+    """The class's own, then each base and its bases, left to right: not by name."""
+    model = model_of(
+        """
+        import httpx
+        import requests
+
+        class Apex:
+            def __init__(self) -> None:
+                self.client = requests.Session()
+
+            def make(self) -> requests.Session: ...
+
+        class Near(Apex):
+            def __init__(self) -> None:
+                self.client = httpx.AsyncClient()
+
+            def make(self) -> httpx.AsyncClient: ...
+
+        class Mixin:
+            def make(self) -> httpx.Client: ...
+
+        class Service(Near, Mixin):
+            pass
+
+        def f(s: Service):
+            s.client
+            s.make()
+        """,
+        tmp_path,
+    )
+    f = function(model, "f")
+    values = [line.body[0].value for line in f.node.body.body]  # type: ignore[attr-defined]
+    types = [model.infer_type(v, f.scope) for v in values]
+    assert types == [TypeRef("httpx.AsyncClient"), TypeRef("httpx.AsyncClient")]
+
+
+def test_long_isinstance_chains_and_attribute_chains_are_checked(tmp_path: Path) -> None:
+    """Hundreds of `elif isinstance(...)` are recorded in a loop, not one stack frame deeper
+    each; an attribute typed through hundreds of others gives up instead of recursing."""
+    branches = "\n".join(
+        f"    elif isinstance(value, C{n}):\n        return {n}" for n in range(1, 500)
+    )
+    classes = "\n".join(f"class C{n}: ..." for n in range(500))
+    chain = "\n".join(f"        self.b{n} = self.b{n + 1}" for n in range(300))
+    source = f"""
+import requests
+from fastapi import FastAPI
+
+app = FastAPI()
+
+{classes}
+
+def kind(value):
+    if isinstance(value, C0):
+        return 0
+{branches}
+    if isinstance(value, requests.Session):
+        return value.get("http://x")
+
+class Deep:
+    def __init__(self) -> None:
+{chain}
+        self.b300 = requests.Session()
+
+@app.get("/")
+async def route():
+    kind(None)
+    return Deep().b0.get("http://x")
+"""
+    (tmp_path / "deep.py").write_text(source)
+    findings = lint([tmp_path], Config(select=("FTL001", "FTL002", "FTL202"), root=tmp_path))
+    assert [(d.code, d.message.split(" blocks")[0]) for d in findings] == [
+        ("FTL202", "`kind(None)`")  # the narrowing after 500 tests still holds
+    ]

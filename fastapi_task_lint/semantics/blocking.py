@@ -25,6 +25,9 @@ from fastapi_task_lint.semantics.callgraph import (
     callees,
     constructor_edges,
     find_chain,
+    inherited_method,
+    method_of,
+    super_class,
 )
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
 from fastapi_task_lint.semantics.guards import (
@@ -427,10 +430,23 @@ def blocking_call(
         return BlockingCall(call.node, qualname.removeprefix("builtins."))
     if not isinstance(func, cst.Attribute):
         return None
+    method = func.attr.value
+    if qualname is not None and model.project.resolve(qualname) is None:
+        # `redis.Redis.get(self, key)`: a library class's method, called through the class
+        named = policy.method_blocks((qualname.rpartition(".")[0],), method)
+        if named is not None:
+            return BlockingCall(call.node, f"{named.rsplit('.', 1)[-1]}.{method}")
+    above = super_class(model, func.value, call.scope, call.order)
+    if above is not None:  # `super().get(key)` in an override: the bases' method
+        if inherited_method(model, above, method) is not None:
+            return None  # a project base's: the chain search follows it
+        bases = model.ancestors(above) - {names.canonical(above)}
+        named = policy.method_blocks(sorted(bases), method)
+        return BlockingCall(call.node, f"{named.rsplit('.', 1)[-1]}.{method}") if named else None
     receiver = receiver_type(model, func.value, call.scope, call.order)
     if receiver is None:
         return None
-    if model.method_of(TypeRef(receiver), func.attr.value) is not None:
+    if method_of(model, receiver, method) is not None:
         return None  # a project subclass's own method: the chain search follows it
     owner = policy.method_blocks(model.ancestors(receiver), func.attr.value)
     if owner is not None:
@@ -497,10 +513,15 @@ def _kernel_file(call: CallInfo) -> bool:
     """Whether `call` opens a literal `/proc/...` or `/sys/...` path: the kernel answers
     those from memory, with no disk or network to wait for."""
     first = call.node.args[0].value if call.node.args else None
-    if not isinstance(first, cst.SimpleString):
+    if isinstance(first, cst.FormattedString):  # `f"/proc/{pid}/status"`: its literal start
+        parts = first.parts
+        path = parts[0].value if parts and isinstance(parts[0], cst.FormattedStringText) else ""
+    elif isinstance(first, cst.SimpleString):
+        evaluated = first.evaluated_value
+        path = evaluated if isinstance(evaluated, str) else ""
+    else:
         return False
-    path = first.evaluated_value
-    return isinstance(path, str) and path.startswith(_KERNEL_FILES)
+    return path.startswith(_KERNEL_FILES) and ".." not in path
 
 
 def _polls(model: ModuleModel, call: CallInfo) -> bool:

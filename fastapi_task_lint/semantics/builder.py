@@ -387,20 +387,35 @@ class ModelBuilder(cst.CSTVisitor):
         return None
 
     def visit_If(self, node: cst.If) -> bool:
-        function = self._testing_function(node.test)
-        narrowed = _isinstance_test(node.test)
-        if function is None and narrowed is None:
-            return True
-        walk(node.test, self)
-        test = self._tick()  # where the test reads: after any binding before or in it
-        walk(node.body, self)
-        taken = (test, self.order)
-        if narrowed is not None:
-            self.scope.narrowings += ((*narrowed, taken),)
-        if node.orelse is not None:
-            walk(node.orelse, self)
-        if function is not None:
-            self._branch(function, node.test, test, taken)
+        """Record the branches on parameters and the `isinstance` narrowings of an `if` and
+        of the `elif`s after it, in one loop: a chain of hundreds of `elif isinstance(...)`
+        walked one level deeper each would run out of stack."""
+        pending: list[tuple[FunctionInfo, cst.BaseExpression, int, tuple[int, int]]] = []
+        current = node
+        while True:
+            function = self._testing_function(current.test)
+            narrowed = _isinstance_test(current.test)
+            if function is None and narrowed is None:
+                if current is node:
+                    return True
+                walk(current, self)  # an `elif` of its own kind: walked as any `if` is
+                break
+            walk(current.test, self)
+            test = self._tick()  # where the test reads: after any binding before or in it
+            walk(current.body, self)
+            taken = (test, self.order)
+            if narrowed is not None:
+                self.scope.narrowings += ((*narrowed, taken),)
+            if function is not None:
+                pending.append((function, current.test, test, taken))
+            if isinstance(current.orelse, cst.If):
+                current = current.orelse
+                continue
+            if current.orelse is not None:
+                walk(current.orelse, self)
+            break
+        for function, test_node, test, taken in reversed(pending):
+            self._branch(function, test_node, test, taken)  # its other arm ends here
         return False
 
     def visit_IfExp(self, node: cst.IfExp) -> bool:

@@ -76,7 +76,7 @@ def resolve_function_ref(
         if found is not None:
             return found
     if isinstance(expr, cst.Attribute):
-        above = _super_class(model, expr.value, scope, order)
+        above = super_class(model, expr.value, scope, order)
         if above is not None:
             return inherited_method(model, above, expr.attr.value)
         receiver = model.infer_type(expr.value, scope, order)
@@ -111,7 +111,7 @@ def _function_named(model: ModuleModel, qualname: str) -> Target | None:
     return project.remembered(f"{__name__}.functions", qualname, resolve)
 
 
-def _super_class(
+def super_class(
     model: ModuleModel, expr: cst.BaseExpression, scope: Scope, order: int | None
 ) -> str | None:
     """The class whose bases `expr` looks up methods in when it is `super()` (that of the

@@ -8,7 +8,7 @@ Name resolution goes through the module's own import table and bindings (see
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -43,6 +43,10 @@ if TYPE_CHECKING:
 # Each hop (name -> binding -> value -> call -> dependency) spends one: chains are short,
 # but `db=Depends(get_db)` -> `with SessionLocal() as db` -> `sessionmaker()` takes ~10.
 _MAX_DEPTH = 16
+# A class hierarchy is looked through this many classes at most (`lookup_order`).
+_MAX_CLASSES = 64
+# The attribute types and factory results being computed: see `_kept_while_outermost`.
+_COMPUTING: set[str] = set()
 # SQLAlchemy 1.x's `declarative_base(bind, metadata, mapper, cls, ...)`; 2.0 takes keywords.
 _DECLARATIVE_BASE_CLS_POSITION = 3
 
@@ -668,14 +672,20 @@ class ModuleModel:
 
     def returned_type(self, function: FunctionInfo, depth: int = 0) -> TypeRef | None:
         """What a factory without a class in its annotation returns: the class every
-        `return` of it gives, when they agree (`def make(): return Controller()`)."""
+        `return` of it gives, when they agree (`def make(): return Controller()`). Kept for
+        the run, as `attribute_type` is: a factory is called from many places."""
         if not returns_values(function) or depth > _MAX_DEPTH:
             return None
-        types = {
-            self.infer_type(value, function.scope, None, depth + 1) if value else None
-            for value in function.return_values
-        }
-        return types.pop() if len(types) == 1 else None
+
+        def compute() -> TypeRef | None:
+            types = {
+                self.infer_type(value, function.scope) if value else None
+                for value in function.return_values
+            }
+            return types.pop() if len(types) == 1 else None
+
+        key = f"{self.path}:{function.qualname}:{id(function)}"
+        return self._kept_while_outermost("returned types", key, compute)
 
     def _method_result_type(
         self, func: cst.BaseExpression, scope: Scope, order: int | None, depth: int
@@ -732,18 +742,52 @@ class ModuleModel:
         """The class of `receiver.name` for an instance of a project class: its class-level
         annotation (`client: httpx.Client`), else what every `self.name = ...` of the class
         gives when they agree, else its class-level value (`client = httpx.Client()`); the
-        receiver's own class first, then the project bases."""
-        if _depth > _MAX_DEPTH:
+        receiver's own class first, then the project bases.
+
+        Kept for the run by class and name (`self.client` is asked at every use in every
+        method); see `_kept_while_outermost`.
+        """
+        if receiver is None or receiver.container or _depth > _MAX_DEPTH:
             return None
+        key = f"{receiver.qualname}.{name}"
+        return self._kept_while_outermost(
+            "attribute types", key, lambda: self._attribute_type(receiver, name)
+        )
+
+    def _kept_while_outermost(
+        self, table: str, key: str, compute: Callable[[], TypeRef | None]
+    ) -> TypeRef | None:
+        """`compute()`, kept for the run when no other such answer is being computed.
+
+        An answer asked for while another is computed (`self.a = self.b`) is computed
+        afresh, not kept: each kept answer then depends on the code alone, not on which was
+        asked first, so `--jobs` runs agree. One asked again inside its own computation (a
+        cycle), or more than `_MAX_DEPTH` deep, is None.
+        """
+        if key in _COMPUTING or len(_COMPUTING) > _MAX_DEPTH:
+            return None
+
+        def tracked() -> TypeRef | None:
+            _COMPUTING.add(key)
+            try:
+                return compute()
+            finally:
+                _COMPUTING.discard(key)
+
+        if _COMPUTING:
+            return tracked()
+        return self.project.remembered(f"{__name__}.{table}", key, tracked)
+
+    def _attribute_type(self, receiver: TypeRef, name: str) -> TypeRef | None:
         for owner, klass in self._classes_of(receiver):
             declared = klass.scope.lookup(name, None)
             if declared is not None and declared.annotation is not None:
                 return owner.annotation_type(declared.annotation, klass.parent_scope)
             assignments = klass.attributes.get(name)
             if assignments:
-                return owner._assigned_type(assignments, _depth + 1)
+                return owner._assigned_type(assignments)
             if declared is not None and declared.kind is BindingKind.ASSIGN and declared.value:
-                return owner.infer_type(declared.value, klass.scope, declared.order, _depth + 1)
+                return owner.infer_type(declared.value, klass.scope, declared.order)
         return None
 
     def attribute_assignments(
@@ -758,16 +802,32 @@ class ModuleModel:
         return None
 
     def _classes_of(self, receiver: TypeRef | None) -> Iterator[tuple[ModuleModel, ClassInfo]]:
-        """The project classes an instance of `receiver` is, its own first, then its bases."""
+        """The project classes an instance of `receiver` is, in the order Python looks up
+        its attributes for the usual hierarchies: its own class, then each base and that
+        base's bases, depth first and left to right."""
         if receiver is None or receiver.container:
             return
-        own = names.canonical(receiver.qualname)
-        for qualname in sorted(self.ancestors(receiver.qualname), key=lambda q: (q != own, q)):
+        for qualname in self.lookup_order(receiver.qualname):
             found = self.project.resolve_class(qualname)
             if found is not None:
                 yield found
 
-    def _assigned_type(self, assignments: list[AttributeAssignment], depth: int) -> TypeRef | None:
+    def lookup_order(self, qualname: str) -> tuple[str, ...]:
+        """`qualname` and its bases as `_classes_of` visits them, kept for the run."""
+
+        def compute() -> tuple[str, ...]:
+            order: dict[str, None] = {}
+            pending = [qualname]
+            while pending and len(order) < _MAX_CLASSES:
+                current = pending.pop()
+                if current not in order:
+                    order[current] = None
+                    pending.extend(reversed(self.base_classes(current)))
+            return tuple(order)
+
+        return self.project.remembered(f"{__name__}.lookup order", qualname, compute)
+
+    def _assigned_type(self, assignments: list[AttributeAssignment]) -> TypeRef | None:
         """The one class every assignment gives, or None when one is unknown or they differ.
         `self.client = None` says nothing of the class, as `Client | None` does not."""
         types: set[TypeRef | None] = set()
@@ -777,9 +837,7 @@ class ModuleModel:
             if assignment.annotation is not None:
                 types.add(self.annotation_type(assignment.annotation, assignment.scope))
             elif assignment.value is not None:
-                types.add(
-                    self.infer_type(assignment.value, assignment.scope, assignment.order, depth)
-                )
+                types.add(self.infer_type(assignment.value, assignment.scope, assignment.order))
             else:
                 return None
             if None in types or len(types) > 1:
@@ -789,14 +847,12 @@ class ModuleModel:
     def method_of(
         self, type_ref: TypeRef | None, name: str
     ) -> tuple[ModuleModel, FunctionInfo] | None:
-        """The method `name` of a project class (or a project base of it), if any."""
-        if type_ref is None or type_ref.container:
-            return None
-        for qualname in sorted(self.ancestors(type_ref.qualname)):
-            found = self.project.resolve_class(qualname)
-            method = found[1].methods.get(name) if found is not None else None
-            if found is not None and method is not None:
-                return found[0], method
+        """The method `name` of a project class (or a project base of it), if any: the
+        class's own first, then its bases' in `_classes_of` order."""
+        for owner, klass in self._classes_of(type_ref):
+            method = klass.methods.get(name)
+            if method is not None:
+                return owner, method
         return None
 
     def is_instance(self, type_ref: TypeRef | None, targets: frozenset[str] | set[str]) -> bool:
