@@ -35,6 +35,13 @@ def function(model: ModuleModel, name: str):  # type: ignore[no-untyped-def]
     return next(f for f in model.functions if f.name == name)
 
 
+def statement_types(model: ModuleModel, name: str) -> list[TypeRef | None]:
+    """The class `infer_type` gives each expression statement of function `name`'s body."""
+    f = function(model, name)
+    values = [line.body[0].value for line in f.node.body.body]  # type: ignore[attr-defined]
+    return [model.infer_type(value, f.scope) for value in values]
+
+
 def test_qualified_names_through_aliases(tmp_path: Path) -> None:
     model = model_of(
         """
@@ -648,10 +655,7 @@ def test_an_attribute_is_typed_by_what_its_class_assigns(tmp_path: Path) -> None
         """,
         tmp_path,
     )
-    f = function(model, "f")
-    body = f.node.body.body
-    values = [line.body[0].value for line in body]  # type: ignore[attr-defined]
-    types = [model.infer_type(v, f.scope) for v in values]
+    types = statement_types(model, "f")
     assert types == [
         TypeRef("httpx.Client"),  # the class-level value
         TypeRef("sqlalchemy.orm.Session"),
@@ -713,9 +717,7 @@ def test_an_attribute_a_subclass_assigns_is_typed_by_the_subclass(tmp_path: Path
         """,
         tmp_path,
     )
-    f = function(model, "f")
-    values = [line.body[0].value for line in f.node.body.body]  # type: ignore[attr-defined]
-    types = [model.infer_type(v, f.scope) for v in values]
+    types = statement_types(model, "f")
     assert types == [TypeRef("httpx.AsyncClient"), TypeRef("requests.Session")]
 
 
@@ -741,9 +743,7 @@ def test_an_element_of_an_annotated_container_is_typed(tmp_path: Path) -> None:
         """,
         tmp_path,
     )
-    f = function(model, "f")
-    values = [line.body[0].value for line in f.node.body.body]  # type: ignore[attr-defined]
-    types = [model.infer_type(v, f.scope) for v in values]
+    types = statement_types(model, "f")
     client = TypeRef("httpx.Client")
     assert types == [client, client, client, None, None]
 
@@ -779,9 +779,7 @@ def test_attributes_and_methods_are_looked_up_in_python_order(tmp_path: Path) ->
         """,
         tmp_path,
     )
-    f = function(model, "f")
-    values = [line.body[0].value for line in f.node.body.body]  # type: ignore[attr-defined]
-    types = [model.infer_type(v, f.scope) for v in values]
+    types = statement_types(model, "f")
     assert types == [TypeRef("httpx.AsyncClient"), TypeRef("httpx.AsyncClient")]
 
 
