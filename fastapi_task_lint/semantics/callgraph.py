@@ -124,27 +124,18 @@ def super_class(
     return function.klass.qualname if function is not None and function.klass else None
 
 
-def method_of(model: ModuleModel, class_qualname: str, name: str, _depth: int = 0) -> Target | None:
-    """`name` on a project class or the first project base class that defines it."""
-    if _depth > MAX_DEPTH:
-        return None
-    found = model.project.resolve_class(class_qualname)
-    method = found[1].methods.get(name) if found is not None else None
-    if found is not None and method is not None:
-        return Target(found[0], method)
-    return inherited_method(model, class_qualname, name, _depth)
+def method_of(model: ModuleModel, class_qualname: str, name: str) -> Target | None:
+    """`name` on a project class or the first class it inherits it from, in Python's
+    lookup order (`ModuleModel.lookup_order`)."""
+    found = model.first_method(model.lookup_order(class_qualname), name)
+    return Target(*found) if found is not None else None
 
 
-def inherited_method(
-    model: ModuleModel, class_qualname: str, name: str, _depth: int = 0
-) -> Target | None:
+def inherited_method(model: ModuleModel, class_qualname: str, name: str) -> Target | None:
     """`name` on the first project base class of `class_qualname` that defines it (what
-    `super().name` runs), depth first through each base's own bases."""
-    for base in model.base_classes(class_qualname):
-        found = method_of(model, base, name, _depth + 1)
-        if found is not None:
-            return found
-    return None
+    `super().name` runs)."""
+    found = model.first_method(model.lookup_order(class_qualname)[1:], name)
+    return Target(*found) if found is not None else None
 
 
 def calls_one_of(model: ModuleModel, call: CallInfo, names: Collection[str]) -> bool:

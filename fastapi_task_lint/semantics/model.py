@@ -8,7 +8,7 @@ Name resolution goes through the module's own import table and bindings (see
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -848,11 +848,20 @@ class ModuleModel:
         self, type_ref: TypeRef | None, name: str
     ) -> tuple[ModuleModel, FunctionInfo] | None:
         """The method `name` of a project class (or a project base of it), if any: the
-        class's own first, then its bases' in `_classes_of` order."""
-        for owner, klass in self._classes_of(type_ref):
-            method = klass.methods.get(name)
-            if method is not None:
-                return owner, method
+        class's own first, then its bases' in `lookup_order`."""
+        if type_ref is None or type_ref.container:
+            return None
+        return self.first_method(self.lookup_order(type_ref.qualname), name)
+
+    def first_method(
+        self, classes: Iterable[str], name: str
+    ) -> tuple[ModuleModel, FunctionInfo] | None:
+        """The method `name` of the first of `classes` that is a project class defining it."""
+        for qualname in classes:
+            found = self.project.resolve_class(qualname)
+            method = found[1].methods.get(name) if found is not None else None
+            if found is not None and method is not None:
+                return found[0], method
         return None
 
     def is_instance(self, type_ref: TypeRef | None, targets: frozenset[str] | set[str]) -> bool:
