@@ -302,10 +302,10 @@ _FACTORIES: dict[str, str] = {
 # Methods whose result has a known blocking type (`engine.connect()` gives a Connection).
 _METHOD_RESULTS: dict[tuple[str, str], str] = {
     ("sqlalchemy.engine.Engine", "connect"): "sqlalchemy.engine.Connection",
+    ("sqlalchemy.engine.Engine", "begin"): "sqlalchemy.engine.Connection",
     ("sqlite3.Connection", "cursor"): "sqlite3.Cursor",
     ("sqlite3.Connection", "execute"): "sqlite3.Cursor",
     ("psycopg2.extensions.connection", "cursor"): "psycopg2.extensions.cursor",
-    ("sqlalchemy.engine.Engine", "begin"): "sqlalchemy.engine.Connection",
     ("sqlalchemy.orm.Session", "connection"): "sqlalchemy.engine.Connection",
     ("sqlalchemy.orm.Session", "query"): "sqlalchemy.orm.Query",
     **{("sqlalchemy.orm.Query", method): "sqlalchemy.orm.Query" for method in _QUERY_BUILDERS},
@@ -448,10 +448,10 @@ def blocking_call(
         return None
     if method_of(model, receiver, method) is not None:
         return None  # a project subclass's own method: the chain search follows it
-    owner = policy.method_blocks(model.ancestors(receiver), func.attr.value)
+    owner = policy.method_blocks(model.ancestors(receiver), method)
     if owner is not None:
-        return BlockingCall(call.node, f"{owner.rsplit('.', 1)[-1]}.{func.attr.value}")
-    produced = _METHOD_RESULTS.get((_canonical_type(receiver), func.attr.value))
+        return BlockingCall(call.node, f"{owner.rsplit('.', 1)[-1]}.{method}")
+    produced = _METHOD_RESULTS.get((_canonical_type(receiver), method))
     if produced == _QUERY and not _matches(f"{_QUERY}.__iter__", policy.allowed):
         return BlockingCall(call.node, "Query.__iter__") if _query_iterated(model, call) else None
     return None
