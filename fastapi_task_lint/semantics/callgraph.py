@@ -84,7 +84,10 @@ def resolve_function_ref(
             found = method_of(model, receiver.qualname, expr.attr.value)
             if found is not None:
                 return found
-    # An instance of a project class, called: its `__call__` (`converter(path)`).
+    # An instance of a project class, called: its `__call__` (`converter(path)`). A name
+    # the project does not define (`json.dumps`, `logger.info`) is none.
+    if qualname is not None and model.project.resolve(qualname) is None:
+        return None
     instance = model.infer_type(expr, scope, order)
     if instance is not None and not instance.container:
         return method_of(model, instance.qualname, "__call__")
