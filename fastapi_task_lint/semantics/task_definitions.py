@@ -37,12 +37,14 @@ from fastapi_task_lint.semantics.mentions import calling, naming
 from fastapi_task_lint.semantics.scheduling import (
     Mechanism,
     SchedulingSite,
+    bind_arguments,
     decorator_mechanism,
     partial_parts,
     site_filter,
     sites_without,
 )
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
+from fastapi_task_lint.semantics.uses import local_uses
 
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.model import ModuleModel
@@ -337,7 +339,7 @@ class _Scan:
             target = resolve_task(model, site.callable, scope, order)
             self._add(target, use)
             if use.launch is not None and target is not None and target.function.is_async:
-                self._coroutines_passed(model, scope, order, use.launch[1], use)
+                self._coroutines_passed(model, scope, order, use.launch, use, target)
 
     def _asyncio_scheduler(self, model: ModuleModel, site: SchedulingSite) -> bool:
         func = site.node.func
@@ -377,27 +379,36 @@ class _Scan:
                 target = None
             if target is not None and target.function.is_async:
                 self._add(target, use)
-                if coroutine is not None:
-                    self._coroutines_passed(model, call.scope, call.order, coroutine.args, use)
+                if launch is not None:
+                    self._coroutines_passed(model, call.scope, call.order, launch, use, target)
 
     def _coroutines_passed(
         self,
         model: ModuleModel,
         scope: Scope,
         order: int | None,
-        args: Sequence[cst.Arg],
+        launch: tuple[cst.BaseExpression, Sequence[cst.Arg]],
         use: TaskUse,
+        task: Target,
     ) -> None:
         """A coroutine made for an async task's arguments (`add_task(run_session, bot(...))`)
-        runs on the task's loop once the task awaits it. It is recorded like an asyncio task
+        runs on the task's loop when the task awaits it there (`await coro`, or through
+        `asyncio.gather`/`wait_for`/`shield`/`create_task`); not when it hands it to another
+        loop (`asyncio.to_thread(asyncio.run, coro)`). It is recorded like an asyncio task
         (`mechanism` None): its errors reach the task that awaits it, not the runner."""
-        for arg in args:
-            if not isinstance(arg.value, cst.Call):
+        callee, args = launch
+        bound_self = task.function.klass is not None and isinstance(callee, cst.Attribute)
+        for param, received in bind_arguments(task.function, args, bound_self).items():
+            if not _awaited_on_loop(task.model, task.function, param):
                 continue
-            target = resolve_function_ref(model, arg.value.func, scope, order)
-            if target is not None and target.function.is_async:
-                launch = (arg.value.func, arg.value.args)
-                self._add(target, replace(use, mechanism=None, launch=launch))
+            for argument in received:
+                value = argument.value
+                if argument.star or not isinstance(value, cst.Call):
+                    continue
+                target = resolve_function_ref(model, value.func, scope, order)
+                if target is not None and target.function.is_async:
+                    launched = replace(use, mechanism=None, launch=(value.func, value.args))
+                    self._add(target, launched)
 
     def _arq_settings(self, model: ModuleModel) -> None:
         imports_arq = any(
@@ -535,6 +546,35 @@ class _Scan:
                     self._add(target, use)
             return
         self._add(resolve_task(model, argument, call.scope, call.order), use)
+
+
+# Awaiting a coroutine through these runs it on the loop of the coroutine awaiting them.
+_AWAITING_ON_LOOP = frozenset(
+    {
+        "asyncio.gather",
+        "asyncio.wait_for",
+        "asyncio.shield",
+        "asyncio.create_task",
+        "asyncio.ensure_future",
+    }
+)
+
+
+def _awaited_on_loop(model: ModuleModel, function: FunctionInfo, param: str) -> bool:
+    """Whether `function` awaits its parameter `param` on its own loop."""
+    for read in local_uses(function, param):
+        if read.nested:
+            continue
+        if isinstance(read.parent, cst.Await):
+            return True
+        caller = read.parents[-2] if len(read.parents) > 1 else None
+        if (
+            isinstance(read.parent, cst.Arg)
+            and isinstance(caller, cst.Call)
+            and model.qualified_name(caller.func, function.scope) in _AWAITING_ON_LOOP
+        ):
+            return True
+    return False
 
 
 def _loop_of(node: cst.Call, qualname: str | None, method: str | None) -> cst.BaseExpression | None:
