@@ -37,7 +37,7 @@ from fastapi_task_lint.semantics.guards import (
     ruled_out,
     runs,
 )
-from fastapi_task_lint.semantics.model import TypeRef, returns_values
+from fastapi_task_lint.semantics.model import TypeRef, agreed, returns_values
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
 from fastapi_task_lint.semantics.uses import assigned_targets, call_parents, local_uses
 from fastapi_task_lint.source import one_line
@@ -596,11 +596,10 @@ def _returned_by(
     owner, function = found
     if not returns_values(function):
         return None
-    produced = {
+    return agreed(
         receiver_type(owner, value, function.scope, None, depth + 1) if value else None
         for value in function.return_values
-    }
-    return produced.pop() if len(produced) == 1 else None
+    )
 
 
 def _produced_by(

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 
 import libcst as cst
 from libcst.metadata import CodeRange
@@ -63,6 +63,20 @@ def returns_values(function: FunctionInfo) -> bool:
     """Whether calling `function` gives what its `return` statements do: a plain `def`
     with one (a coroutine function or a generator gives something else)."""
     return not function.is_async and not function.is_generator and bool(function.return_values)
+
+
+_V = TypeVar("_V")
+
+
+def agreed(values: Iterable[_V | None]) -> _V | None:
+    """The one value all of `values` are: None when one is None (not known) or two differ,
+    or when there are none. Stops at the first that decides it."""
+    found: _V | None = None
+    for value in values:
+        if value is None or (found is not None and value != found):
+            return None
+        found = value
+    return found
 
 
 def _is_none(value: cst.BaseExpression | None) -> bool:
@@ -418,12 +432,9 @@ class ModuleModel:
     ) -> TypeRef | None:
         """The class every member but `None` names: `Session | None` is a `Session`;
         `Union[SyncClient, AsyncClient]` is neither, as far as the rules can tell."""
-        types = {
-            self.annotation_type(member, scope, depth)
-            for member in members
-            if not (isinstance(member, cst.Name) and member.value == "None")
-        }
-        return types.pop() if len(types) == 1 else None
+        return agreed(
+            self.annotation_type(member, scope, depth) for member in members if not _is_none(member)
+        )
 
     def _type_alias(
         self, annotation: cst.BaseExpression, scope: Scope
@@ -662,13 +673,12 @@ class ModuleModel:
             items = [e.slice.value for e in returns.slice if isinstance(e.slice, cst.Index)]
             if base in names.TUPLE_TYPES and index < len(items):
                 return owner.annotation_type(items[index], function.parent_scope, depth + 1)
-        types: set[TypeRef | None] = set()
-        for returned in function.return_values:
-            if not isinstance(returned, cst.Tuple) or index >= len(returned.elements):
-                return None
-            item = returned.elements[index].value
-            types.add(owner.infer_type(item, function.scope, None, depth + 1))
-        return types.pop() if len(types) == 1 else None
+        return agreed(
+            owner.infer_type(returned.elements[index].value, function.scope, None, depth + 1)
+            if isinstance(returned, cst.Tuple) and index < len(returned.elements)
+            else None
+            for returned in function.return_values
+        )
 
     def returned_type(self, function: FunctionInfo, depth: int = 0) -> TypeRef | None:
         """What a factory without a class in its annotation returns: the class every
@@ -678,11 +688,10 @@ class ModuleModel:
             return None
 
         def compute() -> TypeRef | None:
-            types = {
+            return agreed(
                 self.infer_type(value, function.scope) if value else None
                 for value in function.return_values
-            }
-            return types.pop() if len(types) == 1 else None
+            )
 
         key = f"{self.path}:{function.qualname}:{id(function)}"
         return self._kept_while_outermost("returned types", key, compute)
@@ -830,19 +839,15 @@ class ModuleModel:
     def _assigned_type(self, assignments: list[AttributeAssignment]) -> TypeRef | None:
         """The one class every assignment gives, or None when one is unknown or they differ.
         `self.client = None` says nothing of the class, as `Client | None` does not."""
-        types: set[TypeRef | None] = set()
-        for assignment in assignments:
-            if assignment.annotation is None and _is_none(assignment.value):
-                continue
-            if assignment.annotation is not None:
-                types.add(self.annotation_type(assignment.annotation, assignment.scope))
-            elif assignment.value is not None:
-                types.add(self.infer_type(assignment.value, assignment.scope, assignment.order))
-            else:
-                return None
-            if None in types or len(types) > 1:
-                return None
-        return types.pop() if types else None
+        return agreed(
+            self.annotation_type(assignment.annotation, assignment.scope)
+            if assignment.annotation is not None
+            else self.infer_type(assignment.value, assignment.scope, assignment.order)
+            if assignment.value is not None
+            else None
+            for assignment in assignments
+            if assignment.annotation is not None or not _is_none(assignment.value)
+        )
 
     def method_of(
         self, type_ref: TypeRef | None, name: str

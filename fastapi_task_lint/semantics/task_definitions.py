@@ -54,9 +54,8 @@ if TYPE_CHECKING:
 _THREADSAFE_FUNCTIONS = frozenset(
     {"asyncio.run_coroutine_threadsafe", "asyncio.tasks.run_coroutine_threadsafe"}
 )
-_CREATE_TASK_FUNCTIONS = (
-    frozenset({"asyncio.create_task", "asyncio.ensure_future"}) | _THREADSAFE_FUNCTIONS
-)
+_SPAWN_FUNCTIONS = frozenset({"asyncio.create_task", "asyncio.ensure_future"})
+_CREATE_TASK_FUNCTIONS = _SPAWN_FUNCTIONS | _THREADSAFE_FUNCTIONS
 _CREATE_TASK_METHODS = frozenset({"create_task"})  # loop.create_task, TaskGroup.create_task
 _START_SOON_METHODS = frozenset({"start_soon"})  # anyio / trio task groups take the callable
 # What a module that starts a task by one of those spells, as written, imported or aliased.
@@ -549,14 +548,8 @@ class _Scan:
 
 
 # Awaiting a coroutine through these runs it on the loop of the coroutine awaiting them.
-_AWAITING_ON_LOOP = frozenset(
-    {
-        "asyncio.gather",
-        "asyncio.wait_for",
-        "asyncio.shield",
-        "asyncio.create_task",
-        "asyncio.ensure_future",
-    }
+_AWAITING_ON_LOOP = frozenset({"asyncio.gather", "asyncio.wait_for", "asyncio.shield"}) | (
+    _SPAWN_FUNCTIONS
 )
 
 
