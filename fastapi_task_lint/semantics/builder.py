@@ -376,14 +376,22 @@ class ModelBuilder(cst.CSTVisitor):
 
     # -- branches on parameters (`guards`) --------------------------------------------
     def _testing_function(self, test: cst.BaseExpression) -> FunctionInfo | None:
-        """The function whose parameter `test` reads, when it is read in that function's
-        own scope (not a comprehension or class body, where the name may be another)."""
+        """The function whose parameter (or, for a method, an attribute of its instance)
+        `test` reads, when it is read in that function's own scope (not a comprehension or
+        class body, where the name may be another)."""
         if not self.function_stack or self.scope is not self.function_stack[-1].scope:
             return None
         function = self.function_stack[-1]
         names = tested_names(test)
-        if names and any(p.name in names for p in function.params):
+        if not names:
+            return None
+        if any(p.name in names for p in function.params):
             return function
+        # `if self.path is not None:` in a method: `guards` may know what it gave `self.path`.
+        if function.klass is not None and function.params:
+            instance = f"{function.params[0].name}."
+            if any(name.startswith(instance) for name in names):
+                return function
         return None
 
     def visit_If(self, node: cst.If) -> bool:

@@ -24,7 +24,13 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from fastapi_task_lint.semantics.functions import Branch, CallInfo, FunctionInfo, ParamInfo
+from fastapi_task_lint.semantics.functions import (
+    AttributeAssignment,
+    Branch,
+    CallInfo,
+    FunctionInfo,
+    ParamInfo,
+)
 from fastapi_task_lint.semantics.observations import RunGlobal, register_global
 from fastapi_task_lint.semantics.scheduling import bind_arguments
 from fastapi_task_lint.semantics.scope import BindingKind
@@ -74,7 +80,8 @@ _OPEN_TYPES = frozenset({"None", "Any", "object", "Optional", "Union"})
 
 def tested_names(test: cst.BaseExpression) -> set[str]:
     """The names a test reads in a form `truth` can decide: `p`, `not p`, `p is None`,
-    `p is not None`, and `and`/`or` of those.
+    `p is not None`, and `and`/`or` of those; `p` may also be an attribute of a name
+    (`self.path`), named with its dot.
 
     The builder asks this of every `if` in every module: other tests are turned down by
     class name first (built trees keep libcst's names), since `isinstance` on libcst's
@@ -83,6 +90,9 @@ def tested_names(test: cst.BaseExpression) -> set[str]:
     kind = type(test).__name__
     if kind == "Name" and isinstance(test, cst.Name):
         return {test.value}
+    if kind == "Attribute":
+        subject = _subject(test)
+        return {subject} if subject is not None else set()
     if kind == "UnaryOperation" and isinstance(test, cst.UnaryOperation):
         return tested_names(test.expression) if isinstance(test.operator, cst.Not) else set()
     if kind == "BooleanOperation" and isinstance(test, cst.BooleanOperation):
@@ -91,10 +101,20 @@ def tested_names(test: cst.BaseExpression) -> set[str]:
     return {compared[0]} if compared is not None else set()
 
 
+def _subject(expression: cst.BaseExpression) -> str | None:
+    """`p` or `p.name` as `tested_names` names them; None for anything else."""
+    if isinstance(expression, cst.Name):
+        return expression.value
+    if isinstance(expression, cst.Attribute) and isinstance(expression.value, cst.Name):
+        return f"{expression.value.value}.{expression.attr.value}"
+    return None
+
+
 def truth(test: cst.BaseExpression, values: Mapping[str, Value]) -> bool | None:
     """The test's outcome under `values`; None when they do not decide it."""
-    if isinstance(test, cst.Name):
-        value = values.get(test.value)
+    if isinstance(test, cst.Name | cst.Attribute):
+        subject = _subject(test)
+        value = values.get(subject) if subject is not None else None
         if value is Value.TRUTHY:
             return True
         return False if value in (Value.NONE, Value.FALSY) else None
@@ -115,19 +135,21 @@ def truth(test: cst.BaseExpression, values: Mapping[str, Value]) -> bool | None:
 
 
 def _compared_with_none(test: cst.BaseExpression) -> tuple[str, bool] | None:
-    """`(p, negated)` for `p is None` / `p == None` (negated: `is not`, `!=`)."""
+    """`(p, negated)` for `p is None` / `p == None` (negated: `is not`, `!=`); `p` as
+    `_subject` names it."""
     if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
         return None
     target = test.comparisons[0]
     operator = target.operator
+    subject = _subject(test.left)
     if not (
-        isinstance(test.left, cst.Name)
+        subject is not None
         and isinstance(target.comparator, cst.Name)
         and target.comparator.value == "None"
         and isinstance(operator, cst.Is | cst.IsNot | cst.Equal | cst.NotEqual)
     ):
         return None
-    return test.left.value, isinstance(operator, cst.IsNot | cst.NotEqual)
+    return subject, isinstance(operator, cst.IsNot | cst.NotEqual)
 
 
 def ruled_out(function: FunctionInfo, context: Context) -> Spans:
@@ -138,6 +160,11 @@ def ruled_out(function: FunctionInfo, context: Context) -> Spans:
     spans: list[tuple[int, int]] = []
     for branch in function.branches:
         holding = {name: v for name, v in values.items() if _holds(function, name, branch)}
+        for name in tested_names(branch.test):
+            if "." in name:
+                value = _attribute_value(function, name, branch, values)
+                if value is not None:
+                    holding[name] = value
         verdict = truth(branch.test, holding) if holding else None
         if verdict is not None:
             spans.append(branch.skipped if verdict else branch.taken)
@@ -157,6 +184,62 @@ def _holds(function: FunctionInfo, name: str, branch: Branch) -> bool:
         binding = function.scope.lookup(name, branch.order)
         return binding is not None and binding.kind is BindingKind.PARAM
     return True
+
+
+def _attribute_value(
+    function: FunctionInfo, name: str, branch: Branch, values: Mapping[str, Value]
+) -> Value | None:
+    """What `self.name` holds where `branch` tests it, when the method itself gave it its
+    value from its parameters: one assignment, in the method's body itself (no `if` or loop
+    around it), before the test, with no call in between that could assign it again
+    (`self.path = Path(path) if path is not None else None`)."""
+    assignment = _attribute_source(function, name)
+    if assignment is None or branch.in_loop or assignment.order >= branch.order:
+        return None
+    if any(assignment.order < call.order < branch.order for call in function.calls):
+        return None
+    assert assignment.value is not None  # `_attribute_source` finds only assignments of one
+    kept = {n: v for n, v in values.items() if not _reassigned(function, n)}
+    return _evaluated(assignment.value, kept)
+
+
+def _attribute_source(function: FunctionInfo, name: str) -> AttributeAssignment | None:
+    """The one assignment of `name` (`self.path`) in `function`, when it assigns the method's
+    own instance and stands in its body itself, outside any `if`, loop, `with` or `try`."""
+    receiver, _, attribute = name.partition(".")
+    klass = function.klass
+    if klass is None or not function.params or function.params[0].name != receiver:
+        return None
+    own = [a for a in klass.attributes.get(attribute, ()) if a.scope is function.scope]
+    if len(own) != 1 or own[0].value is None or not isinstance(function.node, cst.FunctionDef):
+        return None
+    body = function.node.body
+    statements = body.body if isinstance(body, cst.IndentedBlock) else (body,)
+    for statement in statements:
+        if not isinstance(statement, cst.SimpleStatementLine | cst.SimpleStatementSuite):
+            continue
+        for small in statement.body:
+            if isinstance(small, cst.Assign | cst.AnnAssign) and small.value is own[0].value:
+                return own[0]
+    return None
+
+
+def _evaluated(expression: cst.BaseExpression, values: Mapping[str, Value]) -> Value | None:
+    """What `expression` holds under `values`: a literal, a parameter's value, or the arm a
+    conditional expression's test picks."""
+    if isinstance(expression, cst.IfExp):
+        verdict = truth(expression.test, values)
+        if verdict is None:
+            return None
+        return _evaluated(expression.body if verdict else expression.orelse, values)
+    return _argument_value(expression, values)
+
+
+def _reads(expression: cst.BaseExpression) -> set[str]:
+    """The names `_evaluated` may read in `expression`."""
+    if isinstance(expression, cst.IfExp):
+        return tested_names(expression.test) | _reads(expression.body) | _reads(expression.orelse)
+    return {expression.value} if isinstance(expression, cst.Name) else set()
 
 
 def _reassigned(function: FunctionInfo, name: str) -> bool:
@@ -325,7 +408,18 @@ def _may_be_project(model: ModuleModel, call: CallInfo) -> bool:
 
 
 def _tested(function: FunctionInfo) -> set[str]:
-    return {name for branch in function.branches for name in tested_names(branch.test)}
+    """The parameters the branches of `function` test, also through an attribute the
+    method gave its value from them (`_attribute_source`)."""
+    tested: set[str] = set()
+    for branch in function.branches:
+        for name in tested_names(branch.test):
+            if "." not in name:
+                tested.add(name)
+                continue
+            source = _attribute_source(function, name)
+            if source is not None and source.value is not None:
+                tested |= {read for read in _reads(source.value) if not _reassigned(function, read)}
+    return tested
 
 
 def _self_bound(callee: cst.BaseExpression, target: FunctionInfo) -> bool | None:
