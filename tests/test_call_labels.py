@@ -100,3 +100,57 @@ def test_a_call_written_over_several_lines_is_shown_as_one(tmp_path: Path) -> No
     """
     (message,) = _messages(tmp_path, source, "FTL104")
     assert message.startswith('`write_report("r1", user="u")` is scheduled as the task')
+
+
+def test_a_chain_names_the_library_of_a_class_another_library_also_names(tmp_path: Path) -> None:
+    """`requests.Session.get` and SQLAlchemy's `Session.get` would both print `Session.get`:
+    the one whose name another catalogue class shares, from another library, names it."""
+    source = """
+    import sqlite3
+
+    import requests
+    from fastapi import Depends, FastAPI
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    app = FastAPI()
+    http = requests.Session()
+    engine = create_engine("sqlite://")
+    legacy_db = sqlite3.connect("app.db")
+
+
+    def fetch_users() -> list:
+        return http.get("https://example.com/users").json()
+
+
+    def user_count() -> int:
+        with Session(engine) as db:
+            return db.execute("select count(*) from users").scalar()
+
+
+    def legacy_count() -> int:
+        return legacy_db.execute("select count(*) from users").fetchone()[0]
+
+
+    @app.get("/users")
+    async def users() -> list:
+        return fetch_users()
+
+
+    @app.get("/count")
+    async def count() -> int:
+        return user_count()
+
+
+    @app.get("/legacy")
+    async def legacy() -> int:
+        return legacy_count()
+    """
+    messages = _messages(tmp_path, source, "FTL202")
+    assert len(messages) == 3
+    chains = {m.split("(`", 1)[1].split("`)", 1)[0] for m in messages}
+    assert chains == {
+        "users -> fetch_users -> requests.Session.get",
+        "count -> user_count -> Session.execute",
+        "legacy -> legacy_count -> sqlite3.Connection.execute",
+    }

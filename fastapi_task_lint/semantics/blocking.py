@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -435,14 +436,14 @@ def blocking_call(
         # `redis.Redis.get(self, key)`: a library class's method, called through the class
         named = policy.method_blocks((qualname.rpartition(".")[0],), method)
         if named is not None:
-            return BlockingCall(call.node, f"{named.rsplit('.', 1)[-1]}.{method}")
+            return BlockingCall(call.node, f"{_class_label(named)}.{method}")
     above = super_class(model, func.value, call.scope, call.order)
     if above is not None:  # `super().get(key)` in an override: the bases' method
         if inherited_method(model, above, method) is not None:
             return None  # a project base's: the chain search follows it
         bases = model.ancestors(above) - {names.canonical(above)}
         named = policy.method_blocks(sorted(bases), method)
-        return BlockingCall(call.node, f"{named.rsplit('.', 1)[-1]}.{method}") if named else None
+        return BlockingCall(call.node, f"{_class_label(named)}.{method}") if named else None
     receiver = receiver_type(model, func.value, call.scope, call.order)
     if receiver is None:
         return None
@@ -450,12 +451,31 @@ def blocking_call(
         return None  # a project subclass's own method: the chain search follows it
     owner = policy.method_blocks(model.ancestors(receiver), method)
     if owner is not None:
-        return BlockingCall(call.node, f"{owner.rsplit('.', 1)[-1]}.{method}")
+        return BlockingCall(call.node, f"{_class_label(owner)}.{method}")
     produced = _METHOD_RESULTS.get((_canonical_type(receiver), method))
     if produced == _QUERY and not _matches(f"{_QUERY}.__iter__", policy.allowed):
         return BlockingCall(call.node, "Query.__iter__") if _query_iterated(model, call) else None
     return None
 
+
+def _class_label(klass: str) -> str:
+    """A catalogue class as messages name it: by its own name (`Session.execute`), with its
+    library's where another library's class has the same name (`requests.Session.get`,
+    `sqlite3.Connection.execute`). SQLAlchemy's keep the short name: a FastAPI app's
+    `Session` is most often SQLAlchemy's."""
+    library, _, short = klass.rpartition(".")
+    if short in _SHARED_CLASS_NAMES and not library.startswith("sqlalchemy"):
+        return f"{library.partition('.')[0]}.{short}"
+    return short
+
+
+_SHARED_CLASS_NAMES = frozenset(
+    name
+    for name, count in Counter(
+        klass.rpartition(".")[2] for klass in (*BLOCKING_METHODS, *ALL_METHODS_BLOCK_EXCEPT)
+    ).items()
+    if count > 1
+)
 
 _QUERY = "sqlalchemy.orm.Query"
 _INSPECT = frozenset({"sqlalchemy.inspect", "sqlalchemy.inspection.inspect"})
