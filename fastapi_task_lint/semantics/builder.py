@@ -504,9 +504,15 @@ class ModelBuilder(cst.CSTVisitor):
 
 
 def _isinstance_test(test: cst.BaseExpression) -> tuple[str, cst.BaseExpression] | None:
-    """`isinstance(name, T)` with one class: the name and `T`. Told by class name first, as
+    """`isinstance(name, T)` with one class, alone or as a term of an `and` (the body runs
+    only when every term holds): the name and `T`. Told by class name first, as
     `tested_names` does: the builder asks this of every `if`."""
-    if type(test).__name__ != "Call" or not isinstance(test, cst.Call):
+    kind = type(test).__name__
+    if kind == "BooleanOperation" and isinstance(test, cst.BooleanOperation):
+        if not isinstance(test.operator, cst.And):
+            return None
+        return _isinstance_test(test.left) or _isinstance_test(test.right)
+    if kind != "Call" or not isinstance(test, cst.Call):
         return None
     func, args = test.func, test.args
     if not (isinstance(func, cst.Name) and func.value == "isinstance" and len(args) == 2):
