@@ -59,10 +59,15 @@ class TypeRef:
     container: bool = False
 
 
-def returns_values(function: FunctionInfo) -> bool:
+def returns_values(function: FunctionInfo, awaited: bool = False) -> bool:
     """Whether calling `function` gives what its `return` statements do: a plain `def`
-    with one (a coroutine function or a generator gives something else)."""
-    return not function.is_async and not function.is_generator and bool(function.return_values)
+    with one, or an `async def` whose call is awaited (a generator gives something else,
+    and an `async def` a coroutine until awaited)."""
+    return (
+        (awaited or not function.is_async)
+        and not function.is_generator
+        and bool(function.return_values)
+    )
 
 
 _V = TypeVar("_V")
@@ -466,7 +471,10 @@ class ModuleModel:
         if _depth > _MAX_DEPTH:
             return None
         if isinstance(expr, cst.Await):
-            return self.infer_type(expr.expression, scope, order, _depth + 1)
+            inner = expr.expression
+            if isinstance(inner, cst.Call):  # `await make_client()`: what the coroutine returns
+                return self._call_type(inner, scope, order, _depth + 1, awaited=True)
+            return self.infer_type(inner, scope, order, _depth + 1)
         if isinstance(expr, cst.Name):
             binding = scope.lookup(expr.value, order)
             narrowed = self._narrowed(expr.value, binding, scope, order)
@@ -620,7 +628,7 @@ class ModuleModel:
         return found.model.binding_type(found.binding, depth + 1)
 
     def _call_type(
-        self, call: cst.Call, scope: Scope, order: int | None, depth: int
+        self, call: cst.Call, scope: Scope, order: int | None, depth: int, awaited: bool = False
     ) -> TypeRef | None:
         func = call.func
         # Calling a session factory instance (`SessionLocal()`) yields a session.
@@ -646,7 +654,7 @@ class ModuleModel:
                 )
                 if declared is not None and declared.qualname != names.ANY:
                     return declared
-                return found.model.returned_type(found.function, depth)
+                return found.model.returned_type(found.function, depth, awaited)
             return None
         last = qualname.rsplit(".", 1)[-1]
         if last[:1].isupper() or qualname in names.SESSION_FACTORY_TYPES:
@@ -680,11 +688,14 @@ class ModuleModel:
             for returned in function.return_values
         )
 
-    def returned_type(self, function: FunctionInfo, depth: int = 0) -> TypeRef | None:
-        """What a factory without a class in its annotation returns: the class every
-        `return` of it gives, when they agree (`def make(): return Controller()`). Kept for
-        the run, as `attribute_type` is: a factory is called from many places."""
-        if not returns_values(function) or depth > _MAX_DEPTH:
+    def returned_type(
+        self, function: FunctionInfo, depth: int = 0, awaited: bool = False
+    ) -> TypeRef | None:
+        """What a factory without a class in its annotation returns (an `async def` one, once
+        `awaited`): the class every `return` of it gives, when they agree (`def make(): return
+        Controller()`). Kept for the run, as `attribute_type` is: a factory is called from
+        many places."""
+        if not returns_values(function, awaited) or depth > _MAX_DEPTH:
             return None
 
         def compute() -> TypeRef | None:
