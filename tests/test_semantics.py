@@ -498,10 +498,23 @@ def test_a_failing_fact_is_computed_once_and_fails_every_ask(tmp_path: Path) -> 
         ("flag or other", {"flag": Value.FALSY, "other": Value.NONE}, False),
         ("flag == 0", {"flag": Value.FALSY}, None),
         ("flag", {}, None),
+        ("name", {"name": ""}, False),
+        ("name.startswith('oidc/')", {"name": "oidc/x"}, True),
+        ("name.startswith(('file/', 'oidc/'))", {"name": "KEY"}, False),
+        ("name.endswith('.json')", {"name": "a.json"}, True),
+        ("name.startswith(prefix)", {"name": "KEY"}, None),
+        ("name.startswith('oidc/')", {"name": Value.SOME}, None),
+        ("name == 'env'", {"name": "env"}, True),
+        ("name != 'env'", {"name": "env"}, False),
+        ("name in ('a', 'b')", {"name": "c"}, False),
+        ("name not in ['a', 'b']", {"name": "a"}, False),
+        ("name in 'abc'", {"name": "b"}, None),  # a substring test
+        ("name is None", {"name": "x"}, False),
+        ("self.kind == 'file'", {"self.kind": "disk"}, False),
     ],
 )
 def test_guard_tests_are_decided_only_by_what_is_known(
-    test: str, values: dict[str, Value], expected: bool | None
+    test: str, values: dict[str, Value | str], expected: bool | None
 ) -> None:
     assert truth(cst.parse_expression(test), values) is expected
 
@@ -513,7 +526,8 @@ def test_guard_tests_are_decided_only_by_what_is_known(
         ("False", Value.FALSY),
         ("0", Value.FALSY),
         ("-0.0", Value.FALSY),
-        ("''", Value.FALSY),
+        ("''", ""),  # a string literal is its text, which `truth` can test
+        ("'oidc/x'", "oidc/x"),
         ("b'x'", Value.TRUTHY),
         ("0x10", Value.TRUTHY),
         ("[]", Value.FALSY),
@@ -524,8 +538,8 @@ def test_guard_tests_are_decided_only_by_what_is_known(
         ("make()", None),
     ],
 )
-def test_literal_values(code: str, expected: Value | None) -> None:
-    assert literal_value(cst.parse_expression(code)) is expected
+def test_literal_values(code: str, expected: Value | str | None) -> None:
+    assert literal_value(cst.parse_expression(code)) == expected
 
 
 def test_branches_record_the_arms_a_parameter_test_decides(tmp_path: Path) -> None:

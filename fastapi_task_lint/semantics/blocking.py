@@ -98,6 +98,24 @@ BLOCKING_FUNCTIONS: tuple[str, ...] = (
     "socket.gethostbyname_ex",
     "socket.gethostbyaddr",
     "builtins.open",
+    # Directory listings and whole-file copies, as `pathlib.Path.iterdir`/`glob` below.
+    "os.listdir",
+    "os.scandir",
+    "os.walk",
+    *(
+        f"shutil.{name}"
+        for name in (
+            "copy",
+            "copy2",
+            "copyfile",
+            "copyfileobj",
+            "copytree",
+            "rmtree",
+            "move",
+            "make_archive",
+            "unpack_archive",
+        )
+    ),
     "builtins.input",
     "io.open",
     "io.open_code",
@@ -133,7 +151,7 @@ BLOCKING_METHODS: dict[str, frozenset[str]] = {
     "io.BufferedRandom": _FILE_METHODS,
     "io.FileIO": _FILE_METHODS,
     "pathlib.Path": frozenset(
-        {"read_text", "read_bytes", "write_text", "write_bytes", "open", "iterdir", "glob"}
+        {"read_text", "read_bytes", "write_text", "write_bytes", "open", "iterdir", "glob", "rglob"}
     ),
     "sqlalchemy.orm.Session": frozenset(
         {
@@ -677,9 +695,10 @@ def blocking_uses(
 
     Calls handed to `asyncio.to_thread` and friends are references, not calls, and code in
     nested defs and lambdas runs only if called, so neither counts. Project functions are
-    followed down the call graph: sync ones always, async ones where they are awaited
-    (an un-awaited coroutine is someone else's task). `known` is what `function` is told
-    of its parameters (`guards`; by default, its annotations).
+    followed down the call graph: sync ones always (a generator function's but where its
+    generator is handed to a response that iterates it in the threadpool), async ones where
+    they are awaited (an un-awaited coroutine is someone else's task). `known` is what
+    `function` is told of its parameters (`guards`; by default, its annotations).
     """
 
     # Each call's own answer, kept for the run: a function is searched again for each
@@ -695,8 +714,10 @@ def blocking_uses(
             leaves[key] = blocking_call(owner, call, policy)
         return leaves[key]
 
-    def follow(target: Target, call: CallInfo) -> bool:
-        return not target.function.is_async or call.awaited
+    def follow(caller: ModuleModel, target: Target, call: CallInfo) -> bool:
+        if target.function.is_async:
+            return call.awaited
+        return not (target.function.is_generator and _iterated_later(caller, call))
 
     chains: dict[BlockingPolicy, ChainMemo[BlockingCall]] = model.project.memo(
         f"{__name__}.chains", dict
@@ -714,7 +735,7 @@ def blocking_uses(
             found.append(BlockingUse(call, (), direct))
             continue
         edge = edges.get(id(call))
-        if edge is None or not follow(edge.target, call):
+        if edge is None or not follow(model, edge.target, call):
             continue
         told = call_context(call, edge.target, function, known)
         chain = find_chain(edge.target, leaf, follow, memo, context=told, edges=_edges)
@@ -722,6 +743,27 @@ def blocking_uses(
             names = (edge.target.function.name, *chain.names())
             found.append(BlockingUse(call, names, chain.leaf))
     return found
+
+
+# Responses that iterate a sync iterable body in Starlette's threadpool, not on the loop.
+_ITERATED_IN_THREADPOOL = frozenset(
+    {
+        "starlette.responses.StreamingResponse",
+        "sse_starlette.EventSourceResponse",
+        "sse_starlette.sse.EventSourceResponse",
+    }
+)
+
+
+def _iterated_later(model: ModuleModel, call: CallInfo) -> bool:
+    """Whether the generator `call` makes is the body of a response that iterates it in the
+    threadpool (`StreamingResponse(read_chunks())`): its function's body does not run here."""
+    response = call.argument_of
+    if response is None:
+        return False
+    return names.canonical(model.qualified_name(response.func, call.scope, call.order) or "") in (
+        _ITERATED_IN_THREADPOOL
+    )
 
 
 def _edges(model: ModuleModel, function: FunctionInfo) -> list[Edge]:

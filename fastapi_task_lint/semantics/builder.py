@@ -66,6 +66,7 @@ class ModelBuilder(cst.CSTVisitor):
         self.qual_stack: list[str] = [module_name] if module_name else []
         self.order = 0
         self.awaited: set[int] = set()
+        self.arguments: dict[int, cst.Call] = {}  # a call's argument: the call (`argument_of`)
         self.loops = 0  # loops around this point, within the innermost function
 
     # -- helpers ---------------------------------------------------------------------
@@ -488,7 +489,16 @@ class ModelBuilder(cst.CSTVisitor):
             self.function_stack[-1].awaits += 1
 
     def visit_Call(self, node: cst.Call) -> None:
-        info = CallInfo(node, self.scope, self._tick(), awaited=id(node) in self.awaited)
+        for arg in node.args:
+            if type(arg.value).__name__ == "Call":  # told by class name: asked of every call
+                self.arguments[id(arg.value)] = node
+        info = CallInfo(
+            node,
+            self.scope,
+            self._tick(),
+            awaited=id(node) in self.awaited,
+            argument_of=self.arguments.pop(id(node), None),
+        )
         self.facts.calls.append(info)
         if self.function_stack:
             self.function_stack[-1].calls.append(info)

@@ -88,6 +88,8 @@ def resolve_function_ref(
     # the project does not define (`json.dumps`, `logger.info`) is none.
     if qualname is not None and model.project.resolve(qualname) is None:
         return None
+    if isinstance(expr, cst.Name) and model.own_class_named(expr, scope, order) is not None:
+        return None  # `cls(...)` in a classmethod builds an instance: no `__call__` runs
     instance = model.infer_type(expr, scope, order)
     if instance is not None and not instance.container:
         return method_of(model, instance.qualname, "__call__")
@@ -240,7 +242,7 @@ _NOWHERE = 1 << 30
 def find_chain(
     target: Target,
     leaf: Callable[[ModuleModel, CallInfo], T | None],
-    follow: Callable[[Target, CallInfo], bool],
+    follow: Callable[[ModuleModel, Target, CallInfo], bool],
     memo: ChainMemo[T] | None = None,
     max_depth: int = MAX_DEPTH,
     context: Context = (),
@@ -249,10 +251,10 @@ def find_chain(
     """The shortest path from `target`'s body down the call graph, at most `max_depth` calls
     deep, to a call where `leaf` says yes; of paths as short, the one through earlier calls.
 
-    `follow(callee, call)` decides which callees are entered. `context` is what the call
-    into `target` tells of its parameters: code in a branch it rules out is skipped there
-    (`guards`), and each callee is entered with what its own call tells. Being the
-    shortest, the answer is the call graph's alone, whichever searches ran before (a pooled
+    `follow(caller's model, callee, call)` decides which callees are entered. `context` is
+    what the call into `target` tells of its parameters: code in a branch it rules out is
+    skipped there (`guards`), and each callee is entered with what its own call tells. Being
+    the shortest, the answer is the call graph's alone, whichever searches ran before (a pooled
     run's processes each search their own files, in their own order): `memo` keeps it per
     function and context for every later search with the same `leaf` and `follow`,
     whatever depth that search meets it at.
@@ -280,7 +282,7 @@ def find_chain(
         best: Chain[T] | None = None
         cut = False
         for edge in edges(current.model, current.function):
-            if not runs(edge.call, spans) or not follow(edge.target, edge.call):
+            if not runs(edge.call, spans) or not follow(current.model, edge.target, edge.call):
                 continue
             told = call_context(edge.call, edge.target, current.function, known)
             # A later callee is worth entering only for a strictly shorter chain.

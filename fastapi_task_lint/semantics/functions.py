@@ -30,6 +30,8 @@ class CallInfo:
     scope: Scope
     order: int
     awaited: bool = False
+    # The call it is an argument of (`StreamingResponse(read_chunks())`), if any.
+    argument_of: cst.Call | None = None
     # The canonical name it calls, once `ModuleModel.resolve_call` has asked (`...` before).
     callee: str | EllipsisType | None = ...
 
@@ -83,6 +85,14 @@ class FunctionInfo:
 
     def param(self, name: str) -> ParamInfo | None:
         return next((p for p in self.params if p.name == name), None)
+
+    @property
+    def receives_class(self) -> bool:
+        """Whether its first parameter is its class, not an instance: a `@classmethod`'s
+        `cls`, and that of `__new__`, `__init_subclass__` and `__class_getitem__`."""
+        if self.name in ("__new__", "__init_subclass__", "__class_getitem__"):
+            return True
+        return any(isinstance(d, cst.Name) and d.value == "classmethod" for d in self.decorators)
 
     @property
     def is_static(self) -> bool:

@@ -50,10 +50,13 @@ class Value(Enum):
     SOME = "not None"  # truthiness unknown
 
 
+# What is known of a value: one of `Value`, or the text of a string literal it is (`"oidc/x"`),
+# which `truth` can test with `startswith`, `endswith`, `==` and `in`.
+Known = Value | str
 # What a search knows on entering a function: (parameter, value) pairs, sorted (a memo key).
-Context = tuple[tuple[str, Value], ...]
+Context = tuple[tuple[str, Known], ...]
 # Per parameter that matters: its name, and what its literal default and annotation tell.
-Inputs = tuple[tuple[str, Value | None, Value | None], ...]
+Inputs = tuple[tuple[str, Known | None, Value | None], ...]
 # Walk-order spans (first, last] of code a context rules out.
 Spans = tuple[tuple[int, int], ...]
 
@@ -97,7 +100,12 @@ def tested_names(test: cst.BaseExpression) -> set[str]:
         return tested_names(test.expression) if isinstance(test.operator, cst.Not) else set()
     if kind == "BooleanOperation" and isinstance(test, cst.BooleanOperation):
         return tested_names(test.left) | tested_names(test.right)
-    compared = _compared_with_none(test) if kind == "Comparison" else None
+    if kind == "Call":
+        tested = _text_method_test(test)
+        return {tested[0]} if tested is not None else set()
+    if kind != "Comparison":
+        return set()
+    compared = _compared_with_none(test) or _compared_with_text(test)
     return {compared[0]} if compared is not None else set()
 
 
@@ -110,11 +118,13 @@ def _subject(expression: cst.BaseExpression) -> str | None:
     return None
 
 
-def truth(test: cst.BaseExpression, values: Mapping[str, Value]) -> bool | None:
+def truth(test: cst.BaseExpression, values: Mapping[str, Known]) -> bool | None:
     """The test's outcome under `values`; None when they do not decide it."""
     if isinstance(test, cst.Name | cst.Attribute):
         subject = _subject(test)
         value = values.get(subject) if subject is not None else None
+        if isinstance(value, str):
+            return bool(value)
         if value is Value.TRUTHY:
             return True
         return False if value in (Value.NONE, Value.FALSY) else None
@@ -127,11 +137,67 @@ def truth(test: cst.BaseExpression, values: Mapping[str, Value]) -> bool | None:
         if deciding in (left, right):
             return deciding
         return None if None in (left, right) else not deciding
+    if isinstance(test, cst.Call):
+        method_test = _text_method_test(test)
+        if method_test is None:
+            return None
+        name, method, literals = method_test
+        text = values.get(name)
+        if not isinstance(text, str):
+            return None
+        return text.startswith(literals) if method == "startswith" else text.endswith(literals)
     compared = _compared_with_none(test)
-    if compared is None or compared[0] not in values:
+    if compared is not None:
+        name, negated = compared
+        if name not in values:
+            return None
+        return (values[name] is Value.NONE) != negated
+    text_test = _compared_with_text(test)
+    if text_test is None or not isinstance(values.get(text_test[0]), str):
         return None
-    name, negated = compared
-    return (values[name] is Value.NONE) != negated
+    name, negated, literals = text_test
+    return (values[name] in literals) != negated
+
+
+def _text_method_test(test: cst.BaseExpression) -> tuple[str, str, tuple[str, ...]] | None:
+    """`(p, method, texts)` for `p.startswith("a")`, `p.endswith(("a", "b"))`."""
+    if not isinstance(test, cst.Call) or len(test.args) != 1 or test.args[0].keyword:
+        return None
+    func = test.func
+    if not isinstance(func, cst.Attribute) or func.attr.value not in ("startswith", "endswith"):
+        return None
+    subject = _subject(func.value)
+    literals = _texts(test.args[0].value)
+    if subject is None or literals is None:
+        return None
+    return subject, func.attr.value, literals
+
+
+def _compared_with_text(test: cst.BaseExpression) -> tuple[str, bool, tuple[str, ...]] | None:
+    """`(p, negated, texts)` for `p == "a"`, `p != "a"`, `p in ("a", "b")`, `p not in ...`."""
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return None
+    target = test.comparisons[0]
+    operator = target.operator
+    subject = _subject(test.left)
+    if subject is None or not isinstance(operator, cst.Equal | cst.NotEqual | cst.In | cst.NotIn):
+        return None
+    literals = _texts(target.comparator)
+    if literals is None or (isinstance(operator, cst.Equal | cst.NotEqual) and len(literals) != 1):
+        return None
+    if isinstance(operator, cst.In | cst.NotIn) and isinstance(target.comparator, cst.SimpleString):
+        return None  # `p in "abc"` tests a substring
+    return subject, isinstance(operator, cst.NotEqual | cst.NotIn), literals
+
+
+def _texts(expression: cst.BaseExpression) -> tuple[str, ...] | None:
+    """The string literals `expression` is: one, or a tuple, list or set of them."""
+    if isinstance(expression, cst.Tuple | cst.List | cst.Set):
+        found = [literal_value(e.value) for e in expression.elements]
+        texts = tuple(t for t in found if isinstance(t, str))
+        return texts if texts and len(texts) == len(found) else None
+    found_one = literal_value(expression)
+    return (found_one,) if isinstance(found_one, str) else None
 
 
 def _compared_with_none(test: cst.BaseExpression) -> tuple[str, bool] | None:
@@ -187,8 +253,8 @@ def _holds(function: FunctionInfo, name: str, branch: Branch) -> bool:
 
 
 def _attribute_value(
-    function: FunctionInfo, name: str, branch: Branch, values: Mapping[str, Value]
-) -> Value | None:
+    function: FunctionInfo, name: str, branch: Branch, values: Mapping[str, Known]
+) -> Known | None:
     """What `self.name` holds where `branch` tests it, when the method itself gave it its
     value from its parameters: one assignment, in the method's body itself (no `if` or loop
     around it), before the test, with no call in between that could assign it again
@@ -224,7 +290,7 @@ def _attribute_source(function: FunctionInfo, name: str) -> AttributeAssignment 
     return None
 
 
-def _evaluated(expression: cst.BaseExpression, values: Mapping[str, Value]) -> Value | None:
+def _evaluated(expression: cst.BaseExpression, values: Mapping[str, Known]) -> Known | None:
     """What `expression` holds under `values`: a literal, a parameter's value, or the arm a
     conditional expression's test picks."""
     if isinstance(expression, cst.IfExp):
@@ -261,7 +327,7 @@ def task_context(model: ModuleModel, task: FunctionInfo, uses: Sequence[TaskUse]
     or when the run mentions the task anywhere else (a helper this tool does not see as
     scheduling may pass other values)."""
     inputs = _inputs(model, task)
-    told: list[dict[str, Value]] = []
+    told: list[dict[str, Known]] = []
     for use in uses:
         launch = use.launch
         bound_self = None if launch is None else _self_bound(launch[0], task)
@@ -273,7 +339,7 @@ def task_context(model: ModuleModel, task: FunctionInfo, uses: Sequence[TaskUse]
     if not told:
         return entry
     first, *others = told
-    agreed = tuple((name, v) for name, v in first.items() if all(o.get(name) is v for o in others))
+    agreed = tuple((name, v) for name, v in first.items() if all(o.get(name) == v for o in others))
     if agreed != entry and not _only_launched(model, task, uses):
         return entry
     return agreed
@@ -355,11 +421,11 @@ def _tells(call: CallInfo, known: Context) -> bool:
 def _context(
     inputs: Inputs,
     passed: Mapping[str, cst.BaseExpression],
-    forwarded: Mapping[str, Value],
+    forwarded: Mapping[str, Known],
     omitted_known: bool = True,
     annotations: bool = False,
 ) -> Context:
-    values: list[tuple[str, Value]] = []
+    values: list[tuple[str, Known]] = []
     for name, default, annotated in inputs:
         expression = passed.get(name)
         if expression is not None:
@@ -456,15 +522,16 @@ def _decorated(function: FunctionInfo, name: str) -> bool:
     return any(isinstance(d, cst.Name) and d.value == name for d in function.decorators)
 
 
-def _argument_value(expression: cst.BaseExpression, forwarded: Mapping[str, Value]) -> Value | None:
+def _argument_value(expression: cst.BaseExpression, forwarded: Mapping[str, Known]) -> Known | None:
     found = literal_value(expression)
     if found is None and isinstance(expression, cst.Name):
         return forwarded.get(expression.value)
     return found
 
 
-def literal_value(expression: cst.BaseExpression) -> Value | None:
-    """What a literal tells of its value: `None`, `False`, `0`, `""`, `[]`, `"x"`, `[1]`."""
+def literal_value(expression: cst.BaseExpression) -> Known | None:
+    """What a literal tells of its value: `None`, `False`, `0`, `[]`, `[1]`; a string literal
+    is its text (`"x"`, `""`)."""
     kind = type(expression).__name__  # asked of every argument a search passes: see above
     if kind == "Name" and isinstance(expression, cst.Name):
         return _NAMED.get(expression.value)
@@ -472,9 +539,12 @@ def literal_value(expression: cst.BaseExpression) -> Value | None:
         return None
     if isinstance(expression, cst.Integer | cst.Float | cst.Imaginary | cst.SimpleString):
         try:
-            return Value.TRUTHY if ast.literal_eval(expression.value) else Value.FALSY
+            value = ast.literal_eval(expression.value)
         except (ValueError, SyntaxError):
             return None
+        if isinstance(value, str):
+            return value
+        return Value.TRUTHY if value else Value.FALSY
     if isinstance(expression, cst.UnaryOperation) and isinstance(expression.operator, cst.Minus):
         return literal_value(expression.expression)
     if isinstance(expression, cst.FormattedString | cst.ConcatenatedString):

@@ -416,7 +416,7 @@ class ModuleModel:
             args = [e.slice.value for e in annotation.slice if isinstance(e.slice, cst.Index)]
             if not args or base is None:
                 return None
-            if base == names.ANNOTATED:
+            if base == names.ANNOTATED or base in names.TYPE_QUALIFIERS:
                 return self.annotation_type(args[0], scope, _depth + 1)
             if base in names.OPTIONAL_WRAPPERS:
                 return self._union_type(args, scope, _depth + 1)
@@ -430,7 +430,7 @@ class ModuleModel:
         if alias is not None:
             return alias[0].annotation_type(alias[1], alias[2], _depth + 1)
         qualname = self.qualified_name(annotation, scope)
-        return TypeRef(qualname) if qualname else None
+        return TypeRef(qualname) if qualname and qualname not in names.TYPE_QUALIFIERS else None
 
     def _union_type(
         self, members: list[cst.BaseExpression], scope: Scope, depth: int
@@ -639,6 +639,10 @@ class ModuleModel:
                 return TypeRef(produced)
         qualname = self.qualified_name(func, scope, order)
         if qualname is None:
+            if isinstance(func, cst.Name):
+                klass = self.own_class_named(func, scope, order)
+                if klass is not None:  # `cls(...)` in a classmethod: an instance of the class
+                    return TypeRef(klass.qualname)
             return self._method_result_type(func, scope, order, depth)
         if qualname in self.project.config.session_factories:
             return TypeRef("sqlalchemy.orm.Session")
@@ -662,6 +666,18 @@ class ModuleModel:
         # `manager.get(1)` on a module-level `manager = Manager()`: the name resolves, the
         # method is found through the receiver's type.
         return self._method_result_type(func, scope, order, depth)
+
+    def own_class_named(self, name: cst.Name, scope: Scope, order: int | None) -> ClassInfo | None:
+        """The class `name` is when it is the first parameter of a method that receives its
+        class (`cls`; see `FunctionInfo.receives_class`), which `binding_type` types as the
+        class's instance so that its methods are found."""
+        binding = scope.lookup(name.value, order)
+        if binding is None or binding.param is None or binding.param.position != 0:
+            return None
+        function = self.scope_of_binding(binding).function
+        if function is None or not function.receives_class:
+            return None
+        return function.klass
 
     def _unpacked_type(
         self, value: cst.BaseExpression, index: int, scope: Scope, order: int, depth: int
