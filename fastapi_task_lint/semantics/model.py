@@ -430,7 +430,7 @@ class ModuleModel:
         if alias is not None:
             return alias[0].annotation_type(alias[1], alias[2], _depth + 1)
         qualname = self.qualified_name(annotation, scope)
-        return TypeRef(qualname) if qualname and qualname not in names.TYPE_QUALIFIERS else None
+        return TypeRef(qualname) if qualname else None
 
     def _union_type(
         self, members: list[cst.BaseExpression], scope: Scope, depth: int

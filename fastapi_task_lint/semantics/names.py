@@ -88,8 +88,7 @@ DEPENDS = "fastapi.Depends"
 ANNOTATED = "typing.Annotated"
 
 OPTIONAL_WRAPPERS = frozenset({"typing.Optional", "typing.Union"})
-# Qualifiers of a declaration, not classes: `Final[T]` and `ClassVar[T]` are a `T`, and a bare
-# `Final` says nothing of the class (the assigned value does).
+# Qualifiers of a declaration, not classes: `Final[T]` and `ClassVar[T]` are a `T`.
 TYPE_QUALIFIERS = frozenset({"typing.Final", "typing.ClassVar"})
 # Subscripted types whose first argument is what a dependency or coroutine produces.
 PRODUCER_WRAPPERS = frozenset(
