@@ -224,8 +224,10 @@ def ruled_out(function: FunctionInfo, context: Context) -> Spans:
         return ()
     values = dict(context)
     spans: list[tuple[int, int]] = []
-    for branch in function.branches:
-        holding = {name: v for name, v in values.items() if _holds(function, name, branch)}
+    # In the order of the tests: an assignment in code an earlier test rules out does not
+    # happen (`if name.startswith("os.environ/"): name = ...` before `if name.startswith(...)`).
+    for branch in sorted(function.branches, key=lambda b: b.order):
+        holding = {name: v for name, v in values.items() if _holds(function, name, branch, spans)}
         for name in tested_names(branch.test):
             if "." in name:
                 value = _attribute_value(function, name, branch, values)
@@ -242,14 +244,23 @@ def runs(call: CallInfo, spans: Spans) -> bool:
     return not any(first < call.order <= last for first, last in spans)
 
 
-def _holds(function: FunctionInfo, name: str, branch: Branch) -> bool:
-    """Whether parameter `name` still holds what the caller passed where `branch` tests it."""
-    if _reassigned(function, name):
-        if branch.in_loop or name in function.rebound_inside:
-            return False  # a later assignment in the loop reaches the test next time round
-        binding = function.scope.lookup(name, branch.order)
-        return binding is not None and binding.kind is BindingKind.PARAM
-    return True
+def _holds(
+    function: FunctionInfo, name: str, branch: Branch, spans: Sequence[tuple[int, int]]
+) -> bool:
+    """Whether parameter `name` still holds what the caller passed where `branch` tests it:
+    no assignment of it before the test runs, but in code `spans` rule out."""
+    if not _reassigned(function, name):
+        return True
+    if branch.in_loop or name in function.rebound_inside:
+        return False  # a later assignment in the loop reaches the test next time round
+    for binding in reversed(function.scope.bindings.get(name, ())):
+        if binding.order >= branch.order:
+            continue  # after the test
+        if binding.kind is BindingKind.PARAM:
+            return True
+        if not any(first < binding.order <= last for first, last in spans):
+            return False
+    return False
 
 
 def _attribute_value(
