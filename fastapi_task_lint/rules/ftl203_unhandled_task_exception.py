@@ -9,12 +9,14 @@ import libcst as cst
 
 from fastapi_task_lint.config import RuleOption
 from fastapi_task_lint.rules.base import Rule, RuleContext, RuleDocs, code_label
+from fastapi_task_lint.semantics.background import adds_to_unrun_tasks
 from fastapi_task_lint.semantics.exceptions import Work, unguarded_work
 from fastapi_task_lint.semantics.guards import ruled_out, runs, task_context
 from fastapi_task_lint.semantics.project import ProjectIndex
 from fastapi_task_lint.semantics.scheduling import Mechanism
 from fastapi_task_lint.semantics.task_definitions import (
     ScheduledFunction,
+    TaskUse,
     defines_tasks,
     task_scan,
     tasks_in,
@@ -44,7 +46,8 @@ class UnhandledTaskException(Rule):
     docs = RuleDocs(
         what=(
             "Flags a function scheduled with `BackgroundTasks.add_task` or `BackgroundTask` "
-            "(anywhere in the run, also as a bound method or through `functools.partial`) "
+            "(anywhere in the run, also as a bound method or through `functools.partial`; "
+            "not a `BackgroundTasks` a handler builds and never runs, FTL305's finding) "
             "whose body calls something, raises, or awaits a task or future (`await task` "
             "re-raises its exception) outside a `try` with an `except "
             "Exception`, `except BaseException` or bare `except` that does not raise again. "
@@ -106,7 +109,7 @@ class UnhandledTaskException(Rule):
     def check(self, ctx: RuleContext) -> None:
         decorators = tuple(ctx.option(ERROR_HANDLING_DECORATORS))
         for task in tasks_in(ctx.model):
-            if task.queue is not None or not task.uses_of(*_IN_PROCESS):
+            if task.queue is not None or not _run_in_process(task):
                 continue  # a queue task run in-process is FTL105's finding
             if _has_handling_decorator(ctx, task, decorators):
                 continue
@@ -136,9 +139,19 @@ def _has_handling_decorator(
     return False
 
 
+def _run_in_process(task: ScheduledFunction) -> list[TaskUse]:
+    """Where `task` is scheduled in-process, but for a `BackgroundTasks` that never runs
+    (built in a handler and dropped: FTL305's finding)."""
+    return [
+        use
+        for use in task.uses_of(*_IN_PROCESS)
+        if use.model is None or use.node is None or not adds_to_unrun_tasks(use.model, use.node)
+    ]
+
+
 def _message(ctx: RuleContext, task: ScheduledFunction, first: Work) -> str:
     name = task.function.name
-    use = task.uses_of(*_IN_PROCESS)[0]
+    use = _run_in_process(task)[0]
     line = ctx.model.position(first).start.line
     return (
         f"`{name}` runs in BackgroundTasks (scheduled with {use.label}) and "

@@ -168,3 +168,22 @@ def _assigned_local(
     if isinstance(target, cst.Name) and is_local(function, target.value):
         return target.value
     return None
+
+
+def adds_to_unrun_tasks(model: ModuleModel, node: cst.CSTNode) -> bool:
+    """Whether `node` is `tasks.add_task(...)` on a `BackgroundTasks` its function builds and
+    never hands to anything that runs it (FTL305's finding): the task it adds never runs."""
+    if not (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and isinstance(node.func.value, cst.Name)
+    ):
+        return False
+    holder = node.func.value.value
+    function = next((f for f in model.functions if any(c.node is node for c in f.calls)), None)
+    if function is None:
+        return False
+    return any(
+        built.holder == holder and built.has_work and not built.escapes
+        for built in built_tasks(model, function)
+    )
