@@ -490,6 +490,15 @@ def object_key(
         return f"{function.klass.qualname}.<self>"
     if binding.kind is BindingKind.PARAM and function is not None and binding.param is not None:
         return f"{function.qualname}.<param {binding.param.position}>"
+    if (
+        binding.kind is BindingKind.ASSIGN
+        and binding.annotation is None
+        and isinstance(binding.value, cst.Name | cst.Attribute)
+    ):
+        # `task = c.monitor_task`: a local that names another object's attribute is it.
+        aliased = object_key(model, binding.value, owner, binding.order)
+        if aliased is not None:
+            return aliased
     return f"{function.qualname if function else model.module_name}.<local {expr.value}>"
 
 
