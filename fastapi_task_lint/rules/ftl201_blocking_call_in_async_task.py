@@ -65,7 +65,9 @@ class BlockingCallInAsyncTask(Rule):
             "arguments rule out is not followed: `cluster_name(name, add_hash=False)` skips "
             "`if add_hash:`, `logs_prefix(user)` with `user: str` skips `if user is "
             'None:`, and `get_secret("API_KEY")` skips `if name.startswith("oidc/"):` '
-            "(also `==`, `!=`, `in` and `not in` a string literal or a tuple of them; "
+            "(also `==`, `!=`, `in` and `not in` a string literal, a tuple of them or a "
+            "module constant holding them; after an early `return` in the function's own "
+            "body, the rest of it too; "
             "literal arguments, the literal defaults of omitted ones, values passed "
             "on unchanged, and the task's or route's own annotations that exclude `None`; "
             "in a method, also an attribute it set from them first: `self.path = path`, then "

@@ -68,6 +68,8 @@ class ModelBuilder(cst.CSTVisitor):
         self.awaited: set[int] = set()
         self.arguments: dict[int, cst.Call] = {}  # a call's argument: the call (`argument_of`)
         self.loops = 0  # loops around this point, within the innermost function
+        # The statements of the innermost function's own body (not nested in a block).
+        self.top_level: frozenset[int] = frozenset()
 
     # -- helpers ---------------------------------------------------------------------
     def _tick(self) -> int:
@@ -212,8 +214,10 @@ class ModelBuilder(cst.CSTVisitor):
         self.function_stack.append(info)
         self.qual_stack.append(node.name.value)
         loops, self.loops = self.loops, 0
+        top_level, self.top_level = self.top_level, _statement_ids(node.body)
         walk(node.body, self)
-        self.loops = loops
+        info.end_order = self.order
+        self.loops, self.top_level = loops, top_level
         self.qual_stack.pop()
         self.function_stack.pop()
         self._pop()
@@ -399,7 +403,8 @@ class ModelBuilder(cst.CSTVisitor):
         """Record the branches on parameters and the `isinstance` narrowings of an `if` and
         of the `elif`s after it, in one loop: a chain of hundreds of `elif isinstance(...)`
         walked one level deeper each would run out of stack."""
-        pending: list[tuple[FunctionInfo, cst.BaseExpression, int, tuple[int, int]]] = []
+        pending: list[tuple[FunctionInfo, cst.BaseExpression, int, tuple[int, int], bool]] = []
+        in_body = id(node) in self.top_level  # a `return` in an arm leaves the rest unrun
         current = node
         while True:
             function = self._testing_function(current.test)
@@ -416,15 +421,16 @@ class ModelBuilder(cst.CSTVisitor):
             if narrowed is not None:
                 self.scope.narrowings += ((*narrowed, taken),)
             if function is not None:
-                pending.append((function, current.test, test, taken))
+                leaves = in_body and _leaves(current.body)
+                pending.append((function, current.test, test, taken, leaves))
             if isinstance(current.orelse, cst.If):
                 current = current.orelse
                 continue
             if current.orelse is not None:
                 walk(current.orelse, self)
             break
-        for function, test_node, test, taken in reversed(pending):
-            self._branch(function, test_node, test, taken)  # its other arm ends here
+        for function, test_node, test, taken, leaves in reversed(pending):
+            self._branch(function, test_node, test, taken, leaves)  # its other arm ends here
         return False
 
     def visit_IfExp(self, node: cst.IfExp) -> bool:
@@ -441,12 +447,17 @@ class ModelBuilder(cst.CSTVisitor):
         return False
 
     def _branch(
-        self, function: FunctionInfo, test: cst.BaseExpression, order: int, taken: tuple[int, int]
+        self,
+        function: FunctionInfo,
+        test: cst.BaseExpression,
+        order: int,
+        taken: tuple[int, int],
+        leaves: bool = False,
     ) -> None:
         """Record a branch whose other arm ends here (it began where the test was read, or
         where the taken arm ended)."""
         skipped = (max(order, taken[1]), self.order)
-        function.branches += (Branch(test, order, self.loops > 0, taken, skipped),)
+        function.branches += (Branch(test, order, self.loops > 0, taken, skipped, leaves),)
 
     def leave_WithItem(self, original_node: cst.WithItem) -> None:
         if original_node.asname is not None:
@@ -511,6 +522,20 @@ class ModelBuilder(cst.CSTVisitor):
         if self.function_stack:
             value = node.value if isinstance(node.value, cst.BaseExpression) else None
             self.function_stack[-1].yield_values.append(value)
+
+
+def _statement_ids(body: cst.BaseSuite) -> frozenset[int]:
+    return frozenset(map(id, body.body)) if isinstance(body, cst.IndentedBlock) else frozenset()
+
+
+def _leaves(body: cst.BaseSuite) -> bool:
+    """Whether a block ends in `return` or `raise`: the code after its `if` does not run
+    once it has."""
+    statements = body.body
+    last = statements[-1] if statements else None
+    if isinstance(last, cst.SimpleStatementLine):
+        last = last.body[-1] if last.body else None
+    return isinstance(last, cst.Return | cst.Raise)
 
 
 def _isinstance_test(test: cst.BaseExpression) -> tuple[str, cst.BaseExpression] | None:

@@ -90,6 +90,14 @@ _QUIET_CONTAINER_METHODS = {
     "builtins.list": frozenset({"append", "copy", "count"}),
     "builtins.set": frozenset({"add", "discard", "copy"}),
 }
+# Annotations that name those containers through `typing` or `collections` (`Dict[str, Any]`).
+_CONTAINER_SPELLINGS = {
+    "typing.Dict": "builtins.dict",
+    "typing.DefaultDict": "builtins.dict",
+    "typing.OrderedDict": "builtins.dict",
+    "collections.defaultdict": "builtins.dict",
+    "collections.OrderedDict": "builtins.dict",
+}
 _SYNC_LOG_METHODS = ("debug", "info", "warning", "warn", "error", "exception", "critical", "log")
 # structlog's async methods (`await logger.awarning(...)`) log the same way.
 _LOG_METHODS = frozenset({*_SYNC_LOG_METHODS, *(f"a{m}" for m in _SYNC_LOG_METHODS), "msg"})
@@ -129,7 +137,9 @@ def _quiet(model: ModuleModel, scope: Scope, call: cst.Call) -> bool:
             return True
     if any(func.attr.value in methods for methods in _QUIET_CONTAINER_METHODS.values()):
         inferred = model.infer_type(func.value, scope)
-        quiet = _QUIET_CONTAINER_METHODS.get(inferred.qualname if inferred else "", frozenset())
+        container = inferred.qualname if inferred and not inferred.container else ""
+        container = _CONTAINER_SPELLINGS.get(container, container)
+        quiet = _QUIET_CONTAINER_METHODS.get(container, frozenset())
         if func.attr.value in quiet:
             return True
     return func.attr.value in _LOG_METHODS and "log" in model.code_for(func.value).lower()

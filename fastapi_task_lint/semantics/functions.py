@@ -49,6 +49,9 @@ class Branch:
     in_loop: bool
     taken: tuple[int, int]
     skipped: tuple[int, int]
+    # The taken arm ends in `return`/`raise`, and the `if` is in the function's own body:
+    # once the test holds, nothing after the `if` runs either (to `FunctionInfo.end_order`).
+    leaves: bool = False
 
 
 @dataclass(eq=False, slots=True)
@@ -69,6 +72,7 @@ class FunctionInfo:
     return_values: list[cst.BaseExpression | None] = field(default_factory=list)
     yield_values: list[cst.BaseExpression | None] = field(default_factory=list)
     awaits: int = 0
+    end_order: int = 0  # the walk order where its body ends (a `def`'s; 0 for a lambda)
     branches: tuple[Branch, ...] = ()  # few functions have one: no list for each
     # Its names that a nested function assigns (`nonlocal`): their value may change anywhere.
     rebound_inside: frozenset[str] = frozenset()

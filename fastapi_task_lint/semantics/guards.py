@@ -33,7 +33,7 @@ from fastapi_task_lint.semantics.functions import (
 )
 from fastapi_task_lint.semantics.observations import RunGlobal, register_global
 from fastapi_task_lint.semantics.scheduling import bind_arguments
-from fastapi_task_lint.semantics.scope import BindingKind
+from fastapi_task_lint.semantics.scope import BindingKind, Scope
 
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.callgraph import Target
@@ -118,8 +118,11 @@ def _subject(expression: cst.BaseExpression) -> str | None:
     return None
 
 
-def truth(test: cst.BaseExpression, values: Mapping[str, Known]) -> bool | None:
-    """The test's outcome under `values`; None when they do not decide it."""
+def truth(
+    test: cst.BaseExpression, values: Mapping[str, Known], scope: Scope | None = None
+) -> bool | None:
+    """The test's outcome under `values`; None when they do not decide it. `scope`, where
+    the test is read, names the constants it may test against (`key in PROMPTS`)."""
     if isinstance(test, cst.Name | cst.Attribute):
         subject = _subject(test)
         value = values.get(subject) if subject is not None else None
@@ -129,10 +132,10 @@ def truth(test: cst.BaseExpression, values: Mapping[str, Known]) -> bool | None:
             return True
         return False if value in (Value.NONE, Value.FALSY) else None
     if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
-        inner = truth(test.expression, values)
+        inner = truth(test.expression, values, scope)
         return None if inner is None else not inner
     if isinstance(test, cst.BooleanOperation):
-        left, right = truth(test.left, values), truth(test.right, values)
+        left, right = truth(test.left, values, scope), truth(test.right, values, scope)
         deciding = isinstance(test.operator, cst.Or)  # what settles it: True for or
         if deciding in (left, right):
             return deciding
@@ -152,11 +155,14 @@ def truth(test: cst.BaseExpression, values: Mapping[str, Known]) -> bool | None:
         if name not in values:
             return None
         return (values[name] is Value.NONE) != negated
-    text_test = _compared_with_text(test)
-    if text_test is None or not isinstance(values.get(text_test[0]), str):
+    text_test = _compared_with_text(test, scope)
+    if text_test is None:
         return None
-    name, negated, literals = text_test
-    return (values[name] in literals) != negated
+    subject, is_negated, texts = text_test
+    value = values.get(subject)
+    if texts is None or not isinstance(value, str):
+        return None
+    return (value in texts) != is_negated
 
 
 def _text_method_test(test: cst.BaseExpression) -> tuple[str, str, tuple[str, ...]] | None:
@@ -173,8 +179,12 @@ def _text_method_test(test: cst.BaseExpression) -> tuple[str, str, tuple[str, ..
     return subject, func.attr.value, literals
 
 
-def _compared_with_text(test: cst.BaseExpression) -> tuple[str, bool, tuple[str, ...]] | None:
-    """`(p, negated, texts)` for `p == "a"`, `p != "a"`, `p in ("a", "b")`, `p not in ...`."""
+def _compared_with_text(
+    test: cst.BaseExpression, scope: Scope | None = None
+) -> tuple[str, bool, tuple[str, ...] | None] | None:
+    """`(p, negated, texts)` for `p == "a"`, `p != "a"`, `p in ("a", "b")`, `p not in ...`,
+    and `p in NAMES` with `NAMES` a constant of string literals, whose texts `scope` knows
+    (None without it: the builder asks only whether the test has that form)."""
     if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
         return None
     target = test.comparisons[0]
@@ -182,12 +192,36 @@ def _compared_with_text(test: cst.BaseExpression) -> tuple[str, bool, tuple[str,
     subject = _subject(test.left)
     if subject is None or not isinstance(operator, cst.Equal | cst.NotEqual | cst.In | cst.NotIn):
         return None
-    literals = _texts(target.comparator)
+    negated = isinstance(operator, cst.NotEqual | cst.NotIn)
+    comparator = target.comparator
+    if isinstance(operator, cst.In | cst.NotIn) and isinstance(comparator, cst.Name):
+        return subject, negated, None if scope is None else _constant_texts(comparator, scope)
+    literals = _texts(comparator)
     if literals is None or (isinstance(operator, cst.Equal | cst.NotEqual) and len(literals) != 1):
         return None
-    if isinstance(operator, cst.In | cst.NotIn) and isinstance(target.comparator, cst.SimpleString):
+    if isinstance(operator, cst.In | cst.NotIn) and isinstance(comparator, cst.SimpleString):
         return None  # `p in "abc"` tests a substring
-    return subject, isinstance(operator, cst.NotEqual | cst.NotIn), literals
+    return subject, negated, literals
+
+
+def _constant_texts(name: cst.Name, scope: Scope) -> tuple[str, ...] | None:
+    """The string literals a module-level constant holds: the keys of a dict display, the
+    items of a tuple, list or set display; None when the name is bound otherwise, or twice."""
+    binding = scope.lookup(name.value)
+    if binding is None or binding.kind is not BindingKind.ASSIGN or binding.value is None:
+        return None
+    owner = scope.module_scope()
+    if binding not in owner.bindings.get(name.value, ()) or len(owner.bindings[name.value]) != 1:
+        return None
+    value = binding.value
+    if isinstance(value, cst.Dict):
+        keys = [e.key for e in value.elements if isinstance(e, cst.DictElement)]
+        if len(keys) != len(value.elements):
+            return None  # a `**spread` adds keys not shown
+        texts = [literal_value(k) for k in keys]
+        found = tuple(t for t in texts if isinstance(t, str))
+        return found if len(found) == len(texts) else None
+    return _texts(value)
 
 
 def _texts(expression: cst.BaseExpression) -> tuple[str, ...] | None:
@@ -233,9 +267,15 @@ def ruled_out(function: FunctionInfo, context: Context) -> Spans:
                 value = _attribute_value(function, name, branch, values)
                 if value is not None:
                     holding[name] = value
-        verdict = truth(branch.test, holding) if holding else None
-        if verdict is not None:
-            spans.append(branch.skipped if verdict else branch.taken)
+        verdict = truth(branch.test, holding, function.parent_scope) if holding else None
+        if verdict is None:
+            continue
+        if not verdict:
+            spans.append(branch.taken)
+        elif branch.leaves and function.end_order:
+            spans.append((branch.skipped[0], function.end_order))  # the rest of the body too
+        else:
+            spans.append(branch.skipped)
     return tuple(spans)
 
 
