@@ -119,6 +119,7 @@ BLOCKING_FUNCTIONS: tuple[str, ...] = (
     "builtins.input",
     "io.open",
     "io.open_code",
+    "os.fdopen",
     # Alembic reads its ini file and every migration script; its commands run the migrations.
     "alembic.script.ScriptDirectory.from_config",
     "alembic.script.base.ScriptDirectory.from_config",
