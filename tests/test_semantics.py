@@ -579,9 +579,9 @@ def test_branches_record_the_arms_a_parameter_test_decides(tmp_path: Path) -> No
     assert arm(first.skipped) == ["other", "second", "third"]
     assert arm(ternary.taken) == ["fourth"]
     assert arm(ternary.skipped) == ["fifth"]
-    assert ruled_out(info, (("flag", Value.FALSY),)) == (first.taken,)
+    assert ruled_out(model, info, (("flag", Value.FALSY),)) == (first.taken,)
     # The loop rebinds `flag`: its test inside the loop is not the parameter's.
-    assert ruled_out(info, (("flag", Value.TRUTHY), ("items", Value.SOME))) == (
+    assert ruled_out(model, info, (("flag", Value.TRUTHY), ("items", Value.SOME))) == (
         first.skipped,
         ternary.taken,
     )

@@ -121,7 +121,7 @@ class UnhandledTaskException(Rule):
 def _reachable(task: ScheduledFunction, work: list[Work]) -> list[Work]:
     """`work` but for calls in branches the task's arguments rule out (`guards`)."""
     known = task_context(task.model, task.function, task.uses)
-    spans = ruled_out(task.function, known)
+    spans = ruled_out(task.model, task.function, known)
     if not spans:
         return work
     dead = {id(call.node) for call in task.function.calls if not runs(call, spans)}

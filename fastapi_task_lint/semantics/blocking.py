@@ -726,7 +726,7 @@ def blocking_uses(
     found: list[BlockingUse] = []
     edges = {id(edge.call): edge for edge in _edges(model, function)}
     known = entry_context(model, function) if known is None else known
-    spans = ruled_out(function, known)
+    spans = ruled_out(model, function, known)
     for call in function.calls:
         if not runs(call, spans):
             continue

@@ -270,7 +270,7 @@ def find_chain(
             return (remembered, False) if len(remembered.edges) <= depth else (None, True)
         if remembered is not None and remembered >= depth:
             return None, remembered < _NOWHERE
-        spans = ruled_out(current.function, known)
+        spans = ruled_out(current.model, current.function, known)
         for call in current.function.calls:
             found = leaf(current.model, call) if runs(call, spans) else None
             if found is not None:

@@ -17,13 +17,15 @@ arm out is a range test on `CallInfo.order`, with no second walk of the function
 from __future__ import annotations
 
 import ast
+import functools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from enum import Enum
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from fastapi_task_lint.semantics import names
 from fastapi_task_lint.semantics.functions import (
     AttributeAssignment,
     Branch,
@@ -118,11 +120,15 @@ def _subject(expression: cst.BaseExpression) -> str | None:
     return None
 
 
+# The string literals a constant holds, by its name where a test reads it (`_constant_texts`).
+Constants = Callable[[cst.Name], tuple[str, ...] | None]
+
+
 def truth(
-    test: cst.BaseExpression, values: Mapping[str, Known], scope: Scope | None = None
+    test: cst.BaseExpression, values: Mapping[str, Known], constants: Constants | None = None
 ) -> bool | None:
-    """The test's outcome under `values`; None when they do not decide it. `scope`, where
-    the test is read, names the constants it may test against (`key in PROMPTS`)."""
+    """The test's outcome under `values`; None when they do not decide it. `constants`
+    tells the texts of a constant it may test against (`key in PROMPTS`)."""
     if isinstance(test, cst.Name | cst.Attribute):
         subject = _subject(test)
         value = values.get(subject) if subject is not None else None
@@ -132,10 +138,11 @@ def truth(
             return True
         return False if value in (Value.NONE, Value.FALSY) else None
     if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
-        inner = truth(test.expression, values, scope)
+        inner = truth(test.expression, values, constants)
         return None if inner is None else not inner
     if isinstance(test, cst.BooleanOperation):
-        left, right = truth(test.left, values, scope), truth(test.right, values, scope)
+        left = truth(test.left, values, constants)
+        right = truth(test.right, values, constants)
         deciding = isinstance(test.operator, cst.Or)  # what settles it: True for or
         if deciding in (left, right):
             return deciding
@@ -155,7 +162,7 @@ def truth(
         if name not in values:
             return None
         return (values[name] is Value.NONE) != negated
-    text_test = _compared_with_text(test, scope)
+    text_test = _compared_with_text(test, constants)
     if text_test is None:
         return None
     subject, is_negated, texts = text_test
@@ -180,11 +187,11 @@ def _text_method_test(test: cst.BaseExpression) -> tuple[str, str, tuple[str, ..
 
 
 def _compared_with_text(
-    test: cst.BaseExpression, scope: Scope | None = None
+    test: cst.BaseExpression, constants: Constants | None = None
 ) -> tuple[str, bool, tuple[str, ...] | None] | None:
     """`(p, negated, texts)` for `p == "a"`, `p != "a"`, `p in ("a", "b")`, `p not in ...`,
-    and `p in NAMES` with `NAMES` a constant of string literals, whose texts `scope` knows
-    (None without it: the builder asks only whether the test has that form)."""
+    and `p in NAMES` with `NAMES` a constant of string literals, whose texts `constants`
+    tells (None without it: the builder asks only whether the test has that form)."""
     if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
         return None
     target = test.comparisons[0]
@@ -195,7 +202,7 @@ def _compared_with_text(
     negated = isinstance(operator, cst.NotEqual | cst.NotIn)
     comparator = target.comparator
     if isinstance(operator, cst.In | cst.NotIn) and isinstance(comparator, cst.Name):
-        return subject, negated, None if scope is None else _constant_texts(comparator, scope)
+        return subject, negated, None if constants is None else constants(comparator)
     literals = _texts(comparator)
     if literals is None or (isinstance(operator, cst.Equal | cst.NotEqual) and len(literals) != 1):
         return None
@@ -204,14 +211,20 @@ def _compared_with_text(
     return subject, negated, literals
 
 
-def _constant_texts(name: cst.Name, scope: Scope) -> tuple[str, ...] | None:
-    """The string literals a module-level constant holds: the keys of a dict display, the
-    items of a tuple, list or set display; None when the name is bound otherwise, or twice."""
+def _constant_texts(model: ModuleModel, scope: Scope, name: cst.Name) -> tuple[str, ...] | None:
+    """The string literals a module-level constant holds, here or in the project module it
+    is imported from: the keys of a dict display, the items of a tuple, list or set display;
+    None when the name is bound otherwise, or twice."""
     binding = scope.lookup(name.value)
+    owner = scope.module_scope()
+    if binding is not None and binding.kind is BindingKind.IMPORT and binding.imported:
+        source = model.project.resolve(names.canonical(binding.imported))
+        if source is None or source.binding is None:
+            return None
+        binding, owner = source.binding, source.model.module_scope
     if binding is None or binding.kind is not BindingKind.ASSIGN or binding.value is None:
         return None
-    owner = scope.module_scope()
-    if binding not in owner.bindings.get(name.value, ()) or len(owner.bindings[name.value]) != 1:
+    if owner.bindings.get(binding.name) != [binding]:  # bound once, at the module's top level
         return None
     value = binding.value
     if isinstance(value, cst.Dict):
@@ -252,11 +265,12 @@ def _compared_with_none(test: cst.BaseExpression) -> tuple[str, bool] | None:
     return subject, isinstance(operator, cst.IsNot | cst.NotEqual)
 
 
-def ruled_out(function: FunctionInfo, context: Context) -> Spans:
-    """The spans of `function`'s body that `context` rules out."""
+def ruled_out(model: ModuleModel, function: FunctionInfo, context: Context) -> Spans:
+    """The spans of `function`'s body (in `model`) that `context` rules out."""
     if not context or not function.branches:
         return ()
     values = dict(context)
+    constants = functools.partial(_constant_texts, model, function.parent_scope)
     spans: list[tuple[int, int]] = []
     # In the order of the tests: an assignment in code an earlier test rules out does not
     # happen (`if name.startswith("os.environ/"): name = ...` before `if name.startswith(...)`).
@@ -267,7 +281,7 @@ def ruled_out(function: FunctionInfo, context: Context) -> Spans:
                 value = _attribute_value(function, name, branch, values)
                 if value is not None:
                     holding[name] = value
-        verdict = truth(branch.test, holding, function.parent_scope) if holding else None
+        verdict = truth(branch.test, holding, constants) if holding else None
         if verdict is None:
             continue
         if not verdict:
