@@ -492,10 +492,14 @@ def object_key(
         return f"{function.qualname}.<param {binding.param.position}>"
     if (
         binding.kind is BindingKind.ASSIGN
-        and binding.annotation is None
         and isinstance(binding.value, cst.Name | cst.Attribute)
+        and (
+            binding.annotation is None
+            or model.qualified_name(binding.annotation, owner) in names.TYPE_QUALIFIERS
+        )
     ):
-        # `task = c.monitor_task`: a local that names another object's attribute is it.
+        # `task = c.monitor_task` (or `task: Final = ...`): a local that names another
+        # object's attribute is it.
         aliased = object_key(model, binding.value, owner, binding.order)
         if aliased is not None:
             return aliased
