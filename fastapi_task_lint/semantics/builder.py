@@ -421,7 +421,9 @@ class ModelBuilder(cst.CSTVisitor):
             if narrowed is not None:
                 self.scope.narrowings += ((*narrowed, taken),)
             if function is not None:
-                leaves = in_body and _leaves(current.body)
+                # Only the first test of a chain is always read: an `elif` whose arm returns
+                # leaves the rest unrun only when every test before it failed.
+                leaves = in_body and current is node and _leaves(current.body)
                 pending.append((function, current.test, test, taken, leaves))
             if isinstance(current.orelse, cst.If):
                 current = current.orelse

@@ -270,7 +270,7 @@ def ruled_out(model: ModuleModel, function: FunctionInfo, context: Context) -> S
     if not context or not function.branches:
         return ()
     values = dict(context)
-    constants = functools.partial(_constant_texts, model, function.parent_scope)
+    constants = functools.partial(_constant_texts, model, function.scope)
     spans: list[tuple[int, int]] = []
     # In the order of the tests: an assignment in code an earlier test rules out does not
     # happen (`if name.startswith("os.environ/"): name = ...` before `if name.startswith(...)`).
