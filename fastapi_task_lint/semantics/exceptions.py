@@ -51,6 +51,13 @@ _QUIET_BUILTINS = frozenset(
         "builtins.callable",
         # Fails only on a negative or non-number argument, as `asyncio.sleep` does.
         "time.sleep",
+        # Clocks.
+        "time.time",
+        "time.monotonic",
+        "time.perf_counter",
+        "time.time_ns",
+        "time.monotonic_ns",
+        "time.perf_counter_ns",
         # Type and flag checks: they answer False for anything else.
         "inspect.isasyncgen",
         "inspect.iscoroutine",
@@ -145,6 +152,29 @@ def _quiet(model: ModuleModel, scope: Scope, call: cst.Call) -> bool:
     return func.attr.value in _LOG_METHODS and "log" in model.code_for(func.value).lower()
 
 
+# What a dataclass's generated `__init__` runs besides storing its fields.
+_INIT_HOOKS = frozenset({"__init__", "__post_init__", "__new__", "__setattr__"})
+_DATACLASS = "dataclasses.dataclass"
+
+
+def _builds_plain_dataclass(model: ModuleModel, scope: Scope, call: cst.Call) -> bool:
+    """Whether `call` builds a project `@dataclass` with no base class and none of the hooks
+    its `__init__` would run (`__post_init__`, ...): it only stores its fields."""
+    qualname = model.qualified_name(call.func, scope)
+    found = model.project.resolve_class(qualname) if qualname else None
+    if found is None:
+        return False
+    owner, klass = found
+    if klass.bases or klass.keywords or _INIT_HOOKS & klass.methods.keys():
+        return False
+    decorators = (d.decorator for d in klass.node.decorators)
+    return any(
+        owner.qualified_name(d.func if isinstance(d, cst.Call) else d, klass.parent_scope)
+        == _DATACLASS
+        for d in decorators
+    )
+
+
 def _in_coroutine(scope: Scope) -> bool:
     function = scope.enclosing_function()
     return function is not None and function.is_async
@@ -212,9 +242,9 @@ class _Collector(OwnCodeVisitor):
             return False
         if _quiet(self.model, self.scope, node):
             return False  # `logger.info("%s", user.name.upper())` is still only logging
-        if not self.guarded:
+        if not self.guarded and not _builds_plain_dataclass(self.model, self.scope, node):
             self.unguarded.append(node)
-        return True
+        return True  # its arguments run here, and count
 
     def visit_Raise(self, node: cst.Raise) -> None:
         if not self.guarded:
