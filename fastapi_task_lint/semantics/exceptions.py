@@ -99,6 +99,8 @@ _QUIET_CONTAINER_METHODS = {
 }
 # Annotations that name those containers through `typing` or `collections` (`Dict[str, Any]`).
 _CONTAINER_SPELLINGS = {
+    "typing.List": "builtins.list",
+    "typing.Set": "builtins.set",
     "typing.Dict": "builtins.dict",
     "typing.DefaultDict": "builtins.dict",
     "typing.OrderedDict": "builtins.dict",
@@ -144,7 +146,9 @@ def _quiet(model: ModuleModel, scope: Scope, call: cst.Call) -> bool:
             return True
     if any(func.attr.value in methods for methods in _QUIET_CONTAINER_METHODS.values()):
         inferred = model.infer_type(func.value, scope)
-        container = inferred.qualname if inferred and not inferred.container else ""
+        container = "" if inferred is None else inferred.qualname
+        if inferred is not None and inferred.container:
+            container = inferred.collection  # `list[Trace]`: a list, whatever it holds
         container = _CONTAINER_SPELLINGS.get(container, container)
         quiet = _QUIET_CONTAINER_METHODS.get(container, frozenset())
         if func.attr.value in quiet:

@@ -53,10 +53,12 @@ _DECLARATIVE_BASE_CLS_POSITION = 3
 
 @dataclass(frozen=True)
 class TypeRef:
-    """The class of a value, by canonical qualified name; `container` for list[...] etc."""
+    """The class of a value, by canonical qualified name; `container` for list[...] etc.,
+    whose `qualname` is then its elements' class and `collection` its own (`typing.List`)."""
 
     qualname: str
     container: bool = False
+    collection: str = ""
 
 
 def returns_values(function: FunctionInfo, awaited: bool = False) -> bool:
@@ -424,7 +426,9 @@ class ModuleModel:
                 return self.annotation_type(args[0], scope, _depth + 1)
             if base in names.CONTAINER_TYPES:
                 element = self.annotation_type(args[0], scope, _depth + 1)
-                return TypeRef(element.qualname, container=True) if element else None
+                if element is None:
+                    return None
+                return TypeRef(element.qualname, container=True, collection=base)
             return TypeRef(base)
         alias = self._type_alias(annotation, scope)
         if alias is not None:
