@@ -53,7 +53,7 @@ class BlockingCallInAsyncTask(Rule):
             "`Query` where it runs: `.all()`, `.first()`, ..., or iterated; the `Inspector` "
             "of `sqlalchemy.inspect(engine)`), `psycopg2`/`sqlite3` connections and "
             "cursors, `redis.Redis` (not the methods a project subclass defines: those are "
-            "followed), `boto3` "
+            "followed), `huggingface_hub.InferenceClient`, `boto3` "
             "clients, Alembic's `ScriptDirectory.from_config` and commands, `input`) or "
             "through the project functions it calls, in any module (a "
             "class it builds runs its `__init__`, an instance it calls its `__call__`; sync "

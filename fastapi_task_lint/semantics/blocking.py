@@ -224,6 +224,8 @@ ALL_METHODS_BLOCK_EXCEPT: dict[str, frozenset[str]] = {
     "botocore.client.BaseClient": frozenset(
         {"get_paginator", "get_waiter", "can_paginate", "close", "meta", "exceptions"}
     ),
+    # Every inference call is a sync HTTP request (`AsyncInferenceClient` is the async one).
+    "huggingface_hub.InferenceClient": frozenset(),
 }
 
 # Spellings of the same classes, mapped to the keys above.
