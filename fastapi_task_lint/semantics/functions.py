@@ -90,13 +90,17 @@ class FunctionInfo:
     def param(self, name: str) -> ParamInfo | None:
         return next((p for p in self.params if p.name == name), None)
 
+    def decorated(self, name: str) -> bool:
+        """Whether a decorator spelled as the bare name `name` decorates it."""
+        return any(isinstance(d, cst.Name) and d.value == name for d in self.decorators)
+
     @property
     def receives_class(self) -> bool:
         """Whether its first parameter is its class, not an instance: a `@classmethod`'s
         `cls`, and that of `__new__`, `__init_subclass__` and `__class_getitem__`."""
         if self.name in ("__new__", "__init_subclass__", "__class_getitem__"):
             return True
-        return any(isinstance(d, cst.Name) and d.value == "classmethod" for d in self.decorators)
+        return self.decorated("classmethod")
 
     @property
     def is_static(self) -> bool:

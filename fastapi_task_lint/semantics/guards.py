@@ -19,7 +19,7 @@ from __future__ import annotations
 import ast
 import functools
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from enum import Enum
 from typing import TYPE_CHECKING
 
@@ -231,20 +231,26 @@ def _constant_texts(model: ModuleModel, scope: Scope, name: cst.Name) -> tuple[s
         keys = [e.key for e in value.elements if isinstance(e, cst.DictElement)]
         if len(keys) != len(value.elements):
             return None  # a `**spread` adds keys not shown
-        texts = [literal_value(k) for k in keys]
-        found = tuple(t for t in texts if isinstance(t, str))
-        return found if len(found) == len(texts) else None
+        return _literal_texts(keys)
     return _texts(value)
 
 
 def _texts(expression: cst.BaseExpression) -> tuple[str, ...] | None:
     """The string literals `expression` is: one, or a tuple, list or set of them."""
     if isinstance(expression, cst.Tuple | cst.List | cst.Set):
-        found = [literal_value(e.value) for e in expression.elements]
-        texts = tuple(t for t in found if isinstance(t, str))
-        return texts if texts and len(texts) == len(found) else None
-    found_one = literal_value(expression)
-    return (found_one,) if isinstance(found_one, str) else None
+        return _literal_texts(e.value for e in expression.elements) or None
+    return _literal_texts((expression,))
+
+
+def _literal_texts(expressions: Iterable[cst.BaseExpression]) -> tuple[str, ...] | None:
+    """The texts of `expressions` when every one is a string literal; None otherwise."""
+    texts: list[str] = []
+    for expression in expressions:
+        text = literal_value(expression)
+        if not isinstance(text, str):
+            return None
+        texts.append(text)
+    return tuple(texts)
 
 
 def _compared_with_none(test: cst.BaseExpression) -> tuple[str, bool] | None:
@@ -557,12 +563,12 @@ def _self_bound(callee: cst.BaseExpression, target: FunctionInfo) -> bool | None
     """Whether calling `target` through `callee` (`obj.method`, `add_task(self.notify,
     ...)`) fills its first parameter; None when the spelling cannot tell: a class called
     (`Cls(...)` runs `__init__`), a method named bare or on its class (`Cls.method(obj)`)."""
-    if target.klass is None or _decorated(target, "staticmethod"):
+    if target.klass is None or target.decorated("staticmethod"):
         return False
     if not isinstance(callee, cst.Attribute):
         return None
     through_class = isinstance(callee.value, cst.Name) and callee.value.value == target.klass.name
-    return None if through_class and not _decorated(target, "classmethod") else True
+    return None if through_class and not target.decorated("classmethod") else True
 
 
 def _binds_self(call: CallInfo, target: FunctionInfo) -> bool | None:
@@ -576,15 +582,11 @@ def _binds_self(call: CallInfo, target: FunctionInfo) -> bool | None:
         return True  # `Cls(...)` builds the instance its `__init__` gets as `self`
     bound = _self_bound(func, target)
     receiver = func.value if isinstance(func, cst.Attribute) else None
-    if bound and isinstance(receiver, cst.Name) and not _decorated(target, "classmethod"):
+    if bound and isinstance(receiver, cst.Name) and not target.decorated("classmethod"):
         binding = call.scope.lookup(receiver.value, call.order)
         if binding is not None and binding.kind is BindingKind.CLASS:
             return None
     return bound
-
-
-def _decorated(function: FunctionInfo, name: str) -> bool:
-    return any(isinstance(d, cst.Name) and d.value == name for d in function.decorators)
 
 
 def _argument_value(expression: cst.BaseExpression, forwarded: Mapping[str, Known]) -> Known | None:

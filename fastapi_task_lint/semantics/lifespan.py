@@ -31,7 +31,7 @@ from fastapi_task_lint.semantics.callgraph import (
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo, ParamInfo
 from fastapi_task_lint.semantics.mentions import assigning, naming
 from fastapi_task_lint.semantics.routes import _APP_TYPES
-from fastapi_task_lint.semantics.scheduling import TaskArgument, bind_arguments
+from fastapi_task_lint.semantics.scheduling import bind_call_arguments
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
 from fastapi_task_lint.semantics.uses import assigned_targets, call_parents, is_local, local_uses
 from fastapi_task_lint.semantics.walk import OwnCodeVisitor, walk
@@ -330,7 +330,7 @@ def _factory_hooks(model: ModuleModel, call: CallInfo) -> list[Hook]:
     factory = resolve_callee(model, call)
     if factory is None:
         return []
-    bound = _bound_arguments(factory.function, call)
+    bound = bind_call_arguments(factory.function, call.node.func, call.node.args)
     hooks: list[Hook] = []
     for inner in factory.function.calls:
         qualname = factory.model.resolve_call(inner)
@@ -359,13 +359,6 @@ def _parameter_named(
     if binding.param.star or model.scope_of_binding(binding).function is not function:
         return None
     return binding.param.name
-
-
-def _bound_arguments(function: FunctionInfo, call: CallInfo) -> dict[str, list[TaskArgument]]:
-    """`bind_arguments` of `call`, a call of `function`: a method called on an object gets
-    that object as its first parameter."""
-    through_instance = function.klass is not None and isinstance(call.node.func, cst.Attribute)
-    return bind_arguments(function, call.node.args, through_instance)
 
 
 def _hook(
@@ -668,7 +661,8 @@ def _handed(
                 target = resolve_callee(model, call)
                 if target is None or target.function is not function:
                     continue
-                for argument in _bound_arguments(function, call).get(param.name, ()):
+                arguments = bind_call_arguments(function, call.node.func, call.node.args)
+                for argument in arguments.get(param.name, ()):
                     key = object_key(model, argument.value, call.scope, call.order)
                     if key:
                         handed.add(key)

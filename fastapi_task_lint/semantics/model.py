@@ -414,8 +414,7 @@ class ModuleModel:
         ):
             return self._union_type(_union_members(annotation), scope, _depth + 1)
         if isinstance(annotation, cst.Subscript):
-            base = self.qualified_name(annotation.value, scope)
-            args = [e.slice.value for e in annotation.slice if isinstance(e.slice, cst.Index)]
+            base, args = self.generic_parts(annotation, scope)
             if not args or base is None:
                 return None
             if base == names.ANNOTATED or base in names.TYPE_QUALIFIERS:
@@ -435,6 +434,13 @@ class ModuleModel:
             return alias[0].annotation_type(alias[1], alias[2], _depth + 1)
         qualname = self.qualified_name(annotation, scope)
         return TypeRef(qualname) if qualname else None
+
+    def generic_parts(
+        self, annotation: cst.Subscript, scope: Scope
+    ) -> tuple[str | None, list[cst.BaseExpression]]:
+        """`dict[str, Session]`: the generic's qualified name and its type arguments."""
+        args = [e.slice.value for e in annotation.slice if isinstance(e.slice, cst.Index)]
+        return self.qualified_name(annotation.value, scope), args
 
     def _union_type(
         self, members: list[cst.BaseExpression], scope: Scope, depth: int
@@ -533,8 +539,7 @@ class ModuleModel:
         owner, annotation, annotation_scope = declared
         if not isinstance(annotation, cst.Subscript):
             return None
-        base = owner.qualified_name(annotation.value, annotation_scope)
-        args = [e.slice.value for e in annotation.slice if isinstance(e.slice, cst.Index)]
+        base, args = owner.generic_parts(annotation, annotation_scope)
         if not args or base is None:
             return None
         if base in names.MAPPING_TYPES:
@@ -697,8 +702,7 @@ class ModuleModel:
         owner, function = found
         returns = function.returns
         if isinstance(returns, cst.Subscript):
-            base = owner.qualified_name(returns.value, function.parent_scope)
-            items = [e.slice.value for e in returns.slice if isinstance(e.slice, cst.Index)]
+            base, items = owner.generic_parts(returns, function.parent_scope)
             if base in names.TUPLE_TYPES and index < len(items):
                 return owner.annotation_type(items[index], function.parent_scope, depth + 1)
         return agreed(

@@ -61,6 +61,15 @@ class TaskArgument:
     star: str = ""
 
 
+def bind_call_arguments(
+    function: FunctionInfo, func: cst.BaseExpression, args: Sequence[cst.Arg]
+) -> dict[str, list[TaskArgument]]:
+    """`bind_arguments` of a call `func(*args)` of `function`: a method called through an
+    attribute (`obj.method(...)`) gets the object as its first parameter."""
+    through_instance = function.klass is not None and isinstance(func, cst.Attribute)
+    return bind_arguments(function, args, through_instance)
+
+
 def bind_arguments(
     function: FunctionInfo, args: Sequence[cst.Arg], bound_self: bool = False
 ) -> dict[str, list[TaskArgument]]:

@@ -37,7 +37,7 @@ from fastapi_task_lint.semantics.mentions import calling, naming
 from fastapi_task_lint.semantics.scheduling import (
     Mechanism,
     SchedulingSite,
-    bind_arguments,
+    bind_call_arguments,
     decorator_mechanism,
     partial_parts,
     site_filter,
@@ -396,8 +396,7 @@ class _Scan:
         loop (`asyncio.to_thread(asyncio.run, coro)`). It is recorded like an asyncio task
         (`mechanism` None): its errors reach the task that awaits it, not the runner."""
         callee, args = launch
-        bound_self = task.function.klass is not None and isinstance(callee, cst.Attribute)
-        for param, received in bind_arguments(task.function, args, bound_self).items():
+        for param, received in bind_call_arguments(task.function, callee, args).items():
             if not _awaited_on_loop(task.model, task.function, param):
                 continue
             for argument in received:
