@@ -11,7 +11,7 @@ app's constructor, or to an app factory that hands its parameter on to one
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -516,7 +516,8 @@ def object_keys(
     if function is None:
         return frozenset({key})
     if not isinstance(expr, cst.Name) or not is_local(function, expr.value):
-        return frozenset({key}) | _returned_to(model, function, frozenset({key}))
+        keys = {key, *_returned_to(model, function, frozenset({key}))}
+        return frozenset(keys) | _as_handed(_application_models(model), function, keys)
     keys = {key}
     for use in local_uses(function, expr.value):
         parent = use.parent
@@ -532,7 +533,7 @@ def object_keys(
                 keys.add(alias)
             continue
         return None
-    return frozenset(keys)
+    return frozenset(keys) | _as_handed(_application_models(model), function, keys)
 
 
 def release_calls(
@@ -630,16 +631,24 @@ def _handed_in(
     function `release` is in, and some call among `models` hands that function the object
     `keys` name (positionally or by keyword)."""
     function = release.scope.enclosing_function()
-    if function is None:
-        return False
-    for param in function.params:
-        own = f"{function.qualname}.<param {param.position}>"
-        if param.star or not (key == own or key.startswith(f"{own}.")):
-            continue
-        suffix = key[len(own) :]
-        if any(f"{handed}{suffix}" in keys for handed in _handed(models, function, param)):
-            return True
-    return False
+    return function is not None and not _as_handed(models, function, {key}).isdisjoint(keys)
+
+
+def _as_handed(
+    models: Sequence[ModuleModel], function: FunctionInfo, keys: Iterable[str]
+) -> frozenset[str]:
+    """Each of `keys` that is a parameter of `function` (or its attribute), named as the
+    objects calls among `models` hand to it: `client.task` in `start(client)` is also
+    `app_client.task` where `start(app_client)` is called."""
+    named: set[str] = set()
+    for key in keys:
+        for param in function.params:
+            own = f"{function.qualname}.<param {param.position}>"
+            if param.star or not (key == own or key.startswith(f"{own}.")):
+                continue
+            suffix = key[len(own) :]
+            named.update(f"{handed}{suffix}" for handed in _handed(models, function, param))
+    return frozenset(named)
 
 
 def _handed(
