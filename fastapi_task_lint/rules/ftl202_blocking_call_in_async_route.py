@@ -34,7 +34,9 @@ class BlockingCallInAsyncRoute(Rule):
     docs = RuleDocs(
         what=(
             "Flags a blocking call inside an `async def` route handler (`@app.get`, "
-            "`@router.post`, `websocket`, ...) or an `async def` dependency named by some "
+            "`@router.post`, `websocket`, ..., `add_api_route`, and Starlette's `Route(...)`, "
+            "`WebSocketRoute(...)` and `add_route`, the endpoint also through "
+            "`functools.partial`) or an `async def` dependency named by some "
             "`Depends(...)`/`Security(...)` in the run, directly or through the project "
             "functions it calls, a built class's `__init__` included (the message shows the "
             "shortest chain; a branch that a call's arguments rule out is not followed, as in "

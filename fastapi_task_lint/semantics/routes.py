@@ -31,7 +31,12 @@ def _registration(decorators: frozenset[str]) -> Callable[[bytes], bool]:
     decorator = re.compile(rb"@[^\n]*\.\s*(?:" + names + rb")\b|@\s*\(|@[^\n]*\\\r?\n").search
 
     def registers(data: bytes) -> bool:
-        return b"add_api_route" in data or decorator(data) is not None
+        return (
+            b"add_api_route" in data
+            or b"add_route" in data
+            or b"Route(" in data
+            or decorator(data) is not None
+        )
 
     return registers
 
@@ -110,29 +115,56 @@ def _route_from_decorator(
 
 
 def _added_routes(model: ModuleModel) -> list[Route]:
-    """`app.add_api_route("/x", endpoint, methods=[...])`."""
+    """`app.add_api_route("/x", endpoint, methods=[...])` and Starlette's ways to the same:
+    `app.add_route(...)`, `Route("/x", endpoint)` (and `APIRoute`, `WebSocketRoute`) in a
+    route list. The endpoint may be a `functools.partial` of the handler."""
+    from fastapi_task_lint.semantics.scheduling import partial_parts
+
     routes: list[Route] = []
     for call in model.calls:
         func = call.node.func
-        if not (isinstance(func, cst.Attribute) and func.attr.value == "add_api_route"):
-            continue
-        type_ref = model.infer_type(func.value, call.scope, call.order)
-        if not model.is_instance(type_ref, _APP_TYPES):
+        methods: tuple[str, ...] = ("get",)
+        if isinstance(func, cst.Attribute) and func.attr.value in _ADDING_METHODS:
+            type_ref = model.infer_type(func.value, call.scope, call.order)
+            if not model.is_instance(type_ref, _APP_TYPES):
+                continue
+            methods = _ADDING_METHODS[func.attr.value] or methods
+        elif isinstance(func, cst.Name | cst.Attribute):
+            built = _ROUTE_CLASSES.get(model.qualified_name(func, call.scope, call.order) or "")
+            if built is None:
+                continue
+            methods = built or methods
+        else:
             continue
         positional = [a.value for a in call.node.args if a.keyword is None]
         keyword = {a.keyword.value: a.value for a in call.node.args if a.keyword}
         endpoint = keyword.get("endpoint", positional[1] if len(positional) > 1 else None)
         if endpoint is None:
             continue
+        partial = partial_parts(model, endpoint, call.scope, call.order)
+        if partial is not None:
+            endpoint = partial.wrapped
         # `endpoint`, `views.endpoint` or a bound method (`self.health`)
         found = resolve_function_ref(model, endpoint, call.scope, call.order)
         if found is None:
             continue
-        methods = _string_list(keyword.get("methods")) or ("get",)
+        methods = _string_list(keyword.get("methods")) or methods
         owner, endpoint_function = found.model, found.function
         path = _string_arg(call.node, "path")
         routes.append(Route(endpoint_function, methods, path, call.node, owner))
     return routes
+
+
+# The methods that add a route to an app or router, and the methods a route they add answers
+# unless given `methods` (empty: GET).
+_ADDING_METHODS = {"add_api_route": (), "add_route": (), "add_websocket_route": ("websocket",)}
+# Route classes whose instances go in an app's route list, and their methods likewise.
+_ROUTE_CLASSES = {
+    "starlette.routing.Route": (),
+    "fastapi.routing.APIRoute": (),
+    "starlette.routing.WebSocketRoute": ("websocket",),
+    "fastapi.routing.APIWebSocketRoute": ("websocket",),
+}
 
 
 def _string_arg(call: cst.Call, keyword: str) -> str | None:
