@@ -717,6 +717,8 @@ def blocking_uses(
         return leaves[key]
 
     def follow(caller: ModuleModel, target: Target, call: CallInfo) -> bool:
+        if memoized(target):
+            return False
         if target.function.is_async:
             return call.awaited
         return not (target.function.is_generator and _iterated_later(caller, call))
@@ -744,6 +746,29 @@ def blocking_uses(
         if chain is not None:
             names = (edge.target.function.name, *chain.names())
             found.append(BlockingUse(call, names, chain.leaf))
+    return found
+
+
+# Decorators that keep a function's result: its body runs once per process (and argument).
+_MEMOIZING = frozenset({"functools.cache", "functools.lru_cache"})
+
+
+def memoized(target: Target) -> bool:
+    """Whether `@functools.cache`/`@lru_cache(...)` decorates `target`: what its body
+    blocks on (a prompt file, a settings read), it blocks on once, on the first call, not
+    per request or task run."""
+    function = target.function
+    known: dict[int, bool] = target.model.project.memo(f"{__name__}.memoized", dict)
+    found = known.get(id(function))
+    if found is None:
+        found = known[id(function)] = any(
+            target.model.qualified_name(
+                decorator.func if isinstance(decorator, cst.Call) else decorator,
+                function.parent_scope,
+            )
+            in _MEMOIZING
+            for decorator in function.decorators
+        )
     return found
 
 
