@@ -24,6 +24,17 @@ if TYPE_CHECKING:
     from fastapi_task_lint.semantics.model import ModuleModel
 
 _BROAD = frozenset({"builtins.Exception", "builtins.BaseException"})
+# Exceptions that are no error: a task is stopped, not failing (no `except Exception` would
+# catch them either). A bare `raise` in a handler of only these passes the stop on.
+_STOPS = frozenset(
+    {
+        "asyncio.CancelledError",
+        "asyncio.exceptions.CancelledError",
+        "builtins.GeneratorExit",
+        "builtins.KeyboardInterrupt",
+        "builtins.SystemExit",
+    }
+)
 _QUIET_BUILTINS = frozenset(
     {
         "builtins.print",
@@ -93,13 +104,23 @@ _QUIET_ASYNCIO_METHODS = {
 # Methods of the builtin containers that do not fail on ordinary values (a key that cannot
 # be hashed aside), by the receiver's annotated or inferred type: `args.get("k", None)`.
 _QUIET_CONTAINER_METHODS = {
-    "builtins.dict": frozenset({"get", "keys", "values", "items", "copy"}),
+    "builtins.dict": frozenset({"get", "keys", "values", "items", "copy", "setdefault"}),
     "builtins.list": frozenset({"append", "copy", "count"}),
     "builtins.set": frozenset({"add", "discard", "copy"}),
+    # With `maxlen`, a full deque drops an item at the other end rather than fail.
+    "collections.deque": frozenset({"append", "appendleft", "copy", "count"}),
+    "contextvars.ContextVar": frozenset({"set"}),
 }
+# Methods that do not fail when given a default (this many arguments): `d.pop(k, None)`.
+_QUIET_WITH_DEFAULT = {
+    ("builtins.dict", "pop"): 2,
+    ("contextvars.ContextVar", "get"): 1,
+}
+_DEFAULTED_METHODS = frozenset(method for _, method in _QUIET_WITH_DEFAULT)
 # Annotations that name those containers through `typing` or `collections` (`Dict[str, Any]`).
 _CONTAINER_SPELLINGS = {
     "typing.List": "builtins.list",
+    "typing.Deque": "collections.deque",
     "typing.Set": "builtins.set",
     "typing.Dict": "builtins.dict",
     "typing.DefaultDict": "builtins.dict",
@@ -138,22 +159,35 @@ def _quiet(model: ModuleModel, scope: Scope, call: cst.Call) -> bool:
         return True
     if qualname in _QUIET_IN_COROUTINES:
         return _in_coroutine(scope)
+    return isinstance(func, cst.Attribute) and (
+        func.attr.value in _LOG_METHODS and "log" in model.code_for(func.value).lower()
+    )
+
+
+def _quiet_method(model: ModuleModel, scope: Scope, call: cst.Call) -> bool:
+    """A method of a task, an event, a container or a context variable that does not fail
+    on ordinary values, by the receiver's type (its arguments still run, and may fail)."""
+    func = call.func
     if not isinstance(func, cst.Attribute):
         return False
     if any(func.attr.value in methods for methods in _QUIET_ASYNCIO_METHODS.values()):
         receiver = receiver_type(model, func.value, scope, None) or ""
         if func.attr.value in _QUIET_ASYNCIO_METHODS.get(receiver, ()):
             return True
-    if any(func.attr.value in methods for methods in _QUIET_CONTAINER_METHODS.values()):
+    method = func.attr.value
+    if method in _DEFAULTED_METHODS or any(
+        method in methods for methods in _QUIET_CONTAINER_METHODS.values()
+    ):
         inferred = model.infer_type(func.value, scope)
         container = "" if inferred is None else inferred.qualname
         if inferred is not None and inferred.container:
             container = inferred.collection  # `list[Trace]`: a list, whatever it holds
         container = _CONTAINER_SPELLINGS.get(container, container)
-        quiet = _QUIET_CONTAINER_METHODS.get(container, frozenset())
-        if func.attr.value in quiet:
+        if method in _QUIET_CONTAINER_METHODS.get(container, frozenset()):
             return True
-    return func.attr.value in _LOG_METHODS and "log" in model.code_for(func.value).lower()
+        given = _QUIET_WITH_DEFAULT.get((container, method))
+        return given == len(call.args) and not any(a.star for a in call.args)
+    return False
 
 
 # What a dataclass's generated `__init__` runs besides storing its fields.
@@ -221,6 +255,7 @@ class _Collector(OwnCodeVisitor):
         self.scope = scope
         self.guarded = 0
         self.unguarded: list[Work] = []
+        self._passes_stop = False  # in a handler of only `_STOPS`: a bare `raise` is no error
 
     def visit_Try(self, node: cst.Try) -> bool:
         guards = any(
@@ -229,10 +264,23 @@ class _Collector(OwnCodeVisitor):
         self.guarded += guards
         walk(node.body, self)
         self.guarded -= guards
-        for part in (*node.handlers, node.orelse, node.finalbody):
+        for handler in node.handlers:
+            passes_stop = self._passes_stop
+            self._passes_stop = self._catches_only_stops(handler)
+            walk(handler, self)
+            self._passes_stop = passes_stop
+        for part in (node.orelse, node.finalbody):
             if part is not None:
                 walk(part, self)
         return False
+
+    def _catches_only_stops(self, handler: cst.ExceptHandler) -> bool:
+        """`except asyncio.CancelledError:` (or a tuple of such stops, `_STOPS`)."""
+        kind = handler.type
+        if kind is None:
+            return False
+        kinds = [e.value for e in kind.elements] if isinstance(kind, cst.Tuple) else [kind]
+        return all(self.model.qualified_name(k, self.scope) in _STOPS for k in kinds)
 
     def visit_Call(self, node: cst.Call) -> bool:
         if _spawn(self.model, self.scope, node):
@@ -246,12 +294,16 @@ class _Collector(OwnCodeVisitor):
             return False
         if _quiet(self.model, self.scope, node):
             return False  # `logger.info("%s", user.name.upper())` is still only logging
-        if not self.guarded and not _builds_plain_dataclass(self.model, self.scope, node):
+        if not (
+            self.guarded
+            or _quiet_method(self.model, self.scope, node)
+            or _builds_plain_dataclass(self.model, self.scope, node)
+        ):
             self.unguarded.append(node)
         return True  # its arguments run here, and count
 
     def visit_Raise(self, node: cst.Raise) -> None:
-        if not self.guarded:
+        if not self.guarded and not (self._passes_stop and node.exc is None):
             self.unguarded.append(node)
 
     def visit_Await(self, node: cst.Await) -> None:
