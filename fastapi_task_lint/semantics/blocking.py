@@ -40,7 +40,13 @@ from fastapi_task_lint.semantics.guards import (
 )
 from fastapi_task_lint.semantics.model import TypeRef, agreed, returns_values
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
-from fastapi_task_lint.semantics.uses import assigned_targets, call_parents, local_uses
+from fastapi_task_lint.semantics.uses import (
+    NameUse,
+    assigned_targets,
+    call_parents,
+    local_uses,
+    parent_chains,
+)
 from fastapi_task_lint.source import one_line
 
 if TYPE_CHECKING:
@@ -519,9 +525,35 @@ def _query_iterated(model: ModuleModel, call: CallInfo) -> bool:
     function = call.scope.enclosing_function()
     if function is None or not isinstance(target, cst.Name):
         return False
+    bindings = function.scope.bindings.get(target.value, [])
+    chains = parent_chains(function.node, [b.node for b in bindings])
+
+    def reached(use: NameUse) -> bool:
+        """Whether the Query's binding of the name reaches `use`: no binding after it runs
+        on every way to `use` (one in a block that holds `use`), as in `rows =
+        rows.limit(10).all()` before a loop that iterates the list."""
+        at = _start(model, use.name)
+        for binding in reversed([b for b in bindings if _start(model, b.node) < at]):
+            if binding.value is call.node:
+                return True
+            parents = chains.get(id(binding.node), ())
+            block = next((p for p in reversed(parents) if isinstance(p, _BLOCKS)), None)
+            if any(p is block for p in use.parents):
+                return False
+        return False
+
     return any(
-        _iterates(model, call, use.name, use.parents) for use in local_uses(function, target.value)
+        reached(use) and _iterates(model, call, use.name, use.parents)
+        for use in local_uses(function, target.value)
     )
+
+
+_BLOCKS = (cst.IndentedBlock, cst.SimpleStatementSuite)
+
+
+def _start(model: ModuleModel, node: cst.CSTNode) -> tuple[int, int]:
+    start = model.position(node).start
+    return start.line, start.column
 
 
 def _iterates(
