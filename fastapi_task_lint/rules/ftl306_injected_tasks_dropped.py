@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from fastapi_task_lint.rules.base import Rule, RuleContext, RuleDocs, quote
+from fastapi_task_lint.semantics import names
 from fastapi_task_lint.semantics.background import InjectedTasks, injected_tasks, is_injected_param
 from fastapi_task_lint.semantics.responses import returned_responses
 from fastapi_task_lint.source import one_line
@@ -69,7 +70,7 @@ class InjectedTasksDropped(Rule):
                     )
                     continue
                 background = response.background
-                if background is None or _is_none(background):
+                if background is None or names.is_none(background):
                     continue
                 if is_injected_param(model, function, background):
                     continue
@@ -103,7 +104,3 @@ def _fix(injected: InjectedTasks) -> str:
     if injected.dependency is None:
         return f"add this task to `{injected.param}` instead, or pass `background={injected.param}`"
     return "add this task to the injected `BackgroundTasks` instead"
-
-
-def _is_none(node: cst.BaseExpression) -> bool:
-    return isinstance(node, cst.Name) and node.value == "None"

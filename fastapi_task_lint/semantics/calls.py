@@ -96,7 +96,7 @@ def returns_callable(model: ModuleModel, function: FunctionInfo) -> bool:
     if function.returns is not None:
         declared = model.annotation_type(function.returns, function.parent_scope)
         if declared is None:
-            return not _is_none(function.returns)
+            return not names.is_none(function.returns)
         if declared.qualname in _PLAIN_TYPES:
             return False
         klass = model.project.resolve_class(declared.qualname)
@@ -105,14 +105,10 @@ def returns_callable(model: ModuleModel, function: FunctionInfo) -> bool:
     return any(not _plain_value(model, function, value) for value in function.return_values)
 
 
-def _is_none(node: cst.BaseExpression) -> bool:
-    return isinstance(node, cst.Name) and node.value == "None"
-
-
 def _plain_value(
     model: ModuleModel, function: FunctionInfo, value: cst.BaseExpression | None
 ) -> bool:
-    if value is None or _is_none(value) or isinstance(value, _PLAIN_VALUES):
+    if value is None or names.is_none(value) or isinstance(value, _PLAIN_VALUES):
         return True
     if isinstance(value, cst.Name) and value.value in ("True", "False"):
         return True

@@ -263,8 +263,7 @@ def _compared_with_none(test: cst.BaseExpression) -> tuple[str, bool] | None:
     subject = _subject(test.left)
     if not (
         subject is not None
-        and isinstance(target.comparator, cst.Name)
-        and target.comparator.value == "None"
+        and names.is_none(target.comparator)
         and isinstance(operator, cst.Is | cst.IsNot | cst.Equal | cst.NotEqual)
     ):
         return None

@@ -86,10 +86,6 @@ def agreed(values: Iterable[_V | None]) -> _V | None:
     return found
 
 
-def _is_none(value: cst.BaseExpression | None) -> bool:
-    return isinstance(value, cst.Name) and value.value == "None"
-
-
 def _union_members(annotation: cst.BaseExpression) -> list[cst.BaseExpression]:
     """The members of `A | B | None`, left to right."""
     if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
@@ -448,7 +444,9 @@ class ModuleModel:
         """The class every member but `None` names: `Session | None` is a `Session`;
         `Union[SyncClient, AsyncClient]` is neither, as far as the rules can tell."""
         return agreed(
-            self.annotation_type(member, scope, depth) for member in members if not _is_none(member)
+            self.annotation_type(member, scope, depth)
+            for member in members
+            if not names.is_none(member)
         )
 
     def _type_alias(
@@ -881,7 +879,7 @@ class ModuleModel:
             if assignment.value is not None
             else None
             for assignment in assignments
-            if assignment.annotation is not None or not _is_none(assignment.value)
+            if assignment.annotation is not None or not names.is_none(assignment.value)
         )
 
     def method_of(

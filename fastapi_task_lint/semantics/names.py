@@ -7,6 +7,8 @@ spelling a user can import to one name, so rules compare a single string.
 
 from __future__ import annotations
 
+import libcst as cst
+
 _ALIASES: dict[str, str] = {
     # FastAPI / Starlette
     "fastapi.BackgroundTasks": "starlette.background.BackgroundTasks",
@@ -219,3 +221,8 @@ KNOWN_LIBRARY_NAMES = frozenset(
         SQLMODEL,
     }
 )
+
+
+def is_none(node: cst.BaseExpression | None) -> bool:
+    """Whether `node` is the constant `None`."""
+    return isinstance(node, cst.Name) and node.value == "None"

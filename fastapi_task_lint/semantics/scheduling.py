@@ -19,7 +19,7 @@ import libcst as cst
 
 from fastapi_task_lint.semantics import names
 from fastapi_task_lint.semantics.byte_filters import ByteFilter, byte_filter, register
-from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
+from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo, ParamInfo
 from fastapi_task_lint.semantics.observations import RunGlobal, register_global
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
 
@@ -106,6 +106,15 @@ def bind_arguments(
             bound.setdefault(positional[index], []).append(TaskArgument(arg.value))
             index += 1
     return bound
+
+
+def hands_none(bound: dict[str, list[TaskArgument]], param: ParamInfo) -> bool:
+    """Whether a call whose arguments bind as `bound` (`bind_arguments`) gives `param`
+    None: it passes `None`, or leaves out a parameter whose default is `None`."""
+    given = bound.get(param.name)
+    if given is None:
+        return names.is_none(param.default)
+    return len(given) == 1 and not given[0].star and names.is_none(given[0].value)
 
 
 @dataclass(eq=False)

@@ -32,19 +32,21 @@ from fastapi_task_lint.semantics.byte_filters import (
     static_filter,
 )
 from fastapi_task_lint.semantics.callgraph import Target, resolve_callee, resolve_function_ref
-from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
+from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo, ParamInfo
 from fastapi_task_lint.semantics.mentions import calling, naming
 from fastapi_task_lint.semantics.scheduling import (
     Mechanism,
     SchedulingSite,
     bind_call_arguments,
     decorator_mechanism,
+    hands_none,
     partial_parts,
     site_filter,
     sites_without,
 )
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
 from fastapi_task_lint.semantics.uses import local_uses
+from fastapi_task_lint.semantics.wrappers import own_param
 
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.model import ModuleModel
@@ -262,6 +264,9 @@ class _Forwarder:
     coroutine: bool
     on_event_loop: bool
     own_loop: bool  # see `TaskUse.own_loop`
+    # `bg` of `bg.add_task(task)` when it is a parameter too: a call that gives it None
+    # schedules nothing there.
+    receiver: ParamInfo | None = None
 
 
 def _key(model: ModuleModel, function: FunctionInfo) -> tuple[str, str]:
@@ -332,7 +337,9 @@ class _Scan:
             on_loop = _on_loop(site.mechanism) or self._asyncio_scheduler(model, site)
             api = site.describe(model)
             scope, order = site.callable_scope, site.callable_order
-            if self._forwarder(model, scope, order, site.callable, site.mechanism, api, on_loop):
+            if self._forwarder(
+                model, scope, order, site.callable, site.mechanism, api, on_loop, site=site
+            ):
                 continue
             use = TaskUse(site.mechanism, api, on_loop, model, site.node, _launch(site))
             target = resolve_task(model, site.callable, scope, order)
@@ -468,9 +475,10 @@ class _Scan:
         on_loop: bool,
         coroutine: bool = False,
         own_loop: bool = False,
+        site: SchedulingSite | None = None,
     ) -> bool:
         """Record `task`, evaluated at `order` in `scope`, as forwarded when it is a parameter
-        of the enclosing function."""
+        of the enclosing function (scheduled at `site`, when it is one)."""
         if not isinstance(task, cst.Name):
             return False
         binding = scope.lookup(task.value, order)
@@ -479,6 +487,12 @@ class _Scan:
         helper = model.scope_of_binding(binding).function
         if helper is None or helper.is_lambda or binding.param.star:
             return False
+        func = site.node.func if site is not None else None
+        receiver = (
+            own_param(model, helper, func.value, site.scope, site.order)
+            if site is not None and isinstance(func, cst.Attribute)
+            else None
+        )
         self.forwarders.append(
             _Forwarder(
                 Target(model, helper),
@@ -489,6 +503,7 @@ class _Scan:
                 coroutine,
                 on_loop,
                 own_loop,
+                receiver,
             )
         )
         return True
@@ -528,6 +543,10 @@ class _Scan:
         if argument is None and 0 <= index < len(positional):
             argument = positional[index].value
         if argument is None:
+            return
+        receiver = forwarder.receiver
+        bound = bind_call_arguments(forwarder.target.function, call.node.func, call.node.args)
+        if receiver is not None and hands_none(bound, receiver):
             return
         use = TaskUse(
             forwarder.mechanism,

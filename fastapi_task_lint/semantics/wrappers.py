@@ -28,6 +28,7 @@ from fastapi_task_lint.semantics.scheduling import (
     TaskArgument,
     bind_arguments,
     direct_sites,
+    hands_none,
     open_partial,
     site_filter,
 )
@@ -45,9 +46,9 @@ class WrapperSpec:
     function: FunctionInfo
     site: SchedulingSite
     callable_param: ParamInfo | None
-    # `bg` of `bg.add_task(...)` when it is an optional parameter: a call that leaves it
-    # out (`background_tasks=None`) schedules nothing.
-    optional_receiver: ParamInfo | None
+    # `bg` of `bg.add_task(...)` when it is a parameter: a call that leaves it out (it is
+    # optional, `background_tasks=None`) or passes `None` schedules nothing there.
+    receiver: ParamInfo | None
     # Each task argument of the inner site: the helper parameter it forwards, or None.
     forwarded: tuple[tuple[TaskArgument, ParamInfo | None], ...]
 
@@ -140,8 +141,7 @@ def _compute_specs(model: ModuleModel, function: FunctionInfo) -> list[WrapperSp
             if isinstance(func, cst.Attribute)
             else None
         )
-        optional = receiver if receiver is not None and receiver.default is not None else None
-        specs.append(WrapperSpec(model, function, site, callable_param, optional, forwarded))
+        specs.append(WrapperSpec(model, function, site, callable_param, receiver, forwarded))
     return specs
 
 
@@ -167,7 +167,7 @@ def _site_for(
     model: ModuleModel, call: CallInfo, spec: WrapperSpec, bound_self: bool
 ) -> SchedulingSite | None:
     bound = bind_arguments(spec.function, call.node.args, bound_self)
-    if spec.optional_receiver is not None and spec.optional_receiver.name not in bound:
+    if spec.receiver is not None and hands_none(bound, spec.receiver):
         return None
     target: cst.BaseExpression | None = None
     if spec.callable_param is not None:
