@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -476,6 +477,8 @@ def blocking_call(
     if method_of(model, receiver, method) is not None:
         return None  # a project subclass's own method: the chain search follows it
     owner = policy.method_blocks(model.ancestors(receiver), method)
+    if owner == _SOCKET and _would_block_caught(model, call):
+        return None
     if owner is not None:
         return BlockingCall(call.node, f"{_class_label(owner)}.{method}")
     produced = _METHOD_RESULTS.get((_canonical_type(receiver), method))
@@ -579,6 +582,31 @@ _WAITS = frozenset({"os.waitpid", "os.wait3", "os.wait4", "os.waitid"})
 
 _OPENS = frozenset({"builtins.open", "io.open"})
 _KERNEL_FILES = ("/proc/", "/sys/")
+
+
+_SOCKET = "socket.socket"
+# What a non-blocking socket raises instead of waiting.
+_WOULD_BLOCK = frozenset(
+    {"builtins.BlockingIOError", "ssl.SSLWantReadError", "ssl.SSLWantWriteError"}
+)
+
+
+def _would_block_caught(model: ModuleModel, call: CallInfo) -> bool:
+    """Whether `call` is in the body of a `try` that catches `BlockingIOError`: the socket
+    is a non-blocking one (`setblocking(False)`), whose `accept`/`recv` return or raise at
+    once, as an event loop's reader callback expects."""
+    parents = call_parents(model.tree, [call]).get(id(call.node), ())
+    for outer, inner in pairwise(parents):
+        if not isinstance(outer, cst.Try) or inner is not outer.body:
+            continue
+        for handler in outer.handlers:
+            kind = handler.type
+            kinds = [e.value for e in kind.elements] if isinstance(kind, cst.Tuple) else [kind]
+            if any(
+                k is not None and model.qualified_name(k, call.scope) in _WOULD_BLOCK for k in kinds
+            ):
+                return True
+    return False
 
 
 def _kernel_file(call: CallInfo) -> bool:

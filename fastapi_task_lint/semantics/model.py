@@ -7,6 +7,7 @@ Name resolution goes through the module's own import table and bindings (see
 
 from __future__ import annotations
 
+import builtins
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -1059,7 +1060,12 @@ _BUILTINS = frozenset(
         "map",
         "filter",
         "sorted",
-        "Exception",
-        "BaseException",
+        # The exception classes (`except BlockingIOError:`), `Exception` and `BaseException`
+        # among them.
+        *(
+            name
+            for name, value in vars(builtins).items()
+            if isinstance(value, type) and issubclass(value, BaseException)
+        ),
     }
 )
