@@ -568,9 +568,11 @@ def test_branches_record_the_arms_a_parameter_test_decides(tmp_path: Path) -> No
         "flag",
         "items is None",
         "flag",
+        "items",  # the loop's, recorded once its body is walked
     ]
-    first, ternary, looped = info.branches
-    assert not first.in_loop and looped.in_loop
+    first, ternary, looped, loop = info.branches
+    assert not first.in_loop and looped.in_loop and not loop.in_loop
+    assert loop.iterates and not looped.iterates
 
     def arm(span: tuple[int, int]) -> list[str]:
         return [name for name, c in calls.items() if span[0] < c.order <= span[1]]
@@ -579,12 +581,16 @@ def test_branches_record_the_arms_a_parameter_test_decides(tmp_path: Path) -> No
     assert arm(first.skipped) == ["other", "second", "third"]
     assert arm(ternary.taken) == ["fourth"]
     assert arm(ternary.skipped) == ["fifth"]
+    assert arm(loop.taken) == ["sixth"]
     assert ruled_out(model, info, (("flag", Value.FALSY),)) == (first.taken,)
     # The loop rebinds `flag`: its test inside the loop is not the parameter's.
     assert ruled_out(model, info, (("flag", Value.TRUTHY), ("items", Value.SOME))) == (
         first.skipped,
         ternary.taken,
     )
+    # An empty `items` skips the loop's body; a loop over a non-empty one rules out nothing.
+    assert ruled_out(model, info, (("items", Value.FALSY),)) == (ternary.taken, loop.taken)
+    assert ruled_out(model, info, (("items", Value.TRUTHY),)) == (ternary.taken,)
 
 
 def test_a_legacy_query_blocks_where_it_runs_not_where_it_is_built(tmp_path: Path) -> None:

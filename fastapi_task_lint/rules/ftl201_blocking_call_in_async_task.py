@@ -70,7 +70,9 @@ class BlockingCallInAsyncTask(Rule):
             'None:`, and `get_secret("API_KEY")` skips `if name.startswith("oidc/"):` '
             "(also `==`, `!=`, `in` and `not in` a string literal, a tuple of them or a "
             "module constant holding them; after an early `return` in the function's own "
-            "body, the rest of it too; "
+            "body, the rest of it too; the body of a loop over a parameter that is empty, "
+            "`for k, v in uploads.items():` after `uploads = uploads or {}` with `uploads` "
+            "left out; "
             "literal arguments, the literal defaults of omitted ones, values passed "
             "on unchanged, and the task's or route's own annotations that exclude `None`; "
             "in a method, also an attribute it set from them first: `self.path = path`, then "

@@ -366,9 +366,26 @@ class ModelBuilder(cst.CSTVisitor):
                 )
             )
 
-    def visit_For(self, node: cst.For) -> None:
+    def visit_For(self, node: cst.For) -> bool:
         self._bind_target(node.target, BindingKind.LOOP, None, iterable=node.iter)
         self.loops += 1
+        subject = _iterated_name(node.iter)
+        function = self._testing_function(subject) if subject is not None else None
+        if subject is None or function is None:
+            return True
+        # A loop over a parameter (`for k, v in uploads.items():`) runs its body only when
+        # the parameter is not empty (`guards`).
+        walk(node.target, self)
+        walk(node.iter, self)
+        test = self._tick()
+        walk(node.body, self)
+        taken = (test, self.order)
+        function.branches += (
+            Branch(subject, test, self.loops > 1, taken, (self.order, self.order), iterates=True),
+        )
+        if node.orelse is not None:
+            walk(node.orelse, self)
+        return False
 
     def leave_For(self, original_node: cst.For) -> None:
         self.loops -= 1
@@ -528,6 +545,15 @@ class ModelBuilder(cst.CSTVisitor):
 
 def _statement_ids(body: cst.BaseSuite) -> frozenset[int]:
     return frozenset(map(id, body.body)) if isinstance(body, cst.IndentedBlock) else frozenset()
+
+
+def _iterated_name(iterable: cst.BaseExpression) -> cst.Name | None:
+    """`p` of a loop over `p`, `p.items()`, `p.keys()` or `p.values()`."""
+    if isinstance(iterable, cst.Call) and not iterable.args:
+        func = iterable.func
+        if isinstance(func, cst.Attribute) and func.attr.value in ("items", "keys", "values"):
+            iterable = func.value
+    return iterable if isinstance(iterable, cst.Name) else None
 
 
 def _leaves(body: cst.BaseSuite) -> bool:

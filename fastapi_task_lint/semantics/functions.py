@@ -52,6 +52,9 @@ class Branch:
     # The taken arm ends in `return`/`raise`, and the `if` is in the function's own body:
     # once the test holds, nothing after the `if` runs either (to `FunctionInfo.end_order`).
     leaves: bool = False
+    # A `for` loop over the tested name (`for k, v in p.items():`): the taken arm is its
+    # body, which runs only if `p` is not empty; a loop over a truthy `p` rules out nothing.
+    iterates: bool = False
 
 
 @dataclass(eq=False, slots=True)

@@ -35,7 +35,7 @@ from fastapi_task_lint.semantics.functions import (
 )
 from fastapi_task_lint.semantics.observations import RunGlobal, register_global
 from fastapi_task_lint.semantics.scheduling import bind_arguments
-from fastapi_task_lint.semantics.scope import BindingKind, Scope
+from fastapi_task_lint.semantics.scope import Binding, BindingKind, Scope
 
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.callgraph import Target
@@ -280,7 +280,11 @@ def ruled_out(model: ModuleModel, function: FunctionInfo, context: Context) -> S
     # In the order of the tests: an assignment in code an earlier test rules out does not
     # happen (`if name.startswith("os.environ/"): name = ...` before `if name.startswith(...)`).
     for branch in sorted(function.branches, key=lambda b: b.order):
-        holding = {name: v for name, v in values.items() if _holds(function, name, branch, spans)}
+        holding: dict[str, Known] = {}
+        for name, passed in values.items():
+            value = _value_at(function, name, branch.order, branch.in_loop, spans, passed)
+            if value is not None:
+                holding[name] = value
         for name in tested_names(branch.test):
             if "." in name:
                 value = _attribute_value(function, name, branch, values)
@@ -291,6 +295,8 @@ def ruled_out(model: ModuleModel, function: FunctionInfo, context: Context) -> S
             continue
         if not verdict:
             spans.append(branch.taken)
+        elif branch.iterates:
+            continue  # a loop over something that is not empty runs: nothing is ruled out
         elif branch.leaves and function.end_order:
             spans.append((branch.skipped[0], function.end_order))  # the rest of the body too
         else:
@@ -303,23 +309,56 @@ def runs(call: CallInfo, spans: Spans) -> bool:
     return not any(first < call.order <= last for first, last in spans)
 
 
-def _holds(
-    function: FunctionInfo, name: str, branch: Branch, spans: Sequence[tuple[int, int]]
-) -> bool:
-    """Whether parameter `name` still holds what the caller passed where `branch` tests it:
-    no assignment of it before the test runs, but in code `spans` rule out."""
+def _value_at(
+    function: FunctionInfo,
+    name: str,
+    order: int,
+    in_loop: bool,
+    spans: Sequence[tuple[int, int]],
+    passed: Known,
+) -> Known | None:
+    """What parameter `name` holds where walk order `order` reads it (in a loop, when
+    `in_loop`): `passed`, the caller's value, unless an assignment before that, in code
+    `spans` do not rule out, gave it another; None when that is not known."""
     if not _reassigned(function, name):
-        return True
-    if branch.in_loop or name in function.rebound_inside:
-        return False  # a later assignment in the loop reaches the test next time round
+        return passed
+    if in_loop or name in function.rebound_inside:
+        return None  # a later assignment in the loop reaches the read next time round
     for binding in reversed(function.scope.bindings.get(name, ())):
-        if binding.order >= branch.order:
-            continue  # after the test
+        if binding.order >= order:
+            continue  # after the read
         if binding.kind is BindingKind.PARAM:
-            return True
+            return passed
         if not any(first < binding.order <= last for first, last in spans):
-            return False
-    return False
+            return _defaulted(function, name, binding, spans, passed)
+    return None
+
+
+def _defaulted(
+    function: FunctionInfo,
+    name: str,
+    binding: Binding,
+    spans: Sequence[tuple[int, int]],
+    passed: Known,
+) -> Known | None:
+    """What `p = p or <literal>` gives `p`: what it held, when that was truthy, else the
+    literal's value (`uploads = uploads or {}` with `uploads` None: an empty dict). None for
+    any other assignment."""
+    value = binding.value
+    if not (
+        binding.kind is BindingKind.ASSIGN
+        and isinstance(value, cst.BooleanOperation)
+        and isinstance(value.operator, cst.Or)
+        and isinstance(value.left, cst.Name)
+        and value.left.value == name
+    ):
+        return None
+    default = literal_value(value.right)
+    before = _value_at(function, name, binding.order, False, spans, passed)
+    if default is None or before is None or before is Value.SOME:
+        return None
+    truthy = before is Value.TRUTHY or (isinstance(before, str) and before != "")
+    return before if truthy else default
 
 
 def _attribute_value(
