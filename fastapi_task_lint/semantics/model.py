@@ -656,6 +656,11 @@ class ModuleModel:
             return TypeRef("sqlalchemy.orm.Session")
         if qualname in names.FACTORY_RESULTS:
             return TypeRef(names.FACTORY_RESULTS[qualname])
+        if qualname == "builtins.next" and call.args:
+            # A generator is typed by what it yields (`Iterator[Session]` is a `Session`), so
+            # `next(get_db())` is one of those: the session a dependency would give.
+            yielded = self.infer_type(call.args[0].value, scope, order, depth + 1)
+            return None if yielded is None else TypeRef(yielded.qualname)
         found = self.project.resolve(qualname)
         if found is not None:
             if found.klass is not None:
