@@ -92,6 +92,7 @@ class _Walker:
                 how = "as an argument"
             for value in flatten_literal(argument.value):
                 self._collect(node or value, value, site.scope, site.order, how, 0)
+                self._handed_function(value, site.scope, site.order)
         if site.callable is not None:
             self._callable(site.callable, site.callable_scope, site.callable_order)
 
@@ -112,8 +113,7 @@ class _Walker:
     def _callable(self, target: cst.BaseExpression, scope: Scope, order: int | None) -> None:
         model = self.model
         if isinstance(target, cst.Lambda):
-            for name in captured_names(target, receivers=True):
-                self._collect(name, name, scope, order, "captured by the lambda", 0)
+            self._handed_function(target, scope, order)
             return
         if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
             if target.attr.value in _CLEANUP_METHODS:
@@ -139,6 +139,17 @@ class _Walker:
         ):
             owner = model.scope_of_binding(binding)
             self._helper_built(target, binding.value, owner, binding.order)
+
+    def _handed_function(self, value: cst.BaseExpression, scope: Scope, order: int | None) -> None:
+        """A lambda or nested `def` handed to the task as an argument (a progress callback):
+        the task calls it after the response, with the names it took from outside."""
+        if isinstance(value, cst.Lambda):
+            for name in captured_names(value, receivers=True):
+                self._collect(name, name, scope, order, "captured by the lambda", 0)
+            return
+        binding = scope.lookup(value.value, order) if isinstance(value, cst.Name) else None
+        if binding is not None and binding.kind is BindingKind.FUNCTION and binding.function:
+            self._nested_def(value, binding.function)
 
     def _nested_def(self, node: cst.BaseExpression, function: FunctionInfo) -> None:
         """A `def` inside the scheduling function: the names it takes from outside."""
