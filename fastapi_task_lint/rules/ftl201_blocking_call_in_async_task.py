@@ -36,7 +36,8 @@ class BlockingCallInAsyncTask(Rule):
     docs = RuleDocs(
         what=(
             "Flags a blocking call inside an `async def` that runs as a task on an event "
-            "loop: scheduled with `BackgroundTasks.add_task`/`BackgroundTask`, an ARQ job "
+            "loop: scheduled with `BackgroundTasks.add_task`/`BackgroundTask` (also the "
+            "nested `def` a project factory returns, `add_task(make_task(run_id))`), an ARQ job "
             "(`WorkerSettings.functions`/`cron_jobs`), a Taskiq task, an APScheduler job on "
             "an `AsyncIOScheduler`, or the coroutine given to `asyncio.create_task` or, from "
             "another thread, to `asyncio.run_coroutine_threadsafe` (also through a helper "

@@ -9,7 +9,7 @@ import libcst as cst
 
 from fastapi_task_lint.semantics import names
 from fastapi_task_lint.semantics.functions import FunctionInfo
-from fastapi_task_lint.semantics.scope import Scope
+from fastapi_task_lint.semantics.scope import BindingKind, Scope
 
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.model import ModuleModel
@@ -66,6 +66,39 @@ def resolve_callee(
     """The project function `call` runs, in this module or another one of the run."""
     qualname = model.qualified_name(call.func, scope, order)
     return model.project.resolve_function(qualname) if qualname else None
+
+
+def returned_function(
+    model: ModuleModel, returned: cst.BaseExpression, helper: FunctionInfo
+) -> FunctionInfo | None:
+    """The lambda or nested `def` that `returned`, a return value of `helper`, is."""
+    if isinstance(returned, cst.Lambda):
+        return model.function_for_node(returned)
+    if isinstance(returned, cst.Name):
+        binding = helper.scope.lookup(returned.value)
+        if binding is not None and binding.kind is BindingKind.FUNCTION:
+            return binding.function
+    return None
+
+
+def made_function(
+    model: ModuleModel, call: cst.Call, scope: Scope, order: int | None
+) -> tuple[ModuleModel, FunctionInfo] | None:
+    """The nested `def` a project factory's call makes (`make_resume_task(run_id)`), when
+    every `return` of the factory gives that one."""
+    found = resolve_callee(model, call, scope, order)
+    if found is None or found[1].is_async:
+        return None
+    owner, factory = found
+    made = {
+        id(function): function
+        for value in factory.return_values
+        if value is not None and (function := returned_function(owner, value, factory))
+    }
+    if len(made) != 1 or len(factory.return_values) != 1:
+        return None
+    (function,) = made.values()
+    return None if function.is_lambda else (owner, function)
 
 
 def call_result_of(

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from fastapi_task_lint.semantics.calls import resolve_callee
+from fastapi_task_lint.semantics.calls import resolve_callee, returned_function
 from fastapi_task_lint.semantics.functions import FunctionInfo
 from fastapi_task_lint.semantics.origins import Origin, value_origin
 from fastapi_task_lint.semantics.scheduling import SchedulingSite, bind_arguments, partial_parts
@@ -179,7 +179,7 @@ class _Walker:
             if parts is not None:
                 carried.extend((a.value, parts.scope) for a in parts.arguments)
                 continue
-            closure = _returned_function(owner, returned, helper)
+            closure = returned_function(owner, returned, helper)
             if closure is not None:
                 carried.extend(
                     (name, closure.scope) for name in captured_names(closure.node, receivers=True)
@@ -271,19 +271,6 @@ class _Walker:
         if qualname in _CARRIERS or self.model.project.resolve_class(qualname) is not None:
             return value, scope, order
         return None
-
-
-def _returned_function(
-    model: ModuleModel, returned: cst.BaseExpression, helper: FunctionInfo
-) -> FunctionInfo | None:
-    """The lambda or nested `def` a helper returns."""
-    if isinstance(returned, cst.Lambda):
-        return model.function_for_node(returned)
-    if isinstance(returned, cst.Name):
-        binding = helper.scope.lookup(returned.value)
-        if binding is not None and binding.kind is BindingKind.FUNCTION:
-            return binding.function
-    return None
 
 
 def _inside(scope: Scope, outer: Scope) -> bool:

@@ -8,7 +8,8 @@ APScheduler sites, `asyncio.create_task(coro())`, `run_coroutine_threadsafe(coro
 and task groups, ARQ `WorkerSettings.functions`/`cron_jobs`, `@scheduler.scheduled_job`,
 and helpers that forward a parameter to one of those (`run_later(background_tasks, func,
 *args)`). A callable is followed to its definition through `functools.partial`,
-re-exports, nested defs and methods of the receiver's class (`self.render`,
+re-exports, nested defs, the nested def a project factory returns
+(`add_task(make_task(run_id))`) and methods of the receiver's class (`self.render`,
 `service.release_stock`).
 Decorated queue tasks (`@app.task`, `@broker.task`, `@dramatiq.actor`) need no scan.
 """
@@ -32,6 +33,7 @@ from fastapi_task_lint.semantics.byte_filters import (
     static_filter,
 )
 from fastapi_task_lint.semantics.callgraph import Target, resolve_callee, resolve_function_ref
+from fastapi_task_lint.semantics.calls import made_function
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo, ParamInfo
 from fastapi_task_lint.semantics.mentions import calling, naming
 from fastapi_task_lint.semantics.scheduling import (
@@ -246,6 +248,9 @@ def resolve_task(
             target = resolve_function_ref(model, expr.body.func, lambda_scope, None)
             return target if target is not None and not target.function.is_async else None
         return None
+    if isinstance(expr, cst.Call):  # `add_task(make_resume_task(run_id, db))`
+        made = made_function(model, expr, scope, order)
+        return Target(*made) if made is not None else None
     return resolve_function_ref(model, expr, scope, order)
 
 
