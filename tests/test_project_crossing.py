@@ -12,7 +12,13 @@ from pathlib import Path
 from fastapi_task_lint.config import Config
 from fastapi_task_lint.engine import Linter
 from fastapi_task_lint.semantics.project import ProjectIndex
-from tests.fixture_harness import FIXTURES, expected_findings, lint
+from tests.fixture_harness import (
+    FIXTURES,
+    expected_findings,
+    lint,
+    project_expected,
+    project_findings,
+)
 
 PROJECT = FIXTURES / "projects" / "crossing"
 CODES = ("FTL101", "FTL102", "FTL103", "FTL104", "FTL105")
@@ -77,3 +83,12 @@ def test_vendored_library_is_not_a_project_definition(tmp_path: Path) -> None:
     assert project.resolve("app.send_email") is not None
     result = Linter(config).check_file(tmp_path / "app.py", project)
     assert [(d.line, d.code) for d in result.diagnostics] == [(8, "FTL104")]
+
+
+def test_a_helper_is_called_only_by_what_may_name_it() -> None:
+    """A helper's own parameters are reported at its calls, and inside it when the run
+    holds none: another package's function of the same name, called there, is no call of
+    the helper (it neither names the helper's module nor imports the name)."""
+    root = FIXTURES / "projects" / "same_names"
+    codes = ("FTL103",)
+    assert project_findings(root, codes) == project_expected(root, codes)

@@ -245,7 +245,7 @@ class _Walker:
             return False
         if any(route.function is function for route in self.model.routes):
             return False
-        return has_callers(self.model.project, function)
+        return has_callers(self.model, function)
 
     def _constructed_from(
         self, value: cst.BaseExpression, scope: Scope, order: int | None

@@ -11,6 +11,7 @@ Only one level is followed: a helper that calls another helper is not a wrapper.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -233,24 +234,38 @@ def _method(model: ModuleModel, call: CallInfo) -> tuple[ModuleModel, FunctionIn
     return (*found, not found[1].is_static) if found is not None else None
 
 
-def has_callers(project: ProjectIndex, function: FunctionInfo) -> bool:
-    """Whether any file of the run may call `function` (its name followed by `(`).
+def has_callers(model: ModuleModel, function: FunctionInfo) -> bool:
+    """Whether any file of the run may call `function`, defined in `model` (its name
+    followed by `(`; for a module-level function, in its own module or in one that names
+    that module or imports the name: another module's function of the same name is not it).
 
     A helper's own parameters are reported at its calls; when the run holds none (one
     file linted on its own), they are reported inside the helper instead.
     """
-    return project.run_global("callers", function.name) == "yes"
+    if function.klass is not None:  # a method: called through instances, anywhere
+        return model.project.run_global("callers", function.name) == "yes"
+    return model.project.run_global("callers", function.name, model.module_name) == "yes"
 
 
-def _calls(module: str, data: bytes, name: str) -> tuple[str, ...]:
-    """("yes",) when the module may call `name`: more `name(` than `def name(`."""
+def _calls(module: str, data: bytes, name: str, defining: str = "") -> tuple[str, ...]:
+    """("yes",) when the module may call `name`: more `name(` than `def name(`, and, for a
+    function of the module `defining`, the module is that one, names its last part
+    (`from shop import app`, `from shop.app import ...`) or imports the name."""
     called = f"{name}(".encode()
     if called not in data:  # `in` first: one pass over most files, not two
         return ()
-    return ("yes",) if data.count(called) > data.count(f"def {name}(".encode()) else ()
+    if data.count(called) <= data.count(f"def {name}(".encode()):
+        return ()
+    if defining and module != defining:
+        last = re.escape(defining.rpartition(".")[2].encode())
+        spelled = re.escape(name.encode())
+        imports = rb"import[^\n]*\b%s\b|import\s*\([^)]*\b%s\b" % (spelled, spelled)
+        if not re.search(rb"\b%s\b" % last, data) and not re.search(imports, data):
+            return ()
+    return ("yes",)
 
 
-register_global("callers", RunGlobal(_calls, lambda found, name: "yes" if found else "no"))
+register_global("callers", RunGlobal(_calls, lambda found, *_: "yes" if found else "no"))
 
 
 def shown_path(path: Path) -> str:
