@@ -831,12 +831,24 @@ class ModuleModel:
             declared = klass.scope.lookup(name, None)
             if declared is not None and declared.annotation is not None:
                 return owner.annotation_type(declared.annotation, klass.parent_scope)
+            getter = declared.function if declared is not None else None
+            if getter is not None and owner._is_property(getter, klass.scope):
+                # `self.loop` read through `@property`/`@cached_property def loop(self)`
+                declared_type = owner.annotation_type(getter.returns, getter.parent_scope)
+                return declared_type or owner.returned_type(getter, 0)
             assignments = klass.attributes.get(name)
             if assignments:
                 return owner._assigned_type(assignments)
             if declared is not None and declared.kind is BindingKind.ASSIGN and declared.value:
                 return owner.infer_type(declared.value, klass.scope, declared.order)
         return None
+
+    def _is_property(self, function: FunctionInfo, class_scope: Scope) -> bool:
+        """Whether `@property` or `@functools.cached_property` decorates the method."""
+        return function.decorated("property") or any(
+            self.qualified_name(decorator, class_scope) == "functools.cached_property"
+            for decorator in function.decorators
+        )
 
     def attribute_assignments(
         self, receiver: TypeRef | None, name: str
