@@ -98,3 +98,41 @@ def test_cancel_on_a_task_kept_as_an_attribute_is_not_named(tmp_path: Path) -> N
     path.write_text(textwrap.dedent(source), encoding="utf-8")
     (finding,) = lint([path], Config(select=("FTL203",), root=tmp_path))
     assert "`await self.task` (line 15) can raise" in finding.message
+
+
+_SINGLE = """
+from fastapi import BackgroundTasks, FastAPI
+from starlette.background import BackgroundTask
+from starlette.responses import JSONResponse
+
+app = FastAPI()
+
+
+async def cleanup() -> None:
+    raise ValueError("boom")
+
+
+@app.get("/single")
+async def single() -> JSONResponse:
+    return JSONResponse({{}}, background=BackgroundTask(cleanup))
+{also}
+"""
+
+
+def test_a_single_background_task_has_no_later_tasks_to_skip(tmp_path: Path) -> None:
+    """A response's one `BackgroundTask` is not a `BackgroundTasks`: its error skips the
+    rest of the task; added to a `BackgroundTasks` too, the later tasks are skipped."""
+    path = tmp_path / "app.py"
+    path.write_text(_SINGLE.format(also=""), encoding="utf-8")
+    (single,) = lint([path], Config(select=("FTL203",), root=tmp_path))
+    assert "`cleanup` runs as a response's `BackgroundTask` (" in single.message
+    assert "skips the rest of the task and" in single.message
+    added = (
+        '\n\n@app.get("/added")\n'
+        "async def added(tasks: BackgroundTasks) -> None:\n"
+        "    tasks.add_task(cleanup)\n"
+    )
+    path.write_text(_SINGLE.format(also=added), encoding="utf-8")
+    (both,) = lint([path], Config(select=("FTL203",), root=tmp_path))
+    assert "`cleanup` runs in BackgroundTasks (" in both.message
+    assert "skips the response's later tasks and" in both.message

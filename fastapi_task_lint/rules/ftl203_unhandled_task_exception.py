@@ -156,12 +156,18 @@ def _run_in_process(task: ScheduledFunction) -> list[TaskUse]:
 
 def _message(ctx: RuleContext, task: ScheduledFunction, first: Work) -> str:
     name = task.function.name
-    use = _run_in_process(task)[0]
+    uses = _run_in_process(task)
+    use = uses[0]
     line = ctx.model.position(first).start.line
+    if all(u.mechanism is Mechanism.BACKGROUND_TASK for u in uses):
+        # A response's single `BackgroundTask`: no later task of it to skip.
+        runs, skipped = "runs as a response's `BackgroundTask`", "the rest of the task"
+    else:
+        runs, skipped = "runs in BackgroundTasks", "the response's later tasks"
     return (
-        f"`{name}` runs in BackgroundTasks (scheduled with {use.label}) and "
+        f"`{name}` {runs} (scheduled with {use.label}) and "
         f"{code_label(ctx.model, first)} (line {line}) can raise with nothing to catch "
-        "it: the error skips the response's later tasks and shows only as a server log line "
+        f"it: the error skips {skipped} and shows only as a server log line "
         "after the client got its response; wrap the work in `try`/`except Exception` and "
         "log or report the failure"
     )
