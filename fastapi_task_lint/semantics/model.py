@@ -827,15 +827,18 @@ class ModuleModel:
         return self.project.remembered(f"{__name__}.{table}", key, tracked)
 
     def _attribute_type(self, receiver: TypeRef, name: str) -> TypeRef | None:
-        for owner, klass in self._classes_of(receiver):
+        classes = list(self._classes_of(receiver))
+        for owner, klass in classes:
+            getter = owner._property_getter(klass, name)
+            if getter is not None:
+                # `self.loop` read through `@property`/`@cached_property def loop(self)`, in
+                # the class or a base: `self.loop = x` calls its setter, and stores no type.
+                declared_type = owner.annotation_type(getter.returns, getter.parent_scope)
+                return declared_type or owner.returned_type(getter, 0)
+        for owner, klass in classes:
             declared = klass.scope.lookup(name, None)
             if declared is not None and declared.annotation is not None:
                 return owner.annotation_type(declared.annotation, klass.parent_scope)
-            getter = declared.function if declared is not None else None
-            if getter is not None and owner._is_property(getter, klass.scope):
-                # `self.loop` read through `@property`/`@cached_property def loop(self)`
-                declared_type = owner.annotation_type(getter.returns, getter.parent_scope)
-                return declared_type or owner.returned_type(getter, 0)
             assignments = klass.attributes.get(name)
             if assignments:
                 return owner._assigned_type(assignments)
@@ -843,12 +846,19 @@ class ModuleModel:
                 return owner.infer_type(declared.value, klass.scope, declared.order)
         return None
 
-    def _is_property(self, function: FunctionInfo, class_scope: Scope) -> bool:
-        """Whether `@property` or `@functools.cached_property` decorates the method."""
-        return function.decorated("property") or any(
-            self.qualified_name(decorator, class_scope) == "functools.cached_property"
-            for decorator in function.decorators
-        )
+    def _property_getter(self, klass: ClassInfo, name: str) -> FunctionInfo | None:
+        """The method `@property` or `@functools.cached_property` makes `name` of `klass`."""
+        for binding in klass.scope.bindings.get(name, ()):
+            getter = binding.function
+            if getter is not None and (
+                getter.decorated("property")
+                or any(
+                    self.qualified_name(decorator, klass.scope) == "functools.cached_property"
+                    for decorator in getter.decorators
+                )
+            ):
+                return getter
+        return None
 
     def attribute_assignments(
         self, receiver: TypeRef | None, name: str
