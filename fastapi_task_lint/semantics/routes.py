@@ -35,6 +35,7 @@ def _registration(decorators: frozenset[str]) -> Callable[[bytes], bool]:
             b"add_api_route" in data
             or b"add_route" in data
             or b"Route(" in data
+            or b"Endpoint" in data
             or decorator(data) is not None
         )
 
@@ -87,6 +88,7 @@ def find_routes(model: ModuleModel) -> list[Route]:
                 routes.append(route)
                 break
     routes.extend(_added_routes(model))
+    routes.extend(_endpoint_routes(model))
     return routes
 
 
@@ -144,14 +146,42 @@ def _added_routes(model: ModuleModel) -> list[Route]:
         partial = partial_parts(model, endpoint, call.scope, call.order)
         if partial is not None:
             endpoint = partial.wrapped
+        path = _string_arg(call.node, "path")
         # `endpoint`, `views.endpoint` or a bound method (`self.health`)
         found = resolve_function_ref(model, endpoint, call.scope, call.order)
         if found is None:
-            continue
+            continue  # a class-based endpoint is found with its class: `_endpoint_routes`
         methods = _string_list(keyword.get("methods")) or methods
         owner, endpoint_function = found.model, found.function
-        path = _string_arg(call.node, "path")
         routes.append(Route(endpoint_function, methods, path, call.node, owner))
+    return routes
+
+
+# Starlette's class-based endpoints: the methods that answer a request, by base class.
+_ENDPOINT_METHODS = {
+    "starlette.endpoints.HTTPEndpoint": {m: (m,) for m in HTTP_METHODS},
+    "starlette.endpoints.WebSocketEndpoint": {
+        m: ("websocket",) for m in ("on_connect", "on_receive", "on_disconnect")
+    },
+}
+
+
+def _endpoint_routes(model: ModuleModel) -> list[Route]:
+    """The methods of `model`'s Starlette endpoint classes that answer a request (`get`,
+    `post`, ... of an `HTTPEndpoint`; `on_receive`, ... of a `WebSocketEndpoint`), however
+    the class is registered: Starlette calls them per request or message."""
+    routes: list[Route] = []
+    for klass in model.classes:
+        if not any("Endpoint" in model.code_for(base) for base in klass.bases):
+            continue  # spares resolving the bases of every class
+        ancestors = model.ancestors(klass.qualname)
+        for base, answering in _ENDPOINT_METHODS.items():
+            if base not in ancestors:
+                continue
+            for name, methods in answering.items():
+                method = klass.methods.get(name)
+                if method is not None:
+                    routes.append(Route(method, methods, None, klass.node.name, model))
     return routes
 
 
