@@ -779,6 +779,8 @@ def blocking_uses(
     def follow(caller: ModuleModel, target: Target, call: CallInfo) -> bool:
         if memoized(target):
             return False
+        if target.function.is_async and target.function.is_generator:
+            return _iterated_on_loop(caller, call)
         if target.function.is_async:
             return call.awaited
         return not (target.function.is_generator and _iterated_later(caller, call))
@@ -851,6 +853,17 @@ def _iterated_later(model: ModuleModel, call: CallInfo) -> bool:
     return names.canonical(model.qualified_name(response.func, call.scope, call.order) or "") in (
         _ITERATED_IN_THREADPOOL
     )
+
+
+def _iterated_on_loop(model: ModuleModel, call: CallInfo) -> bool:
+    """Whether the async generator `call` makes runs its body on this loop: iterated by an
+    `async for` here, or the body of a streaming response, which Starlette iterates on the
+    loop as it sends it (an async iterable never goes to the threadpool)."""
+    if _iterated_later(model, call):
+        return True
+    parents = call_parents(model.tree, [call]).get(id(call.node), ())
+    loop = parents[-1] if parents else None
+    return isinstance(loop, cst.For) and loop.asynchronous is not None and loop.iter is call.node
 
 
 def _edges(model: ModuleModel, function: FunctionInfo) -> list[Edge]:
