@@ -53,7 +53,7 @@ class UnhandledTaskException(Rule):
             "Exception`, `except BaseException` or bare `except` that does not raise again. "
             "Calls that cannot fail do not count: logging, `print`, checks such as `len`, "
             "`isinstance`, `issubclass`, `hasattr`, `callable`, `id`, `time.sleep`, the "
-            "clocks (`time.time`, `time.monotonic`, `time.perf_counter`) and "
+            "clocks (`time.time`, `time.monotonic`, `time.perf_counter`, `datetime.now`) and "
             "`inspect.is...`, building a project `@dataclass` with no base class and no "
             "`__post_init__` (its arguments still count), "
             "`cancel()`/`done()`/`cancelled()` on a known `asyncio` task, `release()` of an "

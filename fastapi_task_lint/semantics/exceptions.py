@@ -69,6 +69,9 @@ _QUIET_BUILTINS = frozenset(
         "time.time_ns",
         "time.monotonic_ns",
         "time.perf_counter_ns",
+        "datetime.datetime.now",  # given a `tzinfo`, fails only on a non-`tzinfo`
+        "datetime.datetime.utcnow",
+        "datetime.date.today",
         # Type and flag checks: they answer False for anything else.
         "inspect.isasyncgen",
         "inspect.iscoroutine",
