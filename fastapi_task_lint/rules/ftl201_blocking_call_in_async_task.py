@@ -78,7 +78,9 @@ class BlockingCallInAsyncTask(Rule):
             "literal arguments, the literal defaults of omitted ones, values passed "
             "on unchanged, and the task's or route's own annotations that exclude `None`; "
             "in a method, also an attribute it set from them first: `self.path = path`, then "
-            "`if self.path is not None:`); "
+            "`if self.path is not None:`, and one that only `__init__` sets from a parameter, "
+            "or a plain dataclass field, as the call that built the instance gave it: "
+            '`Eval(name="x").run()` skips `if self.save_path is not None:`); '
             "a task knows what every `add_task(fn, ...)` and `create_task(fn(...))` that "
             "schedules it agrees on. Calls are resolved by qualified name and receiver type "
             "(a parameter's or variable's annotation, what it was assigned, a method's "

@@ -803,7 +803,7 @@ def blocking_uses(
         edge = edges.get(id(call))
         if edge is None or not follow(model, edge.target, call):
             continue
-        told = call_context(call, edge.target, function, known)
+        told = call_context(call, edge.target, function, known, model)
         chain = find_chain(edge.target, leaf, follow, memo, context=told, edges=_edges)
         if chain is not None:
             names = (edge.target.function.name, *chain.names())

@@ -284,7 +284,7 @@ def find_chain(
         for edge in edges(current.model, current.function):
             if not runs(edge.call, spans) or not follow(current.model, edge.target, edge.call):
                 continue
-            told = call_context(edge.call, edge.target, current.function, known)
+            told = call_context(edge.call, edge.target, current.function, known, current.model)
             # A later callee is worth entering only for a strictly shorter chain.
             below, short = search(
                 edge.target, told, depth - 1 if best is None else len(best.edges) - 2

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from fastapi_task_lint.semantics import names
-from fastapi_task_lint.semantics.functions import FunctionInfo
+from fastapi_task_lint.semantics.functions import ClassInfo, FunctionInfo
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
 
 if TYPE_CHECKING:
@@ -99,6 +99,33 @@ def made_function(
         return None
     (function,) = made.values()
     return None if function.is_lambda else (owner, function)
+
+
+# What a dataclass's generated `__init__` runs besides storing its fields.
+_INIT_HOOKS = frozenset({"__init__", "__post_init__", "__new__", "__setattr__"})
+_DATACLASS = "dataclasses.dataclass"
+
+
+def built_plain_dataclass(
+    model: ModuleModel, call: cst.Call, scope: Scope, order: int | None = None
+) -> tuple[ModuleModel, ClassInfo] | None:
+    """The project `@dataclass` `call` builds when it has no base class and none of the
+    hooks its `__init__` would run (`__post_init__`, ...): the call only stores its fields."""
+    qualname = model.qualified_name(call.func, scope, order)
+    found = model.project.resolve_class(qualname) if qualname else None
+    if found is None:
+        return None
+    owner, klass = found
+    if klass.bases or klass.keywords or _INIT_HOOKS & klass.methods.keys():
+        return None
+    decorators = (d.decorator for d in klass.node.decorators)
+    if any(
+        owner.qualified_name(d.func if isinstance(d, cst.Call) else d, klass.parent_scope)
+        == _DATACLASS
+        for d in decorators
+    ):
+        return found
+    return None
 
 
 def call_result_of(

@@ -16,6 +16,7 @@ import libcst as cst
 
 from fastapi_task_lint.semantics.blocking import receiver_type
 from fastapi_task_lint.semantics.callgraph import Target, resolve_function_ref
+from fastapi_task_lint.semantics.calls import built_plain_dataclass
 from fastapi_task_lint.semantics.functions import FunctionInfo
 from fastapi_task_lint.semantics.scope import Scope
 from fastapi_task_lint.semantics.walk import OwnCodeVisitor, walk
@@ -193,29 +194,6 @@ def _quiet_method(model: ModuleModel, scope: Scope, call: cst.Call) -> bool:
     return False
 
 
-# What a dataclass's generated `__init__` runs besides storing its fields.
-_INIT_HOOKS = frozenset({"__init__", "__post_init__", "__new__", "__setattr__"})
-_DATACLASS = "dataclasses.dataclass"
-
-
-def _builds_plain_dataclass(model: ModuleModel, scope: Scope, call: cst.Call) -> bool:
-    """Whether `call` builds a project `@dataclass` with no base class and none of the hooks
-    its `__init__` would run (`__post_init__`, ...): it only stores its fields."""
-    qualname = model.qualified_name(call.func, scope)
-    found = model.project.resolve_class(qualname) if qualname else None
-    if found is None:
-        return False
-    owner, klass = found
-    if klass.bases or klass.keywords or _INIT_HOOKS & klass.methods.keys():
-        return False
-    decorators = (d.decorator for d in klass.node.decorators)
-    return any(
-        owner.qualified_name(d.func if isinstance(d, cst.Call) else d, klass.parent_scope)
-        == _DATACLASS
-        for d in decorators
-    )
-
-
 def _in_coroutine(scope: Scope) -> bool:
     function = scope.enclosing_function()
     return function is not None and function.is_async
@@ -300,7 +278,7 @@ class _Collector(OwnCodeVisitor):
         if not (
             self.guarded
             or _quiet_method(self.model, self.scope, node)
-            or _builds_plain_dataclass(self.model, self.scope, node)
+            or built_plain_dataclass(self.model, node, self.scope) is not None
         ):
             self.unguarded.append(node)
         return True  # its arguments run here, and count

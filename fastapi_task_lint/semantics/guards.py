@@ -26,16 +26,19 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from fastapi_task_lint.semantics import names
+from fastapi_task_lint.semantics.calls import built_plain_dataclass
 from fastapi_task_lint.semantics.functions import (
     AttributeAssignment,
     Branch,
     CallInfo,
+    ClassInfo,
     FunctionInfo,
     ParamInfo,
 )
 from fastapi_task_lint.semantics.observations import RunGlobal, register_global
 from fastapi_task_lint.semantics.scheduling import bind_arguments
 from fastapi_task_lint.semantics.scope import Binding, BindingKind, Scope
+from fastapi_task_lint.semantics.uses import local_uses
 
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.callgraph import Target
@@ -489,8 +492,19 @@ def _mentions(module: str, data: bytes, name: str) -> tuple[str, ...]:
 register_global("mentions", RunGlobal(_mentions, lambda found, name: "\n".join(found)))
 
 
-def call_context(call: CallInfo, target: Target, caller: FunctionInfo, known: Context) -> Context:
-    """What `target` knows when `call` (in `caller`, which knows `known`) runs it."""
+def call_context(
+    call: CallInfo, target: Target, caller: FunctionInfo, known: Context, model: ModuleModel
+) -> Context:
+    """What `target` knows when `call` (in `caller`, of `model`, which knows `known`) runs
+    it: of its parameters, and of its instance's attributes (`_instance_context`)."""
+    told = _argument_context(call, target, caller, known)
+    instance = _instance_context(model, call, target, caller, known)
+    return tuple(sorted({**dict(told), **instance}.items())) if instance else told
+
+
+def _argument_context(
+    call: CallInfo, target: Target, caller: FunctionInfo, known: Context
+) -> Context:
     inputs = _inputs(target.model, target.function)
     if not inputs:
         return ()
@@ -501,6 +515,139 @@ def call_context(call: CallInfo, target: Target, caller: FunctionInfo, known: Co
         return ()
     forwarded = {name: v for name, v in known if not _reassigned(caller, name)}
     return _context(inputs, _passed(target.function, call.node.args, bound_self), forwarded)
+
+
+def _instance_context(
+    model: ModuleModel, call: CallInfo, target: Target, caller: FunctionInfo, known: Context
+) -> dict[str, Known]:
+    """What `target`, a method called on an instance, knows of the attributes of that
+    instance that only its class's `__init__` sets (`_fixed_attributes`), by the name its
+    first parameter gives them (`self.db`): from the call that built the instance, a local
+    bound once in `caller` and never assigned an attribute there (`ev = Eval(name="x")`,
+    then `await ev.run()`), or from `caller` when it calls a method of its own instance."""
+    function, func = target.function, call.node.func
+    if (
+        not isinstance(func, cst.Attribute)
+        or function.klass is None
+        or not function.params
+        or function.receives_class
+        or function.is_static
+    ):
+        return {}
+    own, receiver = function.params[0].name, func.value
+    if isinstance(receiver, cst.Name) and caller.klass is not None and caller.params:
+        mine = caller.params[0].name
+        if receiver.value == mine:  # `self._history()`: the same instance, the same values
+            return {
+                f"{own}.{name.partition('.')[2]}": value
+                for name, value in known
+                if name.startswith(f"{mine}.")
+            }
+    built = receiver if isinstance(receiver, cst.Call) else _built_here(caller, receiver, call)
+    if built is None or any(arg.star for arg in built.args):
+        return {}
+    fields = _fixed_attributes(model, built, call.scope)
+    if fields is None or fields[0] is not function.klass:
+        return {}
+    forwarded = {name: v for name, v in known if not _reassigned(caller, name)}
+    values: dict[str, Known] = {}
+    for attribute, (argument, default) in fields[1].items():
+        given = _given(built, argument)
+        value = default if given is None else _argument_value(given, forwarded)
+        if value is not None:
+            values[f"{own}.{attribute}"] = value
+    return values
+
+
+def _built_here(
+    caller: FunctionInfo, receiver: cst.BaseExpression, call: CallInfo
+) -> cst.Call | None:
+    """The call that built the instance the local `receiver` holds: its one binding in
+    `caller`, which gives no attribute of it a value (`ev.save_path = ...`)."""
+    if not isinstance(receiver, cst.Name):
+        return None
+    bindings = caller.scope.bindings.get(receiver.value, [])
+    if len(bindings) != 1 or call.scope is not caller.scope:
+        return None
+    binding = bindings[0]
+    if binding.kind is not BindingKind.ASSIGN or not isinstance(binding.value, cst.Call):
+        return None
+    for use in local_uses(caller, receiver.value):
+        stored = use.parents[-2:]
+        if (
+            len(stored) == 2
+            and isinstance(stored[1], cst.Attribute)
+            and isinstance(stored[0], cst.AssignTarget | cst.AugAssign | cst.AnnAssign)
+        ):
+            return None
+    return binding.value
+
+
+# For a class: each attribute only its `__init__` sets, with the argument that gives it
+# (a parameter's name and position, or a dataclass field's) and its literal default.
+Fields = dict[str, tuple[tuple[str, int], Known | None]]
+
+
+def _fixed_attributes(
+    model: ModuleModel, built: cst.Call, scope: Scope
+) -> tuple[ClassInfo, Fields] | None:
+    """The class `built` makes, with the attributes whose value the call decides for the
+    instance's whole life: a plain `@dataclass`'s fields that no method assigns, or what the
+    class's own `__init__` sets once, at its top level, from one of its parameters
+    (`self.db = db`) when no other method assigns it. None for a class with a base (whose
+    methods may assign them too) or not of the project."""
+    plain = built_plain_dataclass(model, built, scope)
+    if plain is not None:
+        klass = plain[1]
+        fields = [
+            b
+            for bindings in klass.scope.bindings.values()
+            for b in bindings
+            if b.kind is BindingKind.ASSIGN and b.annotation is not None
+        ]
+        fields.sort(key=lambda b: b.order)
+        return klass, {
+            b.name: ((b.name, position), None if b.value is None else literal_value(b.value))
+            for position, b in enumerate(fields)
+            if not klass.attributes.get(b.name)
+        }
+    qualname = model.qualified_name(built.func, scope)
+    found = model.project.resolve_class(qualname) if qualname else None
+    if found is None or found[1].bases or "__init__" not in found[1].methods:
+        return None
+    klass = found[1]
+    init = klass.methods["__init__"]
+    if not init.params:
+        return None
+    params = {p.name: p for p in init.params if not p.star}
+    attributes: Fields = {}
+    for attribute in klass.attributes:
+        source = _attribute_source(init, f"{init.params[0].name}.{attribute}")
+        if source is None or len(klass.attributes[attribute]) != 1:
+            continue
+        value = source.value
+        param = params.get(value.value) if isinstance(value, cst.Name) else None
+        if param is None or param.position == 0 or _reassigned(init, param.name):
+            continue
+        default = None if param.default is None else literal_value(param.default)
+        attributes[attribute] = ((param.name, param.position - 1), default)
+    return klass, attributes
+
+
+def _given(built: cst.Call, argument: tuple[str, int]) -> cst.BaseExpression | None:
+    """What `built` (with no `*args` or `**kwargs`) passes for the argument named and placed
+    so: a keyword, or a positional argument in that place; None when it passes none."""
+    name, position = argument
+    positional = 0
+    for arg in built.args:
+        if arg.keyword is not None:
+            if arg.keyword.value == name:
+                return arg.value
+            continue
+        if positional == position:
+            return arg.value
+        positional += 1
+    return None
 
 
 def _passed(
