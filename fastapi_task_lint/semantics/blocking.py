@@ -779,10 +779,10 @@ def blocking_uses(
     def follow(caller: ModuleModel, target: Target, call: CallInfo) -> bool:
         if memoized(target):
             return False
-        if target.function.is_async and target.function.is_generator:
-            return _iterated_on_loop(caller, call)
-        if target.function.is_async:
-            return call.awaited
+        if target.function.is_async:  # awaited (an `async with` too), or iterated here
+            return call.awaited or (
+                target.function.is_generator and _iterated_on_loop(caller, call)
+            )
         return not (target.function.is_generator and _iterated_later(caller, call))
 
     chains: dict[BlockingPolicy, ChainMemo[BlockingCall]] = model.project.memo(
