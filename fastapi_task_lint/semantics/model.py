@@ -8,6 +8,7 @@ Name resolution goes through the module's own import table and bindings (see
 from __future__ import annotations
 
 import builtins
+import itertools
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from fastapi_task_lint.semantics.functions import (
     CallInfo,
     ClassInfo,
     FunctionInfo,
+    ParamInfo,
 )
 from fastapi_task_lint.semantics.layout import Span, lay_out
 from fastapi_task_lint.semantics.responses import call_argument
@@ -607,6 +609,8 @@ class ModuleModel:
                 dependency = self.depends_target(default, annotation_scope)
                 if dependency is not None:
                     return self.dependency_type(dependency, annotation_scope, _depth + 1)
+            if function is not None and function.klass is None and function.decorators:
+                return self._injected_type(function, binding.param, _depth + 1)
             return None
         if binding.kind in (BindingKind.ASSIGN, BindingKind.WITH):
             if binding.annotation is not None:
@@ -626,6 +630,36 @@ class ModuleModel:
             return None
         if binding.kind is BindingKind.IMPORT and binding.imported:
             return self._external_value_type(names.canonical(binding.imported), _depth + 1)
+        return None
+
+    def _injected_type(
+        self, function: FunctionInfo, param: ParamInfo, depth: int
+    ) -> TypeRef | None:
+        """What a project decorator of `function` passes it as the parameter `param`, ahead
+        of the caller's arguments: `@with_session`, whose wrapper calls `f(session, *args,
+        **kwargs)` with `session` from `with session_scope() as session`."""
+        for decorator in function.decorators:
+            named = decorator.func if isinstance(decorator, cst.Call) else decorator
+            qualname = self.qualified_name(named, function.parent_scope)
+            found = self.project.resolve_function(qualname) if qualname else None
+            if found is None or not found[1].params:
+                continue
+            owner, wrapping = found
+            wrapped = wrapping.params[0].name
+            for call in owner.calls:
+                func = call.node.func
+                if not isinstance(func, cst.Name) or func.value != wrapped:
+                    continue
+                binding = call.scope.lookup(wrapped, call.order)
+                if binding is None or binding.param is not wrapping.params[0]:
+                    continue  # not the decorated function: another `f`
+                leading = list(
+                    itertools.takewhile(lambda a: not a.star and a.keyword is None, call.node.args)
+                )
+                if param.position < len(leading):
+                    return owner.infer_type(
+                        leading[param.position].value, call.scope, call.order, depth
+                    )
         return None
 
     def _external_value_type(self, qualname: str, depth: int) -> TypeRef | None:
