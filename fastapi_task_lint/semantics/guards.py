@@ -543,20 +543,42 @@ def _instance_context(
                 for name, value in known
                 if name.startswith(f"{mine}.")
             }
-    built = receiver if isinstance(receiver, cst.Call) else _built_here(caller, receiver, call)
-    if built is None or any(arg.star for arg in built.args):
-        return {}
-    fields = _fixed_attributes(model, built, call.scope)
-    if fields is None or fields[0] is not function.klass:
+    sites: dict[int, list[tuple[str, cst.BaseExpression | None, Known | None]]] = (
+        model.project.memo(f"{__name__}.instances", dict)
+    )
+    given = sites.get(id(call.node))
+    if given is None:
+        given = sites[id(call.node)] = _built_attributes(model, call, caller, function)
+    if not given:
         return {}
     forwarded = {name: v for name, v in known if not _reassigned(caller, name)}
     values: dict[str, Known] = {}
-    for attribute, (argument, default) in fields[1].items():
-        given = _given(built, argument)
-        value = default if given is None else _argument_value(given, forwarded)
+    for attribute, argument, default in given:
+        value = default if argument is None else _argument_value(argument, forwarded)
         if value is not None:
             values[f"{own}.{attribute}"] = value
     return values
+
+
+def _built_attributes(
+    model: ModuleModel, call: CallInfo, caller: FunctionInfo, method: FunctionInfo
+) -> list[tuple[str, cst.BaseExpression | None, Known | None]]:
+    """For the method call `call` in `caller`, on an instance built there: each fixed
+    attribute of the instance (`_fixed_attributes`), with what the build passes for it (None
+    when it passes nothing) and its default. Empty when the instance was not built there."""
+    receiver = call.node.func.value if isinstance(call.node.func, cst.Attribute) else None
+    if receiver is None:
+        return []
+    built = receiver if isinstance(receiver, cst.Call) else _built_here(caller, receiver, call)
+    if built is None or any(arg.star for arg in built.args):
+        return []
+    fields = _fixed_attributes(model, built, call.scope)
+    if fields is None or fields[0] is not method.klass:
+        return []
+    return [
+        (attribute, _given(built, argument), default)
+        for attribute, (argument, default) in fields[1].items()
+    ]
 
 
 def _built_here(

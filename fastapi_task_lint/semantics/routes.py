@@ -21,7 +21,8 @@ _ROUTE_DECORATORS = HTTP_METHODS | {"api_route", "websocket"}
 
 
 def _registration(decorators: frozenset[str]) -> Callable[[bytes], bool]:
-    """Route decorators (`@router.get`, spaces where Python allows them) or `add_api_route`.
+    """Route decorators (`@router.get`, spaces where Python allows them), `add_api_route`
+    and Starlette's registrations (`Route(...)`, `add_route`, an `HTTPEndpoint` subclass).
 
     A decorator in parentheses or continued with a backslash may hold one on a later line.
     Every alternative of the regex starts with `@`, so it jumps from one `@` to the next;
@@ -34,8 +35,10 @@ def _registration(decorators: frozenset[str]) -> Callable[[bytes], bool]:
         return (
             b"add_api_route" in data
             or b"add_route" in data
+            or b"add_websocket_route" in data
             or b"Route(" in data
-            or b"Endpoint" in data
+            or b"HTTPEndpoint" in data
+            or b"WebSocketEndpoint" in data
             or decorator(data) is not None
         )
 
@@ -173,7 +176,7 @@ def _endpoint_routes(model: ModuleModel) -> list[Route]:
     routes: list[Route] = []
     for klass in model.classes:
         if not any("Endpoint" in model.code_for(base) for base in klass.bases):
-            continue  # spares resolving the bases of every class
+            continue  # spares resolving the bases of every class (and the prefilter's test)
         ancestors = model.ancestors(klass.qualname)
         for base, answering in _ENDPOINT_METHODS.items():
             if base not in ancestors:
