@@ -567,13 +567,13 @@ def _built_attributes(
     attribute of the instance (`_fixed_attributes`), with what the build passes for it (None
     when it passes nothing) and its default. Empty when the instance was not built there."""
     receiver = call.node.func.value if isinstance(call.node.func, cst.Attribute) else None
-    if receiver is None:
-        return []
-    built = receiver if isinstance(receiver, cst.Call) else _built_here(caller, receiver, call)
+    built = receiver if isinstance(receiver, cst.Call) else _built_once(caller, receiver, call)
     if built is None or any(arg.star for arg in built.args):
         return []
     fields = _fixed_attributes(model, built, call.scope)
-    if fields is None or fields[0] is not method.klass:
+    if fields is None or fields[0] is not method.klass or not fields[1]:
+        return []
+    if isinstance(receiver, cst.Name) and _attributes_set(caller, receiver.value):
         return []
     return [
         (attribute, _given(built, argument), default)
@@ -581,28 +581,31 @@ def _built_attributes(
     ]
 
 
-def _built_here(
-    caller: FunctionInfo, receiver: cst.BaseExpression, call: CallInfo
+def _built_once(
+    caller: FunctionInfo, receiver: cst.BaseExpression | None, call: CallInfo
 ) -> cst.Call | None:
     """The call that built the instance the local `receiver` holds: its one binding in
-    `caller`, which gives no attribute of it a value (`ev.save_path = ...`)."""
-    if not isinstance(receiver, cst.Name):
+    `caller`, in whose own scope `call` is."""
+    if not isinstance(receiver, cst.Name) or call.scope is not caller.scope:
         return None
     bindings = caller.scope.bindings.get(receiver.value, [])
-    if len(bindings) != 1 or call.scope is not caller.scope:
+    if len(bindings) != 1 or bindings[0].kind is not BindingKind.ASSIGN:
         return None
-    binding = bindings[0]
-    if binding.kind is not BindingKind.ASSIGN or not isinstance(binding.value, cst.Call):
-        return None
-    for use in local_uses(caller, receiver.value):
+    value = bindings[0].value
+    return value if isinstance(value, cst.Call) else None
+
+
+def _attributes_set(caller: FunctionInfo, name: str) -> bool:
+    """Whether `caller` gives an attribute of its local `name` a value (`ev.save_path = p`)."""
+    for use in local_uses(caller, name):
         stored = use.parents[-2:]
         if (
             len(stored) == 2
             and isinstance(stored[1], cst.Attribute)
             and isinstance(stored[0], cst.AssignTarget | cst.AugAssign | cst.AnnAssign)
         ):
-            return None
-    return binding.value
+            return True
+    return False
 
 
 # For a class: each attribute only its `__init__` sets, with the argument that gives it
@@ -617,7 +620,21 @@ def _fixed_attributes(
     instance's whole life: a plain `@dataclass`'s fields that no method assigns, or what the
     class's own `__init__` sets once, at its top level, from one of its parameters
     (`self.db = db`) when no other method assigns it. None for a class with a base (whose
-    methods may assign them too) or not of the project."""
+    methods may assign them too) or not of the project. Kept per class for the run."""
+    qualname = model.qualified_name(built.func, scope)
+    if qualname is None:
+        return None
+    known: dict[str, tuple[ClassInfo, Fields] | None] = model.project.memo(
+        f"{__name__}.fixed attributes", dict
+    )
+    if qualname not in known:
+        known[qualname] = _class_fields(model, built, scope, qualname)
+    return known[qualname]
+
+
+def _class_fields(
+    model: ModuleModel, built: cst.Call, scope: Scope, qualname: str
+) -> tuple[ClassInfo, Fields] | None:
     plain = built_plain_dataclass(model, built, scope)
     if plain is not None:
         klass = plain[1]
@@ -633,8 +650,7 @@ def _fixed_attributes(
             for position, b in enumerate(fields)
             if not klass.attributes.get(b.name)
         }
-    qualname = model.qualified_name(built.func, scope)
-    found = model.project.resolve_class(qualname) if qualname else None
+    found = model.project.resolve_class(qualname)
     if found is None or found[1].bases or "__init__" not in found[1].methods:
         return None
     klass = found[1]

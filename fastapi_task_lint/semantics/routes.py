@@ -175,8 +175,8 @@ def _endpoint_routes(model: ModuleModel) -> list[Route]:
     the class is registered: Starlette calls them per request or message."""
     routes: list[Route] = []
     for klass in model.classes:
-        if not any("Endpoint" in model.code_for(base) for base in klass.bases):
-            continue  # spares resolving the bases of every class (and the prefilter's test)
+        if not any(_spelled_endpoint(base) for base in klass.bases):
+            continue  # spares resolving the bases of every class
         ancestors = model.ancestors(klass.qualname)
         for base, answering in _ENDPOINT_METHODS.items():
             if base not in ancestors:
@@ -186,6 +186,13 @@ def _endpoint_routes(model: ModuleModel) -> list[Route]:
                 if method is not None:
                     routes.append(Route(method, methods, None, klass.node.name, model))
     return routes
+
+
+def _spelled_endpoint(base: cst.BaseExpression) -> bool:
+    """Whether a base class is named `...Endpoint` (`HTTPEndpoint`, `endpoints.X_Endpoint`)."""
+    name = base.attr.value if isinstance(base, cst.Attribute) else None
+    name = base.value if isinstance(base, cst.Name) else name
+    return name is not None and name.endswith("Endpoint")
 
 
 # The methods that add a route to an app or router, and the methods a route they add answers
