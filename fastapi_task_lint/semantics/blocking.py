@@ -861,9 +861,15 @@ def _iterated_on_loop(model: ModuleModel, call: CallInfo) -> bool:
     loop as it sends it (an async iterable never goes to the threadpool)."""
     if _iterated_later(model, call):
         return True
-    parents = call_parents(model.tree, [call]).get(id(call.node), ())
-    loop = parents[-1] if parents else None
-    return isinstance(loop, cst.For) and loop.asynchronous is not None and loop.iter is call.node
+    known: dict[int, bool] = model.project.memo(f"{__name__}.async for", dict)
+    found = known.get(id(call))
+    if found is None:
+        parents = call_parents(model.tree, [call]).get(id(call.node), ())
+        loop = parents[-1] if parents else None
+        found = known[id(call)] = (
+            isinstance(loop, cst.For) and loop.asynchronous is not None and loop.iter is call.node
+        )
+    return found
 
 
 def _edges(model: ModuleModel, function: FunctionInfo) -> list[Edge]:
