@@ -575,9 +575,11 @@ def _built_attributes(
         return []
     if isinstance(receiver, cst.Name) and _attributes_set(caller, receiver.value):
         return []
+    positional = any(arg.keyword is None for arg in built.args)
     return [
         (attribute, _given(built, argument), default)
         for attribute, (argument, default) in fields[1].items()
+        if not (positional and argument[1] == _UNPLACED)  # a positional one may be it
     ]
 
 
@@ -608,6 +610,8 @@ def _attributes_set(caller: FunctionInfo, name: str) -> bool:
     return False
 
 
+# The place of an argument that may be any positional one (`_class_fields`).
+_UNPLACED = -2
 # For a class: each attribute only its `__init__` sets, with the argument that gives it
 # (a parameter's name and position, or a dataclass field's) and its literal default.
 Fields = dict[str, tuple[tuple[str, int], Known | None]]
@@ -637,7 +641,7 @@ def _class_fields(
 ) -> tuple[ClassInfo, Fields] | None:
     plain = built_plain_dataclass(model, built, scope)
     if plain is not None:
-        klass = plain[1]
+        owner, klass = plain
         fields = [
             b
             for bindings in klass.scope.bindings.values()
@@ -645,8 +649,20 @@ def _class_fields(
             if b.kind is BindingKind.ASSIGN and b.annotation is not None
         ]
         fields.sort(key=lambda b: b.order)
+        # A `ClassVar`, `InitVar` or `KW_ONLY` annotation moves the places of the fields
+        # after it (or is none): a field is then known only where the build has no
+        # positional argument.
+        placed = not any(
+            word in owner.code_for(b.annotation)
+            for b in fields
+            if b.annotation is not None
+            for word in ("ClassVar", "InitVar", "KW_ONLY")
+        )
         return klass, {
-            b.name: ((b.name, position), None if b.value is None else literal_value(b.value))
+            b.name: (
+                (b.name, position if placed else _UNPLACED),
+                None if b.value is None else literal_value(b.value),
+            )
             for position, b in enumerate(fields)
             if not klass.attributes.get(b.name)
         }
@@ -658,6 +674,12 @@ def _class_fields(
     if not init.params:
         return None
     params = {p.name: p for p in init.params if not p.star}
+    node = init.node
+    positional = (
+        [p.name.value for p in (*node.params.posonly_params, *node.params.params)]
+        if isinstance(node, cst.FunctionDef)
+        else []
+    )
     attributes: Fields = {}
     for attribute in klass.attributes:
         source = _attribute_source(init, f"{init.params[0].name}.{attribute}")
@@ -668,13 +690,15 @@ def _class_fields(
         if param is None or param.position == 0 or _reassigned(init, param.name):
             continue
         default = None if param.default is None else literal_value(param.default)
-        attributes[attribute] = ((param.name, param.position - 1), default)
+        place = positional.index(param.name) - 1 if param.name in positional else -1
+        attributes[attribute] = ((param.name, place), default)
     return klass, attributes
 
 
 def _given(built: cst.Call, argument: tuple[str, int]) -> cst.BaseExpression | None:
     """What `built` (with no `*args` or `**kwargs`) passes for the argument named and placed
-    so: a keyword, or a positional argument in that place; None when it passes none."""
+    so (a place of -1: keyword only): a keyword, or a positional argument in that place;
+    None when it passes none."""
     name, position = argument
     positional = 0
     for arg in built.args:
