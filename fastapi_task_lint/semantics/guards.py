@@ -598,7 +598,9 @@ def _built_once(
 
 
 def _attributes_set(caller: FunctionInfo, name: str) -> bool:
-    """Whether `caller` gives an attribute of its local `name` a value (`ev.save_path = p`)."""
+    """Whether `caller` may give an attribute of its local `name` a value: it assigns one
+    (`ev.save_path = p`), or hands the object to other code, which may (an argument, another
+    name, a container)."""
     for use in local_uses(caller, name):
         stored = use.parents[-2:]
         if (
@@ -606,6 +608,8 @@ def _attributes_set(caller: FunctionInfo, name: str) -> bool:
             and isinstance(stored[1], cst.Attribute)
             and isinstance(stored[0], cst.AssignTarget | cst.AugAssign | cst.AnnAssign)
         ):
+            return True
+        if not isinstance(use.parent, cst.Attribute):  # `configure(ev)`, `other = ev`, ...
             return True
     return False
 
