@@ -573,7 +573,7 @@ def _built_attributes(
     fields = _fixed_attributes(model, built, call.scope)
     if fields is None or fields[0] is not method.klass or not fields[1]:
         return []
-    if isinstance(receiver, cst.Name) and _attributes_set(caller, receiver.value):
+    if isinstance(receiver, cst.Name) and _attributes_set(model, caller, receiver.value, call):
         return []
     positional = any(arg.keyword is None for arg in built.args)
     return [
@@ -597,11 +597,15 @@ def _built_once(
     return value if isinstance(value, cst.Call) else None
 
 
-def _attributes_set(caller: FunctionInfo, name: str) -> bool:
-    """Whether `caller` may give an attribute of its local `name` a value: it assigns one
-    (`ev.save_path = p`), or hands the object to other code, which may (an argument, another
-    name, a container)."""
+def _attributes_set(model: ModuleModel, caller: FunctionInfo, name: str, call: CallInfo) -> bool:
+    """Whether `caller`, before `call`, may give an attribute of its local `name` a value:
+    it assigns one (`ev.save_path = p`), or hands the object to other code, which may (an
+    argument, another name, a container)."""
+    before = model.position(call.node).start
     for use in local_uses(caller, name):
+        at = model.position(use.name).start
+        if (at.line, at.column) >= (before.line, before.column):
+            continue
         stored = use.parents[-2:]
         if (
             len(stored) == 2
