@@ -34,7 +34,8 @@ class BlockingCallInAsyncRoute(Rule):
     docs = RuleDocs(
         what=(
             "Flags a blocking call inside an `async def` route handler (`@app.get`, "
-            "`@router.post`, `websocket`, ..., `add_api_route`, and Starlette's `Route(...)`, "
+            '`@router.post`, `websocket`, ..., also called by hand, `app.get("/x")(handler)`; '
+            "`add_api_route`, `add_api_websocket_route`, and Starlette's `Route(...)`, "
             "`WebSocketRoute(...)` and `add_route`, the endpoint also through "
             "`functools.partial`; the request methods of a Starlette `HTTPEndpoint` or "
             "`WebSocketEndpoint` subclass, however it is registered) or an `async def` "

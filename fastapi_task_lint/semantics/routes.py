@@ -11,7 +11,7 @@ import libcst as cst
 
 from fastapi_task_lint.semantics.byte_filters import static_filter
 from fastapi_task_lint.semantics.callgraph import resolve_function_ref
-from fastapi_task_lint.semantics.functions import FunctionInfo
+from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
 
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.model import ModuleModel
@@ -21,8 +21,9 @@ _ROUTE_DECORATORS = HTTP_METHODS | {"api_route", "websocket"}
 
 
 def _registration(decorators: frozenset[str]) -> Callable[[bytes], bool]:
-    """Route decorators (`@router.get`, spaces where Python allows them), `add_api_route`
-    and Starlette's registrations (`Route(...)`, `add_route`, an `HTTPEndpoint` subclass).
+    """Route decorators (`@router.get`, spaces where Python allows them, or called by hand),
+    `add_api_route` and Starlette's registrations (`Route(...)`, `add_route`, an
+    `HTTPEndpoint` subclass).
 
     A decorator in parentheses or continued with a backslash may hold one on a later line.
     Every alternative of the regex starts with `@`, so it jumps from one `@` to the next;
@@ -30,16 +31,19 @@ def _registration(decorators: frozenset[str]) -> Callable[[bytes], bool]:
     """
     names = "|".join(sorted(decorators)).encode()
     decorator = re.compile(rb"@[^\n]*\.\s*(?:" + names + rb")\b|@\s*\(|@[^\n]*\\\r?\n").search
+    # The decorator called by hand: `app.get("/x")(handler)`.
+    called = re.compile(rb"\.\s*(?:" + names + rb")\s*\([^()]*\)\(").search
 
     def registers(data: bytes) -> bool:
         return (
             b"add_api_route" in data
             or b"add_route" in data
-            or b"add_websocket_route" in data
+            or b"websocket_route" in data
             or b"Route(" in data
             or b"HTTPEndpoint" in data
             or b"WebSocketEndpoint" in data
             or decorator(data) is not None
+            or (b")(" in data and called(data) is not None)
         )
 
     return registers
@@ -129,6 +133,14 @@ def _added_routes(model: ModuleModel) -> list[Route]:
     for call in model.calls:
         func = call.node.func
         methods: tuple[str, ...] = ("get",)
+        decorating = _decorator_called(model, call)
+        if decorating is not None:  # `app.get("/x")(handler)`: the decorator, called by hand
+            found = resolve_function_ref(model, call.node.args[0].value, call.scope, call.order)
+            if found is not None:
+                decorator, methods = decorating
+                path = _string_arg(decorator, "path")
+                routes.append(Route(found.function, methods, path, decorator, found.model))
+            continue
         if isinstance(func, cst.Attribute) and func.attr.value in _ADDING_METHODS:
             type_ref = model.infer_type(func.value, call.scope, call.order)
             if not model.is_instance(type_ref, _APP_TYPES):
@@ -188,6 +200,32 @@ def _endpoint_routes(model: ModuleModel) -> list[Route]:
     return routes
 
 
+def _decorator_called(
+    model: ModuleModel, call: CallInfo
+) -> tuple[cst.Call, tuple[str, ...]] | None:
+    """`app.get("/x")` and the methods it answers, when `call` is `app.get("/x")(handler)`."""
+    decorator = call.node.func
+    if not (
+        isinstance(decorator, cst.Call)
+        and isinstance(decorator.func, cst.Attribute)
+        and decorator.func.attr.value in _ROUTE_DECORATORS
+        and len(call.node.args) == 1
+        and call.node.args[0].keyword is None
+        and not call.node.args[0].star
+    ):
+        return None
+    method = decorator.func.attr.value
+    type_ref = model.infer_type(decorator.func.value, call.scope, call.order)
+    if not model.is_instance(type_ref, _APP_TYPES):
+        return None
+    if method == "api_route":
+        methods_arg = next(
+            (a.value for a in decorator.args if a.keyword and a.keyword.value == "methods"), None
+        )
+        return decorator, _string_list(methods_arg) or ("get",)
+    return decorator, (method,)
+
+
 def _spelled_endpoint(base: cst.BaseExpression) -> bool:
     """Whether a base class is named `...Endpoint` (`HTTPEndpoint`, `endpoints.X_Endpoint`)."""
     name = base.attr.value if isinstance(base, cst.Attribute) else None
@@ -197,7 +235,12 @@ def _spelled_endpoint(base: cst.BaseExpression) -> bool:
 
 # The methods that add a route to an app or router, and the methods a route they add answers
 # unless given `methods` (empty: GET).
-_ADDING_METHODS = {"add_api_route": (), "add_route": (), "add_websocket_route": ("websocket",)}
+_ADDING_METHODS = {
+    "add_api_route": (),
+    "add_route": (),
+    "add_websocket_route": ("websocket",),
+    "add_api_websocket_route": ("websocket",),
+}
 # Route classes whose instances go in an app's route list, and their methods likewise.
 _ROUTE_CLASSES = {
     "starlette.routing.Route": (),
