@@ -780,9 +780,9 @@ def blocking_uses(
         if memoized(target):
             return False
         if target.function.is_async:  # awaited (an `async with` too), or iterated here
-            return call.awaited or (
-                target.function.is_generator and _iterated_on_loop(caller, call)
-            )
+            if target.function.is_generator:
+                return call.awaited or _iterated_on_loop(caller, call)
+            return call.awaited or _awaited_through(caller, call)
         return not (target.function.is_generator and _iterated_later(caller, call))
 
     chains: dict[BlockingPolicy, ChainMemo[BlockingCall]] = model.project.memo(
@@ -852,6 +852,15 @@ def _iterated_later(model: ModuleModel, call: CallInfo) -> bool:
         return False
     return names.canonical(model.qualified_name(response.func, call.scope, call.order) or "") in (
         _ITERATED_IN_THREADPOOL
+    )
+
+
+def _awaited_through(model: ModuleModel, call: CallInfo) -> bool:
+    """Whether the coroutine `call` makes is handed to `asyncio.gather`, `wait_for` or
+    `shield`, which run it on the loop of the coroutine awaiting them."""
+    outer = call.argument_of
+    return outer is not None and (
+        model.qualified_name(outer.func, call.scope, call.order) in names.AWAITING_COROUTINES
     )
 
 

@@ -86,6 +86,8 @@ _MODULE_ALIASES: tuple[tuple[str, str], ...] = (("typing_extensions.", "typing."
 BACKGROUND_TASKS = "starlette.background.BackgroundTasks"
 BACKGROUND_TASK = "starlette.background.BackgroundTask"
 PARTIAL = "functools.partial"
+# Awaiting one of these awaits the coroutines handed to it, on the same loop.
+AWAITING_COROUTINES = frozenset({"asyncio.gather", "asyncio.wait_for", "asyncio.shield"})
 DEPENDS = "fastapi.Depends"
 ANNOTATED = "typing.Annotated"
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from fastapi_task_lint.semantics import names
 from fastapi_task_lint.semantics.asyncio_tasks import on_new_loop
 from fastapi_task_lint.semantics.byte_filters import (
     ByteFilter,
@@ -571,9 +572,7 @@ class _Scan:
 
 
 # Awaiting a coroutine through these runs it on the loop of the coroutine awaiting them.
-_AWAITING_ON_LOOP = frozenset({"asyncio.gather", "asyncio.wait_for", "asyncio.shield"}) | (
-    _SPAWN_FUNCTIONS
-)
+_AWAITING_ON_LOOP = names.AWAITING_COROUTINES | _SPAWN_FUNCTIONS
 
 
 def _awaited_on_loop(model: ModuleModel, function: FunctionInfo, param: str) -> bool:
