@@ -491,6 +491,14 @@ class ModuleModel:
             narrowed = self._narrowed(expr.value, binding, scope, order)
             if narrowed is not None:
                 return narrowed
+            if (
+                binding is not None
+                and scope.parent is not None
+                and self.scope_of_binding(binding).parent is None  # a global, read in a def
+            ):
+                decides, held = self._global_type(expr.value, _depth + 1)
+                if decides:
+                    return held
             return self.binding_type(binding, _depth + 1) if binding else None
         if isinstance(expr, cst.Attribute):
             qualname = self.qualified_name(expr, scope, order)
@@ -505,6 +513,24 @@ class ModuleModel:
         if isinstance(expr, cst.Subscript):
             return self._element_type(expr, scope, order, _depth + 1)
         return None
+
+    def _global_type(self, name: str, depth: int) -> tuple[bool, TypeRef | None]:
+        """Whether the assignments of the module global `name` (at the top level, or in
+        functions through `global`) decide its class where a function reads it, and the
+        class: its annotation, else what all its assignments but `None` agree on (nothing
+        when they disagree). A global set at start-up and set back to `None` at shutdown is
+        the object in between. Undecided (the latest binding says) when no assignment is
+        `None`, or it is bound otherwise too."""
+        bindings = self.module_scope.bindings.get(name, [])
+        if len(bindings) < 2 or any(b.kind is not BindingKind.ASSIGN for b in bindings):
+            return False, None
+        values = [b for b in bindings if not names.is_none(b.value)]
+        if not values or len(values) == len(bindings):
+            return False, None
+        for binding in bindings:
+            if binding.annotation is not None:
+                return True, self.annotation_type(binding.annotation, self.module_scope)
+        return True, agreed(self.binding_type(b, depth) for b in values)
 
     def _narrowed(
         self, name: str, binding: Binding | None, scope: Scope, order: int | None
