@@ -943,9 +943,13 @@ class ModuleModel:
                 yield found
 
     def lookup_order(self, qualname: str) -> tuple[str, ...]:
-        """`qualname` and its bases as `_classes_of` visits them, kept for the run."""
+        """`qualname` and its bases as `_classes_of` visits them, kept for the run: Python's
+        method resolution order (C3), or depth-first where the bases admit none."""
 
         def compute() -> tuple[str, ...]:
+            linear = self._c3(qualname, set(), {})
+            if linear is not None:
+                return tuple(linear[:_MAX_CLASSES])
             order: dict[str, None] = {}
             pending = [qualname]
             while pending and len(order) < _MAX_CLASSES:
@@ -956,6 +960,42 @@ class ModuleModel:
             return tuple(order)
 
         return self.project.remembered(f"{__name__}.lookup order", qualname, compute)
+
+    def _c3(
+        self, qualname: str, visiting: set[str], done: dict[str, list[str]]
+    ) -> list[str] | None:
+        """The C3 linearization of `qualname` and its bases (those `done` already holds are
+        not worked out again); None for a cycle, a hierarchy too deep, or bases that admit
+        no consistent order."""
+        if qualname in done:
+            return list(done[qualname])
+        if qualname in visiting or len(visiting) > _MAX_CLASSES:
+            return None
+        visiting.add(qualname)
+        bases = self.base_classes(qualname)
+        sequences: list[list[str]] = []
+        for base in bases:
+            linear = self._c3(base, visiting, done)
+            if linear is None:
+                return None
+            sequences.append(linear)
+        visiting.discard(qualname)
+        sequences.append(list(bases))
+        result = [qualname]
+        while True:
+            sequences = [sequence for sequence in sequences if sequence]
+            if not sequences:
+                done[qualname] = result
+                return list(result)
+            head = next(
+                (s[0] for s in sequences if not any(s[0] in t[1:] for t in sequences)), None
+            )
+            if head is None:
+                return None
+            result.append(head)
+            for sequence in sequences:
+                if sequence[0] == head:
+                    del sequence[0]
 
     def _assigned_type(self, assignments: list[AttributeAssignment]) -> TypeRef | None:
         """The one class every assignment gives, or None when one is unknown or they differ.
