@@ -572,7 +572,7 @@ def test_branches_record_the_arms_a_parameter_test_decides(tmp_path: Path) -> No
     ]
     first, ternary, looped, loop = info.branches
     assert not first.in_loop and looped.in_loop and not loop.in_loop
-    assert loop.iterates and not looped.iterates
+    assert loop.one_armed and not looped.one_armed
 
     def arm(span: tuple[int, int]) -> list[str]:
         return [name for name, c in calls.items() if span[0] < c.order <= span[1]]

@@ -73,7 +73,8 @@ class BlockingCallInAsyncTask(Rule):
             'None:`, and `get_secret("API_KEY")` skips `if name.startswith("oidc/"):` '
             "(also `==`, `!=`, `in` and `not in` a string literal, a tuple of them or a "
             "module constant holding them; after an early `return` in the function's own "
-            "body, the rest of it too; the body of a loop over a parameter that is empty, "
+            "body, the rest of it too; the right operand of `p and f()` or `p or f()` that "
+            "`p` rules out; the body of a loop over a parameter that is empty, "
             "`for k, v in uploads.items():` after `uploads = uploads or {}` with `uploads` "
             "left out; "
             "literal arguments, the literal defaults of omitted ones, values passed "

@@ -381,7 +381,7 @@ class ModelBuilder(cst.CSTVisitor):
         walk(node.body, self)
         taken = (test, self.order)
         function.branches += (
-            Branch(subject, test, self.loops > 1, taken, (self.order, self.order), iterates=True),
+            Branch(subject, test, self.loops > 1, taken, (self.order, self.order), one_armed=True),
         )
         if node.orelse is not None:
             walk(node.orelse, self)
@@ -450,6 +450,23 @@ class ModelBuilder(cst.CSTVisitor):
             break
         for function, test_node, test, taken, leaves in reversed(pending):
             self._branch(function, test_node, test, taken, leaves)  # its other arm ends here
+        return False
+
+    def visit_BooleanOperation(self, node: cst.BooleanOperation) -> bool:
+        """`p and f()` calls `f` only when `p` holds, `p or f()` only when it does not: a
+        one-armed branch on the left operand (`guards`)."""
+        function = self._testing_function(node.left)
+        if function is None:
+            return True
+        walk(node.left, self)
+        test = self._tick()
+        walk(node.right, self)
+        taken = (test, self.order)
+        left = node.left
+        if isinstance(node.operator, cst.Or):
+            left = cst.UnaryOperation(operator=cst.Not(), expression=left)
+        branch = Branch(left, test, self.loops > 0, taken, (self.order, self.order), one_armed=True)
+        function.branches += (branch,)
         return False
 
     def visit_IfExp(self, node: cst.IfExp) -> bool:

@@ -52,9 +52,10 @@ class Branch:
     # The taken arm ends in `return`/`raise`, and the `if` is in the function's own body:
     # once the test holds, nothing after the `if` runs either (to `FunctionInfo.end_order`).
     leaves: bool = False
-    # A `for` loop over the tested name (`for k, v in p.items():`): the taken arm is its
-    # body, which runs only if `p` is not empty; a loop over a truthy `p` rules out nothing.
-    iterates: bool = False
+    # Only the taken arm depends on the test: the body of a loop over the tested name
+    # (`for k, v in p.items():`, run only if `p` is not empty), or the right operand of
+    # `p and f()` (`p or f()` tests `not p`). A test that holds rules nothing out.
+    one_armed: bool = False
 
 
 @dataclass(eq=False, slots=True)

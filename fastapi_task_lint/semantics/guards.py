@@ -298,8 +298,8 @@ def ruled_out(model: ModuleModel, function: FunctionInfo, context: Context) -> S
             continue
         if not verdict:
             spans.append(branch.taken)
-        elif branch.iterates:
-            continue  # a loop over something that is not empty runs: nothing is ruled out
+        elif branch.one_armed:
+            continue  # the taken arm runs: nothing is ruled out
         elif branch.leaves and function.end_order:
             spans.append((branch.skipped[0], function.end_order))  # the rest of the body too
         else:
