@@ -773,11 +773,11 @@ def blocking_uses(
     def leaf(owner: ModuleModel, call: CallInfo) -> BlockingCall | None:
         key = id(call)
         if key not in leaves:
-            leaves[key] = blocking_call(owner, call, policy)
+            leaves[key] = None if _runs_once(call) else blocking_call(owner, call, policy)
         return leaves[key]
 
     def follow(caller: ModuleModel, target: Target, call: CallInfo) -> bool:
-        if memoized(target):
+        if memoized(target) or _runs_once(call):
             return False
         if target.function.is_async:  # awaited (an `async with` too), or iterated here
             if target.function.is_generator:
@@ -813,6 +813,16 @@ def blocking_uses(
 
 # Decorators that keep a function's result: its body runs once per process (and argument).
 _MEMOIZING = frozenset({"functools.cache", "functools.lru_cache"})
+
+
+def _runs_once(call: CallInfo) -> bool:
+    """Whether `call` fills a module global lazily (`if _client is None: _client =
+    Client()`): it runs on the first call of its function only, like a cached one's body."""
+    function = call.scope.enclosing_function()
+    return function is not None and any(
+        branch.once and branch.taken[0] < call.order <= branch.taken[1]
+        for branch in function.branches
+    )
 
 
 def memoized(target: Target) -> bool:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from fastapi_task_lint.semantics import names
 from fastapi_task_lint.semantics.functions import (
     AttributeAssignment,
     Branch,
@@ -16,7 +17,7 @@ from fastapi_task_lint.semantics.functions import (
 )
 from fastapi_task_lint.semantics.guards import tested_names
 from fastapi_task_lint.semantics.scope import Binding, BindingKind, Scope, ScopeKind
-from fastapi_task_lint.semantics.walk import walk
+from fastapi_task_lint.semantics.walk import OwnCodeVisitor, walk
 
 
 @dataclass
@@ -416,10 +417,45 @@ class ModelBuilder(cst.CSTVisitor):
                 return function
         return None
 
+    def _lazy_global(self, node: cst.If) -> FunctionInfo | None:
+        """The function `node` fills a module global in, lazily: `if _client is None:` (or
+        `if not _client:`) whose body assigns `_client`, declared `global` there."""
+        if not self.function_stack or self.scope is not self.function_stack[-1].scope:
+            return None
+        function = self.function_stack[-1]
+        test = node.test
+        name: cst.BaseExpression | None = None
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            name = test.expression
+        elif (
+            isinstance(test, cst.Comparison)
+            and len(test.comparisons) == 1
+            and isinstance(test.comparisons[0].operator, cst.Is)
+            and names.is_none(test.comparisons[0].comparator)
+        ):
+            name = test.left
+        if not isinstance(name, cst.Name) or name.value not in function.scope.global_names:
+            return None
+        assigns = _Assigns(name.value)
+        walk(node.body, assigns)
+        return function if assigns.found else None
+
     def visit_If(self, node: cst.If) -> bool:
         """Record the branches on parameters and the `isinstance` narrowings of an `if` and
         of the `elif`s after it, in one loop: a chain of hundreds of `elif isinstance(...)`
         walked one level deeper each would run out of stack."""
+        lazy = self._lazy_global(node)
+        if lazy is not None and self._testing_function(node.test) is None:
+            walk(node.test, self)
+            test = self._tick()
+            walk(node.body, self)
+            taken = (test, self.order)
+            if node.orelse is not None:
+                walk(node.orelse, self)
+            lazy.branches += (
+                Branch(node.test, test, self.loops > 0, taken, (self.order, self.order), once=True),
+            )
+            return False
         pending: list[tuple[FunctionInfo, cst.BaseExpression, int, tuple[int, int], bool]] = []
         in_body = id(node) in self.top_level  # a `return` in an arm leaves the rest unrun
         current = node
@@ -562,6 +598,18 @@ class ModelBuilder(cst.CSTVisitor):
 
 def _statement_ids(body: cst.BaseSuite) -> frozenset[int]:
     return frozenset(map(id, body.body)) if isinstance(body, cst.IndentedBlock) else frozenset()
+
+
+class _Assigns(OwnCodeVisitor):
+    """Whether code assigns the name `name` (`_client = Client()`), nested defs aside."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.found = False
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        target = node.target
+        self.found = self.found or (isinstance(target, cst.Name) and target.value == self.name)
 
 
 def _iterated_name(iterable: cst.BaseExpression) -> cst.Name | None:

@@ -56,6 +56,9 @@ class Branch:
     # (`for k, v in p.items():`, run only if `p` is not empty), or the right operand of
     # `p and f()` (`p or f()` tests `not p`). A test that holds rules nothing out.
     one_armed: bool = False
+    # The taken arm gives a module global the test found unset its value (`if _client is
+    # None: _client = Client()`): it runs on the first call only (`blocking`).
+    once: bool = False
 
 
 @dataclass(eq=False, slots=True)
