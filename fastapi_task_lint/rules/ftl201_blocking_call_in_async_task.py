@@ -162,7 +162,7 @@ def _message(ctx: RuleContext, task: ScheduledFunction, use: BlockingUse) -> str
     )
     what = call_label(ctx.model, use.call.node)
     via = f" (`{use.chain(name)}`)" if use.via else ""
-    remedy = "move it to `await asyncio.to_thread(...)` or use an async client"
+    remedy = f"{use.offload()} or use an async client"
     if launch.in_process:
         remedy += f", or make `{name}` a plain `def` so BackgroundTasks runs it in the threadpool"
     return (

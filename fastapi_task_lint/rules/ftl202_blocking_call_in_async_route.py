@@ -104,8 +104,10 @@ class BlockingCallInAsyncRoute(Rule):
 def _message(ctx: RuleContext, function: FunctionInfo, kind: str, use: BlockingUse) -> str:
     what = call_label(ctx.model, use.call.node)
     via = f" (`{use.chain(function.name)}`)" if use.via else ""
-    if kind == "WebSocket handler":  # FastAPI awaits these: a plain `def` one fails
-        remedy = "move it to `await asyncio.to_thread(...)` or use the async API"
+    if kind == "WebSocket handler" or use.coroutine:
+        # FastAPI awaits a WebSocket handler: a plain `def` one fails; and a plain `def`
+        # cannot await the coroutine that blocks.
+        remedy = f"{use.offload()} or use the async API"
     else:
         remedy = (
             f"make `{function.name}` a plain `def` (FastAPI runs it in the threadpool) or use "

@@ -741,10 +741,20 @@ class BlockingUse:
     call: CallInfo
     via: tuple[str, ...]
     blocking: BlockingCall
+    # The call runs a coroutine (or an async generator) that blocks further down: it is
+    # not the call to hand to `asyncio.to_thread`, the blocking one inside is.
+    coroutine: bool = False
 
     def chain(self, start: str) -> str:
         """`send_digest -> render_pdf -> requests.get`."""
         return " -> ".join((start, *self.via, self.blocking.name))
+
+    def offload(self) -> str:
+        """What to move to `await asyncio.to_thread(...)`: the call itself, or, when it is a
+        coroutine's, the blocking call inside it."""
+        if not self.coroutine:
+            return "move it to `await asyncio.to_thread(...)`"
+        return f"move `{self.blocking.name}` in `{self.via[-1]}` to `await asyncio.to_thread(...)`"
 
 
 def blocking_uses(
@@ -807,7 +817,7 @@ def blocking_uses(
         chain = find_chain(edge.target, leaf, follow, memo, context=told, edges=_edges)
         if chain is not None:
             names = (edge.target.function.name, *chain.names())
-            found.append(BlockingUse(call, names, chain.leaf))
+            found.append(BlockingUse(call, names, chain.leaf, edge.target.function.is_async))
     return found
 
 
