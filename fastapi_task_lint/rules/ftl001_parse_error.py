@@ -14,10 +14,12 @@ class ParseError(Rule):
             "Reported by the engine, once per file, when a file cannot be read (permissions, "
             "not a regular file), decoded (invalid bytes for its PEP 263 encoding, NUL bytes) "
             "or parsed (a syntax error, with its line and column where the parser knows them). "
-            "Only files some rule reads are parsed: those a rule's prefilter wants, and the "
-            "modules their checks resolve names into. A file with none of the rules' trigger "
-            "strings is not parsed, so its syntax errors are left to the compiler's tools "
-            "(`python -m compileall -q`, ruff, flake8's E999)."
+            "It is reported for the files some rule's prefilter wants. A file with none of the "
+            "rules' trigger strings is not parsed to be checked, so its syntax errors are left "
+            "to the compiler's tools (`python -m compileall -q`, ruff, flake8's E999); when "
+            "another file's check resolves a name into such a module and it does not parse, "
+            "that check stops there, and no FTL001 is reported for it (whether it is depends "
+            "on which files a process checked first, and a report must not)."
         ),
         why=(
             "A file the linter cannot read is a file it did not check. The run goes on with "
