@@ -505,6 +505,7 @@ def call_context(
 def _argument_context(
     call: CallInfo, target: Target, caller: FunctionInfo, known: Context
 ) -> Context:
+    """What `target` knows of its parameters when `call` runs it."""
     inputs = _inputs(target.model, target.function)
     if not inputs:
         return ()
