@@ -112,15 +112,22 @@ def _route_from_decorator(
     method = decorator.func.attr.value
     if method not in _ROUTE_DECORATORS or not _is_app(model, decorator.func.value, function):
         return None
-    path = _string_arg(decorator, "path")
-    if method == "api_route":
-        methods_arg = next(
-            (a.value for a in decorator.args if a.keyword and a.keyword.value == "methods"), None
-        )
-        methods = _string_list(methods_arg) or ("get",)
-    else:
-        methods = (method,)
-    return Route(function, methods, path, decorator, model)
+    return Route(
+        function, _decorator_methods(decorator), _string_arg(decorator, "path"), decorator, model
+    )
+
+
+def _decorator_methods(decorator: cst.Call) -> tuple[str, ...]:
+    """The methods a route decorator (`@app.get(...)`, `@app.api_route(..., methods=[...])`)
+    answers."""
+    assert isinstance(decorator.func, cst.Attribute)
+    method = decorator.func.attr.value
+    if method != "api_route":
+        return (method,)
+    methods = next(
+        (a.value for a in decorator.args if a.keyword and a.keyword.value == "methods"), None
+    )
+    return _string_list(methods) or ("get",)
 
 
 def _added_routes(model: ModuleModel) -> list[Route]:
@@ -214,16 +221,10 @@ def _decorator_called(
         and not call.node.args[0].star
     ):
         return None
-    method = decorator.func.attr.value
     type_ref = model.infer_type(decorator.func.value, call.scope, call.order)
     if not model.is_instance(type_ref, _APP_TYPES):
         return None
-    if method == "api_route":
-        methods_arg = next(
-            (a.value for a in decorator.args if a.keyword and a.keyword.value == "methods"), None
-        )
-        return decorator, _string_list(methods_arg) or ("get",)
-    return decorator, (method,)
+    return decorator, _decorator_methods(decorator)
 
 
 def _spelled_endpoint(base: cst.BaseExpression) -> bool:
