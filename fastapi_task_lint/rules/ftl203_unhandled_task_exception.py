@@ -137,8 +137,7 @@ def _has_handling_decorator(
     ctx: RuleContext, task: ScheduledFunction, patterns: tuple[str, ...]
 ) -> bool:
     for decorator in task.function.decorators:
-        target = decorator.func if isinstance(decorator, cst.Call) else decorator
-        qualname = ctx.model.qualified_name(target, task.function.parent_scope)
+        qualname = ctx.model.decorator_name(decorator, task.function.parent_scope)
         if qualname and any(fnmatch.fnmatchcase(qualname, p) for p in patterns):
             return True
     return False

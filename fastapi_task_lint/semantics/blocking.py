@@ -600,11 +600,7 @@ def _would_block_caught(model: ModuleModel, call: CallInfo) -> bool:
         if not isinstance(outer, cst.Try) or inner is not outer.body:
             continue
         for handler in outer.handlers:
-            kind = handler.type
-            kinds = [e.value for e in kind.elements] if isinstance(kind, cst.Tuple) else [kind]
-            if any(
-                k is not None and model.qualified_name(k, call.scope) in _WOULD_BLOCK for k in kinds
-            ):
+            if any(name in _WOULD_BLOCK for name in model.caught(handler, call.scope) or ()):
                 return True
     return False
 
@@ -844,11 +840,7 @@ def memoized(target: Target) -> bool:
     found = known.get(id(function))
     if found is None:
         found = known[id(function)] = any(
-            target.model.qualified_name(
-                decorator.func if isinstance(decorator, cst.Call) else decorator,
-                function.parent_scope,
-            )
-            in _MEMOIZING
+            target.model.decorator_name(decorator, function.parent_scope) in _MEMOIZING
             for decorator in function.decorators
         )
     return found

@@ -381,9 +381,8 @@ class ModelBuilder(cst.CSTVisitor):
         test = self._tick()
         walk(node.body, self)
         taken = (test, self.order)
-        function.branches += (
-            Branch(subject, test, self.loops > 1, taken, (self.order, self.order), one_armed=True),
-        )
+        # `loops` counts this loop too: the test is read before it.
+        self._branch(function, subject, test, taken, in_loop=self.loops > 1, one_armed=True)
         if node.orelse is not None:
             walk(node.orelse, self)
         return False
@@ -449,12 +448,9 @@ class ModelBuilder(cst.CSTVisitor):
             walk(node.test, self)
             test = self._tick()
             walk(node.body, self)
-            taken = (test, self.order)
+            self._branch(lazy, node.test, test, (test, self.order), once=True)
             if node.orelse is not None:
                 walk(node.orelse, self)
-            lazy.branches += (
-                Branch(node.test, test, self.loops > 0, taken, (self.order, self.order), once=True),
-            )
             return False
         pending: list[tuple[FunctionInfo, cst.BaseExpression, int, tuple[int, int], bool]] = []
         in_body = id(node) in self.top_level  # a `return` in an arm leaves the rest unrun
@@ -501,8 +497,7 @@ class ModelBuilder(cst.CSTVisitor):
         left = node.left
         if isinstance(node.operator, cst.Or):
             left = cst.UnaryOperation(operator=cst.Not(), expression=left)
-        branch = Branch(left, test, self.loops > 0, taken, (self.order, self.order), one_armed=True)
-        function.branches += (branch,)
+        self._branch(function, left, test, taken, one_armed=True)
         return False
 
     def visit_IfExp(self, node: cst.IfExp) -> bool:
@@ -525,11 +520,19 @@ class ModelBuilder(cst.CSTVisitor):
         order: int,
         taken: tuple[int, int],
         leaves: bool = False,
+        *,
+        in_loop: bool | None = None,
+        one_armed: bool = False,
+        once: bool = False,
     ) -> None:
         """Record a branch whose other arm ends here (it began where the test was read, or
-        where the taken arm ended)."""
+        where the taken arm ended; a one-armed branch has none). `in_loop` defaults to
+        whether a loop is around this point."""
         skipped = (max(order, taken[1]), self.order)
-        function.branches += (Branch(test, order, self.loops > 0, taken, skipped, leaves),)
+        in_loop = self.loops > 0 if in_loop is None else in_loop
+        function.branches += (
+            Branch(test, order, in_loop, taken, skipped, leaves, one_armed, once),
+        )
 
     def leave_WithItem(self, original_node: cst.WithItem) -> None:
         if original_node.asname is not None:

@@ -118,11 +118,9 @@ def built_plain_dataclass(
     owner, klass = found
     if klass.bases or klass.keywords or _INIT_HOOKS & klass.methods.keys():
         return None
-    decorators = (d.decorator for d in klass.node.decorators)
     if any(
-        owner.qualified_name(d.func if isinstance(d, cst.Call) else d, klass.parent_scope)
-        == _DATACLASS
-        for d in decorators
+        owner.decorator_name(d.decorator, klass.parent_scope) == _DATACLASS
+        for d in klass.node.decorators
     ):
         return found
     return None

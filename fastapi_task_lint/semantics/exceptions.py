@@ -9,7 +9,6 @@ and neither is a call to a project function that itself guards all of its work.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, TypeAlias
 
 import libcst as cst
@@ -221,13 +220,8 @@ def _handled_call(model: ModuleModel, scope: Scope, call: cst.Call, depth: int) 
 
 def is_broad_handler(model: ModuleModel, scope: Scope, handler: cst.ExceptHandler) -> bool:
     """`except:`, `except Exception`, `except BaseException` or a tuple holding one."""
-    kind = handler.type
-    if kind is None:
-        return True
-    kinds: Sequence[cst.BaseExpression] = (
-        [e.value for e in kind.elements] if isinstance(kind, cst.Tuple) else [kind]
-    )
-    return any(model.qualified_name(k, scope) in _BROAD for k in kinds)
+    caught = model.caught(handler, scope)
+    return caught is None or any(name in _BROAD for name in caught)
 
 
 class _Collector(OwnCodeVisitor):
@@ -257,11 +251,8 @@ class _Collector(OwnCodeVisitor):
 
     def _catches_only_stops(self, handler: cst.ExceptHandler) -> bool:
         """`except asyncio.CancelledError:` (or a tuple of such stops, `_STOPS`)."""
-        kind = handler.type
-        if kind is None:
-            return False
-        kinds = [e.value for e in kind.elements] if isinstance(kind, cst.Tuple) else [kind]
-        return all(self.model.qualified_name(k, self.scope) in _STOPS for k in kinds)
+        caught = self.model.caught(handler, self.scope)
+        return caught is not None and all(name in _STOPS for name in caught)
 
     def visit_Call(self, node: cst.Call) -> bool:
         if _spawn(self.model, self.scope, node):

@@ -248,11 +248,7 @@ def _called(model: ModuleModel, function: FunctionInfo) -> list[tuple[CallInfo, 
 def _is_context_manager(target: Target) -> bool:
     function = target.function
     return function.is_generator and any(
-        target.model.qualified_name(
-            decorator.func if isinstance(decorator, cst.Call) else decorator,
-            function.parent_scope,
-        )
-        in _CONTEXT_MANAGER_DECORATORS
+        target.model.decorator_name(decorator, function.parent_scope) in _CONTEXT_MANAGER_DECORATORS
         for decorator in function.decorators
     )
 
@@ -744,8 +740,7 @@ def periodic_loop(model: ModuleModel, function: FunctionInfo) -> cst.While | Non
 def repeat_decorator(model: ModuleModel, function: FunctionInfo) -> cst.BaseExpression | None:
     """A `@repeat_every(...)` decorator on `function` (fastapi-utils, fastapi-utilities)."""
     for decorator in function.decorators:
-        target = decorator.func if isinstance(decorator, cst.Call) else decorator
-        if model.qualified_name(target, function.parent_scope) in REPEAT_DECORATORS:
+        if model.decorator_name(decorator, function.parent_scope) in REPEAT_DECORATORS:
             return decorator
     return None
 

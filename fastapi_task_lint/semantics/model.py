@@ -344,6 +344,21 @@ class ModuleModel:
             return names.canonical(f"{base}.{expr.attr.value}") if base else None
         return None
 
+    def decorator_name(self, decorator: cst.BaseExpression, scope: Scope) -> str | None:
+        """The qualified name of what `@decorator` applies, evaluated in `scope`: `f` of
+        `@f` and of `@f(...)`."""
+        target = decorator.func if isinstance(decorator, cst.Call) else decorator
+        return self.qualified_name(target, scope)
+
+    def caught(self, handler: cst.ExceptHandler, scope: Scope) -> list[str | None] | None:
+        """The qualified names of the classes an `except` names (one, or a tuple of them);
+        None for a bare `except:`, which catches everything."""
+        kind = handler.type
+        if kind is None:
+            return None
+        kinds = [e.value for e in kind.elements] if isinstance(kind, cst.Tuple) else [kind]
+        return [self.qualified_name(k, scope) for k in kinds]
+
     def _binding_qualname(self, binding: Binding, depth: int) -> str | None:
         if binding.kind is BindingKind.IMPORT and binding.imported:
             return names.canonical(binding.imported)
@@ -665,8 +680,7 @@ class ModuleModel:
         of the caller's arguments: `@with_session`, whose wrapper calls `f(session, *args,
         **kwargs)` with `session` from `with session_scope() as session`."""
         for decorator in function.decorators:
-            named = decorator.func if isinstance(decorator, cst.Call) else decorator
-            qualname = self.qualified_name(named, function.parent_scope)
+            qualname = self.decorator_name(decorator, function.parent_scope)
             found = self.project.resolve_function(qualname) if qualname else None
             if found is None or not found[1].params:
                 continue
@@ -913,7 +927,7 @@ class ModuleModel:
             if getter is not None and (
                 getter.decorated("property")
                 or any(
-                    self.qualified_name(decorator, klass.scope) == "functools.cached_property"
+                    self.decorator_name(decorator, klass.scope) == "functools.cached_property"
                     for decorator in getter.decorators
                 )
             ):

@@ -55,8 +55,7 @@ class Wait:
 def waits_in(model: ModuleModel, function: FunctionInfo) -> list[Wait]:
     found: list[Wait] = []
     for decorator in function.decorators:
-        target = decorator.func if isinstance(decorator, cst.Call) else decorator
-        if model.qualified_name(target, function.parent_scope) in RETRY_DECORATORS:
+        if model.decorator_name(decorator, function.parent_scope) in RETRY_DECORATORS:
             found.append(Wait(decorator, (WaitKind.RETRY_DECORATOR,)))
     walker = _LoopWalker(model, function.scope)
     walk(function.node.body, walker)
