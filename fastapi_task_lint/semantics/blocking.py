@@ -34,8 +34,11 @@ from fastapi_task_lint.semantics.callgraph import (
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
 from fastapi_task_lint.semantics.guards import (
     Context,
+    Instance,
+    Known,
     call_context,
     entry_context,
+    handed_arguments,
     ruled_out,
     runs,
 )
@@ -472,8 +475,13 @@ def blocking_call(
         named = policy.method_blocks(sorted(bases), method)
         return BlockingCall(call.node, f"{_class_label(named)}.{method}") if named else None
     receiver = receiver_type(model, func.value, call.scope, call.order)
-    if receiver is None:
-        return None
+    return None if receiver is None else _method_call(model, call, receiver, method, policy)
+
+
+def _method_call(
+    model: ModuleModel, call: CallInfo, receiver: str, method: str, policy: BlockingPolicy
+) -> BlockingCall | None:
+    """What calling `method` on a `receiver` object blocks on, if anything."""
     if method_of(model, receiver, method) is not None:
         return None  # a project subclass's own method: the chain search follows it
     owner = policy.method_blocks(model.ancestors(receiver), method)
@@ -485,6 +493,111 @@ def blocking_call(
     if produced == _QUERY and not _matches(f"{_QUERY}.__iter__", policy.allowed):
         return BlockingCall(call.node, "Query.__iter__") if _query_iterated(model, call) else None
     return None
+
+
+def _handed_call(
+    model: ModuleModel, call: CallInfo, policy: BlockingPolicy, known: Context
+) -> BlockingCall | None:
+    """What `call` blocks on when its receiver is a parameter without an annotation that the
+    caller handed an object of a catalogued class (`Instance`): `db.commit()` in `def
+    save(db, item)`, called with a `Session`; `db.query(User).first()` too."""
+    instances = {name: value.qualname for name, value in known if isinstance(value, Instance)}
+    func = call.node.func
+    if not instances or call.awaited or not isinstance(func, cst.Attribute):
+        return None
+    receiver = _handed_type(func.value, call, instances)
+    if receiver is None:
+        return None
+    return _method_call(model, call, receiver, func.attr.value, policy)
+
+
+def _handed_type(
+    expression: cst.BaseExpression, call: CallInfo, instances: dict[str, str]
+) -> str | None:
+    """The class of `expression` (in `call`'s scope): a parameter without an annotation that
+    `instances` types, or what a catalogued method of it returns (`db.query(User)`)."""
+    if isinstance(expression, cst.Name):
+        binding = call.scope.lookup(expression.value, call.order)
+        if binding is None or binding.kind is not BindingKind.PARAM or binding.param is None:
+            return None
+        return instances.get(expression.value) if binding.param.annotation is None else None
+    if isinstance(expression, cst.Call) and isinstance(expression.func, cst.Attribute):
+        owner = _handed_type(expression.func.value, call, instances)
+        if owner is not None:
+            return _METHOD_RESULTS.get((_canonical_type(owner), expression.func.attr.value))
+    return None
+
+
+def _told(
+    call: CallInfo, target: Target, caller: FunctionInfo, known: Context, model: ModuleModel
+) -> Context:
+    """`call_context`, with the objects of catalogued classes that `call` hands parameters
+    of `target` without an annotation (`Instance`)."""
+    told = call_context(call, target, caller, known, model)
+    used = _used_objects(target.model, target.function)
+    handed = handed_arguments(call, target.function, caller, known) if used else {}
+    instances: dict[str, Known] = {}
+    for name, given in handed.items():
+        if name not in used:
+            continue
+        if isinstance(given, Instance):
+            instances[name] = given
+        elif isinstance(given, cst.Name):  # a session, client or manager the caller holds
+            klass = receiver_type(model, given, call.scope, call.order)
+            if klass is not None and _worth_typing(model, klass):
+                instances[name] = Instance(klass)
+    if not instances:
+        return told
+    return tuple(sorted({**dict(told), **instances}.items(), key=lambda item: item[0]))
+
+
+def _used_objects(model: ModuleModel, function: FunctionInfo) -> frozenset[str]:
+    """The names `function` calls methods on (`db.commit()`, `db.query(x).first()`) or hands
+    to calls as they are (`helper(db)`): the parameters worth typing by what callers pass."""
+    known: dict[int, frozenset[str]] = model.project.memo(f"{__name__}.used objects", dict)
+    found = known.get(id(function))
+    if found is None:
+        used: set[str] = set()
+        for call in function.calls:
+            receiver = call.node.func
+            while isinstance(receiver, cst.Attribute | cst.Call):
+                receiver = receiver.value if isinstance(receiver, cst.Attribute) else receiver.func
+            if isinstance(receiver, cst.Name) and receiver is not call.node.func:
+                used.add(receiver.value)
+            used.update(a.value.value for a in call.node.args if isinstance(a.value, cst.Name))
+        found = known[id(function)] = frozenset(used)
+    return found
+
+
+# The classes some of whose methods block, or return an object whose methods do.
+_CATALOGUED = frozenset(
+    {*BLOCKING_METHODS, *ALL_METHODS_BLOCK_EXCEPT, *(klass for klass, _ in _METHOD_RESULTS)}
+)
+
+
+def _worth_typing(model: ModuleModel, klass: str) -> bool:
+    """Whether an object of `klass` may block in a helper: a catalogued class (or a subclass
+    of one), or a project class, whose methods the search follows."""
+    if any(_canonical_type(ancestor) in _CATALOGUED for ancestor in model.ancestors(klass)):
+        return True
+    return model.project.resolve_class(klass) is not None
+
+
+def _handed_edges(model: ModuleModel, function: FunctionInfo, known: Context) -> list[Edge]:
+    """The methods of project classes that calls in `function` run on parameters without an
+    annotation that its caller handed an instance of one (`Instance`): `db.get(...)` in
+    `def load(user_id, db)` called with the route's `DatabaseManager`."""
+    instances = {name: value.qualname for name, value in known if isinstance(value, Instance)}
+    edges: list[Edge] = []
+    for call in function.calls if instances else ():
+        func = call.node.func
+        if not isinstance(func, cst.Attribute):
+            continue
+        receiver = _handed_type(func.value, call, instances)
+        target = None if receiver is None else method_of(model, receiver, func.attr.value)
+        if target is not None:
+            edges.append(Edge(call, target))
+    return edges
 
 
 def _class_label(klass: str) -> str:
@@ -776,11 +889,14 @@ def blocking_uses(
     )
     leaves = answers.setdefault(policy, {})
 
-    def leaf(owner: ModuleModel, call: CallInfo) -> BlockingCall | None:
+    def leaf(owner: ModuleModel, call: CallInfo, told: Context) -> BlockingCall | None:
         key = id(call)
         if key not in leaves:
             leaves[key] = None if _runs_once(call) else blocking_call(owner, call, policy)
-        return leaves[key]
+        found = leaves[key]
+        if found is None and told and not _runs_once(call):
+            return _handed_call(owner, call, policy, told)
+        return found
 
     def follow(caller: ModuleModel, target: Target, call: CallInfo) -> bool:
         if memoized(target) or _runs_once(call):
@@ -796,21 +912,21 @@ def blocking_uses(
     )
     memo = chains.setdefault(policy, {})
     found: list[BlockingUse] = []
-    edges = {id(edge.call): edge for edge in _edges(model, function)}
     known = entry_context(model, function) if known is None else known
+    edges = {id(edge.call): edge for edge in _edges(model, function, known)}
     spans = ruled_out(model, function, known)
     for call in function.calls:
         if not runs(call, spans):
             continue
-        direct = leaf(model, call)
+        direct = leaf(model, call, known)
         if direct is not None:
             found.append(BlockingUse(call, (), direct))
             continue
         edge = edges.get(id(call))
         if edge is None or not follow(model, edge.target, call):
             continue
-        told = call_context(call, edge.target, function, known, model)
-        chain = find_chain(edge.target, leaf, follow, memo, context=told, edges=_edges)
+        told = _told(call, edge.target, function, known, model)
+        chain = find_chain(edge.target, leaf, follow, _edges, _told, memo, told)
         if chain is not None:
             names = (edge.target.function.name, *chain.names())
             found.append(BlockingUse(call, names, chain.leaf, edge.target.function.is_async))
@@ -893,9 +1009,15 @@ def _iterated_on_loop(model: ModuleModel, call: CallInfo) -> bool:
     return found
 
 
-def _edges(model: ModuleModel, function: FunctionInfo) -> list[Edge]:
-    """The project functions a call in `function` runs, constructors included."""
-    return [*callees(model, function), *constructor_edges(model, function)]
+def _edges(model: ModuleModel, function: FunctionInfo, known: Context) -> list[Edge]:
+    """The project functions a call in `function` runs, constructors included, and the
+    methods it runs on objects its caller handed it (`_handed_edges`)."""
+    edges = [*callees(model, function), *constructor_edges(model, function)]
+    handed = _handed_edges(model, function, known)
+    if handed:
+        resolved = {id(edge.call) for edge in edges}
+        edges.extend(edge for edge in handed if id(edge.call) not in resolved)
+    return edges
 
 
 def call_label(model: ModuleModel, call: cst.Call) -> str:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 import libcst as cst
 
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
-from fastapi_task_lint.semantics.guards import Context, call_context, ruled_out, runs
+from fastapi_task_lint.semantics.guards import Context, ruled_out, runs
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
 
 if TYPE_CHECKING:
@@ -241,25 +241,26 @@ _NOWHERE = 1 << 30
 
 def find_chain(
     target: Target,
-    leaf: Callable[[ModuleModel, CallInfo], T | None],
+    leaf: Callable[[ModuleModel, CallInfo, Context], T | None],
     follow: Callable[[ModuleModel, Target, CallInfo], bool],
-    memo: ChainMemo[T] | None = None,
-    max_depth: int = MAX_DEPTH,
+    edges: Callable[[ModuleModel, FunctionInfo, Context], list[Edge]],
+    tell: Callable[[CallInfo, Target, FunctionInfo, Context, ModuleModel], Context],
+    memo: ChainMemo[T],
     context: Context = (),
-    edges: Callable[[ModuleModel, FunctionInfo], list[Edge]] = callees,
+    max_depth: int = MAX_DEPTH,
 ) -> Chain[T] | None:
     """The shortest path from `target`'s body down the call graph, at most `max_depth` calls
     deep, to a call where `leaf` says yes; of paths as short, the one through earlier calls.
 
-    `follow(caller's model, callee, call)` decides which callees are entered. `context` is
-    what the call into `target` tells of its parameters: code in a branch it rules out is
-    skipped there (`guards`), and each callee is entered with what its own call tells. Being
+    `follow(caller's model, callee, call)` decides which of the callees `edges` gives are
+    entered. `context` is what the call into `target` tells of its parameters: code in a
+    branch it rules out is skipped there (`guards`), `leaf` and `edges` are asked with it,
+    and each callee is entered with what `tell` says its own call tells. Being
     the shortest, the answer is the call graph's alone, whichever searches ran before (a pooled
     run's processes each search their own files, in their own order): `memo` keeps it per
     function and context for every later search with the same `leaf` and `follow`,
     whatever depth that search meets it at.
     """
-    memo = {} if memo is None else memo
 
     def search(current: Target, known: Context, depth: int) -> tuple[Chain[T] | None, bool]:
         """The shortest chain from `current` within `depth` calls, and whether the depth
@@ -272,7 +273,7 @@ def find_chain(
             return None, remembered < _NOWHERE
         spans = ruled_out(current.model, current.function, known)
         for call in current.function.calls:
-            found = leaf(current.model, call) if runs(call, spans) else None
+            found = leaf(current.model, call, known) if runs(call, spans) else None
             if found is not None:
                 memo[key] = chain = Chain((), found)
                 return chain, False
@@ -281,10 +282,10 @@ def find_chain(
             return None, True
         best: Chain[T] | None = None
         cut = False
-        for edge in edges(current.model, current.function):
+        for edge in edges(current.model, current.function, known):
             if not runs(edge.call, spans) or not follow(current.model, edge.target, edge.call):
                 continue
-            told = call_context(edge.call, edge.target, current.function, known, current.model)
+            told = tell(edge.call, edge.target, current.function, known, current.model)
             # A later callee is worth entering only for a strictly shorter chain.
             below, short = search(
                 edge.target, told, depth - 1 if best is None else len(best.edges) - 2

@@ -20,6 +20,7 @@ import ast
 import functools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING
 
@@ -55,9 +56,18 @@ class Value(Enum):
     SOME = "not None"  # truthiness unknown
 
 
-# What is known of a value: one of `Value`, or the text of a string literal it is (`"oidc/x"`),
-# which `truth` can test with `startswith`, `endswith`, `==` and `in`.
-Known = Value | str
+@dataclass(frozen=True, slots=True)
+class Instance:
+    """An object of a known class that a caller hands a parameter without an annotation
+    (`save(db, item)` from a route whose `db: Session`): the blocking-call search types the
+    parameter's method calls by it. Not None; its truth is not known."""
+
+    qualname: str
+
+
+# What is known of a value: one of `Value`, the text of a string literal it is (`"oidc/x"`),
+# which `truth` can test with `startswith`, `endswith`, `==` and `in`, or an `Instance`.
+Known = Value | str | Instance
 # What a search knows on entering a function: (parameter, value) pairs, sorted (a memo key).
 Context = tuple[tuple[str, Known], ...]
 # Per parameter that matters: its name, and what its literal default and annotation tell.
@@ -358,7 +368,7 @@ def _defaulted(
         return None
     default = literal_value(value.right)
     before = _value_at(function, name, binding.order, False, spans, passed)
-    if default is None or before is None or before is Value.SOME:
+    if default is None or before is None or before is Value.SOME or isinstance(before, Instance):
         return None
     truthy = before is Value.TRUTHY or (isinstance(before, str) and before != "")
     return before if truthy else default
@@ -730,6 +740,28 @@ def _passed(
         for name, arguments in bind_arguments(function, args, bound_self).items()
         if len(arguments) == 1 and not arguments[0].star
     }
+
+
+def handed_arguments(
+    call: CallInfo, target: FunctionInfo, caller: FunctionInfo, known: Context
+) -> dict[str, cst.BaseExpression | Instance]:
+    """For each parameter of `target` without an annotation that `call` (in `caller`, which
+    knows `known`) gives one argument: the `Instance` `known` holds for that argument (the
+    caller's own parameter, handed on as it is), or the argument's expression."""
+    untyped = {p.name for p in target.params if p.annotation is None and not p.star}
+    bound_self = _binds_self(call, target) if untyped else None
+    if bound_self is None or any(arg.star for arg in call.node.args):
+        return {}
+    instances = {
+        name: v for name, v in known if isinstance(v, Instance) and not _reassigned(caller, name)
+    }
+    handed: dict[str, cst.BaseExpression | Instance] = {}
+    for name, expression in _passed(target, call.node.args, bound_self).items():
+        if name not in untyped:
+            continue
+        forwarded = instances.get(expression.value) if isinstance(expression, cst.Name) else None
+        handed[name] = expression if forwarded is None else forwarded
+    return handed
 
 
 def _tells(call: CallInfo, known: Context) -> bool:
