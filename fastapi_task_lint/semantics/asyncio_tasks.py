@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
-from fastapi_task_lint.semantics.scope import Scope
+from fastapi_task_lint.semantics.scope import BindingKind, Scope
 from fastapi_task_lint.semantics.uses import NameUse, call_parents, is_local, local_uses
 
 if TYPE_CHECKING:
@@ -315,13 +315,51 @@ def _is_statement(parents: tuple[cst.CSTNode, ...], up: int) -> bool:
 
 
 def _filled_local(function: FunctionInfo, call: cst.CSTNode) -> str | None:
-    """`tasks` in `tasks.append(x)` when `tasks` is a plain local."""
+    """`tasks` in `tasks.append(x)` when `tasks` is a plain local that holds a container
+    built in `function` (`_local_container`)."""
     if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute):
         return None
     owner = call.func.value
     if call.func.attr.value not in _CONTAINER_FILLS or not isinstance(owner, cst.Name):
         return None
-    return owner.value if is_local(function, owner.value) else None
+    return owner.value if _local_container(function, owner.value) else None
+
+
+# Builds of the containers `_CONTAINER_FILLS` fill: builtins, and `collections`' deque.
+_CONTAINER_DISPLAYS = (cst.List, cst.Set, cst.Dict, cst.ListComp, cst.SetComp, cst.DictComp)
+_CONTAINER_BUILTINS = frozenset({"list", "set", "dict"})
+_DEQUE = "collections.deque"
+
+
+def _local_container(function: FunctionInfo, name: str) -> bool:
+    """Whether the local `name` is only ever assigned a list, set, dict or deque built
+    here: an object of another class whose `add` is called (a task group or manager,
+    `async with TaskManager() as manager`) may keep what it is given."""
+    if not is_local(function, name):
+        return False
+    for binding in function.scope.bindings[name]:
+        value = binding.value
+        if isinstance(value, _CONTAINER_DISPLAYS):
+            continue
+        func = value.func if isinstance(value, cst.Call) else None
+        if not isinstance(func, cst.Name | cst.Attribute) or binding.kind is not BindingKind.ASSIGN:
+            return False
+        if isinstance(func, cst.Attribute):
+            if not (
+                isinstance(func.value, cst.Name)
+                and f"{func.value.value}.{func.attr.value}" == _DEQUE
+            ):
+                return False
+            imported = function.scope.lookup(func.value.value)
+            if imported is None or imported.imported != "collections":
+                return False
+            continue
+        found = function.scope.lookup(func.value)
+        if found is None and func.value in _CONTAINER_BUILTINS:
+            continue  # a builtin: no binding of the name shadows it
+        if found is None or found.imported != _DEQUE:
+            return False
+    return True
 
 
 def _kept() -> SpawnFate:

@@ -126,6 +126,11 @@ BLOCKING_FUNCTIONS: tuple[str, ...] = (
             "unpack_archive",
         )
     ),
+    # A temporary file is created on disk as `open` creates one; `fsync` waits for the disk.
+    "tempfile.NamedTemporaryFile",
+    "tempfile.TemporaryFile",
+    "tempfile.mkstemp",
+    "os.fsync",
     "builtins.input",
     "io.open",
     "io.open_code",
@@ -224,6 +229,9 @@ BLOCKING_METHODS: dict[str, frozenset[str]] = {
     "sqlite3.Cursor": _CURSOR_METHODS,
     "psycopg2.extensions.connection": frozenset({"commit", "rollback"}),
     "psycopg2.extensions.cursor": _CURSOR_METHODS,
+    # Extracting writes every member to disk, whether the archive was read from disk or bytes.
+    "zipfile.ZipFile": frozenset({"extract", "extractall"}),
+    "tarfile.TarFile": frozenset({"extract", "extractall"}),
 }
 # Classes whose every public method does I/O, but for these (they build or describe).
 ALL_METHODS_BLOCK_EXCEPT: dict[str, frozenset[str]] = {
@@ -327,6 +335,7 @@ _FACTORIES: dict[str, str] = {
     "socket.create_connection": "socket.socket",
     "urllib3.PoolManager": "urllib3.PoolManager",
     "subprocess.Popen": "subprocess.Popen",
+    "tarfile.open": "tarfile.TarFile",
     "asyncio.create_task": "asyncio.Task",
     "asyncio.ensure_future": "asyncio.Future",
 }

@@ -730,6 +730,8 @@ class ModuleModel:
             return TypeRef("sqlalchemy.orm.Session")
         if qualname in names.FACTORY_RESULTS:
             return TypeRef(names.FACTORY_RESULTS[qualname])
+        if qualname in names.CASTS and call.args:  # `cast(MyApp, FastAPI())` is a `MyApp`
+            return self.annotation_type(call.args[0].value, scope)
         if qualname == "builtins.next" and call.args:
             # A generator is typed by what it yields (`Iterator[Session]` is a `Session`), so
             # `next(get_db())` is one of those: the session a dependency would give.

@@ -228,3 +228,7 @@ KNOWN_LIBRARY_NAMES = frozenset(
 def is_none(node: cst.BaseExpression | None) -> bool:
     """Whether `node` is the constant `None`."""
     return isinstance(node, cst.Name) and node.value == "None"
+
+
+# `typing.cast(T, value)`: the value, typed as `T`.
+CASTS = frozenset({"typing.cast", "typing_extensions.cast"})
