@@ -40,6 +40,7 @@ from fastapi_task_lint.semantics.observations import RunGlobal, register_global
 from fastapi_task_lint.semantics.scheduling import bind_arguments
 from fastapi_task_lint.semantics.scope import Binding, BindingKind, Scope
 from fastapi_task_lint.semantics.uses import local_uses
+from fastapi_task_lint.semantics.walk import walk
 
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.callgraph import Target
@@ -380,15 +381,40 @@ def _attribute_value(
     """What `self.name` holds where `branch` tests it, when the method itself gave it its
     value from its parameters: one assignment, in the method's body itself (no `if` or loop
     around it), before the test, with no call in between that could assign it again
-    (`self.path = Path(path) if path is not None else None`)."""
+    (`self.path = Path(path) if path is not None else None`): one that names the instance
+    (`self.load()`, `register(self)`, `super().__init__()`)."""
     assignment = _attribute_source(function, name)
     if assignment is None or branch.in_loop or assignment.order >= branch.order:
         return None
-    if any(assignment.order < call.order < branch.order for call in function.calls):
+    instance = name.partition(".")[0]
+    if any(
+        assignment.order < call.order < branch.order and _reaches(call.node, instance)
+        for call in function.calls
+    ):
         return None
     assert assignment.value is not None  # `_attribute_source` finds only assignments of one
     kept = {n: v for n, v in values.items() if not _reassigned(function, n)}
     return _evaluated(assignment.value, kept)
+
+
+def _reaches(call: cst.Call, instance: str) -> bool:
+    """Whether `call` names `instance` (or `super`, which is it) anywhere in it."""
+    finder = _NameFinder(frozenset({instance, "super"}))
+    walk(call, finder)
+    return finder.found
+
+
+class _NameFinder(cst.CSTVisitor):
+    """Whether a tree names one of `names`; the walk stops at the first."""
+
+    def __init__(self, names: frozenset[str]) -> None:
+        self.names = names
+        self.found = False
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, cst.Name) and node.value in self.names:
+            self.found = True
+        return not self.found
 
 
 def _attribute_source(function: FunctionInfo, name: str) -> AttributeAssignment | None:
