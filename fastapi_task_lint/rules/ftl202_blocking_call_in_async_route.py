@@ -34,7 +34,9 @@ class BlockingCallInAsyncRoute(Rule):
     docs = RuleDocs(
         what=(
             "Flags a blocking call inside an `async def` route handler (`@app.get`, "
-            '`@router.post`, `websocket`, ..., also called by hand, `app.get("/x")(handler)`; '
+            '`@router.post`, `websocket`, ..., also called by hand, `app.get("/x")(handler)`, '
+            "and on the parameter without an annotation of a helper that some call in the run "
+            "hands an app or router, `def register_endpoints(router): @router.get(...)`; "
             "`add_api_route`, `add_api_websocket_route`, and Starlette's `Route(...)`, "
             "`WebSocketRoute(...)` and `add_route`, the endpoint also through "
             "`functools.partial`; the request methods of a Starlette `HTTPEndpoint` or "

@@ -12,6 +12,9 @@ import libcst as cst
 from fastapi_task_lint.semantics.byte_filters import static_filter
 from fastapi_task_lint.semantics.callgraph import resolve_function_ref
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
+from fastapi_task_lint.semantics.mentions import calling
+from fastapi_task_lint.semantics.scheduling import bind_call_arguments
+from fastapi_task_lint.semantics.scope import BindingKind, Scope
 
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.model import ModuleModel
@@ -101,7 +104,50 @@ def find_routes(model: ModuleModel) -> list[Route]:
 
 def _is_app(model: ModuleModel, expr: cst.BaseExpression, function: FunctionInfo) -> bool:
     type_ref = model.infer_type(expr, function.parent_scope)
+    if type_ref is None and isinstance(expr, cst.Name):
+        return _handed_app(model, expr, function.parent_scope)
     return model.is_instance(type_ref, _APP_TYPES)
+
+
+def _handed_app(model: ModuleModel, name: cst.Name, scope: Scope) -> bool:
+    """Whether `name` is a parameter without an annotation of a function that some call in
+    the run hands an app or a router: `def register_endpoints(cls, router):` registers its
+    nested handlers on the router of `Config.register_endpoints(runs_router)`."""
+    binding = scope.lookup(name.value)
+    if binding is None or binding.kind is not BindingKind.PARAM or binding.param is None:
+        return False
+    registrar = model.scope_of_binding(binding).function
+    if registrar is None or binding.param.annotation is not None:
+        return False
+    param = binding.param.name
+    known: dict[tuple[int, str], bool] = model.project.memo(f"{__name__}.handed apps", dict)
+    key = (id(registrar), param)
+    if key not in known:
+        known[key] = False  # a registrar that calls itself is not asked again meanwhile
+        known[key] = any(
+            _hands_app(caller, call, registrar, param)
+            for caller in model.project.models(where=calling((registrar.name,)))
+            for call in caller.calls
+            if _names(call.node.func, registrar.name)
+        )
+    return known[key]
+
+
+def _names(func: cst.BaseExpression, name: str) -> bool:
+    """Whether a call's `func` is `name` or `obj.name` as written."""
+    written = func.attr if isinstance(func, cst.Attribute) else func
+    return isinstance(written, cst.Name) and written.value == name
+
+
+def _hands_app(caller: ModuleModel, call: CallInfo, registrar: FunctionInfo, param: str) -> bool:
+    """Whether `call`, in `caller`, calls `registrar` with an app or router for `param`."""
+    target = resolve_function_ref(caller, call.node.func, call.scope, call.order, call)
+    if target is None or target.function is not registrar:
+        return False
+    handed = bind_call_arguments(registrar, call.node.func, call.node.args).get(param, [])
+    return len(handed) == 1 and caller.is_instance(
+        caller.infer_type(handed[0].value, call.scope, call.order), _APP_TYPES
+    )
 
 
 def _route_from_decorator(

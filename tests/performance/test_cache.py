@@ -56,6 +56,23 @@ def test_changed_task_module_rechecks_the_modules_that_use_it(project: Path) -> 
     assert not any(f[0].endswith("jobs.py") and f[3] == "FTL201" for f in after)
 
 
+def test_a_registration_call_edit_rechecks_the_registrar(tmp_path: Path) -> None:
+    """views.py's handler is a route only because main.py hands `register` a router."""
+    (tmp_path / "views.py").write_text(
+        "import requests\n\n\ndef register(router):\n"
+        '    @router.get("/x")\n    async def x():\n'
+        '        return requests.get("https://example.com").json()\n'
+    )
+    main = tmp_path / "main.py"
+    main.write_text(
+        "from fastapi import APIRouter\nfrom views import register\n\n"
+        "router = APIRouter()\nregister(router)\n"
+    )
+    assert [f[3] for f in _cached(tmp_path)] == ["FTL202"]
+    main.write_text(main.read_text().replace("APIRouter()", "object()"))
+    assert _cached(tmp_path) == findings([tmp_path], tmp_path) == []
+
+
 def test_every_edit_of_any_file_gives_the_uncached_result(project: Path) -> None:
     """Empty each file in turn, then restore it: cached runs always equal fresh ones."""
     _cached(project)
