@@ -36,6 +36,7 @@ from fastapi_task_lint.semantics.guards import (
     Context,
     Instance,
     Known,
+    Value,
     call_context,
     entry_context,
     handed_arguments,
@@ -545,7 +546,7 @@ def _told(
     told = call_context(call, target, caller, known, model)
     used = _used_objects(target.model, target.function)
     handed = handed_arguments(call, target.function, caller, known) if used else {}
-    instances: dict[str, Known] = {}
+    instances: dict[str, Instance] = {}
     for name, given in handed.items():
         if name not in used:
             continue
@@ -557,7 +558,12 @@ def _told(
                 instances[name] = Instance(klass)
     if not instances:
         return told
-    return tuple(sorted({**dict(told), **instances}.items(), key=lambda item: item[0]))
+    values: dict[str, Known] = dict(told)
+    for name, instance in instances.items():
+        # What the call tells of it stays told: that it is not None (`Value.SOME`).
+        present = instance.present or values.get(name) is Value.SOME
+        values[name] = Instance(instance.qualname, present)
+    return tuple(sorted(values.items(), key=lambda item: item[0]))
 
 
 def _used_objects(model: ModuleModel, function: FunctionInfo) -> frozenset[str]:

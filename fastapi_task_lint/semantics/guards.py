@@ -61,9 +61,12 @@ class Value(Enum):
 class Instance:
     """An object of a known class that a caller hands a parameter without an annotation
     (`save(db, item)` from a route whose `db: Session`): the blocking-call search types the
-    parameter's method calls by it. Not None; its truth is not known."""
+    parameter's method calls by it. Whether it is None is known only where `present` says
+    so (the caller built it): the class may come from an `Optional[...]` annotation. Its
+    truth is not known."""
 
     qualname: str
+    present: bool = False
 
 
 # What is known of a value: one of `Value`, the text of a string literal it is (`"oidc/x"`),
@@ -173,9 +176,10 @@ def truth(
     compared = _compared_with_none(test)
     if compared is not None:
         name, negated = compared
-        if name not in values:
-            return None
-        return (values[name] is Value.NONE) != negated
+        value = values.get(name)
+        if value is None or (isinstance(value, Instance) and not value.present):
+            return None  # the class alone says nothing of whether it is None
+        return (value is Value.NONE) != negated
     text_test = _compared_with_text(test, constants)
     if text_test is None:
         return None
@@ -533,13 +537,13 @@ def call_context(
 ) -> Context:
     """What `target` knows when `call` (in `caller`, of `model`, which knows `known`) runs
     it: of its parameters, and of its instance's attributes (`_instance_context`)."""
-    told = _argument_context(call, target, caller, known)
+    told = _argument_context(call, target, caller, known, model)
     instance = _instance_context(model, call, target, caller, known)
     return tuple(sorted({**dict(told), **instance}.items())) if instance else told
 
 
 def _argument_context(
-    call: CallInfo, target: Target, caller: FunctionInfo, known: Context
+    call: CallInfo, target: Target, caller: FunctionInfo, known: Context, model: ModuleModel
 ) -> Context:
     """What `target` knows of its parameters when `call` runs it."""
     inputs = _inputs(target.model, target.function)
@@ -551,7 +555,33 @@ def _argument_context(
     if bound_self is None or any(arg.star for arg in call.node.args):
         return ()
     forwarded = {name: v for name, v in known if not _reassigned(caller, name)}
-    return _context(inputs, _passed(target.function, call.node.args, bound_self), forwarded)
+    passed = _passed(target.function, call.node.args, bound_self)
+    built = {
+        name: Value.SOME
+        for name, _, _ in inputs
+        if name in passed and _builds_instance(model, passed[name], call, caller)
+    }
+    return _context(inputs, passed, forwarded, built)
+
+
+def _builds_instance(
+    model: ModuleModel, expression: cst.BaseExpression, call: CallInfo, caller: FunctionInfo
+) -> bool:
+    """Whether `expression`, an argument of `call`, is an object a class call built, which
+    is never None: `Repo()`, or a local bound once to one (`repo = Repo()`). A project
+    class, or a library name spelled as a class (`Path(p)`)."""
+    built = (
+        expression if isinstance(expression, cst.Call) else _built_once(caller, expression, call)
+    )
+    if built is None:
+        return False
+    qualname = model.qualified_name(built.func, call.scope, call.order)
+    if qualname is None:
+        return False
+    found = model.project.resolve(qualname)
+    if found is not None:
+        return found.klass is not None
+    return qualname.rpartition(".")[2][:1].isupper()
 
 
 def _instance_context(
@@ -807,6 +837,7 @@ def _context(
     inputs: Inputs,
     passed: Mapping[str, cst.BaseExpression],
     forwarded: Mapping[str, Known],
+    built: Mapping[str, Known] | None = None,
     omitted_known: bool = True,
     annotations: bool = False,
 ) -> Context:
@@ -815,6 +846,8 @@ def _context(
         expression = passed.get(name)
         if expression is not None:
             value = _argument_value(expression, forwarded)
+            if value is None and built:
+                value = built.get(name)
         else:
             value = default if omitted_known else None
         if value is None and annotations:
