@@ -305,3 +305,52 @@ async def index() -> None:
     assert "move it to `await asyncio.to_thread(...)` or use the async API" in stream
     assert "plain `def`" not in stream
     assert "make `index` a plain `def` (FastAPI runs it in the threadpool)" in index
+
+
+def test_a_handler_that_awaits_is_not_told_to_become_a_plain_def(tmp_path: Path) -> None:
+    """A handler that awaits, or enters `async with`/`async for`, cannot be a plain `def`
+    as written: the advice is the blocking call's own (found by QA on llama-cpp-python)."""
+    app = """
+import asyncio
+import time
+
+from fastapi import FastAPI
+
+app = FastAPI()
+lock = asyncio.Lock()
+
+
+async def rows():
+    yield 1
+
+
+@app.get("/awaits")
+async def awaits() -> None:
+    await asyncio.sleep(0)
+    time.sleep(1)
+
+
+@app.get("/locked")
+async def locked() -> None:
+    async with lock:
+        time.sleep(1)
+
+
+@app.get("/iterates")
+async def iterates() -> None:
+    async for _ in rows():
+        time.sleep(1)
+
+
+@app.get("/plain")
+async def plain() -> None:
+    time.sleep(1)
+"""
+    root = _write(tmp_path, {"app.py": app})
+    messages = [d.message for d in lint([root], Config(select=("FTL202",), root=root))]
+    *suspending, plain = messages
+    assert len(suspending) == 3
+    for message in suspending:
+        assert "move it to `await asyncio.to_thread(...)` or use the async API" in message
+        assert "plain `def`" not in message
+    assert "make `plain` a plain `def` (FastAPI runs it in the threadpool)" in plain

@@ -67,8 +67,9 @@ class BlockingCallInAsyncRoute(Rule):
         remedy=(
             "Make the handler a plain `def` (FastAPI runs it in the threadpool), or use the "
             "async API (`AsyncSession`, `httpx.AsyncClient`, `asyncio.sleep`). A WebSocket "
-            "handler must stay `async def` (FastAPI awaits it): move the blocking work to "
-            "`await asyncio.to_thread(...)`:"
+            "handler must stay `async def` (FastAPI awaits it), and so must a handler that "
+            "awaits, or enters `async with`/`async for`, itself (the message says so): move "
+            "the blocking work to `await asyncio.to_thread(...)`:"
         ),
         use_instead=(
             '@router.post("/users")\n'
@@ -106,9 +107,9 @@ class BlockingCallInAsyncRoute(Rule):
 def _message(ctx: RuleContext, function: FunctionInfo, kind: str, use: BlockingUse) -> str:
     what = call_label(ctx.model, use.call.node)
     via = f" (`{use.chain(function.name)}`)" if use.via else ""
-    if kind == "WebSocket handler" or use.coroutine:
+    if kind == "WebSocket handler" or use.coroutine or function.awaits:
         # FastAPI awaits a WebSocket handler: a plain `def` one fails; and a plain `def`
-        # cannot await the coroutine that blocks.
+        # cannot await the coroutine that blocks, nor anything the handler awaits itself.
         remedy = f"{use.offload()} or use the async API"
     else:
         remedy = (

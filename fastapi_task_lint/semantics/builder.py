@@ -368,6 +368,8 @@ class ModelBuilder(cst.CSTVisitor):
             )
 
     def visit_For(self, node: cst.For) -> bool:
+        if node.asynchronous is not None and self.function_stack:
+            self.function_stack[-1].awaits += 1
         self._bind_target(node.target, BindingKind.LOOP, None, iterable=node.iter)
         self.loops += 1
         subject = _iterated_name(node.iter)
@@ -546,6 +548,8 @@ class ModelBuilder(cst.CSTVisitor):
         if node.asynchronous is not None:
             for item in node.items:
                 self.awaited.add(id(item.item))
+            if self.function_stack:
+                self.function_stack[-1].awaits += 1
 
     def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
         if node.name is not None and isinstance(node.name.name, cst.Name):

@@ -78,6 +78,8 @@ class FunctionInfo:
     calls: list[CallInfo] = field(default_factory=list)
     return_values: list[cst.BaseExpression | None] = field(default_factory=list)
     yield_values: list[cst.BaseExpression | None] = field(default_factory=list)
+    # Its own `await`s, `async with`s and `async for`s: an `async def` with none could be a
+    # plain `def` (FTL202's advice).
     awaits: int = 0
     end_order: int = 0  # the walk order where its body ends (a `def`'s; 0 for a lambda)
     branches: tuple[Branch, ...] = ()  # few functions have one: no list for each
