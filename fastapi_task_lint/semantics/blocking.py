@@ -150,6 +150,8 @@ _INSPECTOR = "sqlalchemy.engine.reflection.Inspector"
 # A DB-API cursor runs its statement on `execute`: that is the call to move off the loop
 # (a psycopg2 client-side cursor has every row in memory by the time it is fetched).
 _CURSOR_METHODS = frozenset({"execute", "executemany", "executescript", "callproc"})
+_UPLOAD = "starlette.datastructures.UploadFile"
+_UPLOAD_SPOOL = f"{_UPLOAD}.file"  # what `upload.file` is: a `SpooledTemporaryFile`
 # Blocking methods by receiver class (canonical qualified name, subclasses included).
 BLOCKING_METHODS: dict[str, frozenset[str]] = {
     "requests.Session": frozenset({*_HTTP_VERBS, "send"}),
@@ -230,6 +232,9 @@ BLOCKING_METHODS: dict[str, frozenset[str]] = {
     "sqlite3.Cursor": _CURSOR_METHODS,
     "psycopg2.extensions.connection": frozenset({"commit", "rollback"}),
     "psycopg2.extensions.cursor": _CURSOR_METHODS,
+    # An upload's file: Starlette spools one over 1 MiB to disk (`await upload.read()` reads
+    # it in the threadpool). Moving its offset (`seek(0)`) transfers nothing.
+    _UPLOAD_SPOOL: _FILE_METHODS - {"seek", "truncate", "flush"},
     # Extracting writes every member to disk, whether the archive was read from disk or bytes.
     "zipfile.ZipFile": frozenset({"extract", "extractall"}),
     "tarfile.TarFile": frozenset({"extract", "extractall"}),
@@ -277,6 +282,8 @@ _TYPE_ALIASES: dict[str, str] = {
     "pathlib.PosixPath": "pathlib.Path",
     "pathlib.WindowsPath": "pathlib.Path",
     "asyncio.tasks.Task": "asyncio.Task",
+    "fastapi.UploadFile": _UPLOAD,
+    "fastapi.datastructures.UploadFile": _UPLOAD,
     "asyncio.futures.Future": "asyncio.Future",
 }
 
@@ -620,6 +627,8 @@ def _class_label(klass: str) -> str:
     library's where another library's class has the same name (`requests.Session.get`,
     `sqlite3.Connection.execute`). SQLAlchemy's keep the short name: a FastAPI app's
     `Session` is most often SQLAlchemy's."""
+    if klass == _UPLOAD_SPOOL:
+        return "UploadFile.file"
     library, _, short = klass.rpartition(".")
     if short in _SHARED_CLASS_NAMES and not library.startswith("sqlalchemy"):
         return f"{library.partition('.')[0]}.{short}"
@@ -779,6 +788,10 @@ def receiver_type(
     if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Divide):
         left = receiver_type(model, expr.left, scope, order, _depth + 1)
         return left if left is not None and _canonical_type(left) == "pathlib.Path" else None
+    if isinstance(expr, cst.Attribute) and expr.attr.value == "file":
+        upload = receiver_type(model, expr.value, scope, order, _depth + 1)
+        if upload is not None and _canonical_type(upload) == _UPLOAD:
+            return _UPLOAD_SPOOL
     if isinstance(expr, cst.Attribute) and expr.attr.value in _PATH_ATTRIBUTES:
         base = receiver_type(model, expr.value, scope, order, _depth + 1)
         if base is not None and _canonical_type(base) == "pathlib.Path":
