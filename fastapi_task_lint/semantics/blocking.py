@@ -512,15 +512,27 @@ def _method_call(
     return None
 
 
+def _instances(known: Context) -> dict[str, str] | None:
+    """The class of each parameter `known` holds an `Instance` for, by name; None when it
+    holds none, as most contexts (every call a search passes asks: a plain loop over a few
+    pairs costs less than hashing the context)."""
+    found: dict[str, str] | None = None
+    for name, value in known:
+        if type(value) is Instance:
+            found = {} if found is None else found
+            found[name] = value.qualname
+    return found
+
+
 def _handed_call(
-    model: ModuleModel, call: CallInfo, policy: BlockingPolicy, known: Context
+    model: ModuleModel, call: CallInfo, policy: BlockingPolicy, instances: dict[str, str]
 ) -> BlockingCall | None:
     """What `call` blocks on when its receiver is a parameter without an annotation that the
-    caller handed an object of a catalogued class (`Instance`): `db.commit()` in `def
-    save(db, item)`, called with a `Session`; `db.query(User).first()` too."""
-    instances = {name: value.qualname for name, value in known if isinstance(value, Instance)}
+    caller handed an object of a catalogued class (`Instance`, `instances` by name):
+    `db.commit()` in `def save(db, item)`, called with a `Session`; `db.query(User).first()`
+    too."""
     func = call.node.func
-    if not instances or call.awaited or not isinstance(func, cst.Attribute):
+    if call.awaited or not isinstance(func, cst.Attribute):
         return None
     receiver = _handed_type(func.value, call, instances)
     if receiver is None:
@@ -580,13 +592,22 @@ def _used_objects(model: ModuleModel, function: FunctionInfo) -> frozenset[str]:
     found = known.get(id(function))
     if found is None:
         used: set[str] = set()
-        for call in function.calls:
-            receiver = call.node.func
-            while isinstance(receiver, cst.Attribute | cst.Call):
-                receiver = receiver.value if isinstance(receiver, cst.Attribute) else receiver.func
-            if isinstance(receiver, cst.Name) and receiver is not call.node.func:
+        for call in function.calls:  # told by class name first: `isinstance` is slow here
+            receiver: cst.BaseExpression = call.node.func
+            while True:
+                kind = type(receiver).__name__
+                if kind == "Attribute" and isinstance(receiver, cst.Attribute):
+                    receiver = receiver.value
+                elif kind == "Call" and isinstance(receiver, cst.Call):
+                    receiver = receiver.func
+                else:
+                    break
+            if kind == "Name" and isinstance(receiver, cst.Name) and receiver is not call.node.func:
                 used.add(receiver.value)
-            used.update(a.value.value for a in call.node.args if isinstance(a.value, cst.Name))
+            for arg in call.node.args:
+                value = arg.value
+                if type(value).__name__ == "Name" and isinstance(value, cst.Name):
+                    used.add(value.value)
         found = known[id(function)] = frozenset(used)
     return found
 
@@ -609,9 +630,11 @@ def _handed_edges(model: ModuleModel, function: FunctionInfo, known: Context) ->
     """The methods of project classes that calls in `function` run on parameters without an
     annotation that its caller handed an instance of one (`Instance`): `db.get(...)` in
     `def load(user_id, db)` called with the route's `DatabaseManager`."""
-    instances = {name: value.qualname for name, value in known if isinstance(value, Instance)}
+    instances = _instances(known) if known else None
+    if not instances:
+        return []
     edges: list[Edge] = []
-    for call in function.calls if instances else ():
+    for call in function.calls:
         func = call.node.func
         if not isinstance(func, cst.Attribute):
             continue
@@ -922,8 +945,9 @@ def blocking_uses(
         if key not in leaves:
             leaves[key] = None if _runs_once(call) else blocking_call(owner, call, policy)
         found = leaves[key]
-        if found is None and told and not _runs_once(call):
-            return _handed_call(owner, call, policy, told)
+        instances = _instances(told) if found is None and told else None
+        if instances and not _runs_once(call):
+            return _handed_call(owner, call, policy, instances)
         return found
 
     def follow(caller: ModuleModel, target: Target, call: CallInfo) -> bool:

@@ -556,12 +556,12 @@ def _argument_context(
         return ()
     forwarded = {name: v for name, v in known if not _reassigned(caller, name)}
     passed = _passed(target.function, call.node.args, bound_self)
-    built = {
-        name: Value.SOME
-        for name, _, _ in inputs
-        if name in passed and _builds_instance(model, passed[name], call, caller)
-    }
-    return _context(inputs, passed, forwarded, built)
+    return _context(
+        inputs,
+        passed,
+        forwarded,
+        lambda expression: _builds_instance(model, expression, call, caller),
+    )
 
 
 def _builds_instance(
@@ -837,17 +837,19 @@ def _context(
     inputs: Inputs,
     passed: Mapping[str, cst.BaseExpression],
     forwarded: Mapping[str, Known],
-    built: Mapping[str, Known] | None = None,
+    built: Callable[[cst.BaseExpression], bool] | None = None,
     omitted_known: bool = True,
     annotations: bool = False,
 ) -> Context:
+    """What `inputs` hold: what `passed` gives them (a literal, a value `forwarded`, or not
+    None where `built` says a class call built the argument), else their defaults."""
     values: list[tuple[str, Known]] = []
     for name, default, annotated in inputs:
         expression = passed.get(name)
         if expression is not None:
             value = _argument_value(expression, forwarded)
-            if value is None and built:
-                value = built.get(name)
+            if value is None and built is not None and built(expression):
+                value = Value.SOME
         else:
             value = default if omitted_known else None
         if value is None and annotations:
