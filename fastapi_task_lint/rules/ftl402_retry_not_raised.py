@@ -19,14 +19,16 @@ class RetryNotRaised(Rule):
         what=(
             "Flags `self.retry(...)` used as a bare statement inside a Celery task (a decorated "
             "task or the `run` method of a `Task` subclass), including a bound task whose "
-            "first parameter has another name (`task.retry(...)`)."
+            "first parameter has another name (`task.retry(...)`). Not flagged: "
+            "`self.retry(..., throw=False)`, which schedules the retry and returns, so the "
+            "code after it runs by design."
         ),
         why=(
             "`Task.retry` raises `Retry` to stop the task, and Celery's documented idiom is "
             "`raise self.retry(exc=exc)`. Written without `raise`, the code after it reads as "
             "reachable: readers and type checkers assume the task continues (here with an "
-            "unbound `response`), and if `retry` ever returns (`throw=False`, eager mode with "
-            "`task_eager_propagates` off) the task does continue."
+            "unbound `response`). `retry` raises in a worker and in eager mode alike; only "
+            "`throw=False` makes it return."
         ),
         example=(
             "try:\n"
@@ -42,9 +44,8 @@ class RetryNotRaised(Rule):
             "    raise self.retry(exc=exc)"
         ),
         fix_safety=(
-            "Safe: `retry` raises in every mode where it would stop the task; `raise` only "
-            "makes that explicit. With `throw=False` the task now stops instead of continuing "
-            "after scheduling the retry, which is what retrying means."
+            "Safe: `retry` without `throw=False` raises in every mode (a worker, eager mode, "
+            "a direct call); `raise` only makes that explicit."
         ),
         references=("https://docs.celeryq.dev/en/stable/userguide/tasks.html#retrying",),
     )
@@ -61,7 +62,7 @@ class RetryNotRaised(Rule):
             for statement in _bare_calls(task.function.node):
                 call = statement.value
                 assert isinstance(call, cst.Call)
-                if id(call.func) not in retries:
+                if id(call.func) not in retries or _returns(call):
                     continue
                 code = quote(ctx.model.code_for(call))
                 raised = quote(f"raise {ctx.model.code_for(call)}")
@@ -75,6 +76,17 @@ class RetryNotRaised(Rule):
                     ((statement, _raised(ctx.model.original(statement))),),
                 )
                 ctx.report(call, message, fix)
+
+
+def _returns(call: cst.Call) -> bool:
+    """Whether the `retry` call is told not to raise (`throw=False`): it returns then."""
+    return any(
+        arg.keyword is not None
+        and arg.keyword.value == "throw"
+        and isinstance(arg.value, cst.Name)
+        and arg.value.value == "False"
+        for arg in call.args
+    )
 
 
 def _raised(statement: cst.Expr) -> cst.Raise:

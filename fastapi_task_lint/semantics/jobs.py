@@ -37,6 +37,8 @@ _SUBMIT_APIS = frozenset(
     {
         "delay",
         "apply_async",
+        "delay_on_commit",
+        "apply_async_on_commit",
         "send_task",
         "enqueue_job",
         "enqueue",

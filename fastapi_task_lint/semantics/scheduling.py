@@ -230,6 +230,8 @@ class _SiteFinder:
         if method in (
             "delay",
             "apply_async",
+            "delay_on_commit",
+            "apply_async_on_commit",
             "s",
             "si",
             "signature",
@@ -281,14 +283,21 @@ class _SiteFinder:
         if mechanism is None:
             return None
         allowed = {
-            Mechanism.CELERY: ("delay", "apply_async", "s", "si", "signature"),
+            Mechanism.CELERY: (
+                "delay",
+                "apply_async",
+                *_ON_COMMIT,
+                "s",
+                "si",
+                "signature",
+            ),
             Mechanism.DRAMATIQ: ("send", "send_with_options"),
             Mechanism.TASKIQ: ("kiq",),
         }[mechanism]
         if method not in allowed:
             return None
         args = call.node.args
-        if method in ("apply_async", "signature", "send_with_options"):
+        if method in ("apply_async", "apply_async_on_commit", "signature", "send_with_options"):
             return self._packed_site(call, mechanism, method, receiver, args)
         return _make_site(call, mechanism, method, receiver, list(args))
 
@@ -585,12 +594,15 @@ def _may_schedule(data: bytes, methods: re.Pattern[bytes]) -> bool:
     )
 
 
+# Celery 5.4's `DjangoTask`: the same submission, sent once the transaction commits.
+_ON_COMMIT = ("delay_on_commit", "apply_async_on_commit")
 _SITE_METHODS = (
     "add_task",
     "add_job",
     "add_schedule",
     "apply_async",
     "delay",
+    *_ON_COMMIT,
     "enqueue",
     "enqueue_at",
     "enqueue_call",
