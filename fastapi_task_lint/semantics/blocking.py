@@ -21,11 +21,13 @@ import libcst as cst
 from fastapi_task_lint.config import Config, RuleOption
 from fastapi_task_lint.semantics import names
 from fastapi_task_lint.semantics.callgraph import (
+    Chain,
     ChainMemo,
     Edge,
     Target,
     callees,
     constructor_edges,
+    entered_edges,
     find_chain,
     inherited_method,
     method_of,
@@ -965,7 +967,9 @@ def blocking_uses(
     memo = chains.setdefault(policy, {})
     found: list[BlockingUse] = []
     known = entry_context(model, function) if known is None else known
-    edges = {id(edge.call): edge for edge in _edges(model, function, known)}
+    edges: dict[int, list[Edge]] = {}
+    for edge in _edges(model, function, known):
+        edges.setdefault(id(edge.call), []).append(edge)
     spans = ruled_out(model, function, known)
     for call in function.calls:
         if not runs(call, spans):
@@ -974,12 +978,18 @@ def blocking_uses(
         if direct is not None:
             found.append(BlockingUse(call, (), direct))
             continue
-        edge = edges.get(id(call))
-        if edge is None or not follow(model, edge.target, call):
-            continue
-        told = _told(call, edge.target, function, known, model)
-        chain = find_chain(edge.target, leaf, follow, _edges, _told, memo, told)
-        if chain is not None:
+        shortest: tuple[Edge, Chain[BlockingCall]] | None = None
+        for edge in edges.get(id(call), ()):  # `Store()` in a `with`: three methods it runs
+            if not follow(model, edge.target, call):
+                continue
+            told = _told(call, edge.target, function, known, model)
+            chain = find_chain(edge.target, leaf, follow, _edges, _told, memo, told)
+            if chain is not None and (
+                shortest is None or len(chain.edges) < len(shortest[1].edges)
+            ):
+                shortest = (edge, chain)
+        if shortest is not None:
+            edge, chain = shortest
             names = (edge.target.function.name, *chain.names())
             found.append(BlockingUse(call, names, chain.leaf, edge.target.function.is_async))
     return found
@@ -1064,7 +1074,11 @@ def _iterated_on_loop(model: ModuleModel, call: CallInfo) -> bool:
 def _edges(model: ModuleModel, function: FunctionInfo, known: Context) -> list[Edge]:
     """The project functions a call in `function` runs, constructors included, and the
     methods it runs on objects its caller handed it (`_handed_edges`)."""
-    edges = [*callees(model, function), *constructor_edges(model, function)]
+    edges = [
+        *callees(model, function),
+        *constructor_edges(model, function),
+        *entered_edges(model, function),
+    ]
     handed = _handed_edges(model, function, known)
     if handed:
         resolved = {id(edge.call) for edge in edges}

@@ -67,6 +67,7 @@ class ModelBuilder(cst.CSTVisitor):
         self.qual_stack: list[str] = [module_name] if module_name else []
         self.order = 0
         self.awaited: set[int] = set()
+        self.entered: set[int] = set()  # the calls `with`/`async with` enter
         self.arguments: dict[int, cst.Call] = {}  # a call's argument: the call (`argument_of`)
         self.loops = 0  # loops around this point, within the innermost function
         # The statements of the innermost function's own body (not nested in a block).
@@ -545,6 +546,7 @@ class ModelBuilder(cst.CSTVisitor):
                 self._bind_target(target, BindingKind.OTHER, None)
 
     def visit_With(self, node: cst.With) -> None:
+        self.entered.update(id(item.item) for item in node.items)
         if node.asynchronous is not None:
             for item in node.items:
                 self.awaited.add(id(item.item))
@@ -587,6 +589,7 @@ class ModelBuilder(cst.CSTVisitor):
             self.scope,
             self._tick(),
             awaited=id(node) in self.awaited,
+            entered=id(node) in self.entered,
             argument_of=self.arguments.pop(id(node), None),
         )
         self.facts.calls.append(info)

@@ -200,6 +200,46 @@ def constructor_edges(model: ModuleModel, function: FunctionInfo) -> list[Edge]:
     return edges
 
 
+def entered_edges(model: ModuleModel, function: FunctionInfo) -> list[Edge]:
+    """The `__enter__`/`__exit__` (`__aenter__`/`__aexit__` for `async with`) a `with`
+    statement in `function`'s own body runs on the project class it builds: `with
+    Store() as store:` runs `Store.__enter__`, then `Store.__exit__`."""
+    known: dict[int, list[Edge]] = model.project.memo(f"{__name__}.entered", dict)
+    edges = known.get(id(function))
+    if edges is None:
+        edges = known[id(function)] = []
+        for call in function.calls:
+            if not call.entered:
+                continue
+            qualname = model.resolve_call(call)
+            if qualname is None or not _may_enter(model.project, qualname):
+                continue
+            hooks = ("__aenter__", "__aexit__") if call.awaited else ("__enter__", "__exit__")
+            for hook in hooks:
+                method = method_of(model, qualname, hook)
+                if method is not None:
+                    edges.append(Edge(call, method))
+    return edges
+
+
+def _may_enter(project: ProjectIndex, qualname: str) -> bool:
+    """Whether `qualname` may name a project class with its own `with` hooks: a module of
+    the run whose bytes define the class and one of them (no module is parsed to say no)."""
+
+    def answer() -> bool:
+        found = project.defining_module(qualname)
+        if found is None:
+            return False
+        data = project.source_bytes(found[0])
+        return (
+            data is not None
+            and (b"def __enter__" in data or b"def __aenter__" in data)
+            and f"class {found[1]}".encode() in data
+        )
+
+    return project.remembered(f"{__name__}.enters", qualname, answer)
+
+
 def _may_construct(project: ProjectIndex, qualname: str) -> bool:
     """Whether `qualname` may name a project class that `__init__`s: a module of the run
     whose bytes define the class and a `def __init__`."""

@@ -30,6 +30,7 @@ class CallInfo:
     scope: Scope
     order: int
     awaited: bool = False
+    entered: bool = False  # a `with` (or `async with`) item: its result's `__enter__` runs
     # The call it is an argument of (`StreamingResponse(read_chunks())`), if any.
     argument_of: cst.Call | None = None
     # The canonical name it calls, once `ModuleModel.resolve_call` has asked (`...` before).
