@@ -41,6 +41,7 @@ from fastapi_task_lint.semantics.guards import (
     Value,
     call_context,
     entry_context,
+    exit_context,
     handed_arguments,
     ruled_out,
     runs,
@@ -564,6 +565,8 @@ def _told(
 ) -> Context:
     """`call_context`, with the objects of catalogued classes that `call` hands parameters
     of `target` without an annotation (`Instance`)."""
+    if call.entered and target.function.name in _EXITS:
+        return exit_context(target.function)  # `Store()` tells `__exit__` nothing else
     told = call_context(call, target, caller, known, model)
     used = _used_objects(target.model, target.function)
     handed = handed_arguments(call, target.function, caller, known) if used else {}
@@ -585,6 +588,9 @@ def _told(
         present = instance.present or values.get(name) is Value.SOME
         values[name] = Instance(instance.qualname, present)
     return tuple(sorted(values.items(), key=lambda item: item[0]))
+
+
+_EXITS = frozenset({"__exit__", "__aexit__"})
 
 
 def _used_objects(model: ModuleModel, function: FunctionInfo) -> frozenset[str]:

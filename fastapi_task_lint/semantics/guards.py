@@ -124,7 +124,7 @@ def tested_names(test: cst.BaseExpression) -> set[str]:
         return {tested[0]} if tested is not None else set()
     if kind != "Comparison":
         return set()
-    compared = _compared_with_none(test) or _compared_with_text(test)
+    compared = _compared_with_none(test) or _compared_with_text(test) or _compared_with_class(test)
     return {compared[0]} if compared is not None else set()
 
 
@@ -180,6 +180,10 @@ def truth(
         if value is None or (isinstance(value, Instance) and not value.present):
             return None  # the class alone says nothing of whether it is None
         return (value is Value.NONE) != negated
+    class_test = _compared_with_class(test)
+    if class_test is not None:  # `exc_type != ModuleNotFoundError` with `exc_type` None
+        name, negated = class_test
+        return negated if values.get(name) is Value.NONE else None
     text_test = _compared_with_text(test, constants)
     if text_test is None:
         return None
@@ -269,6 +273,31 @@ def _literal_texts(expressions: Iterable[cst.BaseExpression]) -> tuple[str, ...]
             return None
         texts.append(text)
     return tuple(texts)
+
+
+def _compared_with_class(test: cst.BaseExpression) -> tuple[str, bool] | None:
+    """`(p, negated)` for `p == C` / `p is C` (negated: `!=`, `is not`) where `C` is spelled
+    as a class (`ModuleNotFoundError`, `errors.Timeout`: capitalized, not all capitals),
+    which is never None: the test is decided where `p` is None."""
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return None
+    target = test.comparisons[0]
+    operator, comparator = target.operator, target.comparator
+    if isinstance(comparator, cst.Name):
+        spelled = comparator.value
+    elif isinstance(comparator, cst.Attribute):
+        spelled = comparator.attr.value
+    else:
+        return None
+    subject = _subject(test.left)
+    if (
+        subject is None
+        or not spelled[:1].isupper()
+        or spelled.isupper()
+        or not isinstance(operator, cst.Is | cst.IsNot | cst.Equal | cst.NotEqual)
+    ):
+        return None
+    return subject, isinstance(operator, cst.IsNot | cst.NotEqual)
 
 
 def _compared_with_none(test: cst.BaseExpression) -> tuple[str, bool] | None:
@@ -796,6 +825,12 @@ def _passed(
         for name, arguments in bind_arguments(function, args, bound_self).items()
         if len(arguments) == 1 and not arguments[0].star
     }
+
+
+def exit_context(function: FunctionInfo) -> Context:
+    """What a `with` statement's normal exit tells `__exit__`/`__aexit__`: its exception
+    parameters (all but the instance) are None."""
+    return tuple(sorted((p.name, Value.NONE) for p in function.params[1:] if not p.star))
 
 
 def handed_arguments(
