@@ -11,7 +11,7 @@ from fastapi_task_lint.semantics.asyncio_tasks import (
     TaskSpawn,
     spawn_fate,
 )
-from fastapi_task_lint.semantics.calls import resolve_callee
+from fastapi_task_lint.semantics.callgraph import resolve_function_ref
 from fastapi_task_lint.semantics.functions import FunctionInfo
 from fastapi_task_lint.semantics.lifespan import (
     STARTUP,
@@ -37,7 +37,8 @@ class LoopTaskNeverCancelled(Rule):
         what=(
             "Flags `asyncio.create_task(...)`/`ensure_future(...)` in the lifespan (before "
             '`yield`) or an `on_event("startup")` handler, also through the functions they '
-            "call, when the task runs an `async def` with a `while True:` loop that sleeps "
+            "call, when the task runs an `async def` (a function, or a method of an instance: "
+            "`monitor.update_stats()`, `self.refresh()`) with a `while True:` loop that sleeps "
             "each round and has no `break`/`return`, and nothing calls `.cancel()` on the "
             "task after `yield` or in a shutdown handler (also through a helper handed the "
             "task or the object it is kept on, or on the task a helper that starts it "
@@ -109,15 +110,11 @@ def _loop_function(ctx: RuleContext, spawn: TaskSpawn) -> FunctionInfo | None:
     if not isinstance(coroutine, cst.Call):
         return None
     call = spawn.call
-    found = None
-    if isinstance(coroutine.func, cst.Name):
-        binding = call.scope.lookup(coroutine.func.value, call.order)
-        if binding is not None and binding.function is not None:
-            found = (ctx.model, binding.function)
-    found = found or resolve_callee(ctx.model, coroutine, call.scope, call.order)
-    if found is None or periodic_loop(*found) is None:
+    # A function, or a method of an instance (`monitor.update_stats()`, `self.refresh()`).
+    found = resolve_function_ref(ctx.model, coroutine.func, call.scope, call.order)
+    if found is None or periodic_loop(found.model, found.function) is None:
         return None
-    return found[1]
+    return found.function
 
 
 def _never_cancelled(ctx: RuleContext, spawn: TaskSpawn) -> bool:

@@ -1042,13 +1042,33 @@ _ITERATED_IN_THREADPOOL = frozenset(
 
 def _iterated_later(model: ModuleModel, call: CallInfo) -> bool:
     """Whether the generator `call` makes is the body of a response that iterates it in the
-    threadpool (`StreamingResponse(read_chunks())`): its function's body does not run here."""
+    threadpool (`StreamingResponse(read_chunks())`, also through a local bound once to it
+    and read only there): its function's body does not run here."""
     response = call.argument_of
-    if response is None:
+    if response is not None:
+        return _iterates_in_threadpool(model, response, call)
+    function = call.scope.enclosing_function()
+    local = _bound_once_to(function, call) if function is not None else None
+    if function is None or local is None:
         return False
-    return names.canonical(model.qualified_name(response.func, call.scope, call.order) or "") in (
-        _ITERATED_IN_THREADPOOL
+    uses = local_uses(function, local)
+    return bool(uses) and all(
+        (outer := use.argument_of()) is not None and _iterates_in_threadpool(model, outer, call)
+        for use in uses
     )
+
+
+def _iterates_in_threadpool(model: ModuleModel, response: cst.Call, call: CallInfo) -> bool:
+    qualname = model.qualified_name(response.func, call.scope, call.order)
+    return names.canonical(qualname or "") in _ITERATED_IN_THREADPOOL
+
+
+def _bound_once_to(function: FunctionInfo, call: CallInfo) -> str | None:
+    """The local of `function` whose one binding is `name = <call>`, if any."""
+    for name, bindings in function.scope.bindings.items():
+        if len(bindings) == 1 and bindings[0].value is call.node:
+            return name if bindings[0].kind is BindingKind.ASSIGN else None
+    return None
 
 
 def _awaited_through(model: ModuleModel, call: CallInfo) -> bool:
