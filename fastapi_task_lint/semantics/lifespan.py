@@ -558,11 +558,21 @@ def release_calls(
                 and not _handed_in(candidates, call, other, keys)
             ):
                 continue
+            if other is None and _own_method(candidate, func, call):
+                continue
             contexts = call_contexts(candidate, call)
             at_exit = func is not call.node.func
             if anywhere or at_exit or not contexts or contexts & SHUTDOWN:
                 result.append((candidate, call))
     return result
+
+
+def _own_method(model: ModuleModel, func: cst.Attribute, call: CallInfo) -> bool:
+    """Whether the receiver that cannot be named is typed as a project class that defines
+    the method itself (`players[did].stop()` with `players: dict[str, Player]`): that is
+    the class's own release, not the released object's."""
+    receiver = model.infer_type(func.value, call.scope, call.order)
+    return receiver is not None and model.method_of(receiver, func.attr.value) is not None
 
 
 def _application_models(model: ModuleModel) -> list[ModuleModel]:
