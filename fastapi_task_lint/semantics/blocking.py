@@ -560,11 +560,15 @@ def _handed_type(
     return None
 
 
+_EXITS = frozenset({"__exit__", "__aexit__"})
+
+
 def _told(
     call: CallInfo, target: Target, caller: FunctionInfo, known: Context, model: ModuleModel
 ) -> Context:
-    """`call_context`, with the objects of catalogued classes that `call` hands parameters
-    of `target` without an annotation (`Instance`)."""
+    """What `target` knows when `call` runs it: `call_context`, with the class of what
+    `call` hands its parameters without an annotation (`Instance`: a catalogued session or
+    client, or a project object); for the `__exit__` of a `with`, a normal exit's."""
     if call.entered and target.function.name in _EXITS:
         return exit_context(target.function)  # `Store()` tells `__exit__` nothing else
     told = call_context(call, target, caller, known, model)
@@ -588,9 +592,6 @@ def _told(
         present = instance.present or values.get(name) is Value.SOME
         values[name] = Instance(instance.qualname, present)
     return tuple(sorted(values.items(), key=lambda item: item[0]))
-
-
-_EXITS = frozenset({"__exit__", "__aexit__"})
 
 
 def _used_objects(model: ModuleModel, function: FunctionInfo) -> frozenset[str]:
