@@ -521,6 +521,8 @@ def object_keys(
             return None
         if use.method_call() is not None or isinstance(parent, cst.Await):
             continue
+        if _only_tested(parent, use.name):  # `assert task is not None`: handed to no code
+            continue
         if isinstance(parent, cst.Assign) and parent.value is use.name:
             for target in parent.targets:
                 alias = object_key(model, target.target, scope, None)
@@ -530,6 +532,16 @@ def object_keys(
             continue
         return None
     return frozenset(keys) | _as_handed(_application_models(model), function, keys)
+
+
+def _only_tested(parent: cst.CSTNode | None, name: cst.Name) -> bool:
+    """Whether the read `name` (under `parent`) only tests the object: compared (`is not
+    None`), negated, or the test of an `assert`, `if` or `while`."""
+    if isinstance(parent, cst.Comparison):
+        return True
+    if isinstance(parent, cst.UnaryOperation):
+        return isinstance(parent.operator, cst.Not)
+    return isinstance(parent, cst.Assert | cst.If | cst.While) and parent.test is name
 
 
 def release_calls(
