@@ -23,6 +23,7 @@ from fastapi_task_lint.semantics.lifespan import (
     release_calls,
     repeat_decorator,
 )
+from fastapi_task_lint.semantics.uses import is_local, local_uses
 
 _CANCEL = frozenset({"cancel"})
 
@@ -121,5 +122,26 @@ def _never_cancelled(ctx: RuleContext, spawn: TaskSpawn) -> bool:
     target = spawn.stored_in()
     if target is None:
         return spawn_fate(spawn).fate is not Fate.KEPT
+    if _cancelled_by_starter(spawn, target):
+        return False
     keys = object_keys(ctx.model, target, spawn.call.scope, spawn.call.order)
     return keys is not None and not release_calls(ctx.model, keys, _CANCEL)
+
+
+def _cancelled_by_starter(spawn: TaskSpawn, target: cst.BaseExpression) -> bool:
+    """Whether the function that keeps the task in a local cancels it itself (in its
+    `finally`, or when it is cancelled): the task then lives as long as that function runs,
+    and it is that function's loop that shutdown must stop. Not the lifespan (a generator),
+    whose cancels count after its `yield` only (`release_calls`)."""
+    function = spawn.call.scope.enclosing_function()
+    if (
+        function is None
+        or function.yield_values
+        or not isinstance(target, cst.Name)
+        or not is_local(function, target.value)
+    ):
+        return False
+    return any(
+        (method := use.method_call()) is not None and method[0] in _CANCEL
+        for use in local_uses(function, target.value)
+    )
