@@ -16,6 +16,7 @@ import libcst as cst
 
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
 from fastapi_task_lint.semantics.guards import Context, ruled_out, runs
+from fastapi_task_lint.semantics.names import written_name
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
 
 if TYPE_CHECKING:
@@ -146,11 +147,8 @@ def inherited_method(model: ModuleModel, class_qualname: str, name: str) -> Targ
 def calls_one_of(model: ModuleModel, call: CallInfo, names: Collection[str]) -> bool:
     """Whether `call` names a function called one of `names`, as written or through an
     import alias (`from jobs import mark_done as done`): no call by another name can run it."""
-    func = call.node.func
-    if isinstance(func, cst.Name | cst.Attribute):
-        written = func.value if isinstance(func, cst.Name) else func.attr.value
-        if written in names:
-            return True
+    if written_name(call.node.func) in names:
+        return True
     qualname = model.resolve_call(call)
     return qualname is not None and qualname.rsplit(".", 1)[-1] in names
 
@@ -185,46 +183,57 @@ def callees(
 def constructor_edges(model: ModuleModel, function: FunctionInfo) -> list[Edge]:
     """Calls in `function`'s own body that build a project class with an `__init__`:
     `BotContext()` runs `BotContext.__init__`. An inherited one counts when the class's own
-    module defines some `__init__` (`_may_construct`: no module is parsed to say no)."""
-    known: dict[int, list[Edge]] = model.project.memo(f"{__name__}.constructors", dict)
-    edges = known.get(id(function))
-    if edges is None:
-        edges = known[id(function)] = []
-        for call in function.calls:
-            qualname = model.resolve_call(call)
-            if qualname is None or not _may_construct(model.project, qualname):
-                continue
-            init = method_of(model, qualname, "__init__")
-            if init is not None:
-                edges.append(Edge(call, init))
-    return edges
+    module defines some `__init__` (`_may_define`: no module is parsed to say no)."""
+    return _hook_edges(model, function, "constructors", (b"def __init__",), _construct)
 
 
 def entered_edges(model: ModuleModel, function: FunctionInfo) -> list[Edge]:
     """The `__enter__`/`__exit__` (`__aenter__`/`__aexit__` for `async with`) a `with`
     statement in `function`'s own body runs on the project class it builds: `with
-    Store() as store:` runs `Store.__enter__`, then `Store.__exit__`."""
-    known: dict[int, list[Edge]] = model.project.memo(f"{__name__}.entered", dict)
+    Store() as store:` runs `Store.__enter__`, then `Store.__exit__`. The class's own module
+    must define one of the entering hooks."""
+    return _hook_edges(model, function, "entered", (b"def __enter__", b"def __aenter__"), _enter)
+
+
+def _construct(call: CallInfo) -> tuple[str, ...]:
+    return ("__init__",)
+
+
+def _enter(call: CallInfo) -> tuple[str, ...]:
+    if not call.entered:
+        return ()
+    return ("__aenter__", "__aexit__") if call.awaited else ("__enter__", "__exit__")
+
+
+def _hook_edges(
+    model: ModuleModel,
+    function: FunctionInfo,
+    table: str,
+    defined: tuple[bytes, ...],
+    hooks: Callable[[CallInfo], tuple[str, ...]],
+) -> list[Edge]:
+    """For each call in `function`'s own body with `hooks`, that names a project class
+    whose module's bytes define the class and one of `defined`, an edge to each of those
+    methods the class has (its own or inherited); kept per function in `table`."""
+    known: dict[int, list[Edge]] = model.project.memo(f"{__name__}.{table}", dict)
     edges = known.get(id(function))
     if edges is None:
         edges = known[id(function)] = []
         for call in function.calls:
-            if not call.entered:
+            names = hooks(call)
+            qualname = model.resolve_call(call) if names else None
+            if qualname is None or not _may_define(model.project, qualname, defined):
                 continue
-            qualname = model.resolve_call(call)
-            if qualname is None or not _may_enter(model.project, qualname):
-                continue
-            hooks = ("__aenter__", "__aexit__") if call.awaited else ("__enter__", "__exit__")
-            for hook in hooks:
-                method = method_of(model, qualname, hook)
+            for name in names:
+                method = method_of(model, qualname, name)
                 if method is not None:
                     edges.append(Edge(call, method))
     return edges
 
 
-def _may_enter(project: ProjectIndex, qualname: str) -> bool:
-    """Whether `qualname` may name a project class with its own `with` hooks: a module of
-    the run whose bytes define the class and one of them (no module is parsed to say no)."""
+def _may_define(project: ProjectIndex, qualname: str, defined: tuple[bytes, ...]) -> bool:
+    """Whether `qualname` may name a project class with one of the methods `defined`: a
+    module of the run whose bytes define the class and one of them (`def __init__`)."""
 
     def answer() -> bool:
         found = project.defining_module(qualname)
@@ -233,25 +242,11 @@ def _may_enter(project: ProjectIndex, qualname: str) -> bool:
         data = project.source_bytes(found[0])
         return (
             data is not None
-            and (b"def __enter__" in data or b"def __aenter__" in data)
+            and any(method in data for method in defined)
             and f"class {found[1]}".encode() in data
         )
 
-    return project.remembered(f"{__name__}.enters", qualname, answer)
-
-
-def _may_construct(project: ProjectIndex, qualname: str) -> bool:
-    """Whether `qualname` may name a project class that `__init__`s: a module of the run
-    whose bytes define the class and a `def __init__`."""
-
-    def answer() -> bool:
-        found = project.defining_module(qualname)
-        if found is None:
-            return False
-        data = project.source_bytes(found[0])
-        return data is not None and b"def __init__" in data and f"class {found[1]}".encode() in data
-
-    return project.remembered(f"{__name__}.constructs", qualname, answer)
+    return project.remembered(f"{__name__}.defines {defined}", qualname, answer)
 
 
 def worth_resolving(project: ProjectIndex, qualname: str, accepts: Callable[[bytes], bool]) -> bool:

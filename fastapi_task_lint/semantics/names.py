@@ -225,10 +225,17 @@ KNOWN_LIBRARY_NAMES = frozenset(
 )
 
 
+# `typing.cast(T, value)`: the value, typed as `T`.
+CASTS = frozenset({"typing.cast", "typing_extensions.cast"})
+
+
 def is_none(node: cst.BaseExpression | None) -> bool:
     """Whether `node` is the constant `None`."""
     return isinstance(node, cst.Name) and node.value == "None"
 
 
-# `typing.cast(T, value)`: the value, typed as `T`.
-CASTS = frozenset({"typing.cast", "typing_extensions.cast"})
+def written_name(node: cst.BaseExpression) -> str | None:
+    """The name `node` spells last: `f` of `f`, `m` of `obj.m`; None for anything else."""
+    if isinstance(node, cst.Name):
+        return node.value
+    return node.attr.value if isinstance(node, cst.Attribute) else None

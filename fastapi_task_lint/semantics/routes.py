@@ -13,6 +13,7 @@ from fastapi_task_lint.semantics.byte_filters import static_filter
 from fastapi_task_lint.semantics.callgraph import resolve_function_ref
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
 from fastapi_task_lint.semantics.mentions import calling
+from fastapi_task_lint.semantics.names import written_name
 from fastapi_task_lint.semantics.scheduling import bind_call_arguments
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
 
@@ -128,15 +129,9 @@ def _handed_app(model: ModuleModel, name: cst.Name, scope: Scope) -> bool:
             _hands_app(caller, call, registrar, param)
             for caller in model.project.models(where=calling((registrar.name,)))
             for call in caller.calls
-            if _names(call.node.func, registrar.name)
+            if written_name(call.node.func) == registrar.name
         )
     return known[key]
-
-
-def _names(func: cst.BaseExpression, name: str) -> bool:
-    """Whether a call's `func` is `name` or `obj.name` as written."""
-    written = func.attr if isinstance(func, cst.Attribute) else func
-    return isinstance(written, cst.Name) and written.value == name
 
 
 def _hands_app(caller: ModuleModel, call: CallInfo, registrar: FunctionInfo, param: str) -> bool:
@@ -275,8 +270,7 @@ def _decorator_called(
 
 def _spelled_endpoint(base: cst.BaseExpression) -> bool:
     """Whether a base class is named `...Endpoint` (`HTTPEndpoint`, `endpoints.X_Endpoint`)."""
-    name = base.attr.value if isinstance(base, cst.Attribute) else None
-    name = base.value if isinstance(base, cst.Name) else name
+    name = written_name(base)
     return name is not None and name.endswith("Endpoint")
 
 

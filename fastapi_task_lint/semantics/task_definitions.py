@@ -527,9 +527,7 @@ class _Scan:
         }
         for model in self.project.models(where=calling(by_name)):
             for call in model.calls:
-                func = call.node.func
-                name = func.attr.value if isinstance(func, cst.Attribute) else None
-                name = func.value if isinstance(func, cst.Name) else name
+                name = names.written_name(call.node.func)
                 if name not in by_name:
                     continue
                 callee = resolve_callee(model, call)
