@@ -47,8 +47,12 @@ class LoopTaskNeverCancelled(Rule):
             "`c.monitor_task = create_task(...)`). Also flags `@repeat_every(...)` "
             "(fastapi-utils, fastapi-utilities) on a function the startup runs: it starts "
             "such a loop and discards the task. Tasks handed to other code (a set, a "
-            "function, a `TaskGroup`) are not flagged. The lifespan may reach the app "
-            "through an app factory's parameter (`app = create_app(lifespan=lifespan)`)."
+            "function, a `TaskGroup`) are not flagged, nor is a task that the function "
+            "keeping it in a local cancels itself (in its `finally` or `except "
+            "CancelledError:`; not the lifespan): it lives as long as that function. A "
+            "local that is only tested (`assert task is not None`) hands it to nobody. The "
+            "lifespan may reach the app through an app factory's parameter "
+            "(`app = create_app(lifespan=lifespan)`)."
         ),
         why=(
             "The loop never ends by itself. At shutdown the server waits for the lifespan, "
