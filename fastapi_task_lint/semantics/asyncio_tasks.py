@@ -344,14 +344,10 @@ def _local_container(function: FunctionInfo, name: str) -> bool:
         func = value.func if isinstance(value, cst.Call) else None
         if not isinstance(func, cst.Name | cst.Attribute) or binding.kind is not BindingKind.ASSIGN:
             return False
-        if isinstance(func, cst.Attribute):
-            if not (
-                isinstance(func.value, cst.Name)
-                and f"{func.value.value}.{func.attr.value}" == _DEQUE
-            ):
-                return False
-            imported = function.scope.lookup(func.value.value)
-            if imported is None or imported.imported != "collections":
+        if isinstance(func, cst.Attribute):  # `collections.deque()`, under any import name
+            module = func.value
+            imported = function.scope.lookup(module.value) if isinstance(module, cst.Name) else None
+            if imported is None or f"{imported.imported}.{func.attr.value}" != _DEQUE:
                 return False
             continue
         found = function.scope.lookup(func.value)

@@ -125,11 +125,12 @@ def _handed_app(model: ModuleModel, name: cst.Name, scope: Scope) -> bool:
     key = (id(registrar), param)
     if key not in known:
         known[key] = False  # a registrar that calls itself is not asked again meanwhile
+        spellings = tuple(model.project.renamings((registrar.name,)))  # also imported renamed
         known[key] = any(
             _hands_app(caller, call, registrar, param)
-            for caller in model.project.models(where=calling((registrar.name,)))
+            for caller in model.project.models(where=calling(spellings))
             for call in caller.calls
-            if written_name(call.node.func) == registrar.name
+            if written_name(call.node.func) in spellings
         )
     return known[key]
 
