@@ -31,6 +31,9 @@ class ModuleFacts:
     star_imports: list[str] = field(default_factory=list)
     function_by_node: dict[int, FunctionInfo] = field(default_factory=dict)
     scope_by_node: dict[int, Scope] = field(default_factory=dict)
+    # `worker.semaphore = ...` on a plain name (not a method's own instance), by name and
+    # attribute: see `ModuleModel.global_attribute_type`.
+    name_attributes: dict[tuple[str, str], list[AttributeAssignment]] = field(default_factory=dict)
 
 
 def resolve_relative(module_name: str, is_package: bool, level: int, target: str) -> str:
@@ -135,21 +138,26 @@ class ModelBuilder(cst.CSTVisitor):
         value: cst.BaseExpression | None,
         annotation: cst.BaseExpression | None,
     ) -> None:
-        """Record `self.name = value` in a method on its class (`ClassInfo.attributes`)."""
-        method = self.function_stack[-1] if self.function_stack else None
-        if (
-            method is None
-            or method.klass is None
-            or not method.params
-            or not isinstance(target.value, cst.Name)
-            or target.value.value != method.params[0].name
-        ):
+        """Record `self.name = value` in a method on its class (`ClassInfo.attributes`),
+        and `owner.name = value` on another plain name in the module's facts."""
+        owner = target.value
+        if not isinstance(owner, cst.Name):
             return
         said = kind is BindingKind.ASSIGN
         assignment = AttributeAssignment(
             value if said else None, annotation if said else None, self.scope, self._tick()
         )
-        method.klass.attributes.setdefault(target.attr.value, []).append(assignment)
+        method = self.function_stack[-1] if self.function_stack else None
+        if (
+            method is not None
+            and method.klass is not None
+            and method.params
+            and owner.value == method.params[0].name
+        ):
+            method.klass.attributes.setdefault(target.attr.value, []).append(assignment)
+        else:
+            key = (owner.value, target.attr.value)
+            self.facts.name_attributes.setdefault(key, []).append(assignment)
 
     def _push(self, kind: ScopeKind, node: cst.CSTNode, function: FunctionInfo | None) -> Scope:
         scope = Scope(kind, self.scope, node, function=function)

@@ -126,6 +126,7 @@ class ModuleModel:
         self.star_imports: list[str] = facts.star_imports
         self._function_by_node = facts.function_by_node
         self._scope_by_node = facts.scope_by_node
+        self._name_attributes = facts.name_attributes
         self.built = built  # `tree` was built from CPython's `ast` (see `built_tree`)
         self._laid_out: dict[int, dict[cst.CSTNode, Span]] = {}  # see `position`
         self._statement_lines = statement_lines  # CPython's, for `_first_lines`
@@ -522,12 +523,32 @@ class ModuleModel:
                 if found is not None:
                     return found
             receiver = self.infer_type(expr.value, scope, order, _depth + 1)
-            return self.attribute_type(receiver, expr.attr.value, _depth + 1)
+            found = self.attribute_type(receiver, expr.attr.value, _depth + 1)
+            if found is None and isinstance(expr.value, cst.Name):
+                return self.global_attribute_type(expr.value.value, expr.attr.value, scope)
+            return found
         if isinstance(expr, cst.Call):
             return self._call_type(expr, scope, order, _depth + 1)
         if isinstance(expr, cst.Subscript):
             return self._element_type(expr, scope, order, _depth + 1)
         return None
+
+    def global_attribute_type(self, name: str, attribute: str, scope: Scope) -> TypeRef | None:
+        """The class every `name.attribute = ...` of this module but `None` gives, when the
+        module global `name` (read in `scope`) is what each assigns and they agree: the
+        semaphore of `worker.semaphore = asyncio.Semaphore(n)`, set lazily on a global
+        whose own class only sets `self.semaphore = None`."""
+        assignments = self._name_attributes.get((name, attribute))
+        if not assignments or not self._reads_global(name, scope):
+            return None
+        if not all(self._reads_global(name, assignment.scope) for assignment in assignments):
+            return None  # some assign a local's attribute: not one object
+        return self._assigned_type(assignments)
+
+    def _reads_global(self, name: str, scope: Scope) -> bool:
+        """Whether `name` read in `scope` is the module's global of that name."""
+        binding = scope.lookup(name)
+        return binding is not None and self.scope_of_binding(binding) is self.module_scope
 
     def _global_type(self, name: str, depth: int) -> tuple[bool, TypeRef | None]:
         """Whether the assignments of the module global `name` (at the top level, or in
