@@ -582,6 +582,26 @@ class ModelBuilder(cst.CSTVisitor):
         for outer in self.function_stack[:-1]:  # one of them binds it: it may change there
             outer.rebound_inside |= names
 
+    # -- code that cannot run ------------------------------------------------------
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> bool:
+        """Walk the block, and record on the function what follows a statement that always
+        leaves the block (`FunctionInfo.unreachable`): the searches do not follow it."""
+        function = self.function_stack[-1] if self.function_stack else None
+        if function is None or self.scope is not function.scope:
+            return True
+        statements = node.body
+        last = len(statements) - 1
+        leaving = next((i for i in range(last) if _leaves_block(statements[i])), None)
+        if leaving is None:
+            return True
+        for statement in statements[: leaving + 1]:
+            walk(statement, self)
+        start = self.order
+        for statement in statements[leaving + 1 :]:
+            walk(statement, self)
+        function.unreachable += ((start, self.order),)
+        return False
+
     # -- calls, returns, awaits ------------------------------------------------------
     def visit_Await(self, node: cst.Await) -> None:
         self.awaited.add(id(node.expression))
@@ -612,6 +632,27 @@ class ModelBuilder(cst.CSTVisitor):
         if self.function_stack:
             value = node.value if isinstance(node.value, cst.BaseExpression) else None
             self.function_stack[-1].yield_values.append(value)
+
+
+_LEAVING = (cst.Return, cst.Raise, cst.Continue, cst.Break)
+
+
+def _leaves_block(statement: cst.CSTNode) -> bool:
+    """Whether `statement` always leaves the block it is in: `return`, `raise`, `continue`
+    or `break`, an `if True:` whose body does, or an `if` whose every arm does."""
+    if isinstance(statement, cst.SimpleStatementLine | cst.SimpleStatementSuite):
+        return any(isinstance(small, _LEAVING) for small in statement.body)
+    if isinstance(statement, cst.IndentedBlock):
+        return any(_leaves_block(inner) for inner in statement.body)
+    if isinstance(statement, cst.Else):
+        return _leaves_block(statement.body)
+    if isinstance(statement, cst.If):
+        test = statement.test
+        if isinstance(test, cst.Name) and test.value == "True":
+            return _leaves_block(statement.body)
+        otherwise = statement.orelse
+        return otherwise is not None and _leaves_block(statement.body) and _leaves_block(otherwise)
+    return False
 
 
 def _statement_ids(body: cst.BaseSuite) -> frozenset[int]:

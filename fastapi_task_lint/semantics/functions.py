@@ -84,6 +84,9 @@ class FunctionInfo:
     awaits: int = 0
     end_order: int = 0  # the walk order where its body ends (a `def`'s; 0 for a lambda)
     branches: tuple[Branch, ...] = ()  # few functions have one: no list for each
+    # Walk-order spans (first, last] of its code that cannot run: what follows, in the same
+    # block, a statement that always leaves it (`return`, `raise`, `if True: return`).
+    unreachable: tuple[tuple[int, int], ...] = ()
     # Its names that a nested function assigns (`nonlocal`): their value may change anywhere.
     rebound_inside: frozenset[str] = frozenset()
     # What a call can tell this function of its parameters (`guards`), once asked.

@@ -318,12 +318,13 @@ def _compared_with_none(test: cst.BaseExpression) -> tuple[str, bool] | None:
 
 
 def ruled_out(model: ModuleModel, function: FunctionInfo, context: Context) -> Spans:
-    """The spans of `function`'s body (in `model`) that `context` rules out."""
+    """The spans of `function`'s body (in `model`) that `context` rules out, and those
+    that cannot run in any context (`FunctionInfo.unreachable`)."""
     if not context or not function.branches:
-        return ()
+        return function.unreachable
     values = dict(context)
     constants = functools.partial(_constant_texts, model, function.scope)
-    spans: list[tuple[int, int]] = []
+    spans: list[tuple[int, int]] = list(function.unreachable)
     # In the order of the tests: an assignment in code an earlier test rules out does not
     # happen (`if name.startswith("os.environ/"): name = ...` before `if name.startswith(...)`).
     for branch in sorted(function.branches, key=lambda b: b.order):
