@@ -9,6 +9,7 @@ and neither is a call to a project function that itself guards all of its work.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeAlias
 
 import libcst as cst
@@ -78,6 +79,9 @@ _QUIET_BUILTINS = frozenset(
         "inspect.iscoroutinefunction",
         "inspect.isawaitable",
         "inspect.isgenerator",
+        # Environment reads: a missing variable gives None or the default.
+        "os.getenv",
+        "os.environ.get",
     }
 )
 # Schedule a coroutine as a task (and fail only without a running loop).
@@ -120,6 +124,35 @@ _QUIET_WITH_DEFAULT = {
     ("contextvars.ContextVar", "get"): 1,
 }
 _DEFAULTED_METHODS = frozenset(method for _, method in _QUIET_WITH_DEFAULT)
+
+
+def _unbounded(call: cst.Call) -> bool:
+    """`asyncio.Queue()` or `asyncio.Queue(maxsize=0)`: no size to fill."""
+    return all(
+        isinstance(arg.value, cst.Integer) and arg.value.value == "0" for arg in call.args
+    ) and not any(arg.star for arg in call.args)
+
+
+def _defaulted(call: cst.Call) -> bool:
+    """`ContextVar("name", default=...)`: `get()` returns the default when unset."""
+    return any(arg.keyword is not None and arg.keyword.value == "default" for arg in call.args)
+
+
+# Methods that do not fail on an object built this way, by the class the call that built
+# it names and the method: `put` on an unbounded queue waits for nothing and never fails
+# (unless the queue is shut down, which Python 3.13 added).
+_ASYNCIO_QUEUES = (
+    "asyncio.Queue",
+    "asyncio.queues.Queue",
+    "asyncio.LifoQueue",
+    "asyncio.PriorityQueue",
+)
+_QUIET_WHEN_BUILT: dict[tuple[str, str], Callable[[cst.Call], bool]] = {
+    **{(queue, "put"): _unbounded for queue in _ASYNCIO_QUEUES},
+    **{(queue, "put_nowait"): _unbounded for queue in _ASYNCIO_QUEUES},
+    ("contextvars.ContextVar", "get"): _defaulted,
+}
+_BUILT_QUIET_METHODS = frozenset(method for _, method in _QUIET_WHEN_BUILT)
 # Annotations that name those containers through `typing` or `collections` (`Dict[str, Any]`).
 _CONTAINER_SPELLINGS = {
     "typing.List": "builtins.list",
@@ -189,8 +222,26 @@ def _quiet_method(model: ModuleModel, scope: Scope, call: cst.Call) -> bool:
         if method in _QUIET_CONTAINER_METHODS.get(container, frozenset()):
             return True
         given = _QUIET_WITH_DEFAULT.get((container, method))
-        return given == len(call.args) and not any(a.star for a in call.args)
+        if given == len(call.args) and not any(a.star for a in call.args):
+            return True
+    if method in _BUILT_QUIET_METHODS:
+        return _built_quiet(model, scope, func)
     return False
+
+
+def _built_quiet(model: ModuleModel, scope: Scope, func: cst.Attribute) -> bool:
+    """Whether every call that built the receiver of `func` makes its method `func` quiet
+    (`_QUIET_WHEN_BUILT`)."""
+    built = model.building_calls(func.value, scope)
+    if not built:
+        return False
+    for owner, call, call_scope, order in built:
+        made = call.func.value if isinstance(call.func, cst.Subscript) else call.func
+        qualname = owner.qualified_name(made, call_scope, order)  # also `ContextVar[str](...)`
+        quiet = _QUIET_WHEN_BUILT.get((qualname or "", func.attr.value))
+        if quiet is None or not quiet(call):
+            return False
+    return True
 
 
 def _in_coroutine(scope: Scope) -> bool:

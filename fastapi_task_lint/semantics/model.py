@@ -392,6 +392,33 @@ class ModuleModel:
             return None
         return binding.value, self.scope_of_binding(binding), binding.order
 
+    def building_calls(
+        self, expr: cst.BaseExpression, scope: Scope, order: int | None = None
+    ) -> list[tuple[ModuleModel, cst.Call, Scope, int]] | None:
+        """The calls that built the object `expr` holds, each with its module, scope and
+        walk position, when every binding the code shows is one: a name bound to a call
+        (through names bound to names), or an attribute that each `self.name = ...` of its
+        receiver's class assigns a call. None when some binding is anything else."""
+        for _ in range(_MAX_DEPTH):
+            if isinstance(expr, cst.Call):
+                return [(self, expr, scope, order or 0)]
+            if isinstance(expr, cst.Attribute):
+                receiver = self.infer_type(expr.value, scope, order)
+                found = self.attribute_assignments(receiver, expr.attr.value)
+                if found is None:
+                    return None
+                owner, assignments = found
+                built = [(owner, a.value, a.scope, a.order) for a in assignments]
+                calls = [(m, v, s, o) for m, v, s, o in built if isinstance(v, cst.Call)]
+                return calls if len(calls) == len(built) else None
+            if not isinstance(expr, cst.Name):
+                return None
+            assigned = self.assigned_value(expr, scope, order)
+            if assigned is None:
+                return None
+            expr, scope, order = assigned
+        return None
+
     @cached_property
     def _binding_scopes(self) -> dict[Binding, Scope]:
         """By the binding itself (compared by identity): no `id()` number made for each."""
