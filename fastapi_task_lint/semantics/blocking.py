@@ -1007,13 +1007,11 @@ _MEMOIZING = frozenset({"functools.cache", "functools.lru_cache"})
 
 
 def _runs_once(call: CallInfo) -> bool:
-    """Whether `call` fills a module global lazily (`if _client is None: _client =
-    Client()`): it runs on the first call of its function only, like a cached one's body."""
+    """Whether `call` fills a cache lazily (`if _client is None: _client = Client()`, or
+    per key, `if key not in self._cache:`): it runs on the first call of its function
+    only (for that key), like a cached one's body."""
     function = call.scope.enclosing_function()
-    return function is not None and any(
-        branch.once and branch.taken[0] < call.order <= branch.taken[1]
-        for branch in function.branches
-    )
+    return function is not None and any(first < call.order <= last for first, last in function.once)
 
 
 def memoized(target: Target) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -75,6 +76,9 @@ class ModelBuilder(cst.CSTVisitor):
         self.loops = 0  # loops around this point, within the innermost function
         # The statements of the innermost function's own body (not nested in a block).
         self.top_level: frozenset[int] = frozenset()
+        # Cache fills being walked (`_fills_once`): the `if`, its function, and where the
+        # span it runs once starts (None: after the `if`, to the function's end).
+        self.filling: list[tuple[cst.If, FunctionInfo, int | None]] = []
 
     # -- helpers ---------------------------------------------------------------------
     def _tick(self) -> int:
@@ -427,42 +431,36 @@ class ModelBuilder(cst.CSTVisitor):
                 return function
         return None
 
-    def _lazy_global(self, node: cst.If) -> FunctionInfo | None:
-        """The function `node` fills a module global in, lazily: `if _client is None:` (or
-        `if not _client:`) whose body assigns `_client`, declared `global` there."""
-        if not self.function_stack or self.scope is not self.function_stack[-1].scope:
+    def _fills_once(self, node: cst.If) -> tuple[FunctionInfo, bool] | None:
+        """The function whose cache `node` fills, and whether the fill is its body: `if
+        _client is None: _client = ...` (or `if not cls._perms:`, `if key not in _pages:
+        _pages[key] = ...`). Else (False) the fill follows an early return at the
+        function's top level: `if _version is not None: return _version`, then `_version
+        = ...`. The cache outlives the function's calls (`_persistent`)."""
+        function = self.function_stack[-1] if self.function_stack else None
+        if function is None or self.scope is not function.scope or node.orelse is not None:
             return None
-        function = self.function_stack[-1]
-        test = node.test
-        name: cst.BaseExpression | None = None
-        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
-            name = test.expression
-        elif (
-            isinstance(test, cst.Comparison)
-            and len(test.comparisons) == 1
-            and isinstance(test.comparisons[0].operator, cst.Is)
-            and names.is_none(test.comparisons[0].comparator)
-        ):
-            name = test.left
-        if not isinstance(name, cst.Name) or name.value not in function.scope.global_names:
+        found = _cache_test(node.test)
+        if found is None or not _persistent(function, found[0]):
             return None
-        assigns = _Assigns(name.value)
-        walk(node.body, assigns)
-        return function if assigns.found else None
+        target, unset = found
+        if unset:
+            return (function, True) if _fills(node.body, target) else None
+        body = function.node.body
+        if id(node) not in self.top_level or not _leaves(node.body):
+            return None
+        statements = list(body.body) if isinstance(body, cst.IndentedBlock) else []
+        later = statements[statements.index(node) + 1 :]
+        return (function, False) if any(_fills(s, target) for s in later) else None
 
     def visit_If(self, node: cst.If) -> bool:
         """Record the branches on parameters and the `isinstance` narrowings of an `if` and
         of the `elif`s after it, in one loop: a chain of hundreds of `elif isinstance(...)`
         walked one level deeper each would run out of stack."""
-        lazy = self._lazy_global(node)
-        if lazy is not None and self._testing_function(node.test) is None:
-            walk(node.test, self)
-            test = self._tick()
-            walk(node.body, self)
-            self._branch(lazy, node.test, test, (test, self.order), once=True)
-            if node.orelse is not None:
-                walk(node.orelse, self)
-            return False
+        filling = self._fills_once(node)
+        if filling is not None:
+            filled, inside = filling
+            self.filling.append((node, filled, self.order if inside else None))
         pending: list[tuple[FunctionInfo, cst.BaseExpression, int, tuple[int, int], bool]] = []
         in_body = id(node) in self.top_level  # a `return` in an arm leaves the rest unrun
         current = node
@@ -494,6 +492,13 @@ class ModelBuilder(cst.CSTVisitor):
         for function, test_node, test, taken, leaves in reversed(pending):
             self._branch(function, test_node, test, taken, leaves)  # its other arm ends here
         return False
+
+    def leave_If(self, original_node: cst.If) -> None:
+        """Record what a cache fill (`_fills_once`) runs once: the `if`, or what follows."""
+        if self.filling and self.filling[-1][0] is original_node:
+            _, function, start = self.filling.pop()
+            span = (start, self.order) if start is not None else (self.order, _TO_THE_END)
+            function.once += (span,)
 
     def visit_BooleanOperation(self, node: cst.BooleanOperation) -> bool:
         """`p and f()` calls `f` only when `p` holds, `p or f()` only when it does not: a
@@ -534,16 +539,13 @@ class ModelBuilder(cst.CSTVisitor):
         *,
         in_loop: bool | None = None,
         one_armed: bool = False,
-        once: bool = False,
     ) -> None:
         """Record a branch whose other arm ends here (it began where the test was read, or
         where the taken arm ended; a one-armed branch has none). `in_loop` defaults to
         whether a loop is around this point."""
         skipped = (max(order, taken[1]), self.order)
         in_loop = self.loops > 0 if in_loop is None else in_loop
-        function.branches += (
-            Branch(test, order, in_loop, taken, skipped, leaves, one_armed, once),
-        )
+        function.branches += (Branch(test, order, in_loop, taken, skipped, leaves, one_armed),)
 
     def leave_WithItem(self, original_node: cst.WithItem) -> None:
         if original_node.asname is not None:
@@ -659,16 +661,70 @@ def _statement_ids(body: cst.BaseSuite) -> frozenset[int]:
     return frozenset(map(id, body.body)) if isinstance(body, cst.IndentedBlock) else frozenset()
 
 
-class _Assigns(OwnCodeVisitor):
-    """Whether code assigns the name `name` (`_client = Client()`), nested defs aside."""
+# The end of a span that runs to the end of its function (no call of it lies beyond).
+_TO_THE_END = sys.maxsize
 
-    def __init__(self, name: str) -> None:
-        self.name = name
+
+def _spelled(expr: cst.BaseExpression) -> str:
+    """`_client`, `self._perms` or `self._cache[key]`; "" for anything else."""
+    if isinstance(expr, cst.Subscript) and len(expr.slice) == 1:
+        index = expr.slice[0].slice
+        key = dotted_name(index.value) if isinstance(index, cst.Index) else ""
+        container = dotted_name(expr.value)
+        return f"{container}[{key}]" if key and container else ""
+    return dotted_name(expr)
+
+
+def _cache_test(test: cst.BaseExpression) -> tuple[str, bool] | None:
+    """The cache entry an `if` tests, and whether the test holds when it is unset: `not x`,
+    `x is None`, `key not in cache` (True); `x`, `x is not None`, `key in cache` (False)."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        found = _spelled(test.expression)
+        return (found, True) if found else None
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        operator, right = test.comparisons[0].operator, test.comparisons[0].comparator
+        if isinstance(operator, cst.Is | cst.IsNot) and names.is_none(right):
+            found = _spelled(test.left)
+            return (found, isinstance(operator, cst.Is)) if found else None
+        if isinstance(operator, cst.In | cst.NotIn):
+            key, container = dotted_name(test.left), dotted_name(right)
+            if key and container:
+                return f"{container}[{key}]", isinstance(operator, cst.NotIn)
+        return None
+    found = _spelled(test) if isinstance(test, cst.Name | cst.Attribute) else ""
+    return (found, False) if found else None
+
+
+def _persistent(function: FunctionInfo, target: str) -> bool:
+    """Whether `target` (`_cache_test`) outlives every call of `function`: a global it
+    declares `global`, or an attribute or item of its class (a classmethod's `cls`) or of
+    a name it does not bind. Not one of its instance's: an instance built for each call
+    (`Server().start()`) runs the fill each time."""
+    root = target.partition("[")[0].partition(".")[0]
+    if root == target:
+        return root in function.scope.global_names
+    if function.klass is not None and function.params and root == function.params[0].name:
+        return function.receives_class and not function.is_static
+    return root not in function.scope.bindings
+
+
+def _fills(code: cst.CSTNode, target: str) -> bool:
+    """Whether `code` assigns `target` (`_spelled`), nested defs aside."""
+    found = _Fills(target)
+    walk(code, found)
+    return found.found
+
+
+class _Fills(OwnCodeVisitor):
+    def __init__(self, target: str) -> None:
+        self.target = target
         self.found = False
 
     def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        target = node.target
-        self.found = self.found or (isinstance(target, cst.Name) and target.value == self.name)
+        self.found = self.found or _spelled(node.target) == self.target
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self.found = self.found or (node.value is not None and _spelled(node.target) == self.target)
 
 
 def _iterated_name(iterable: cst.BaseExpression) -> cst.Name | None:

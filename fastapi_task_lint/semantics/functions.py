@@ -57,9 +57,6 @@ class Branch:
     # (`for k, v in p.items():`, run only if `p` is not empty), or the right operand of
     # `p and f()` (`p or f()` tests `not p`). A test that holds rules nothing out.
     one_armed: bool = False
-    # The taken arm gives a module global the test found unset its value (`if _client is
-    # None: _client = Client()`): it runs on the first call only (`blocking`).
-    once: bool = False
 
 
 @dataclass(eq=False, slots=True)
@@ -84,6 +81,9 @@ class FunctionInfo:
     awaits: int = 0
     end_order: int = 0  # the walk order where its body ends (a `def`'s; 0 for a lambda)
     branches: tuple[Branch, ...] = ()  # few functions have one: no list for each
+    # Walk-order spans (first, last] of its code that runs on its first call only (per key
+    # of a cache): a fill of a global or an attribute the `if` found unset (`blocking`).
+    once: tuple[tuple[int, int], ...] = ()
     # Walk-order spans (first, last] of its code that cannot run: what follows, in the same
     # block, a statement that always leaves it (`return`, `raise`, `if True: return`).
     unreachable: tuple[tuple[int, int], ...] = ()
