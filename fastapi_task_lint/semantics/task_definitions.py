@@ -230,6 +230,25 @@ def defines_tasks(
     return any(launched(use) for use in uses)
 
 
+def _alternatives(
+    expr: cst.BaseExpression, scope: Scope, order: int | None
+) -> list[tuple[cst.BaseExpression, int | None]]:
+    """What a scheduled callable may be, each with the walk order to resolve it at: every
+    function a local of the scheduling function names before the site (`task = run_ssh`
+    in one arm of an `if`, `task = run_local` in the other), else `expr` itself."""
+    bindings = scope.bindings.get(expr.value, ()) if isinstance(expr, cst.Name) else ()
+    if order is None or len(bindings) < 2 or scope.function is None:
+        return [(expr, order)]
+    named: list[tuple[cst.BaseExpression, int | None]] = [
+        (b.value, b.order)
+        for b in bindings
+        if b.order < order
+        and b.kind is BindingKind.ASSIGN
+        and isinstance(b.value, cst.Name | cst.Attribute)
+    ]
+    return named if len(named) == len(bindings) else [(expr, order)]
+
+
 def resolve_task(
     model: ModuleModel, expr: cst.BaseExpression, scope: Scope, order: int | None
 ) -> Target | None:
@@ -348,10 +367,11 @@ class _Scan:
             ):
                 continue
             use = TaskUse(site.mechanism, api, on_loop, model, site.node, _launch(site))
-            target = resolve_task(model, site.callable, scope, order)
-            self._add(target, use)
-            if use.launch is not None and target is not None and target.function.is_async:
-                self._coroutines_passed(model, scope, order, use.launch, use, target)
+            for task, task_order in _alternatives(site.callable, scope, order):
+                target = resolve_task(model, task, scope, task_order)
+                self._add(target, use)
+                if use.launch is not None and target is not None and target.function.is_async:
+                    self._coroutines_passed(model, scope, order, use.launch, use, target)
 
     def _asyncio_scheduler(self, model: ModuleModel, site: SchedulingSite) -> bool:
         func = site.node.func
