@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, TypeAlias
 
 import libcst as cst
 
+from fastapi_task_lint.semantics import names
 from fastapi_task_lint.semantics.blocking import receiver_type
 from fastapi_task_lint.semantics.callgraph import Target, resolve_function_ref
 from fastapi_task_lint.semantics.calls import built_plain_dataclass
@@ -193,6 +194,8 @@ def _quiet(model: ModuleModel, scope: Scope, call: cst.Call) -> bool:
     qualname = model.qualified_name(func, scope)
     if qualname in _QUIET_BUILTINS or (qualname or "").startswith("logging."):
         return True
+    if qualname in names.SESSION_TYPES:
+        return True  # building a session opens no connection: its first query does
     if qualname in _QUIET_IN_COROUTINES:
         return _in_coroutine(scope)
     return isinstance(func, cst.Attribute) and (
