@@ -7,6 +7,7 @@ from pathlib import Path
 import libcst as cst
 
 from fastapi_task_lint.rules.base import Rule, RuleContext, RuleDocs
+from fastapi_task_lint.semantics.builder import dotted_name
 from fastapi_task_lint.semantics.project import ProjectIndex
 from fastapi_task_lint.semantics.scheduling import Mechanism
 from fastapi_task_lint.semantics.task_definitions import (
@@ -15,7 +16,14 @@ from fastapi_task_lint.semantics.task_definitions import (
     task_scan,
     tasks_in,
 )
-from fastapi_task_lint.semantics.waits import LONG_SLEEP_SECONDS, Wait, WaitKind, waits_in
+from fastapi_task_lint.semantics.waits import (
+    LONG_SLEEP_SECONDS,
+    HelperWait,
+    Wait,
+    WaitKind,
+    helper_waits,
+    waits_in,
+)
 
 _IN_PROCESS = (Mechanism.BACKGROUND_TASKS, Mechanism.BACKGROUND_TASK)
 _WHY: dict[WaitKind, str] = {
@@ -30,7 +38,7 @@ class LongRunningWorkInBackgroundTasks(Rule):
     code = "FTL205"
     name = "long-running-work-in-background-tasks"
     summary = "BackgroundTasks task sleeps, retries or polls: it needs a durable queue"
-    triggers = (b"sleep", b"retry", b"backoff", b"tenacity", b"stamina")
+    triggers = (b"def",)  # the wait may lie in a helper of another module
     facts = (task_scan,)
     docs = RuleDocs(
         what=(
@@ -42,7 +50,10 @@ class LongRunningWorkInBackgroundTasks(Rule):
             "that sleeps until something is done); or a retry decorator on the task "
             "(`tenacity.retry`, `backoff.on_exception`/`on_predicate`, `stamina.retry`). "
             "The sleep call (or the decorator) is reported, in the file that defines the "
-            "task."
+            "task. A call in the task to a project helper (ten calls deep at most, also in "
+            "another module) that polls or sleeps that long is reported at the call, with "
+            "the chain (`collect -> wait_for_job -> time.sleep`); a helper's retry loop or "
+            "decorator is not (a client wrapper's few retries are its own business)."
         ),
         why=(
             "BackgroundTasks runs in the web process after the response: it has no retry, "
@@ -82,17 +93,38 @@ class LongRunningWorkInBackgroundTasks(Rule):
                 continue
             for wait in waits_in(ctx.model, task.function):
                 ctx.report(wait.node, _message(ctx, task, wait))
+            for reached in helper_waits(ctx.model, task.function):
+                ctx.report(reached.call.node, _helper_message(ctx, task, reached))
 
 
 def _message(ctx: RuleContext, task: ScheduledFunction, wait: Wait) -> str:
-    reasons = [
+    return _scheduled(task, _reasons(ctx, wait))
+
+
+def _helper_message(ctx: RuleContext, task: ScheduledFunction, reached: HelperWait) -> str:
+    sleep = reached.wait.node
+    leaf = (dotted_name(sleep.func),) if isinstance(sleep, cst.Call) else ()
+    chain = " -> ".join((task.function.name, *reached.names, *leaf))
+    doing = (
+        f"calls `{reached.names[0]}`, which {_reasons(ctx, reached.wait)} (`{chain}`)"
+        if len(reached.names) == 1
+        else f"reaches a helper that {_reasons(ctx, reached.wait)} (`{chain}`)"
+    )
+    return _scheduled(task, doing)
+
+
+def _reasons(ctx: RuleContext, wait: Wait) -> str:
+    return " and ".join(
         _WHY[kind].format(seconds=_seconds(wait.seconds), decorator=_code(ctx, wait.node))
         for kind in wait.kinds
-    ]
+    )
+
+
+def _scheduled(task: ScheduledFunction, doing: str) -> str:
     use = task.uses_of(*_IN_PROCESS)[0]
     return (
         f"`{task.function.name}` runs in BackgroundTasks (scheduled with {use.label}) and "
-        f"{' and '.join(reasons)}: BackgroundTasks has no retry or persistence and a deploy "
+        f"{doing}: BackgroundTasks has no retry or persistence and a deploy "
         "cancels it midway; queue it on Celery, ARQ or Dramatiq with retries"
     )
 

@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from fastapi_task_lint.semantics.functions import FunctionInfo
+from fastapi_task_lint.semantics.callgraph import ChainMemo, Edge, Target, callees, find_chain
+from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
+from fastapi_task_lint.semantics.guards import Context
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
 from fastapi_task_lint.semantics.walk import walk
 
@@ -198,3 +200,65 @@ class _TryFinder(cst.CSTVisitor):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         return False
+
+
+# Waits that make any caller long-running: a helper's retry loop (a client wrapper that
+# retries a few times) or retry decorator is its own business, its polling loop and long
+# sleep are the caller's too.
+_HELPER_KINDS = frozenset({WaitKind.LONG_SLEEP, WaitKind.POLLING})
+_SLEEP_BYTES = (b"sleep",)
+
+
+@dataclass(frozen=True)
+class HelperWait:
+    """A call in a task that reaches a polling loop or long sleep in a project helper."""
+
+    call: CallInfo
+    names: tuple[str, ...]  # the helpers, from the one called to the one that waits
+    wait: Wait
+
+
+def helper_waits(model: ModuleModel, function: FunctionInfo) -> list[HelperWait]:
+    """The calls in `function` whose project callees (ten calls deep at most) poll or sleep
+    long (`_HELPER_KINDS`), each with the shortest chain to the wait."""
+    memo: ChainMemo[Wait] = model.project.memo(f"{__name__}.chains", dict)
+    known: dict[int, dict[int, Wait]] = model.project.memo(f"{__name__}.helper waits", dict)
+
+    def leaf(owner: ModuleModel, call: CallInfo, told: Context) -> Wait | None:
+        waiting = call.scope.enclosing_function()
+        if waiting is None or not owner.spells(_SLEEP_BYTES):
+            return None
+        found = known.get(id(waiting))
+        if found is None:
+            found = known[id(waiting)] = {
+                id(wait.node): wait
+                for wait in waits_in(owner, waiting)
+                if _HELPER_KINDS.intersection(wait.kinds)
+            }
+        return found.get(id(call.node))
+
+    found: list[HelperWait] = []
+    for edge in callees(model, function):
+        if not _runs_here(model, edge.target, edge.call):
+            continue
+        chain = find_chain(edge.target, leaf, _runs_here, _callees, _nothing_told, memo)
+        if chain is not None:
+            found.append(
+                HelperWait(edge.call, (edge.target.function.name, *chain.names()), chain.leaf)
+            )
+    return found
+
+
+def _runs_here(caller: ModuleModel, target: Target, call: CallInfo) -> bool:
+    """A sync callee runs in its caller; an async one only where it is awaited."""
+    return call.awaited or not target.function.is_async
+
+
+def _callees(model: ModuleModel, function: FunctionInfo, told: Context) -> list[Edge]:
+    return callees(model, function)
+
+
+def _nothing_told(
+    call: CallInfo, target: Target, caller: FunctionInfo, told: Context, model: ModuleModel
+) -> Context:
+    return ()
