@@ -32,7 +32,9 @@ class RequestSessionToTask(Rule):
             "task or as one of its arguments (a progress callback), bound in a "
             "`functools.partial` (also one a project helper builds from its "
             "parameters), or carried inside an object built from it in the same function "
-            "(`OrderService(db)` passed on, or its bound method scheduled). Calls of project "
+            "(`OrderService(db)` passed on, or its bound method scheduled), or a parameter "
+            "of a project class that keeps a session in an attribute (`dao: Dao = "
+            "Depends(get_dao)`, whose dependency returns `Dao(db)`). Calls of project "
             "helpers that schedule their parameters count as scheduling sites."
         ),
         why=(

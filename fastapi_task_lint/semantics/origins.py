@@ -60,10 +60,34 @@ def value_origin(
 ) -> Origin | None:
     """The interesting origin of `expr` at walk position `order`, or None if plain."""
     type_ref = model.infer_type(expr, scope, order)
-    origin = _origin_from_type(model, type_ref)
+    origin = _origin_from_type(model, type_ref) or _held_by_parameter(
+        model, expr, type_ref, scope, order
+    )
     if origin is not None:
         return origin
     return _query_origin(model, expr, scope, order, 0)
+
+
+def _held_by_parameter(
+    model: ModuleModel,
+    expr: cst.BaseExpression,
+    type_ref: TypeRef | None,
+    scope: Scope,
+    order: int | None,
+) -> Origin | None:
+    """A parameter that keeps a DB session (`dao: Dao = Depends(get_dao)`): a repository
+    or DAO built from the session elsewhere. One built here (`Repo(db)`) is followed to the
+    session it is given instead."""
+    binding = scope.lookup(expr.value, order) if isinstance(expr, cst.Name) else None
+    if binding is None or binding.kind is not BindingKind.PARAM:
+        return None
+    held = None if type_ref is None or type_ref.container else _held_session(model, type_ref)
+    if type_ref is None or held is None:
+        return None
+    short = type_ref.qualname.rsplit(".", 1)[-1]
+    return Origin(
+        OriginKind.SESSION, f"a {short} that keeps one in `self.{held}`", type_ref.qualname
+    )
 
 
 def _origin_from_type(model: ModuleModel, type_ref: TypeRef | None) -> Origin | None:
@@ -81,6 +105,23 @@ def _origin_from_type(model: ModuleModel, type_ref: TypeRef | None) -> Origin | 
             # `files: list[UploadFile]` carries request-scoped objects as much as one does.
             shown = f"list[{display}]" if type_ref.container else display
             return Origin(OriginKind.REQUEST_OBJECT, shown, type_ref.qualname)
+    return None
+
+
+def _held_session(model: ModuleModel, type_ref: TypeRef) -> str | None:
+    """The attribute in which an instance of a project class keeps a DB session (`self.db =
+    db` in a repository or DAO), if any: handing the instance hands the session."""
+    found = model.project.resolve_class(type_ref.qualname)
+    if found is None:
+        return None
+    for attribute in found[1].attributes:
+        held = model.attribute_type(type_ref, attribute)
+        if (
+            held is not None
+            and not held.container
+            and model.ancestors(held.qualname) & (names.SESSION_TYPES)
+        ):
+            return attribute
     return None
 
 
