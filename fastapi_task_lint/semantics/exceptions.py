@@ -37,6 +37,12 @@ _STOPS = frozenset(
         "builtins.SystemExit",
     }
 )
+_ASYNCIO_QUEUES = (
+    "asyncio.Queue",
+    "asyncio.queues.Queue",
+    "asyncio.LifoQueue",
+    "asyncio.PriorityQueue",
+)
 _QUIET_BUILTINS = frozenset(
     {
         "builtins.print",
@@ -83,6 +89,13 @@ _QUIET_BUILTINS = frozenset(
         # Environment reads: a missing variable gives None or the default.
         "os.getenv",
         "os.environ.get",
+        # Building asyncio's primitives: they fail only on a negative count or size.
+        "asyncio.Semaphore",
+        "asyncio.BoundedSemaphore",
+        "asyncio.Lock",
+        "asyncio.Event",
+        "asyncio.Condition",
+        *_ASYNCIO_QUEUES,
     }
 )
 # Schedule a coroutine as a task (and fail only without a running loop).
@@ -142,12 +155,6 @@ def _defaulted(call: cst.Call) -> bool:
 # Methods that do not fail on an object built this way, by the class the call that built
 # it names and the method: `put` on an unbounded queue waits for nothing and never fails
 # (unless the queue is shut down, which Python 3.13 added).
-_ASYNCIO_QUEUES = (
-    "asyncio.Queue",
-    "asyncio.queues.Queue",
-    "asyncio.LifoQueue",
-    "asyncio.PriorityQueue",
-)
 _QUIET_WHEN_BUILT: dict[tuple[str, str], Callable[[cst.Call], bool]] = {
     **{(queue, "put"): _unbounded for queue in _ASYNCIO_QUEUES},
     **{(queue, "put_nowait"): _unbounded for queue in _ASYNCIO_QUEUES},
