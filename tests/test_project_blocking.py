@@ -354,3 +354,34 @@ async def plain() -> None:
         assert "move it to `await asyncio.to_thread(...)` or use the async API" in message
         assert "plain `def`" not in message
     assert "make `plain` a plain `def` (FastAPI runs it in the threadpool)" in plain
+
+
+def test_a_streamed_generator_is_told_to_offload_inside_it(tmp_path: Path) -> None:
+    """A sync helper that returns a `StreamingResponse` of an async generator: Starlette
+    iterates the generator on the loop after the handler returns, so neither a plain `def`
+    handler nor offloading the helper's call helps; the call inside the generator is the
+    one to move (found by QA on whisper-live)."""
+    app = """
+import requests
+from fastapi import FastAPI
+from fastapi.responses import StreamingResponse
+
+app = FastAPI()
+
+
+def _stream(url: str) -> StreamingResponse:
+    async def events():
+        yield requests.get(url).text
+
+    return StreamingResponse(events(), media_type="text/event-stream")
+
+
+@app.get("/stream")
+async def stream(url: str) -> StreamingResponse:
+    return _stream(url)
+"""
+    root = _write(tmp_path, {"app.py": app})
+    (message,) = (d.message for d in lint([root], Config(select=("FTL202",), root=root)))
+    assert "`stream -> _stream -> events -> requests.get`" in message
+    assert "move `requests.get` in `events` to `await asyncio.to_thread(...)`" in message
+    assert "plain `def`" not in message

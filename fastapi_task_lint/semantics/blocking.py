@@ -910,8 +910,9 @@ class BlockingUse:
     call: CallInfo
     via: tuple[str, ...]
     blocking: BlockingCall
-    # The call runs a coroutine (or an async generator) that blocks further down: it is
-    # not the call to hand to `asyncio.to_thread`, the blocking one inside is.
+    # The chain runs a coroutine (or an async generator) that blocks further down: the
+    # call is not the one to hand to `asyncio.to_thread`, the blocking one inside is (a
+    # plain `def` handler would still run a streamed generator's body on the loop).
     coroutine: bool = False
 
     def chain(self, start: str) -> str:
@@ -998,7 +999,8 @@ def blocking_uses(
         if shortest is not None:
             edge, chain = shortest
             names = (edge.target.function.name, *chain.names())
-            found.append(BlockingUse(call, names, chain.leaf, edge.target.function.is_async))
+            runs_later = any(e.target.function.is_async for e in (edge, *chain.edges))
+            found.append(BlockingUse(call, names, chain.leaf, runs_later))
     return found
 
 
