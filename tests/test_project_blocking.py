@@ -385,3 +385,37 @@ async def stream(url: str) -> StreamingResponse:
     assert "`stream -> _stream -> events -> requests.get`" in message
     assert "move `requests.get` in `events` to `await asyncio.to_thread(...)`" in message
     assert "plain `def`" not in message
+
+
+def test_a_helper_that_polls_in_another_module_is_shown_with_its_chain(tmp_path: Path) -> None:
+    """FTL205 follows a task's call into a helper of another module that polls; the helper's
+    sleep lies past the end of the task's file, which the message must not quote from."""
+    padding = "\n".join(f"# line {n}" for n in range(40))
+    helpers = f"""
+import time
+
+{padding}
+
+
+def wait_for_export(export_id: int) -> None:
+    while True:
+        time.sleep(5)
+"""
+    app = """
+from fastapi import BackgroundTasks, FastAPI
+from proj.helpers import wait_for_export
+
+app = FastAPI()
+
+def collect(export_id: int) -> None:
+    wait_for_export(export_id)
+
+@app.post("/")
+def route(background_tasks: BackgroundTasks) -> None:
+    background_tasks.add_task(collect, 1)
+"""
+    root = _write(tmp_path, {"__init__.py": "", "helpers.py": helpers, "app.py": app})
+    found = lint([root], Config(select=("FTL205", "FTL002"), root=root))
+    assert [(Path(d.path).name, d.line, d.code) for d in found] == [("app.py", 8, "FTL205")]
+    assert "calls `wait_for_export`, which polls in a `while` loop" in found[0].message
+    assert "(`collect -> wait_for_export -> time.sleep`)" in found[0].message

@@ -114,8 +114,13 @@ def _helper_message(ctx: RuleContext, task: ScheduledFunction, reached: HelperWa
 
 
 def _reasons(ctx: RuleContext, wait: Wait) -> str:
+    """Why `wait` matters. Only a decorator, which is in the checked file, is quoted: a
+    helper's sleep may lie in another module."""
     return " and ".join(
-        _WHY[kind].format(seconds=_seconds(wait.seconds), decorator=_code(ctx, wait.node))
+        _WHY[kind].format(
+            seconds=_seconds(wait.seconds),
+            decorator=_code(ctx, wait.node) if kind is WaitKind.RETRY_DECORATOR else "",
+        )
         for kind in wait.kinds
     )
 
