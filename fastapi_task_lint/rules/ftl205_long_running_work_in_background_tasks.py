@@ -50,7 +50,7 @@ class LongRunningWorkInBackgroundTasks(Rule):
             "that sleeps until something is done); or a retry decorator on the task "
             "(`tenacity.retry`, `backoff.on_exception`/`on_predicate`, `stamina.retry`). "
             "The sleep call (or the decorator) is reported, in the file that defines the "
-            "task. A call in the task to a project helper (ten calls deep at most, also in "
+            "task. A call in the task to a project helper (or to a helper's helper, also in "
             "another module) that polls or sleeps that long is reported at the call, with "
             "the chain (`collect -> wait_for_job -> time.sleep`); a helper's retry loop or "
             "decorator is not (a client wrapper's few retries are its own business)."

@@ -219,8 +219,10 @@ class HelperWait:
 
 
 def helper_waits(model: ModuleModel, function: FunctionInfo) -> list[HelperWait]:
-    """The calls in `function` whose project callees (ten calls deep at most) poll or sleep
-    long (`_HELPER_KINDS`), each with the shortest chain to the wait."""
+    """The calls in `function` whose project callees (two calls deep at most: a helper,
+    or a helper's helper) poll or sleep long (`_HELPER_KINDS`), each with the shortest
+    chain to the wait. Deeper, a short sleep in a loop is more often a pause (scrolling a
+    page for screenshots) than a wait on something outside."""
     memo: ChainMemo[Wait] = model.project.memo(f"{__name__}.chains", dict)
     known: dict[int, dict[int, Wait]] = model.project.memo(f"{__name__}.helper waits", dict)
 
@@ -241,7 +243,9 @@ def helper_waits(model: ModuleModel, function: FunctionInfo) -> list[HelperWait]
     for edge in callees(model, function):
         if not _runs_here(model, edge.target, edge.call):
             continue
-        chain = find_chain(edge.target, leaf, _runs_here, _callees, _nothing_told, memo)
+        chain = find_chain(
+            edge.target, leaf, _runs_here, _callees, _nothing_told, memo, max_depth=1
+        )
         if chain is not None:
             found.append(
                 HelperWait(edge.call, (edge.target.function.name, *chain.names()), chain.leaf)
