@@ -19,8 +19,9 @@ from weakref import WeakKeyDictionary
 
 import libcst as cst
 
-from fastapi_task_lint.semantics.callgraph import calls_one_of, worth_resolving
+from fastapi_task_lint.semantics.callgraph import Target, calls_one_of, worth_resolving
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo, ParamInfo
+from fastapi_task_lint.semantics.guards import Spans, call_context, entry_context, ruled_out, runs
 from fastapi_task_lint.semantics.observations import RunGlobal, register_global
 from fastapi_task_lint.semantics.project import ProjectIndex
 from fastapi_task_lint.semantics.scheduling import (
@@ -81,11 +82,27 @@ def wrapper_sites(model: ModuleModel) -> list[SchedulingSite]:
         if found is None:
             continue
         owner, function, bound_self = found
-        for spec in wrapper_specs(owner, function):
+        specs = wrapper_specs(owner, function)
+        spans = _ruled_out_by(model, call, owner, function) if specs else ()
+        for spec in specs:
+            if not runs(spec.site.call, spans):
+                continue  # `if update_ast and bg:` with `update_ast` left False
             site = _site_for(model, call, spec, bound_self)
             if site is not None:
                 sites.append(site)
     return sites
+
+
+def _ruled_out_by(
+    model: ModuleModel, call: CallInfo, owner: ModuleModel, helper: FunctionInfo
+) -> Spans:
+    """The code of `helper` (in `owner`) that what `call` passes rules out (`guards`)."""
+    caller = call.scope.enclosing_function()
+    if not helper.branches or caller is None:
+        return ()
+    known = entry_context(model, caller)
+    context = call_context(call, Target(owner, helper), caller, known, model)
+    return ruled_out(owner, helper, context)
 
 
 def helper_names(project: ProjectIndex) -> frozenset[str]:
