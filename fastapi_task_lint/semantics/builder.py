@@ -433,7 +433,7 @@ class ModelBuilder(cst.CSTVisitor):
 
     def _fills_once(self, node: cst.If) -> tuple[FunctionInfo, bool] | None:
         """The function whose cache `node` fills, and whether the fill is its body: `if
-        _client is None: _client = ...` (or `if not cls._perms:`, `if key not in _pages:
+        _client is None: _client = ...` (or `if not self._perms:`, `if key not in _pages:
         _pages[key] = ...`). Else (False) the fill follows an early return at the
         function's top level: `if _version is not None: return _version`, then `_version
         = ...`. The cache outlives the function's calls (`_persistent`)."""
@@ -697,14 +697,15 @@ def _cache_test(test: cst.BaseExpression) -> tuple[str, bool] | None:
 
 def _persistent(function: FunctionInfo, target: str) -> bool:
     """Whether `target` (`_cache_test`) outlives every call of `function`: a global it
-    declares `global`, or an attribute or item of its class (a classmethod's `cls`) or of
-    a name it does not bind. Not one of its instance's: an instance built for each call
-    (`Server().start()`) runs the fill each time."""
+    declares `global`, or an attribute or item of its instance or class (`self`, `cls`) or
+    of a name it does not bind. An instance lives as long as the app's objects mostly do
+    (a service the lifespan builds, whose routes close over it); one built for each call
+    (`Client().token()`) would fill its cache each time, and is not told apart."""
     root = target.partition("[")[0].partition(".")[0]
     if root == target:
         return root in function.scope.global_names
     if function.klass is not None and function.params and root == function.params[0].name:
-        return function.receives_class and not function.is_static
+        return not function.is_static
     return root not in function.scope.bindings
 
 
