@@ -49,7 +49,9 @@ class SchedulerNotShutDown(Rule):
             "(`async with AsyncScheduler() as s`) and blocking starts (`BlockingScheduler`, "
             "4.x `run_until_stopped()`) are not flagged. The lifespan is the one given to "
             "`FastAPI(lifespan=...)`, also through an app factory's parameter "
-            "(`app = create_app(lifespan=lifespan)`, one level deep)."
+            "(`app = create_app(lifespan=lifespan)`, one level deep), a `def` nested in the "
+            "app factory, the one a factory's call makes (`lifespan=build_lifespan()`), or "
+            "one set on the router (`app.router.lifespan_context = lifespan`)."
         ),
         why=(
             "Without a shutdown the scheduler's threads keep firing jobs while the app stops: "

@@ -51,8 +51,9 @@ class LoopTaskNeverCancelled(Rule):
             "keeping it in a local cancels itself (in its `finally` or `except "
             "CancelledError:`; not the lifespan): it lives as long as that function. A "
             "local that is only tested (`assert task is not None`) hands it to nobody. The "
-            "lifespan may reach the app through an app factory's parameter "
-            "(`app = create_app(lifespan=lifespan)`)."
+            "lifespan is found as FTL502 finds it: also through an app factory's parameter "
+            "(`app = create_app(lifespan=lifespan)`), nested in the factory, made by a "
+            "factory's call, or set as `app.router.lifespan_context`."
         ),
         why=(
             "The loop never ends by itself. At shutdown the server waits for the lifespan, "

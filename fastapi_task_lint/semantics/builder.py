@@ -32,8 +32,9 @@ class ModuleFacts:
     star_imports: list[str] = field(default_factory=list)
     function_by_node: dict[int, FunctionInfo] = field(default_factory=dict)
     scope_by_node: dict[int, Scope] = field(default_factory=dict)
-    # `worker.semaphore = ...` on a plain name (not a method's own instance), by name and
-    # attribute: see `ModuleModel.global_attribute_type`.
+    # `worker.semaphore = ...` (or `app.router.lifespan_context = ...`) on another owner
+    # than a method's own instance, by the owner's dotted name and the attribute: see
+    # `ModuleModel.global_attribute_type` and `assignments_to`.
     name_attributes: dict[tuple[str, str], list[AttributeAssignment]] = field(default_factory=dict)
 
 
@@ -143,9 +144,11 @@ class ModelBuilder(cst.CSTVisitor):
         annotation: cst.BaseExpression | None,
     ) -> None:
         """Record `self.name = value` in a method on its class (`ClassInfo.attributes`),
-        and `owner.name = value` on another plain name in the module's facts."""
+        and `owner.name = value` on another owner (`worker`, `app.router`) in the module's
+        facts, by the owner's dotted name."""
         owner = target.value
-        if not isinstance(owner, cst.Name):
+        spelled = dotted_name(owner)
+        if not spelled:
             return
         said = kind is BindingKind.ASSIGN
         assignment = AttributeAssignment(
@@ -156,11 +159,11 @@ class ModelBuilder(cst.CSTVisitor):
             method is not None
             and method.klass is not None
             and method.params
-            and owner.value == method.params[0].name
+            and spelled == method.params[0].name
         ):
             method.klass.attributes.setdefault(target.attr.value, []).append(assignment)
         else:
-            key = (owner.value, target.attr.value)
+            key = (spelled, target.attr.value)
             self.facts.name_attributes.setdefault(key, []).append(assignment)
 
     def _push(self, kind: ScopeKind, node: cst.CSTNode, function: FunctionInfo | None) -> Scope:

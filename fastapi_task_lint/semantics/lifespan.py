@@ -28,6 +28,7 @@ from fastapi_task_lint.semantics.callgraph import (
     resolve_callee,
     resolve_function_ref,
 )
+from fastapi_task_lint.semantics.calls import made_function
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo, ParamInfo
 from fastapi_task_lint.semantics.mentions import assigning, naming
 from fastapi_task_lint.semantics.routes import _APP_TYPES
@@ -48,7 +49,10 @@ _MAX_LEVELS = 3
 # by a method that adds a handler, each a whole identifier.
 _HOOK_KEYWORDS = ("lifespan", "on_startup", "on_shutdown")
 _HOOK_METHODS = ("on_event", "add_event_handler")
-_GIVES_HOOK = assigning(_HOOK_KEYWORDS)
+# Starlette's router keeps the lifespan in `lifespan_context`, which an app's code may set
+# itself (`app.router.lifespan_context = lifespan`).
+_LIFESPAN_ATTRIBUTE = "lifespan_context"
+_GIVES_HOOK = assigning((*_HOOK_KEYWORDS, _LIFESPAN_ATTRIBUTE))
 _NAMES_HOOK_METHOD = naming(_HOOK_METHODS)
 
 
@@ -56,7 +60,7 @@ def may_register_hooks(data: bytes) -> bool:
     """The lifecycle scan's prefilter: a hook keyword given a value, or a hook method.
 
     A module that only names `lifespan` (Starlette's own machinery, a lifespan function
-    another module's app is given, `lifespan_context`) registers none: 13 of the corpus's
+    another module's app is given, a read of `lifespan_context`) registers none: 13 of the corpus's
     files pass, against 51 that name a hook and 99 that spell one. Each test searches for
     the names first and tries its regex only where one occurs: half the time of one regex
     searched over every file (0.06 s against 0.12 s on the corpus).
@@ -271,6 +275,10 @@ def _module_hooks(model: ModuleModel) -> list[Hook]:
                 hooks.extend(_hook(model, args[1], call.scope, call.order, kind, call.node))
         elif next(_hook_arguments(call.node), None) is not None:
             hooks.extend(_factory_hooks(model, call))
+    for owner, assignment in model.assignments_to(_LIFESPAN_ATTRIBUTE):
+        if owner.rpartition(".")[2] == "router" and assignment.value is not None:
+            value = assignment.value
+            hooks.extend(_hook(model, value, assignment.scope, assignment.order, "lifespan", value))
     for function in model.functions:
         for decorator in function.decorators:
             if not isinstance(decorator, cst.Call) or not _is_app_method(
@@ -365,8 +373,14 @@ def _hook(
     kind: str,
     registration: cst.CSTNode,
 ) -> list[Hook]:
-    qualname = model.qualified_name(expr, scope, order)
-    found = model.project.resolve_function(qualname) if qualname else None
+    """The hook `expr` names: a function by any name, a `def` nested in the app factory
+    (`FastAPI(lifespan=lifespan)` in `create_app`), or the one a factory's call makes
+    (`FastAPI(lifespan=build_lifespan())`)."""
+    if isinstance(expr, cst.Call):
+        found = made_function(model, expr, scope, order)
+    else:
+        target = resolve_function_ref(model, expr, scope, order)
+        found = (target.model, target.function) if target is not None else None
     return [Hook(found[0], found[1], kind, registration)] if found else []
 
 

@@ -572,6 +572,16 @@ class ModuleModel:
             return None  # some assign a local's attribute: not one object
         return self._assigned_type(assignments)
 
+    def assignments_to(self, attribute: str) -> list[tuple[str, AttributeAssignment]]:
+        """Each `owner.attribute = ...` of the module (but a method's to its own instance),
+        with the owner's dotted name (`app.router` of `app.router.lifespan_context = ...`)."""
+        return [
+            (owner, assignment)
+            for (owner, name), assignments in self._name_attributes.items()
+            if name == attribute
+            for assignment in assignments
+        ]
+
     def _reads_global(self, name: str, scope: Scope) -> bool:
         """Whether `name` read in `scope` is the module's global of that name."""
         binding = scope.lookup(name)
