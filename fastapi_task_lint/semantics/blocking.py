@@ -116,6 +116,8 @@ BLOCKING_FUNCTIONS: tuple[str, ...] = (
     "os.listdir",
     "os.scandir",
     "os.walk",
+    "glob.glob",
+    "glob.iglob",
     *(
         f"shutil.{name}"
         for name in (
@@ -147,6 +149,24 @@ BLOCKING_FUNCTIONS: tuple[str, ...] = (
     "psycopg.connect",
     "pymysql.connect",
     "sqlite3.connect",
+    # The Hugging Face Hub's functions are `HfApi` methods bound at import: sync HTTP.
+    *(
+        f"huggingface_hub.{name}"
+        for name in (
+            "hf_hub_download",
+            "snapshot_download",
+            "upload_file",
+            "upload_folder",
+            "create_repo",
+            "delete_repo",
+            "repo_exists",
+            "file_exists",
+            "list_models",
+            "list_repo_files",
+            "model_info",
+            "whoami",
+        )
+    ),
 )
 
 _INSPECTOR = "sqlalchemy.engine.reflection.Inspector"
@@ -238,6 +258,8 @@ BLOCKING_METHODS: dict[str, frozenset[str]] = {
     # An upload's file: Starlette spools one over 1 MiB to disk (`await upload.read()` reads
     # it in the threadpool). Moving its offset (`seek(0)`) transfers nothing.
     _UPLOAD_SPOOL: _FILE_METHODS - {"seek", "truncate", "flush"},
+    # Waiting for a Celery task's result waits for the task itself.
+    "celery.result.AsyncResult": frozenset({"get", "wait"}),
     # Extracting writes every member to disk, whether the archive was read from disk or bytes.
     "zipfile.ZipFile": frozenset({"extract", "extractall"}),
     "tarfile.TarFile": frozenset({"extract", "extractall"}),
@@ -253,6 +275,7 @@ ALL_METHODS_BLOCK_EXCEPT: dict[str, frozenset[str]] = {
     ),
     # Every inference call is a sync HTTP request (`AsyncInferenceClient` is the async one).
     "huggingface_hub.InferenceClient": frozenset(),
+    "huggingface_hub.HfApi": frozenset(),
 }
 
 # Spellings of the same classes, mapped to the keys above.
@@ -347,6 +370,7 @@ _FACTORIES: dict[str, str] = {
     "urllib3.PoolManager": "urllib3.PoolManager",
     "subprocess.Popen": "subprocess.Popen",
     "tarfile.open": "tarfile.TarFile",
+    "huggingface_hub.utils.get_session": "requests.Session",
     "asyncio.create_task": "asyncio.Task",
     "asyncio.ensure_future": "asyncio.Future",
 }
@@ -360,6 +384,7 @@ _METHOD_RESULTS: dict[tuple[str, str], str] = {
     ("sqlalchemy.orm.Session", "connection"): "sqlalchemy.engine.Connection",
     ("sqlalchemy.orm.Session", "query"): "sqlalchemy.orm.Query",
     **{("sqlalchemy.orm.Query", method): "sqlalchemy.orm.Query" for method in _QUERY_BUILDERS},
+    ("celery.Celery", "AsyncResult"): "celery.result.AsyncResult",
     ("pathlib.Path", "joinpath"): "pathlib.Path",
     ("pathlib.Path", "with_suffix"): "pathlib.Path",
     ("pathlib.Path", "with_name"): "pathlib.Path",
