@@ -125,7 +125,7 @@ _QUIET_ASYNCIO_METHODS = {
 # Methods of the builtin containers that do not fail on ordinary values (a key that cannot
 # be hashed aside), by the receiver's annotated or inferred type: `args.get("k", None)`.
 _QUIET_CONTAINER_METHODS = {
-    "builtins.dict": frozenset({"get", "keys", "values", "items", "copy", "setdefault"}),
+    "builtins.dict": frozenset({"get", "keys", "values", "items", "copy", "setdefault", "update"}),
     "builtins.list": frozenset({"append", "copy", "count"}),
     "builtins.set": frozenset({"add", "discard", "copy"}),
     # With `maxlen`, a full deque drops an item at the other end rather than fail.
@@ -201,13 +201,22 @@ def _quiet(model: ModuleModel, scope: Scope, call: cst.Call) -> bool:
     qualname = model.qualified_name(func, scope)
     if qualname in _QUIET_BUILTINS or (qualname or "").startswith("logging."):
         return True
-    if qualname in names.SESSION_TYPES:
+    if qualname in names.SESSION_TYPES or _builds_session(model, scope, call):
         return True  # building a session opens no connection: its first query does
     if qualname in _QUIET_IN_COROUTINES:
         return _in_coroutine(scope)
     return isinstance(func, cst.Attribute) and (
         func.attr.value in _LOG_METHODS and "log" in model.code_for(func.value).lower()
     )
+
+
+def _builds_session(model: ModuleModel, scope: Scope, call: cst.Call) -> bool:
+    """`SessionLocal()`: a call without arguments of a session factory (`sessionmaker(...)`,
+    also imported), typed as the session it makes."""
+    if call.args:
+        return False
+    made = model.infer_type(call, scope)
+    return made is not None and bool(model.ancestors(made.qualname) & names.SESSION_TYPES)
 
 
 def _quiet_method(model: ModuleModel, scope: Scope, call: cst.Call) -> bool:
