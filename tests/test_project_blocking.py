@@ -419,3 +419,42 @@ def route(background_tasks: BackgroundTasks) -> None:
     assert [(Path(d.path).name, d.line, d.code) for d in found] == [("app.py", 8, "FTL205")]
     assert "calls `wait_for_export`, which polls in a `while` loop" in found[0].message
     assert "(`collect -> wait_for_export -> time.sleep`)" in found[0].message
+
+
+def test_an_async_session_left_open_is_told_to_use_async_with(tmp_path: Path) -> None:
+    """An `AsyncSession` is closed by `async with`; a sync `Session` by `with` (the advice
+    said `with` for both; found by QA on aegra-api)."""
+    app = """
+import asyncio
+
+from fastapi import FastAPI
+from sqlalchemy import create_engine, text
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.orm import sessionmaker
+
+AsyncMaker = async_sessionmaker(create_async_engine("sqlite+aiosqlite://"))
+SyncMaker = sessionmaker(create_engine("sqlite://"))
+app = FastAPI()
+
+
+async def run_async() -> None:
+    session = AsyncMaker()
+    await session.execute(text("select 1"))
+
+
+async def run_sync() -> None:
+    session = SyncMaker()
+    session.execute(text("select 1"))
+
+
+@app.post("/")
+async def start() -> None:
+    asyncio.create_task(run_async())
+    asyncio.create_task(run_sync())
+"""
+    root = _write(tmp_path, {"app.py": app})
+    found = lint([root], Config(select=("FTL204",), root=root))
+    assert [d.message.rpartition("; use ")[2] for d in found] == [
+        "`async with AsyncMaker() as session:`",
+        "`with SyncMaker() as session:`",
+    ]

@@ -84,7 +84,8 @@ class TaskSessionNotClosed(Rule):
                     f"{_task(task)} opens {quote(ctx.model.code_for(opened.call))} "
                     f"(`{opened.type_name}`) as `{opened.name}` and no `with` or `finally` "
                     "closes it: an early `return` or an exception leaves its connection checked "
-                    f"out and the pool runs dry under load; use `with "
+                    f"out and the pool runs dry under load; use "
+                    f"`{'async with' if opened.is_async else 'with'} "
                     f"{ctx.model.code_for(opened.call)} as {opened.name}:`",
                 )
             for shared in shared_sessions(ctx.model, task.function):

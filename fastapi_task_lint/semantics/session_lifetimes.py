@@ -34,6 +34,7 @@ class OpenedSession:
     call: cst.Call
     name: str
     type_name: str
+    is_async: bool  # an `AsyncSession`: closed by `async with`
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,9 @@ class SharedSession:
     node: cst.Name
     type_name: str
     defined_in: str
+
+
+_ASYNC_SESSION = "sqlalchemy.ext.asyncio.AsyncSession"
 
 
 def unclosed_sessions(model: ModuleModel, function: FunctionInfo) -> list[OpenedSession]:
@@ -56,8 +60,10 @@ def unclosed_sessions(model: ModuleModel, function: FunctionInfo) -> list[Opened
         type_ref = model.infer_type(call, function.scope, orders.get(id(call)))
         if type_ref is None or type_ref.container:
             continue
-        if model.ancestors(type_ref.qualname) & names.SESSION_TYPES:
-            opened.append(OpenedSession(call, name, type_ref.qualname.rsplit(".", 1)[-1]))
+        ancestors = model.ancestors(type_ref.qualname)
+        if ancestors & names.SESSION_TYPES:
+            short = type_ref.qualname.rsplit(".", 1)[-1]
+            opened.append(OpenedSession(call, name, short, _ASYNC_SESSION in ancestors))
     return opened
 
 
