@@ -230,6 +230,18 @@ def defines_tasks(
     return any(launched(use) for use in uses)
 
 
+def _coroutine_made(
+    model: ModuleModel, first: cst.BaseExpression, call: CallInfo
+) -> cst.BaseExpression:
+    """The coroutine call a task is started with: `run(x)` of `create_task(run(x))`, also
+    through a local bound to it once (`coro = run(x)`, then `create_task(coro)`)."""
+    if not isinstance(first, cst.Name):
+        return first
+    bindings = call.scope.bindings.get(first.value, ())
+    assigned = model.assigned_value(first, call.scope, call.order) if len(bindings) == 1 else None
+    return assigned[0] if assigned is not None and isinstance(assigned[0], cst.Call) else first
+
+
 def _alternatives(
     expr: cst.BaseExpression, scope: Scope, order: int | None
 ) -> list[tuple[cst.BaseExpression, int | None]]:
@@ -392,7 +404,7 @@ class _Scan:
             creates = qualname in _CREATE_TASK_FUNCTIONS or method in _CREATE_TASK_METHODS
             if not (creates or method in _START_SOON_METHODS) or not call.node.args:
                 continue
-            first = call.node.args[0].value
+            first = _coroutine_made(model, call.node.args[0].value, call)
             api = model.code_for(func)
             loop = _loop_of(call.node, qualname, method)
             own_loop = loop is not None and on_new_loop(model, loop, call.scope, call.order)
