@@ -872,6 +872,8 @@ def receiver_type(
     inferred: TypeRef | None = model.infer_type(expr, scope, order)
     if (inferred is None or inferred.qualname == names.ANY) and isinstance(expr, cst.Call):
         return _returned_by(model, expr, scope, order, _depth)
+    if inferred is None and isinstance(expr, cst.Attribute):
+        return _assigned_receiver(model, expr, scope, order, _depth)
     if inferred is None or inferred.container:
         return None
     return _canonical_type(inferred.qualname)
@@ -893,6 +895,23 @@ def _returned_by(
     return agreed(
         receiver_type(owner, value, function.scope, None, depth + 1) if value else None
         for value in function.return_values
+    )
+
+
+def _assigned_receiver(
+    model: ModuleModel, expr: cst.Attribute, scope: Scope, order: int | None, depth: int
+) -> str | None:
+    """`self.conn` when every `self.conn = ...` of its class but `None` gives the same
+    library object (`sqlite3.connect(path)`, `self.conn.cursor()`), which the model's
+    types do not know."""
+    found = model.attribute_assignments(model.infer_type(expr.value, scope, order), expr.attr.value)
+    if found is None:
+        return None
+    owner, assignments = found
+    return agreed(
+        receiver_type(owner, a.value, a.scope, a.order, depth + 1) if a.value is not None else None
+        for a in assignments
+        if not names.is_none(a.value)
     )
 
 
