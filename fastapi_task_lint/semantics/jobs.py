@@ -210,6 +210,10 @@ class _JobReference(cst.CSTVisitor):
             self.status = self.status or (
                 isinstance(value, str) and value.lower() in QUEUED_STATUSES
             )
+        elif isinstance(node, cst.Call) and _waits_for_result(node):
+            for arg in node.args:  # `result.get(timeout=60)`: the task's result, not the job
+                walk(arg.value, self)
+            return False
         elif isinstance(node, cst.Attribute):
             walk(node.value, self)  # `task.id`: the attribute name is not a read
             return False
@@ -217,6 +221,15 @@ class _JobReference(cst.CSTVisitor):
             walk(node.value, self)  # `TaskOut(task_id=...)`: the keyword is not a read
             return False
         return not self.job and not isinstance(node, (cst.Lambda, cst.FunctionDef))
+
+
+# Methods of a job that wait for it and give its result (Celery's `get`/`wait`, ARQ's and
+# Dramatiq's `result`): a route that returns what they give answers with the result.
+_RESULT_WAITS = frozenset({"get", "wait", "result"})
+
+
+def _waits_for_result(call: cst.Call) -> bool:
+    return isinstance(call.func, cst.Attribute) and call.func.attr.value in _RESULT_WAITS
 
 
 def is_status_route(model: ModuleModel, route: Route) -> bool:
