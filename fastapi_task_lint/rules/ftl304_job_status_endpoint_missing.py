@@ -32,7 +32,8 @@ class JobStatusEndpointMissing(Rule):
             "Whole-program: when the linted files contain routes that submit a durable job and "
             "return its id (as in FTL303) but no `GET` route with a path parameter that looks "
             "a job up (Celery `AsyncResult(id)` or `app.AsyncResult(id)`, ARQ `Job(id, redis)`, "
-            "RQ `Job.fetch(id)`, or a database lookup of an ORM model named like `Job`/`Task`), "
+            "RQ `Job.fetch(id)`, a database lookup of an ORM model named like `Job`/`Task`, "
+            "or a raw SQL `SELECT ... FROM` a table named so, `distill_jobs`), "
             "reports once, at the first submission route (in path order)."
         ),
         why=(

@@ -9,6 +9,7 @@ row of a job/task model.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -254,9 +255,25 @@ def job_lookup(model: ModuleModel, function: FunctionInfo) -> cst.Call | None:
             ):
                 return call.node
         for arg in call.node.args:
-            if _is_job_model(model, arg.value, call.scope, call.order):
+            if _is_job_model(model, arg.value, call.scope, call.order) or _reads_job_table(
+                arg.value
+            ):
                 return call.node
     return None
+
+
+# The table a SQL query reads first: `SELECT status FROM distill_jobs WHERE id = :id`.
+_SELECTED_TABLE = re.compile(r"\bselect\b.*?\bfrom\s+[\"`\[]?(\w+)", re.IGNORECASE | re.DOTALL)
+
+
+def _reads_job_table(expr: cst.BaseExpression) -> bool:
+    """A SQL string that selects from a table named for jobs (`text("SELECT ... FROM
+    jobs ...")`): a raw-SQL job lookup."""
+    if not isinstance(expr, cst.SimpleString):
+        return False
+    value = expr.evaluated_value
+    found = _SELECTED_TABLE.search(value) if isinstance(value, str) else None
+    return found is not None and bool(set(word_parts(found.group(1))) & _JOB_WORDS)
 
 
 def _is_celery_task(model: ModuleModel, expr: cst.BaseExpression, call: CallInfo) -> bool:
