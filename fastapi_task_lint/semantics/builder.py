@@ -450,8 +450,8 @@ class ModelBuilder(cst.CSTVisitor):
         if unset:
             return (function, True) if _fills(node.body, target) else None
         body = function.node.body
-        if id(node) not in self.top_level or not _leaves(node.body):
-            return None
+        if id(node) not in self.top_level or not _returns(node.body):
+            return None  # a `raise` is a guard (`if key in sessions: raise Exists`), no cache
         statements = list(body.body) if isinstance(body, cst.IndentedBlock) else []
         later = statements[statements.index(node) + 1 :]
         return (function, False) if any(_fills(s, target) for s in later) else None
@@ -743,11 +743,21 @@ def _iterated_name(iterable: cst.BaseExpression) -> cst.Name | None:
 def _leaves(body: cst.BaseSuite) -> bool:
     """Whether a block ends in `return` or `raise`: the code after its `if` does not run
     once it has."""
+    return isinstance(_last_statement(body), cst.Return | cst.Raise)
+
+
+def _last_statement(body: cst.BaseSuite) -> cst.CSTNode | None:
+    """The last statement of a block, the last of a line's `;`-joined ones."""
     statements = body.body
     last = statements[-1] if statements else None
     if isinstance(last, cst.SimpleStatementLine):
         last = last.body[-1] if last.body else None
-    return isinstance(last, cst.Return | cst.Raise)
+    return last
+
+
+def _returns(body: cst.BaseSuite) -> bool:
+    """Whether a block ends in `return` (with the cached value, or bare: started already)."""
+    return isinstance(_last_statement(body), cst.Return)
 
 
 def _isinstance_test(test: cst.BaseExpression) -> tuple[str, cst.BaseExpression] | None:
