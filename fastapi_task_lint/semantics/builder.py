@@ -439,7 +439,9 @@ class ModelBuilder(cst.CSTVisitor):
         _client is None: _client = ...` (or `if not self._perms:`, `if key not in _pages:
         _pages[key] = ...`). Else (False) the fill follows an early return at the
         function's top level: `if _version is not None: return _version`, then `_version
-        = ...`. The cache outlives the function's calls (`_persistent`)."""
+        = ...`. The cache outlives the function's calls (`_persistent`). A cache per key
+        gives back what it keeps (`return _pages[key]`): a dict that only marks keys seen
+        (`if job.id in running: return`) runs the rest for every new key."""
         function = self.function_stack[-1] if self.function_stack else None
         if function is None or self.scope is not function.scope or node.orelse is not None:
             return None
@@ -447,11 +449,16 @@ class ModelBuilder(cst.CSTVisitor):
         if found is None or not _persistent(function, found[0]):
             return None
         target, unset = found
+        keyed = "[" in target
         if unset:
-            return (function, True) if _fills(node.body, target) else None
+            filled = _fills(node.body, target)
+            return (function, True) if filled and (not keyed or _gives(function, target)) else None
         body = function.node.body
-        if id(node) not in self.top_level or not _returns(node.body):
+        last = _last_statement(node.body)
+        if id(node) not in self.top_level or not isinstance(last, cst.Return):
             return None  # a `raise` is a guard (`if key in sessions: raise Exists`), no cache
+        if keyed and (last.value is None or _spelled(last.value) != target):
+            return None
         statements = list(body.body) if isinstance(body, cst.IndentedBlock) else []
         later = statements[statements.index(node) + 1 :]
         return (function, False) if any(_fills(s, target) for s in later) else None
@@ -755,9 +762,20 @@ def _last_statement(body: cst.BaseSuite) -> cst.CSTNode | None:
     return last
 
 
-def _returns(body: cst.BaseSuite) -> bool:
-    """Whether a block ends in `return` (with the cached value, or bare: started already)."""
-    return isinstance(_last_statement(body), cst.Return)
+def _gives(function: FunctionInfo, target: str) -> bool:
+    """Whether a `return` of `function` gives `target` (`_spelled`: `_pages[key]`)."""
+    found = _Gives(target)
+    walk(function.node.body, found)
+    return found.found
+
+
+class _Gives(OwnCodeVisitor):
+    def __init__(self, target: str) -> None:
+        self.target = target
+        self.found = False
+
+    def visit_Return(self, node: cst.Return) -> None:
+        self.found = self.found or (node.value is not None and _spelled(node.value) == self.target)
 
 
 def _isinstance_test(test: cst.BaseExpression) -> tuple[str, cst.BaseExpression] | None:
