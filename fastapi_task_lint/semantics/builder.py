@@ -602,8 +602,11 @@ class ModelBuilder(cst.CSTVisitor):
         if function is None or self.scope is not function.scope:
             return True
         statements = node.body
-        last = len(statements) - 1
-        leaving = next((i for i in range(last) if _leaves_block(statements[i])), None)
+        leaving = None
+        for index in range(len(statements) - 1):
+            if _leaves_block(statements[index]):
+                leaving = index
+                break
         if leaving is None:
             return True
         for statement in statements[: leaving + 1]:
@@ -646,19 +649,23 @@ class ModelBuilder(cst.CSTVisitor):
             self.function_stack[-1].yield_values.append(value)
 
 
-_LEAVING = (cst.Return, cst.Raise, cst.Continue, cst.Break)
+# Told by class name, not `isinstance` (libcst's classes check through `abc`): the builder
+# asks this of every statement of every block.
+_LEAVING = frozenset({"Return", "Raise", "Continue", "Break"})
+_LINES = frozenset({"SimpleStatementLine", "SimpleStatementSuite"})
 
 
 def _leaves_block(statement: cst.CSTNode) -> bool:
     """Whether `statement` always leaves the block it is in: `return`, `raise`, `continue`
     or `break`, an `if True:` whose body does, or an `if` whose every arm does."""
-    if isinstance(statement, cst.SimpleStatementLine | cst.SimpleStatementSuite):
-        return any(isinstance(small, _LEAVING) for small in statement.body)
-    if isinstance(statement, cst.IndentedBlock):
+    kind = type(statement).__name__
+    if kind in _LINES:
+        return any(type(small).__name__ in _LEAVING for small in statement.body)  # type: ignore[attr-defined]
+    if kind == "IndentedBlock" and isinstance(statement, cst.IndentedBlock):
         return any(_leaves_block(inner) for inner in statement.body)
-    if isinstance(statement, cst.Else):
+    if kind == "Else" and isinstance(statement, cst.Else):
         return _leaves_block(statement.body)
-    if isinstance(statement, cst.If):
+    if kind == "If" and isinstance(statement, cst.If):
         test = statement.test
         if isinstance(test, cst.Name) and test.value == "True":
             return _leaves_block(statement.body)
@@ -687,21 +694,24 @@ def _spelled(expr: cst.BaseExpression) -> str:
 
 def _cache_test(test: cst.BaseExpression) -> tuple[str, bool] | None:
     """The cache entry an `if` tests, and whether the test holds when it is unset: `not x`,
-    `x is None`, `key not in cache` (True); `x`, `x is not None`, `key in cache` (False)."""
-    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
-        found = _spelled(test.expression)
+    `x is None`, `key not in cache` (True); `x`, `x is not None`, `key in cache` (False).
+    Told by class name first: asked of every `if`."""
+    kind = type(test).__name__
+    if kind == "UnaryOperation" and isinstance(test, cst.UnaryOperation):
+        found = _spelled(test.expression) if type(test.operator).__name__ == "Not" else ""
         return (found, True) if found else None
-    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+    if kind == "Comparison" and isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
         operator, right = test.comparisons[0].operator, test.comparisons[0].comparator
-        if isinstance(operator, cst.Is | cst.IsNot) and names.is_none(right):
+        named = type(operator).__name__
+        if named in ("Is", "IsNot") and names.is_none(right):
             found = _spelled(test.left)
-            return (found, isinstance(operator, cst.Is)) if found else None
-        if isinstance(operator, cst.In | cst.NotIn):
+            return (found, named == "Is") if found else None
+        if named in ("In", "NotIn"):
             key, container = dotted_name(test.left), dotted_name(right)
             if key and container:
-                return f"{container}[{key}]", isinstance(operator, cst.NotIn)
+                return f"{container}[{key}]", named == "NotIn"
         return None
-    found = _spelled(test) if isinstance(test, cst.Name | cst.Attribute) else ""
+    found = _spelled(test) if kind in ("Name", "Attribute") else ""
     return (found, False) if found else None
 
 
