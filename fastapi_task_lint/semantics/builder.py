@@ -731,21 +731,38 @@ def _persistent(function: FunctionInfo, target: str) -> bool:
 
 def _fills(code: cst.CSTNode, target: str) -> bool:
     """Whether `code` assigns `target` (`_spelled`), nested defs aside."""
-    found = _Fills(target)
+    return _target_uses(code, target).assigned
+
+
+def _gives(function: FunctionInfo, target: str) -> bool:
+    """Whether a `return` of `function` gives `target` (`_spelled`: `_pages[key]`)."""
+    return _target_uses(function.node.body, target).returned
+
+
+def _target_uses(code: cst.CSTNode, target: str) -> _TargetUses:
+    found = _TargetUses(target)
     walk(code, found)
-    return found.found
+    return found
 
 
-class _Fills(OwnCodeVisitor):
+class _TargetUses(OwnCodeVisitor):
+    """Whether code assigns a cache entry (`_spelled`), and whether a `return` gives it."""
+
     def __init__(self, target: str) -> None:
         self.target = target
-        self.found = False
+        self.assigned = False
+        self.returned = False
 
     def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        self.found = self.found or _spelled(node.target) == self.target
+        self.assigned = self.assigned or _spelled(node.target) == self.target
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self.found = self.found or (node.value is not None and _spelled(node.target) == self.target)
+        given = node.value is not None and _spelled(node.target) == self.target
+        self.assigned = self.assigned or given
+
+    def visit_Return(self, node: cst.Return) -> None:
+        given = node.value is not None and _spelled(node.value) == self.target
+        self.returned = self.returned or given
 
 
 def _iterated_name(iterable: cst.BaseExpression) -> cst.Name | None:
@@ -770,22 +787,6 @@ def _last_statement(body: cst.BaseSuite) -> cst.CSTNode | None:
     if isinstance(last, cst.SimpleStatementLine):
         last = last.body[-1] if last.body else None
     return last
-
-
-def _gives(function: FunctionInfo, target: str) -> bool:
-    """Whether a `return` of `function` gives `target` (`_spelled`: `_pages[key]`)."""
-    found = _Gives(target)
-    walk(function.node.body, found)
-    return found.found
-
-
-class _Gives(OwnCodeVisitor):
-    def __init__(self, target: str) -> None:
-        self.target = target
-        self.found = False
-
-    def visit_Return(self, node: cst.Return) -> None:
-        self.found = self.found or (node.value is not None and _spelled(node.value) == self.target)
 
 
 def _isinstance_test(test: cst.BaseExpression) -> tuple[str, cst.BaseExpression] | None:
