@@ -116,11 +116,8 @@ def _held_session(model: ModuleModel, type_ref: TypeRef) -> str | None:
         return None
     for attribute in found[1].attributes:
         held = model.attribute_type(type_ref, attribute)
-        if (
-            held is not None
-            and not held.container
-            and model.ancestors(held.qualname) & (names.SESSION_TYPES)
-        ):
+        kinds = model.ancestors(held.qualname) if held is not None and not held.container else ()
+        if names.SESSION_TYPES.intersection(kinds):
             return attribute
     return None
 
