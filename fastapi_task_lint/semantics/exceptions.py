@@ -116,11 +116,13 @@ _QUIET_IN_COROUTINES = frozenset(
 # Methods of a task or future that only read or set its state; they never raise.
 # The same for a semaphore (a plain one: `BoundedSemaphore.release` can raise) and an event.
 _TASK_METHODS = frozenset({"cancel", "done", "cancelled"})
-_QUIET_ASYNCIO_METHODS = {
+_QUIET_TYPED_METHODS = {
     "asyncio.Task": _TASK_METHODS,
     "asyncio.Future": _TASK_METHODS,
     "asyncio.Semaphore": frozenset({"release", "locked"}),
     "asyncio.Event": frozenset({"set", "clear", "is_set"}),
+    # Printing to a terminal is logging: a project's error helper often does both.
+    "rich.console.Console": frozenset({"print", "log", "rule", "print_exception"}),
 }
 # Methods of the builtin containers that do not fail on ordinary values (a key that cannot
 # be hashed aside), by the receiver's annotated or inferred type: `args.get("k", None)`.
@@ -225,9 +227,9 @@ def _quiet_method(model: ModuleModel, scope: Scope, call: cst.Call) -> bool:
     func = call.func
     if not isinstance(func, cst.Attribute):
         return False
-    if any(func.attr.value in methods for methods in _QUIET_ASYNCIO_METHODS.values()):
+    if any(func.attr.value in methods for methods in _QUIET_TYPED_METHODS.values()):
         receiver = receiver_type(model, func.value, scope, None) or ""
-        if func.attr.value in _QUIET_ASYNCIO_METHODS.get(receiver, ()):
+        if func.attr.value in _QUIET_TYPED_METHODS.get(receiver, ()):
             return True
     method = func.attr.value
     if method in _DEFAULTED_METHODS or any(
