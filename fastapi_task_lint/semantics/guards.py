@@ -370,6 +370,9 @@ def _value_at(
     `spans` do not rule out, gave it another; None when that is not known."""
     if not _reassigned(function, name):
         return passed
+    normalized = _normalized(function, name, passed, order)
+    if normalized is not None:
+        return normalized  # `if name is None: name = []` before the read
     if in_loop or name in function.rebound_inside:
         return None  # a later assignment in the loop reaches the read next time round
     for binding in reversed(function.scope.bindings.get(name, ())):
@@ -585,6 +588,11 @@ def _argument_context(
     if bound_self is None or any(arg.star for arg in call.node.args):
         return ()
     forwarded = {name: v for name, v in known if not _reassigned(caller, name)}
+    for name, value in known:
+        if name not in forwarded:
+            normalized = _normalized(caller, name, value, call.order)
+            if normalized is not None:
+                forwarded[name] = normalized
     passed = _passed(target.function, call.node.args, bound_self)
     return _context(
         inputs,
@@ -592,6 +600,54 @@ def _argument_context(
         forwarded,
         lambda expression: _builds_instance(model, expression, call, caller),
     )
+
+
+def _normalized(function: FunctionInfo, name: str, passed: Known, order: int) -> Known | None:
+    """What parameter `name` holds at walk order `order` after the one assignment that
+    replaces a missing value, `if name is None: name = []` (or `if not name:`), outside any
+    loop: the literal when `passed` is what the test looks for, else `passed`."""
+    if name in function.rebound_inside:
+        return None
+    assigned = [b for b in function.scope.bindings.get(name, ()) if b.kind is not BindingKind.PARAM]
+    if len(assigned) != 1 or assigned[0].kind is not BindingKind.ASSIGN:
+        return None
+    binding = assigned[0]
+    literal = literal_value(binding.value) if binding.value is not None else None
+    branch = next((b for b in function.branches if b.taken[0] < binding.order <= b.taken[1]), None)
+    if literal is None or branch is None or branch.in_loop or order <= branch.taken[1]:
+        return None
+    tests_none = _missing_test(branch.test, name)
+    if tests_none is None:
+        return None
+    if tests_none:  # `if name is None:`
+        if passed is Value.NONE:
+            return literal
+        known = passed in (Value.TRUTHY, Value.FALSY, Value.SOME) or isinstance(passed, str)
+        return passed if known else None
+    if passed in (Value.NONE, Value.FALSY) or passed == "":  # `if not name:`
+        return literal
+    return passed if passed is Value.TRUTHY or (isinstance(passed, str) and passed) else None
+
+
+def _missing_test(test: cst.BaseExpression, name: str) -> bool | None:
+    """True for `name is None`, False for `not name`; None for any other test."""
+    if (
+        isinstance(test, cst.Comparison)
+        and len(test.comparisons) == 1
+        and isinstance(test.comparisons[0].operator, cst.Is)
+        and names.is_none(test.comparisons[0].comparator)
+        and isinstance(test.left, cst.Name)
+        and test.left.value == name
+    ):
+        return True
+    if (
+        isinstance(test, cst.UnaryOperation)
+        and isinstance(test.operator, cst.Not)
+        and isinstance(test.expression, cst.Name)
+        and test.expression.value == name
+    ):
+        return False
+    return None
 
 
 def _builds_instance(
