@@ -633,6 +633,7 @@ class ModelBuilder(cst.CSTVisitor):
             self._tick(),
             awaited=id(node) in self.awaited,
             entered=id(node) in self.entered,
+            in_loop=self.loops > 0,
             argument_of=self.arguments.pop(id(node), None),
         )
         self.facts.calls.append(info)

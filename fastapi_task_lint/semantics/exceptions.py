@@ -86,6 +86,11 @@ _QUIET_BUILTINS = frozenset(
         "inspect.iscoroutinefunction",
         "inspect.isawaitable",
         "inspect.isgenerator",
+        # Escaping text for `rich`'s markup, and formatting the exception being handled.
+        "rich.markup.escape",
+        "traceback.format_exc",
+        "traceback.print_exc",
+        "traceback.format_exception",
         # Environment reads: a missing variable gives None or the default.
         "os.getenv",
         "os.environ.get",

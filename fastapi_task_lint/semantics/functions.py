@@ -31,6 +31,7 @@ class CallInfo:
     order: int
     awaited: bool = False
     entered: bool = False  # a `with` (or `async with`) item: its result's `__enter__` runs
+    in_loop: bool = False  # inside a loop of its function (`guards`: a later assignment reaches it)
     # The call it is an argument of (`StreamingResponse(read_chunks())`), if any.
     argument_of: cst.Call | None = None
     # The canonical name it calls, once `ModuleModel.resolve_call` has asked (`...` before).

@@ -370,7 +370,7 @@ def _value_at(
     `spans` do not rule out, gave it another; None when that is not known."""
     if not _reassigned(function, name):
         return passed
-    normalized = _normalized(function, name, passed, order)
+    normalized = _normalized(function, name, passed, order, in_loop)
     if normalized is not None:
         return normalized  # `if name is None: name = []` before the read
     if in_loop or name in function.rebound_inside:
@@ -590,7 +590,7 @@ def _argument_context(
     forwarded = {name: v for name, v in known if not _reassigned(caller, name)}
     for name, value in known:
         if name not in forwarded:
-            normalized = _normalized(caller, name, value, call.order)
+            normalized = _normalized(caller, name, value, call.order, call.in_loop)
             if normalized is not None:
                 forwarded[name] = normalized
     passed = _passed(target.function, call.node.args, bound_self)
@@ -602,16 +602,22 @@ def _argument_context(
     )
 
 
-def _normalized(function: FunctionInfo, name: str, passed: Known, order: int) -> Known | None:
-    """What parameter `name` holds at walk order `order` after the one assignment that
-    replaces a missing value, `if name is None: name = []` (or `if not name:`), outside any
-    loop: the literal when `passed` is what the test looks for, else `passed`."""
+def _normalized(
+    function: FunctionInfo, name: str, passed: Known, order: int, in_loop: bool
+) -> Known | None:
+    """What parameter `name` holds at walk order `order` after the one assignment before
+    it that replaces a missing value, `if name is None: name = []` (or `if not name:`),
+    outside any loop: the literal when `passed` is what the test looks for, else `passed`.
+    An assignment after the read counts only where the read is in a loop."""
     if name in function.rebound_inside:
         return None
     assigned = [b for b in function.scope.bindings.get(name, ()) if b.kind is not BindingKind.PARAM]
-    if len(assigned) != 1 or assigned[0].kind is not BindingKind.ASSIGN:
+    before = [b for b in assigned if b.order < order]
+    if len(before) != 1 or before[0].kind is not BindingKind.ASSIGN:
         return None
-    binding = assigned[0]
+    if in_loop and len(assigned) > 1:
+        return None
+    binding = before[0]
     literal = literal_value(binding.value) if binding.value is not None else None
     branch = next((b for b in function.branches if b.taken[0] < binding.order <= b.taken[1]), None)
     if literal is None or branch is None or branch.in_loop or order <= branch.taken[1]:
