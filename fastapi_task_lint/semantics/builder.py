@@ -439,9 +439,9 @@ class ModelBuilder(cst.CSTVisitor):
         _client is None: _client = ...` (or `if not self._perms:`, `if key not in _pages:
         _pages[key] = ...`). Else (False) the fill follows an early return at the
         function's top level: `if _version is not None: return _version`, then `_version
-        = ...`. The cache outlives the function's calls (`_persistent`). A cache per key
-        gives back what it keeps (`return _pages[key]`): a dict that only marks keys seen
-        (`if job.id in running: return`) runs the rest for every new key."""
+        = ...`. The cache outlives the function's calls (`_persistent`). A cache keyed by
+        a parameter gives back what it keeps (`return _pages[key]`): a dict that only marks
+        the keys callers hand it (`if job.id in running: return`) runs the rest for each."""
         function = self.function_stack[-1] if self.function_stack else None
         if function is None or self.scope is not function.scope or node.orelse is not None:
             return None
@@ -449,15 +449,17 @@ class ModelBuilder(cst.CSTVisitor):
         if found is None or not _persistent(function, found[0]):
             return None
         target, unset = found
-        keyed = "[" in target
+        # A dict that only marks keys seen runs once per key: once where the key stays the
+        # same between calls (the thread's id), each time where a caller hands it.
+        marks_once = "[" not in target or not _handed_key(function, target)
         if unset:
             filled = _fills(node.body, target)
-            return (function, True) if filled and (not keyed or _gives(function, target)) else None
+            return (function, True) if filled and (marks_once or _gives(function, target)) else None
         body = function.node.body
         last = _last_statement(node.body)
         if id(node) not in self.top_level or not isinstance(last, cst.Return):
             return None  # a `raise` is a guard (`if key in sessions: raise Exists`), no cache
-        if keyed and (last.value is None or _spelled(last.value) != target):
+        if not marks_once and (last.value is None or _spelled(last.value) != target):
             return None
         statements = list(body.body) if isinstance(body, cst.IndentedBlock) else []
         later = statements[statements.index(node) + 1 :]
@@ -728,6 +730,14 @@ def _persistent(function: FunctionInfo, target: str) -> bool:
     if function.klass is not None and function.params and root == function.params[0].name:
         return not function.is_static
     return root not in function.scope.bindings
+
+
+def _handed_key(function: FunctionInfo, target: str) -> bool:
+    """Whether the key of `target` (`_cache[key]`) comes from a parameter of `function`
+    (not its instance or class): what a caller hands, which may differ each call."""
+    key = target.partition("[")[2].rstrip("]").partition(".")[0]
+    own = function.params[0].name if function.klass is not None and function.params else None
+    return any(param.name == key and param.name != own for param in function.params)
 
 
 def _fills(code: cst.CSTNode, target: str) -> bool:
