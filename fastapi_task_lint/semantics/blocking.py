@@ -138,6 +138,8 @@ BLOCKING_FUNCTIONS: tuple[str, ...] = (
     "tempfile.mkstemp",
     "os.fsync",
     "builtins.input",
+    # fsspec's `open` on a local or remote path: its `with` opens and transfers the file.
+    "fsspec.open",
     "io.open",
     "io.open_code",
     "os.fdopen",
