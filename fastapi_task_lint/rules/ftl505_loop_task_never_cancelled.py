@@ -22,6 +22,7 @@ from fastapi_task_lint.semantics.lifespan import (
     periodic_loop,
     release_calls,
     repeat_decorator,
+    repeat_wrapped,
 )
 from fastapi_task_lint.semantics.uses import is_local, local_uses
 
@@ -45,8 +46,9 @@ class LoopTaskNeverCancelled(Rule):
             "task or the object it is kept on, or on the task a helper that starts it "
             "returns or keeps on the object it is handed, `start(client)` with "
             "`c.monitor_task = create_task(...)`). Also flags `@repeat_every(...)` "
-            "(fastapi-utils, fastapi-utilities) on a function the startup runs: it starts "
-            "such a loop and discards the task. Tasks handed to other code (a set, a "
+            "(fastapi-utils, fastapi-utilities) on a function the startup runs, or the "
+            "call that runs one it wraps as a call (`f = repeat_every(seconds=60)(f)`): it "
+            "starts such a loop and discards the task. Tasks handed to other code (a set, a "
             "function, a `TaskGroup`) are not flagged, nor is a task that the function "
             "keeping it in a local cancels itself (in its `finally` or `except "
             "CancelledError:`; not the lifespan): it lives as long as that function. A "
@@ -100,14 +102,22 @@ class LoopTaskNeverCancelled(Rule):
         for function in ctx.model.functions:
             decorator = repeat_decorator(ctx.model, function)
             if decorator is not None and function_contexts(ctx.model, function) & STARTUP:
-                repeat = code_label(ctx.model, decorator)
-                ctx.report(
-                    decorator,
-                    f"`{function.name}` runs at startup under {repeat}, "
-                    "which starts an endless task and drops it, so shutdown cannot cancel it; "
-                    "start the loop with `asyncio.create_task` in the lifespan and `cancel()` "
-                    "it after `yield`",
-                )
+                ctx.report(decorator, _repeat_message(ctx, function.name, decorator))
+        if ctx.model.spells((b"repeat_every",)):
+            for call in ctx.model.calls:
+                wrapper = repeat_wrapped(ctx.model, call)
+                if wrapper is not None and call_contexts(ctx.model, call) & STARTUP:
+                    name = ctx.model.code_for(call.node.func)
+                    ctx.report(call.node, _repeat_message(ctx, name, wrapper))
+
+
+def _repeat_message(ctx: RuleContext, name: str, repeat: cst.BaseExpression) -> str:
+    return (
+        f"`{name}` runs at startup under {code_label(ctx.model, repeat)}, "
+        "which starts an endless task and drops it, so shutdown cannot cancel it; "
+        "start the loop with `asyncio.create_task` in the lifespan and `cancel()` "
+        "it after `yield`"
+    )
 
 
 def _loop_function(ctx: RuleContext, spawn: TaskSpawn) -> FunctionInfo | None:

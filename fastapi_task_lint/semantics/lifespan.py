@@ -782,6 +782,19 @@ def repeat_decorator(model: ModuleModel, function: FunctionInfo) -> cst.BaseExpr
     return None
 
 
+def repeat_wrapped(model: ModuleModel, call: CallInfo) -> cst.Call | None:
+    """The `repeat_every(...)` call that wrapped what `call` runs, applied as a call rather
+    than with `@`: `refresh = repeat_every(seconds=60)(refresh)`, then `await refresh()`."""
+    func = call.node.func
+    binding = call.scope.lookup(func.value, call.order) if isinstance(func, cst.Name) else None
+    value = binding.value if binding is not None and binding.kind is BindingKind.ASSIGN else None
+    if not isinstance(value, cst.Call) or not isinstance(value.func, cst.Call):
+        return None
+    maker = value.func
+    owner = model.scope_of_binding(binding) if binding is not None else call.scope
+    return maker if model.qualified_name(maker.func, owner) in REPEAT_DECORATORS else None
+
+
 class _LoopFinder(OwnCodeVisitor):
     def __init__(self) -> None:
         self.loops: list[cst.While] = []
