@@ -19,7 +19,7 @@ from fastapi_task_lint.semantics.blocking import receiver_type
 from fastapi_task_lint.semantics.callgraph import Target, resolve_function_ref
 from fastapi_task_lint.semantics.calls import built_plain_dataclass
 from fastapi_task_lint.semantics.functions import FunctionInfo
-from fastapi_task_lint.semantics.scope import Scope
+from fastapi_task_lint.semantics.scope import BindingKind, Scope
 from fastapi_task_lint.semantics.walk import OwnCodeVisitor, walk
 
 if TYPE_CHECKING:
@@ -218,12 +218,20 @@ def _quiet(model: ModuleModel, scope: Scope, call: cst.Call) -> bool:
 
 
 def _builds_session(model: ModuleModel, scope: Scope, call: cst.Call) -> bool:
-    """`SessionLocal()`: a call without arguments of a session factory (`sessionmaker(...)`,
-    also imported), typed as the session it makes."""
-    if call.args:
+    """`SessionLocal()`: a call without arguments of a module global bound to a session
+    factory's call (`SessionLocal = sessionmaker(...)`), here or imported. Read from that
+    binding, not inferred: the answer is the same whatever else the process has parsed."""
+    qualname = None if call.args else model.qualified_name(call.func, scope)
+    found = model.project.resolve(qualname) if qualname else None
+    binding = found.binding if found is not None else None
+    if binding is None or binding.kind is not BindingKind.ASSIGN:
         return False
-    made = model.infer_type(call, scope)
-    return made is not None and bool(model.ancestors(made.qualname) & names.SESSION_TYPES)
+    value = binding.value
+    if not isinstance(value, cst.Call):
+        return False
+    owner = found.model if found is not None else model
+    factory = owner.qualified_name(value.func, owner.scope_of_binding(binding))
+    return factory in names.SESSION_FACTORY_TYPES
 
 
 def _quiet_method(model: ModuleModel, scope: Scope, call: cst.Call) -> bool:
