@@ -39,7 +39,7 @@ from fastapi_task_lint.semantics.functions import (
 from fastapi_task_lint.semantics.observations import RunGlobal, register_global
 from fastapi_task_lint.semantics.scheduling import bind_arguments
 from fastapi_task_lint.semantics.scope import Binding, BindingKind, Scope
-from fastapi_task_lint.semantics.uses import local_uses
+from fastapi_task_lint.semantics.uses import built_once, local_uses
 from fastapi_task_lint.semantics.walk import walk
 
 if TYPE_CHECKING:
@@ -607,8 +607,8 @@ def _normalized(
 ) -> Known | None:
     """What parameter `name` holds at walk order `order` after the one assignment before
     it that replaces a missing value, `if name is None: name = []` (or `if not name:`),
-    outside any loop: the literal when `passed` is what the test looks for, else `passed`.
-    An assignment after the read counts only where the read is in a loop."""
+    outside any loop: the literal when `passed` makes the test hold (`truth`), else
+    `passed`. An assignment after the read counts only where the read is in a loop."""
     if name in function.rebound_inside:
         return None
     assigned = [b for b in function.scope.bindings.get(name, ()) if b.kind is not BindingKind.PARAM]
@@ -622,38 +622,12 @@ def _normalized(
     branch = next((b for b in function.branches if b.taken[0] < binding.order <= b.taken[1]), None)
     if literal is None or branch is None or branch.in_loop or order <= branch.taken[1]:
         return None
-    tests_none = _missing_test(branch.test, name)
-    if tests_none is None:
+    if tested_names(branch.test) != {name}:
+        return None  # the test reads more than the parameter: its outcome is not told
+    replaced = truth(branch.test, {name: passed})
+    if replaced is None:
         return None
-    if tests_none:  # `if name is None:`
-        if passed is Value.NONE:
-            return literal
-        known = passed in (Value.TRUTHY, Value.FALSY, Value.SOME) or isinstance(passed, str)
-        return passed if known else None
-    if passed in (Value.NONE, Value.FALSY) or passed == "":  # `if not name:`
-        return literal
-    return passed if passed is Value.TRUTHY or (isinstance(passed, str) and passed) else None
-
-
-def _missing_test(test: cst.BaseExpression, name: str) -> bool | None:
-    """True for `name is None`, False for `not name`; None for any other test."""
-    if (
-        isinstance(test, cst.Comparison)
-        and len(test.comparisons) == 1
-        and isinstance(test.comparisons[0].operator, cst.Is)
-        and names.is_none(test.comparisons[0].comparator)
-        and isinstance(test.left, cst.Name)
-        and test.left.value == name
-    ):
-        return True
-    if (
-        isinstance(test, cst.UnaryOperation)
-        and isinstance(test.operator, cst.Not)
-        and isinstance(test.expression, cst.Name)
-        and test.expression.value == name
-    ):
-        return False
-    return None
+    return literal if replaced else passed
 
 
 def _builds_instance(
@@ -662,9 +636,7 @@ def _builds_instance(
     """Whether `expression`, an argument of `call`, is an object a class call built, which
     is never None: `Repo()`, or a local bound once to one (`repo = Repo()`). A project
     class, or a library name spelled as a class (`Path(p)`)."""
-    built = (
-        expression if isinstance(expression, cst.Call) else _built_once(caller, expression, call)
-    )
+    built = expression if isinstance(expression, cst.Call) else built_once(caller, expression, call)
     if built is None:
         return False
     qualname = model.qualified_name(built.func, call.scope, call.order)
@@ -726,7 +698,7 @@ def _built_attributes(
     attribute of the instance (`_fixed_attributes`), with what the build passes for it (None
     when it passes nothing) and its default. Empty when the instance was not built there."""
     receiver = call.node.func.value if isinstance(call.node.func, cst.Attribute) else None
-    built = receiver if isinstance(receiver, cst.Call) else _built_once(caller, receiver, call)
+    built = receiver if isinstance(receiver, cst.Call) else built_once(caller, receiver, call)
     if built is None or any(arg.star for arg in built.args):
         return []
     fields = _fixed_attributes(model, built, call.scope)
@@ -740,20 +712,6 @@ def _built_attributes(
         for attribute, (argument, default) in fields[1].items()
         if not (positional and argument[1] == _UNPLACED)  # a positional one may be it
     ]
-
-
-def _built_once(
-    caller: FunctionInfo, receiver: cst.BaseExpression | None, call: CallInfo
-) -> cst.Call | None:
-    """The call that built the instance the local `receiver` holds: its one binding in
-    `caller`, in whose own scope `call` is."""
-    if not isinstance(receiver, cst.Name) or call.scope is not caller.scope:
-        return None
-    bindings = caller.scope.bindings.get(receiver.value, [])
-    if len(bindings) != 1 or bindings[0].kind is not BindingKind.ASSIGN:
-        return None
-    value = bindings[0].value
-    return value if isinstance(value, cst.Call) else None
 
 
 def _attributes_set(model: ModuleModel, caller: FunctionInfo, name: str, call: CallInfo) -> bool:

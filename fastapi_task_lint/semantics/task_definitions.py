@@ -48,7 +48,7 @@ from fastapi_task_lint.semantics.scheduling import (
     sites_without,
 )
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
-from fastapi_task_lint.semantics.uses import local_uses
+from fastapi_task_lint.semantics.uses import built_once, local_uses
 from fastapi_task_lint.semantics.wrappers import own_param
 
 if TYPE_CHECKING:
@@ -230,16 +230,12 @@ def defines_tasks(
     return any(launched(use) for use in uses)
 
 
-def _coroutine_made(
-    model: ModuleModel, first: cst.BaseExpression, call: CallInfo
-) -> cst.BaseExpression:
+def _coroutine_made(first: cst.BaseExpression, call: CallInfo) -> cst.BaseExpression:
     """The coroutine call a task is started with: `run(x)` of `create_task(run(x))`, also
     through a local bound to it once (`coro = run(x)`, then `create_task(coro)`)."""
-    if not isinstance(first, cst.Name):
-        return first
-    bindings = call.scope.bindings.get(first.value, ())
-    assigned = model.assigned_value(first, call.scope, call.order) if len(bindings) == 1 else None
-    return assigned[0] if assigned is not None and isinstance(assigned[0], cst.Call) else first
+    function = call.scope.enclosing_function()
+    made = built_once(function, first, call) if function is not None else None
+    return made if made is not None else first
 
 
 def _alternatives(
@@ -404,7 +400,7 @@ class _Scan:
             creates = qualname in _CREATE_TASK_FUNCTIONS or method in _CREATE_TASK_METHODS
             if not (creates or method in _START_SOON_METHODS) or not call.node.args:
                 continue
-            first = _coroutine_made(model, call.node.args[0].value, call)
+            first = _coroutine_made(call.node.args[0].value, call)
             api = model.code_for(func)
             loop = _loop_of(call.node, qualname, method)
             own_loop = loop is not None and on_new_loop(model, loop, call.scope, call.order)

@@ -62,6 +62,20 @@ def is_local(function: FunctionInfo, name: str) -> bool:
     return bool(bindings) and all(b.kind is not BindingKind.PARAM for b in bindings)
 
 
+def built_once(
+    function: FunctionInfo, local: cst.BaseExpression | None, call: CallInfo
+) -> cst.Call | None:
+    """The call whose result the local `local` holds: its one binding in `function`, in
+    whose own scope `call` is (`repo = Repo()`, `coro = run(x)`)."""
+    if not isinstance(local, cst.Name) or call.scope is not function.scope:
+        return None
+    bindings = function.scope.bindings.get(local.value, [])
+    if len(bindings) != 1 or bindings[0].kind is not BindingKind.ASSIGN:
+        return None
+    value = bindings[0].value
+    return value if isinstance(value, cst.Call) else None
+
+
 def local_uses(function: FunctionInfo, name: str) -> list[NameUse]:
     """Every read of `name` in the body of `function`, nested functions included."""
     collector = _UseCollector(name)
