@@ -231,22 +231,12 @@ def on_new_loop(
     """Whether `loop` is one the code made itself with `asyncio.new_event_loop()`, which may
     serve no requests (a daemon thread's loop): also through a local, and through an
     attribute every `self.loop = ...` of whose class makes one."""
-    for _ in range(_MAX_DEPTH):
-        if isinstance(loop, cst.Attribute):
-            receiver = model.infer_type(loop.value, scope, order)
-            found = model.attribute_assignments(receiver, loop.attr.value)
-            return found is not None and all(
-                a.value is not None and on_new_loop(found[0], a.value, a.scope, a.order)
-                for a in found[1]
-            )
-        if not isinstance(loop, cst.Name):
-            break
-        assigned = model.assigned_value(loop, scope, order)
-        if assigned is None:
-            break
-        loop, scope, order = assigned
-    return (
-        isinstance(loop, cst.Call) and model.qualified_name(loop.func, scope, order) in _NEW_LOOPS
+    built = model.building_calls(loop, scope, order)
+    if not built:
+        return False
+    return all(
+        owner.qualified_name(call.func, at, position) in _NEW_LOOPS
+        for owner, call, at, position in built
     )
 
 

@@ -393,24 +393,33 @@ class ModuleModel:
         return binding.value, self.scope_of_binding(binding), binding.order
 
     def building_calls(
-        self, expr: cst.BaseExpression, scope: Scope, order: int | None = None
-    ) -> list[tuple[ModuleModel, cst.Call, Scope, int]] | None:
+        self, expr: cst.BaseExpression, scope: Scope, order: int | None = None, _depth: int = 0
+    ) -> list[tuple[ModuleModel, cst.Call, Scope, int | None]] | None:
         """The calls that built the object `expr` holds, each with its module, scope and
-        walk position, when every binding the code shows is one: a name bound to a call
-        (through names bound to names), or an attribute that each `self.name = ...` of its
-        receiver's class assigns a call. None when some binding is anything else."""
+        walk position, when every binding the code shows leads to one: a name bound to a
+        call (through names bound to names), or an attribute each `self.name = ...` of whose
+        receiver's class assigns one (`self.loop = loop`, `loop = new_event_loop()`). None
+        when some binding is anything else."""
         for _ in range(_MAX_DEPTH):
             if isinstance(expr, cst.Call):
-                return [(self, expr, scope, order or 0)]
+                return [(self, expr, scope, order)]
             if isinstance(expr, cst.Attribute):
                 receiver = self.infer_type(expr.value, scope, order)
                 found = self.attribute_assignments(receiver, expr.attr.value)
-                if found is None:
+                if found is None or _depth > _MAX_DEPTH:
                     return None
                 owner, assignments = found
-                built = [(owner, a.value, a.scope, a.order) for a in assignments]
-                calls = [(m, v, s, o) for m, v, s, o in built if isinstance(v, cst.Call)]
-                return calls if len(calls) == len(built) else None
+                calls: list[tuple[ModuleModel, cst.Call, Scope, int | None]] = []
+                for a in assignments:
+                    built = (
+                        owner.building_calls(a.value, a.scope, a.order, _depth + 1)
+                        if a.value is not None
+                        else None
+                    )
+                    if not built:
+                        return None
+                    calls.extend(built)
+                return calls
             if not isinstance(expr, cst.Name):
                 return None
             assigned = self.assigned_value(expr, scope, order)
