@@ -295,10 +295,13 @@ def _handled_call(model: ModuleModel, scope: Scope, call: cst.Call, depth: int) 
     target: Target | None = resolve_function_ref(model, call.func, scope, None)
     if target is None:
         return False
-    known: dict[int, bool] = model.project.memo(f"{__name__}.guarded", dict)
-    key = id(target.function)
+    # Kept by function and depth: the answer at a depth is the code's alone, whichever task
+    # asked first (a pooled run's processes ask in their own order). Keyed by function
+    # alone, a function first met deep in a chain, where the bound cut its search short,
+    # answered False for every later call. A chain grows deeper each call: no cycle.
+    known: dict[tuple[int, int], bool] = model.project.memo(f"{__name__}.guarded", dict)
+    key = (id(target.function), depth)
     if key not in known:
-        known[key] = False  # a call cycle is not a handler
         known[key] = not unguarded_work(target.model, target.function, depth + 1)
     return known[key]
 
