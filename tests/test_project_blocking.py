@@ -458,3 +458,45 @@ async def start() -> None:
         "`async with AsyncMaker() as session:`",
         "`with SyncMaker() as session:`",
     ]
+
+
+def test_enum_members_rule_out_branches_across_modules(tmp_path: Path) -> None:
+    """The enum, the helper that tests it and the route that passes a member each live in
+    a module of their own, and the route spells the member through a module import."""
+    enums = """
+from enum import Enum
+
+class Base(str, Enum):
+    pass
+
+class NodeType(Base):
+    SOURCE = "source"
+    METRIC = "metric"
+"""
+    helpers = """
+import requests
+from proj.enums import NodeType
+
+def columns(node_type: NodeType) -> list:
+    if node_type is NodeType.SOURCE:
+        return requests.get("https://catalog/columns").json()
+    return []
+"""
+    main = """
+from fastapi import FastAPI
+from proj import enums
+from proj.helpers import columns
+
+app = FastAPI()
+
+@app.get("/metric")
+async def metric() -> list:
+    return columns(enums.NodeType.METRIC)
+
+@app.get("/source")
+async def source() -> list:
+    return columns(enums.NodeType.SOURCE)
+"""
+    files = {"__init__.py": "", "main.py": main, "enums.py": enums, "helpers.py": helpers}
+    root = _write(tmp_path, files)
+    assert project_findings(root, ("FTL202",)) == [("main.py", 14, "FTL202")]

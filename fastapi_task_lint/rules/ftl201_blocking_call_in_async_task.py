@@ -90,7 +90,10 @@ class BlockingCallInAsyncTask(Rule):
             "`if add_hash:`, `logs_prefix(user)` with `user: str` skips `if user is "
             'None:`, and `get_secret("API_KEY")` skips `if name.startswith("oidc/"):` '
             "(also `==`, `!=`, `in` and `not in` a string literal, a tuple of them or a "
-            "module constant holding them; after an early `return` in the function's own "
+            "module constant holding them; `==`, `is` and `in` a member of a project "
+            "`Enum` where the argument is another member of it, `refresh(NodeType.METRIC)` "
+            "skipping `if kind == NodeType.SOURCE:`; "
+            "after an early `return` in the function's own "
             "body, the rest of it too; the right operand of `p and f()` or `p or f()` that "
             "`p` rules out; the body of a loop over a parameter that is empty, "
             "`for k, v in uploads.items():` after `uploads = uploads or {}` with `uploads` "

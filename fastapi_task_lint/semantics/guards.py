@@ -69,9 +69,20 @@ class Instance:
     present: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A member of an `Enum` that a caller hands a parameter (`NodeType.SOURCE`): its class's
+    qualified name and the member's name (an alias is named as the member it aliases). It
+    is never None; its truth is not known (a `str` mixin's empty value is falsy)."""
+
+    klass: str
+    name: str
+
+
 # What is known of a value: one of `Value`, the text of a string literal it is (`"oidc/x"`),
-# which `truth` can test with `startswith`, `endswith`, `==` and `in`, or an `Instance`.
-Known = Value | str | Instance
+# which `truth` can test with `startswith`, `endswith`, `==` and `in`, an `Instance`, or an
+# enum `Member`, which `truth` can test with `==`, `is` and `in` against its class's members.
+Known = Value | str | Instance | Member
 # What a search knows on entering a function: (parameter, value) pairs, sorted (a memo key).
 Context = tuple[tuple[str, Known], ...]
 # Per parameter that matters: its name, and what its literal default and annotation tell.
@@ -124,7 +135,12 @@ def tested_names(test: cst.BaseExpression) -> set[str]:
         return {tested[0]} if tested is not None else set()
     if kind != "Comparison":
         return set()
-    compared = _compared_with_none(test) or _compared_with_text(test) or _compared_with_class(test)
+    compared = (
+        _compared_with_none(test)
+        or _compared_with_text(test)
+        or _compared_with_class(test)
+        or _compared_with_member(test)
+    )
     return {compared[0]} if compared is not None else set()
 
 
@@ -139,13 +155,19 @@ def _subject(expression: cst.BaseExpression) -> str | None:
 
 # The string literals a constant holds, by its name where a test reads it (`_constant_texts`).
 Constants = Callable[[cst.Name], tuple[str, ...] | None]
+# The enum member an expression names where a test reads it (`enum_member`).
+Members = Callable[[cst.BaseExpression], Member | None]
 
 
 def truth(
-    test: cst.BaseExpression, values: Mapping[str, Known], constants: Constants | None = None
+    test: cst.BaseExpression,
+    values: Mapping[str, Known],
+    constants: Constants | None = None,
+    members: Members | None = None,
 ) -> bool | None:
     """The test's outcome under `values`; None when they do not decide it. `constants`
-    tells the texts of a constant it may test against (`key in PROMPTS`)."""
+    tells the texts of a constant it may test against (`key in PROMPTS`), `members` the
+    enum member an attribute names (`kind == NodeType.SOURCE`)."""
     if isinstance(test, cst.Name | cst.Attribute):
         subject = _subject(test)
         value = values.get(subject) if subject is not None else None
@@ -155,11 +177,11 @@ def truth(
             return True
         return False if value in (Value.NONE, Value.FALSY) else None
     if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
-        inner = truth(test.expression, values, constants)
+        inner = truth(test.expression, values, constants, members)
         return None if inner is None else not inner
     if isinstance(test, cst.BooleanOperation):
-        left = truth(test.left, values, constants)
-        right = truth(test.right, values, constants)
+        left = truth(test.left, values, constants, members)
+        right = truth(test.right, values, constants, members)
         deciding = isinstance(test.operator, cst.Or)  # what settles it: True for or
         if deciding in (left, right):
             return deciding
@@ -180,6 +202,14 @@ def truth(
         if value is None or (isinstance(value, Instance) and not value.present):
             return None  # the class alone says nothing of whether it is None
         return (value is Value.NONE) != negated
+    member_test = _compared_with_member(test)
+    if member_test is not None and members is not None:
+        name, negated, comparators = member_test
+        value = values.get(name)
+        if isinstance(value, Member):
+            found = [members(comparator) for comparator in comparators]
+            if all(f is not None and f.klass == value.klass for f in found):
+                return (value in found) != negated  # another enum's members may compare equal
     class_test = _compared_with_class(test)
     if class_test is not None:  # `exc_type != ModuleNotFoundError` with `exc_type` None
         name, negated = class_test
@@ -317,6 +347,109 @@ def _compared_with_none(test: cst.BaseExpression) -> tuple[str, bool] | None:
     return subject, isinstance(operator, cst.IsNot | cst.NotEqual)
 
 
+def _compared_with_member(
+    test: cst.BaseExpression,
+) -> tuple[str, bool, tuple[cst.BaseExpression, ...]] | None:
+    """`(p, negated, members)` for `p == E.A`, `p is E.A` (negated: `!=`, `is not`) and
+    `p in (E.A, E.B)`, `p not in ...`, where each of `members` is an attribute of a dotted
+    name: an enum member or not, which `enum_member` tells."""
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return None
+    target = test.comparisons[0]
+    operator, comparator = target.operator, target.comparator
+    subject = _subject(test.left)
+    if subject is None:
+        return None
+    if isinstance(operator, cst.Equal | cst.NotEqual | cst.Is | cst.IsNot):
+        comparators: tuple[cst.BaseExpression, ...] = (comparator,)
+    elif isinstance(operator, cst.In | cst.NotIn) and isinstance(
+        comparator, cst.Tuple | cst.List | cst.Set
+    ):
+        comparators = tuple(e.value for e in comparator.elements)
+    else:
+        return None
+    if not comparators or not all(_dotted_attribute(c) for c in comparators):
+        return None
+    negated = isinstance(operator, cst.NotEqual | cst.IsNot | cst.NotIn)
+    return subject, negated, comparators
+
+
+def _member_spelled(expression: cst.BaseExpression) -> bool:
+    """Whether `expression` is spelled as an enum member: `NodeType.SOURCE`, `m.Kind.A`."""
+    return (
+        isinstance(expression, cst.Attribute)
+        and expression.attr.value.isupper()
+        and _dotted_attribute(expression)
+    )
+
+
+def _dotted_attribute(expression: cst.BaseExpression) -> bool:
+    """Whether `expression` is `a.b` or `a.b.c`: an attribute of a dotted name."""
+    if not isinstance(expression, cst.Attribute):
+        return False
+    value = expression.value
+    return isinstance(value, cst.Name) or _dotted_attribute(value)
+
+
+# The classes whose subclasses' members are enum members.
+_ENUM_BASES = frozenset({"enum.Enum", "enum.IntEnum", "enum.StrEnum", "enum.Flag", "enum.IntFlag"})
+_UNIQUE = object()  # the value of `auto()`: another for each member
+
+
+def enum_member(model: ModuleModel, scope: Scope, expression: cst.BaseExpression) -> Member | None:
+    """The member of a project `Enum` that `expression` (read in `scope` of `model`) names:
+    `NodeType.SOURCE`, through imports; None for anything else. A member's value must be a
+    literal or `auto()`, so aliases (two members of one value) are told apart."""
+    if type(expression).__name__ != "Attribute" or not isinstance(expression, cst.Attribute):
+        return None  # told by class name first: asked of arguments a search passes
+    owner = model.qualified_name(expression.value, scope)
+    found = model.project.resolve_class(owner) if owner is not None else None
+    if found is None or not _is_enum(*found):
+        return None
+    home, klass = found
+    wanted = _member_value(home, klass, expression.attr.value)
+    if wanted is None:
+        return None
+    if wanted is _UNIQUE:
+        return Member(klass.qualname, expression.attr.value)
+    for name in klass.scope.bindings:  # in the order they are first bound: the first is it
+        if _member_value(home, klass, name) == wanted:
+            return Member(klass.qualname, name)
+    return None
+
+
+def _member_value(model: ModuleModel, klass: ClassInfo, name: str) -> object | None:
+    """The value of the member `name` of `klass` (bound once, to a literal or `auto()`):
+    the literal's value, `_UNIQUE` for `auto()`; None for anything else."""
+    bindings = klass.scope.bindings.get(name, ())
+    if len(bindings) != 1 or bindings[0].kind is not BindingKind.ASSIGN:
+        return None
+    value = bindings[0].value
+    if isinstance(value, cst.SimpleString | cst.Integer | cst.Float):
+        try:
+            return (type(value).__name__, ast.literal_eval(value.value))
+        except (ValueError, SyntaxError):
+            return None
+    if isinstance(value, cst.Call) and not value.args:
+        called = model.qualified_name(value.func, klass.scope)
+        return _UNIQUE if called == "enum.auto" else None
+    return None
+
+
+def _is_enum(model: ModuleModel, klass: ClassInfo, depth: int = 0) -> bool:
+    """Whether `klass` (of `model`) derives from `enum.Enum`, also through project classes."""
+    for base in klass.bases:
+        qualname = model.qualified_name(base, klass.parent_scope)
+        if qualname is None:
+            continue
+        if qualname in _ENUM_BASES:
+            return True
+        found = model.project.resolve_class(qualname) if depth < 4 else None
+        if found is not None and _is_enum(*found, depth=depth + 1):
+            return True
+    return False
+
+
 def ruled_out(model: ModuleModel, function: FunctionInfo, context: Context) -> Spans:
     """The spans of `function`'s body (in `model`) that `context` rules out, and those
     that cannot run in any context (`FunctionInfo.unreachable`)."""
@@ -324,6 +457,7 @@ def ruled_out(model: ModuleModel, function: FunctionInfo, context: Context) -> S
         return function.unreachable
     values = dict(context)
     constants = functools.partial(_constant_texts, model, function.scope)
+    members = functools.partial(enum_member, model, function.scope)
     spans: list[tuple[int, int]] = list(function.unreachable)
     # In the order of the tests: an assignment in code an earlier test rules out does not
     # happen (`if name.startswith("os.environ/"): name = ...` before `if name.startswith(...)`).
@@ -338,7 +472,7 @@ def ruled_out(model: ModuleModel, function: FunctionInfo, context: Context) -> S
                 value = _attribute_value(function, name, branch, values)
                 if value is not None:
                     holding[name] = value
-        verdict = truth(branch.test, holding, constants) if holding else None
+        verdict = truth(branch.test, holding, constants, members) if holding else None
         if verdict is None:
             continue
         if not verdict:
@@ -406,8 +540,10 @@ def _defaulted(
         return None
     default = literal_value(value.right)
     before = _value_at(function, name, binding.order, False, spans, passed)
-    if default is None or before is None or before is Value.SOME or isinstance(before, Instance):
+    if default is None or before is None or before is Value.SOME:
         return None
+    if isinstance(before, Instance | Member):
+        return None  # its truth is not known
     truthy = before is Value.TRUTHY or (isinstance(before, str) and before != "")
     return before if truthy else default
 
@@ -594,12 +730,14 @@ def _argument_context(
             if normalized is not None:
                 forwarded[name] = normalized
     passed = _passed(target.function, call.node.args, bound_self)
-    return _context(
-        inputs,
-        passed,
-        forwarded,
-        lambda expression: _builds_instance(model, expression, call, caller),
-    )
+
+    def told(expression: cst.BaseExpression) -> Known | None:
+        member = enum_member(model, call.scope, expression)
+        if member is not None:
+            return member
+        return Value.SOME if _builds_instance(model, expression, call, caller) else None
+
+    return _context(inputs, passed, forwarded, told)
 
 
 def _normalized(
@@ -877,7 +1015,8 @@ def handed_arguments(
 
 
 def _tells(call: CallInfo, known: Context) -> bool:
-    """Whether an argument of `call` is a literal or a name whose value `known` holds
+    """Whether an argument of `call` is a literal, a name whose value `known` holds, or an
+    attribute spelled as an enum member (`NodeType.SOURCE`, which `enum_member` resolves)
     (told by class name first: asked of every call a search passes)."""
     names = {name for name, _ in known} | _NAMED.keys()
     for arg in call.node.args:
@@ -886,6 +1025,8 @@ def _tells(call: CallInfo, known: Context) -> bool:
             return True
         if kind == "Name" and isinstance(arg.value, cst.Name) and arg.value.value in names:
             return True
+        if kind == "Attribute" and _member_spelled(arg.value):
+            return True
     return False
 
 
@@ -893,19 +1034,20 @@ def _context(
     inputs: Inputs,
     passed: Mapping[str, cst.BaseExpression],
     forwarded: Mapping[str, Known],
-    built: Callable[[cst.BaseExpression], bool] | None = None,
+    told: Callable[[cst.BaseExpression], Known | None] | None = None,
     omitted_known: bool = True,
     annotations: bool = False,
 ) -> Context:
-    """What `inputs` hold: what `passed` gives them (a literal, a value `forwarded`, or not
-    None where `built` says a class call built the argument), else their defaults."""
+    """What `inputs` hold: what `passed` gives them (a literal, a value `forwarded`, or what
+    `told` tells of the argument: an enum member, or not None where a class call built it),
+    else their defaults."""
     values: list[tuple[str, Known]] = []
     for name, default, annotated in inputs:
         expression = passed.get(name)
         if expression is not None:
             value = _argument_value(expression, forwarded)
-            if value is None and built is not None and built(expression):
-                value = Value.SOME
+            if value is None and told is not None:
+                value = told(expression)
         else:
             value = default if omitted_known else None
         if value is None and annotations:
