@@ -36,8 +36,10 @@ class BlockingCallInAsyncRoute(Rule):
             "Flags a blocking call inside an `async def` route handler (`@app.get`, "
             '`@router.post`, `websocket`, ..., also called by hand, `app.get("/x")(handler)`, '
             "and on the parameter without an annotation of a helper that some call in the run "
-            "hands an app or router, `def register_endpoints(router): @router.get(...)`; "
-            "`add_api_route`, `add_api_websocket_route`, and Starlette's `Route(...)`, "
+            "hands an app or router, `def register_endpoints(router): @router.get(...)`, "
+            "or one annotated with a union of them, `app: FastAPI | APIRouter`; "
+            "`add_api_route`, `add_api_websocket_route`, `APIRoute(...)` or a project "
+            "subclass of it, and Starlette's `Route(...)`, "
             "`WebSocketRoute(...)` and `add_route`, the endpoint also through "
             "`functools.partial`; the request methods of a Starlette `HTTPEndpoint` or "
             "`WebSocketEndpoint` subclass, however it is registered) or an `async def` "

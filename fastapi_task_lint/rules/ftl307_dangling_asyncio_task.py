@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import libcst as cst
+
 from fastapi_task_lint.rules.base import Rule, RuleContext, RuleDocs
 from fastapi_task_lint.semantics.asyncio_tasks import (
     SPAWN_TRIGGERS,
@@ -10,6 +12,8 @@ from fastapi_task_lint.semantics.asyncio_tasks import (
     TaskSpawn,
     spawn_fate,
 )
+from fastapi_task_lint.semantics.callgraph import resolve_function_ref
+from fastapi_task_lint.semantics.exceptions import unguarded_work
 
 
 class DanglingAsyncioTask(Rule):
@@ -19,8 +23,10 @@ class DanglingAsyncioTask(Rule):
     triggers = SPAWN_TRIGGERS
     docs = RuleDocs(
         what=(
-            "Flags `asyncio.create_task(...)`, `asyncio.ensure_future(...)` and "
-            "`loop.create_task(...)` whose result is discarded (also after "
+            "Flags `asyncio.create_task(...)`, `asyncio.ensure_future(...)`, "
+            "`loop.create_task(...)` and `asyncio.run_coroutine_threadsafe(...)` (a thread "
+            "handing the loop a project coroutine with work no broad `except` covers, as "
+            "FTL203 tests a task) whose result is discarded (also after "
             "`.add_done_callback(...)`, and when a lambda given as a callback returns it: "
             "`task.add_done_callback(lambda t: asyncio.create_task(cleanup()))`, "
             "`loop.call_soon(lambda: ...)`, whose return value the loop drops), or kept only "
@@ -38,7 +44,9 @@ class DanglingAsyncioTask(Rule):
             "reference goes away, the task can be garbage-collected before it finishes, so the "
             "work stops silently; and an exception it raises is only logged as 'Task exception "
             "was never retrieved', if at all. In a request handler this looks like work that "
-            "'sometimes does not happen'."
+            "'sometimes does not happen'. `run_coroutine_threadsafe` passes the task's "
+            "exception to the `concurrent.futures.Future` it returns, which logs nothing when "
+            "dropped: the failure leaves no trace at all."
         ),
         example=(
             '@router.post("/cache/purge")\n'
@@ -68,9 +76,24 @@ class DanglingAsyncioTask(Rule):
 
     def check(self, ctx: RuleContext) -> None:
         for spawn in ctx.model.task_spawns:
+            if spawn.from_thread and not _may_fail(ctx, spawn):
+                continue
             fate = spawn_fate(spawn)
             if fate.fate is not Fate.KEPT:
                 ctx.report(spawn.node, _message(ctx, spawn, fate))
+
+
+def _may_fail(ctx: RuleContext, spawn: TaskSpawn) -> bool:
+    """Whether the coroutine `run_coroutine_threadsafe` hands over is a project function's
+    whose body has work no broad handler covers (FTL203's test). Only its failure is lost:
+    the loop keeps the task while it runs or waits, as it does its own tasks, and a
+    coroutine that reports its own outcome (a call's future it sets) loses nothing."""
+    coroutine = spawn.coroutine
+    if not isinstance(coroutine, cst.Call):
+        return False
+    call = spawn.call
+    target = resolve_function_ref(ctx.model, coroutine.func, call.scope, call.order)
+    return target is not None and bool(unguarded_work(target.model, target.function))
 
 
 def _message(ctx: RuleContext, spawn: TaskSpawn, fate: SpawnFate) -> str:
@@ -81,6 +104,13 @@ def _message(ctx: RuleContext, spawn: TaskSpawn, fate: SpawnFate) -> str:
         kept = (
             f"it is kept only in the local `{fate.holder}`, which nothing holds on to once "
             "the function returns"
+        )
+    if spawn.from_thread:
+        return (
+            f"{started} hands a coroutine to the event loop and {kept}: the task's exception "
+            "goes to that result, a `concurrent.futures.Future` that never logs it, so a "
+            "failure leaves no trace; keep the future and check `future.exception()` in a "
+            "done-callback, or wait for `future.result()`"
         )
     return (
         f"{started} starts a task and {kept}: the event loop keeps only a weak reference, so "

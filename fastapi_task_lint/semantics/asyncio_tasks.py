@@ -1,5 +1,5 @@
-"""asyncio tasks a module starts (`create_task`, `ensure_future`, `loop.create_task`) and what
-keeps them alive.
+"""asyncio tasks a module starts (`create_task`, `ensure_future`, `loop.create_task`,
+`run_coroutine_threadsafe` from another thread) and what keeps them alive.
 
 The event loop holds only weak references to its tasks. A task whose result nothing keeps
 can be garbage-collected mid-run, and its exception is never seen. Receivers are resolved:
@@ -22,14 +22,17 @@ from fastapi_task_lint.semantics.uses import NameUse, call_parents, is_local, lo
 if TYPE_CHECKING:
     from fastapi_task_lint.semantics.model import ModuleModel
 
-TASK_FACTORIES = frozenset(
-    {
-        "asyncio.create_task",
-        "asyncio.ensure_future",
-        "asyncio.tasks.create_task",
-        "asyncio.tasks.ensure_future",
-    }
+# Hand a coroutine to a loop from another thread; the task's outcome goes to the
+# `concurrent.futures.Future` they return, which logs nothing if it is dropped.
+THREADSAFE_SUBMITS = frozenset(
+    {"asyncio.run_coroutine_threadsafe", "asyncio.tasks.run_coroutine_threadsafe"}
 )
+TASK_FACTORIES = THREADSAFE_SUBMITS | {
+    "asyncio.create_task",
+    "asyncio.ensure_future",
+    "asyncio.tasks.create_task",
+    "asyncio.tasks.ensure_future",
+}
 _LOOP_SPAWN_METHODS = frozenset({"create_task", "ensure_future"})  # on an event loop
 _LOOP_FACTORIES = frozenset(
     {
@@ -73,7 +76,7 @@ _CALLBACK_REGISTRARS = frozenset(
 _MAX_DEPTH = 4
 
 # A file without one of these strings starts no asyncio task.
-SPAWN_TRIGGERS: tuple[bytes, ...] = (b"create_task", b"ensure_future")
+SPAWN_TRIGGERS: tuple[bytes, ...] = (b"create_task", b"ensure_future", b"run_coroutine_threadsafe")
 
 
 class Fate(Enum):
@@ -91,6 +94,7 @@ class TaskSpawn:
     api: str  # as written: `asyncio.create_task`, `loop.create_task`, ...
     coroutine: cst.BaseExpression | None
     parents: tuple[cst.CSTNode, ...]
+    from_thread: bool = False  # `run_coroutine_threadsafe`: see `THREADSAFE_SUBMITS`
 
     @property
     def node(self) -> cst.Call:
@@ -136,7 +140,9 @@ def find_task_spawns(model: ModuleModel) -> list[TaskSpawn]:
     for call, api in found:
         args = [a for a in call.node.args if a.keyword is None and not a.star]
         coroutine = args[0].value if args else None
-        spawns.append(TaskSpawn(call, api, coroutine, chains.get(id(call.node), ())))
+        parents = chains.get(id(call.node), ())
+        from_thread = model.resolve_call(call) in THREADSAFE_SUBMITS
+        spawns.append(TaskSpawn(call, api, coroutine, parents, from_thread))
     return spawns
 
 

@@ -43,6 +43,7 @@ from fastapi_task_lint.semantics.guards import (
     entry_context,
     exit_context,
     handed_arguments,
+    literal_value,
     ruled_out,
     runs,
 )
@@ -265,7 +266,28 @@ BLOCKING_METHODS: dict[str, frozenset[str]] = {
     # Extracting writes every member to disk, whether the archive was read from disk or bytes.
     "zipfile.ZipFile": frozenset({"extract", "extractall"}),
     "tarfile.TarFile": frozenset({"extract", "extractall"}),
+    # Waiting for another thread: the loop stops until it acts (`_THREAD_WAITS`).
+    "threading.Thread": frozenset({"join"}),
+    "threading.Event": frozenset({"wait"}),
+    "threading.Condition": frozenset({"wait", "wait_for"}),
+    "threading.Barrier": frozenset({"wait"}),
+    "queue.Queue": frozenset({"get", "join"}),
+    "queue.SimpleQueue": frozenset({"get"}),
+    "concurrent.futures.Future": frozenset({"result", "exception"}),
 }
+# The waits above that do not wait given a zero timeout (`join(0)`, `wait(timeout=0)`) or,
+# for a queue, `block=False` (`get(False)`): what `_waits` tells apart.
+_THREAD_WAITS = frozenset(
+    {
+        "threading.Thread",
+        "threading.Event",
+        "threading.Condition",
+        "threading.Barrier",
+        "queue.Queue",
+        "queue.SimpleQueue",
+        "concurrent.futures.Future",
+    }
+)
 # Classes whose every public method does I/O, but for these (they build or describe).
 ALL_METHODS_BLOCK_EXCEPT: dict[str, frozenset[str]] = {
     "smtplib.SMTP": frozenset({"set_debuglevel", "has_extn"}),
@@ -313,6 +335,10 @@ _TYPE_ALIASES: dict[str, str] = {
     "fastapi.UploadFile": _UPLOAD,
     "fastapi.datastructures.UploadFile": _UPLOAD,
     "asyncio.futures.Future": "asyncio.Future",
+    "threading.Timer": "threading.Thread",
+    "queue.LifoQueue": "queue.Queue",
+    "queue.PriorityQueue": "queue.Queue",
+    "concurrent.futures._base.Future": "concurrent.futures.Future",
 }
 
 # Query methods that return a new Query without running SQL.
@@ -392,6 +418,10 @@ _METHOD_RESULTS: dict[tuple[str, str], str] = {
     ("pathlib.Path", "with_name"): "pathlib.Path",
     ("pathlib.Path", "resolve"): "pathlib.Path",
     ("pathlib.Path", "absolute"): "pathlib.Path",
+    **{
+        (f"concurrent.futures.{pool}", "submit"): "concurrent.futures.Future"
+        for pool in ("ThreadPoolExecutor", "ProcessPoolExecutor", "Executor")
+    },
 }
 _PATH_ATTRIBUTES = frozenset({"parent"})
 
@@ -534,12 +564,32 @@ def _method_call(
     owner = policy.method_blocks(model.ancestors(receiver), method)
     if owner == _SOCKET and _would_block_caught(model, call):
         return None
+    if owner in _THREAD_WAITS and not _waits(call.node):
+        return None
     if owner is not None:
         return BlockingCall(call.node, f"{_class_label(owner)}.{method}")
     produced = _METHOD_RESULTS.get((_canonical_type(receiver), method))
     if produced == _QUERY and not _matches(f"{_QUERY}.__iter__", policy.allowed):
         return BlockingCall(call.node, "Query.__iter__") if _query_iterated(model, call) else None
     return None
+
+
+def _waits(call: cst.Call) -> bool:
+    """Whether a wait for another thread (`_THREAD_WAITS`) may wait: not with a zero timeout
+    (`join(0)`, `wait(timeout=0)`, `result(timeout=0)`) or `block=False` (`get(False)`)."""
+    for position, arg in enumerate(call.args):
+        keyword = arg.keyword.value if arg.keyword is not None else None
+        value = literal_value(arg.value)
+        if keyword in ("timeout", None) and value is Value.FALSY and _is_number(arg.value):
+            return False  # the one positional parameter of join, wait and result
+        flag = keyword == "block" or (keyword is None and position == 0)
+        if flag and value is Value.FALSY and isinstance(arg.value, cst.Name):  # `False`
+            return False
+    return True
+
+
+def _is_number(expression: cst.BaseExpression) -> bool:
+    return isinstance(expression, cst.Integer | cst.Float)
 
 
 def _instances(known: Context) -> dict[str, str] | None:

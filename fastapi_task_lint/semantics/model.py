@@ -493,6 +493,28 @@ class ModuleModel:
         args = [e.slice.value for e in annotation.slice if isinstance(e.slice, cst.Index)]
         return self.qualified_name(annotation.value, scope), args
 
+    def union_types(
+        self, annotation: cst.BaseExpression, scope: Scope
+    ) -> list[TypeRef | None] | None:
+        """The class each member of a union annotation but `None` names (`FastAPI |
+        APIRouter`, `Union[...]`, `Optional[...]`, nested); None when it is no union."""
+        if isinstance(annotation, cst.BinaryOperation) and isinstance(
+            annotation.operator, cst.BitOr
+        ):
+            members = _union_members(annotation)
+        elif isinstance(annotation, cst.Subscript):
+            base, members = self.generic_parts(annotation, scope)
+            if base not in names.OPTIONAL_WRAPPERS:
+                return None
+        else:
+            return None
+        found: list[TypeRef | None] = []
+        for member in members:
+            if not names.is_none(member):
+                inner = self.union_types(member, scope)
+                found.extend([self.annotation_type(member, scope)] if inner is None else inner)
+        return found
+
     def _union_type(
         self, members: list[cst.BaseExpression], scope: Scope, depth: int
     ) -> TypeRef | None:

@@ -104,10 +104,25 @@ def find_routes(model: ModuleModel) -> list[Route]:
 
 
 def _is_app(model: ModuleModel, expr: cst.BaseExpression, function: FunctionInfo) -> bool:
-    type_ref = model.infer_type(expr, function.parent_scope)
-    if type_ref is None and isinstance(expr, cst.Name):
-        return _handed_app(model, expr, function.parent_scope)
-    return model.is_instance(type_ref, _APP_TYPES)
+    return _registers_on(model, expr, function.parent_scope, None) or (
+        isinstance(expr, cst.Name) and _handed_app(model, expr, function.parent_scope)
+    )
+
+
+def _registers_on(
+    model: ModuleModel, expr: cst.BaseExpression, scope: Scope, order: int | None
+) -> bool:
+    """Whether `expr` is an app or a router: by its type, or as a parameter annotated with a
+    union of them (`app: FastAPI | APIRouter`, langserve's `add_routes`)."""
+    type_ref = model.infer_type(expr, scope, order)
+    if type_ref is not None or not isinstance(expr, cst.Name):
+        return model.is_instance(type_ref, _APP_TYPES)
+    binding = scope.lookup(expr.value, order)
+    if binding is None or binding.kind is not BindingKind.PARAM or binding.param is None:
+        return False
+    annotation = binding.param.annotation
+    members = None if annotation is None else model.union_types(annotation, scope)
+    return bool(members) and all(model.is_instance(m, _APP_TYPES) for m in members or ())
 
 
 def _handed_app(model: ModuleModel, name: cst.Name, scope: Scope) -> bool:
@@ -191,12 +206,11 @@ def _added_routes(model: ModuleModel) -> list[Route]:
                 routes.append(Route(found.function, methods, path, decorator, found.model))
             continue
         if isinstance(func, cst.Attribute) and func.attr.value in _ADDING_METHODS:
-            type_ref = model.infer_type(func.value, call.scope, call.order)
-            if not model.is_instance(type_ref, _APP_TYPES):
+            if not _registers_on(model, func.value, call.scope, call.order):
                 continue
             methods = _ADDING_METHODS[func.attr.value] or methods
         elif isinstance(func, cst.Name | cst.Attribute):
-            built = _ROUTE_CLASSES.get(model.qualified_name(func, call.scope, call.order) or "")
+            built = _route_class(model, call)
             if built is None:
                 continue
             methods = built or methods
@@ -263,10 +277,23 @@ def _decorator_called(
         and not call.node.args[0].star
     ):
         return None
-    type_ref = model.infer_type(decorator.func.value, call.scope, call.order)
-    if not model.is_instance(type_ref, _APP_TYPES):
+    if not _registers_on(model, decorator.func.value, call.scope, call.order):
         return None
     return decorator, _decorator_methods(decorator)
+
+
+def _route_class(model: ModuleModel, call: CallInfo) -> tuple[str, ...] | None:
+    """The methods a route built by `call` answers unless given `methods`, when `call` builds
+    one of `_ROUTE_CLASSES` or a project subclass of one (mlserver's own `APIRoute`, told
+    by a name ending in `Route` first: most calls build no route)."""
+    qualname = model.resolve_call(call)
+    if qualname is None:
+        return None
+    built = _ROUTE_CLASSES.get(qualname)
+    if built is not None or not qualname.endswith("Route"):
+        return built
+    ancestors = model.ancestors(qualname)
+    return next((m for base, m in _ROUTE_CLASSES.items() if base in ancestors), None)
 
 
 def _spelled_endpoint(base: cst.BaseExpression) -> bool:
