@@ -500,3 +500,66 @@ async def source() -> list:
     files = {"__init__.py": "", "main.py": main, "enums.py": enums, "helpers.py": helpers}
     root = _write(tmp_path, files)
     assert project_findings(root, ("FTL202",)) == [("main.py", 14, "FTL202")]
+
+
+def test_app_state_attributes_take_the_type_the_app_factory_gives(tmp_path: Path) -> None:
+    """`request.app.state.controller` is what `app.state.controller = ...` assigns in the app
+    factory of another module (truss). `request.state` is the request's own, and state
+    assigned two different classes, or on an object that is not an app, tells nothing."""
+    controllers = """
+import subprocess
+
+class Controller:
+    def restart(self) -> None:
+        subprocess.run(["systemctl", "restart", "server"])
+
+class Other:
+    def restart(self) -> None:
+        subprocess.run(["true"])
+"""
+    factory = """
+from fastapi import FastAPI
+from proj.controllers import Controller, Other
+from proj.routes import router
+
+class Machine:
+    state: object
+
+def create_app() -> FastAPI:
+    app = FastAPI()
+    app.state.controller = Controller()
+    app.state.mixed = Controller()
+    machine = Machine()
+    machine.state.runner = Controller()
+    app.include_router(router)
+    return app
+
+def reset(app: FastAPI) -> None:
+    app.state.mixed = Other()
+"""
+    routes = """
+from fastapi import APIRouter, Request
+
+router = APIRouter()
+
+@router.post("/restart")
+async def restart(request: Request) -> None:
+    request.app.state.controller.restart()
+
+@router.post("/mixed")
+async def mixed(request: Request) -> None:
+    request.app.state.mixed.restart()
+
+@router.post("/runner")
+async def runner(request: Request) -> None:
+    request.app.state.runner.restart()
+    request.state.controller.restart()
+"""
+    files = {
+        "__init__.py": "",
+        "controllers.py": controllers,
+        "factory.py": factory,
+        "routes.py": routes,
+    }
+    root = _write(tmp_path, files)
+    assert project_findings(root, ("FTL202",)) == [("routes.py", 8, "FTL202")]

@@ -15,21 +15,27 @@ from fastapi_task_lint.semantics.scheduling import (
 from fastapi_task_lint.semantics.wrappers import helper_names, shown_path
 
 # How each durable queue is asked to run a task: the call that sends it to the broker.
-_ENQUEUE = {Mechanism.CELERY: "delay", Mechanism.DRAMATIQ: "send", Mechanism.TASKIQ: "kiq"}
+_ENQUEUE = {
+    Mechanism.CELERY: "delay",
+    Mechanism.DRAMATIQ: "send",
+    Mechanism.TASKIQ: "kiq",
+    Mechanism.RQ: "delay",  # a function RQ's `@job(queue)` decorates
+}
 
 
 class QueueTaskRunInProcess(Rule):
     code = "FTL105"
     name = "queue-task-run-in-process"
-    summary = "a Celery, Dramatiq or Taskiq task is run in the web process by BackgroundTasks"
+    summary = "a Celery, Dramatiq, Taskiq or RQ task is run in the web process by BackgroundTasks"
     triggers = (b"add_task", b"BackgroundTask")
     facts = (helper_names,)
     fixable = "unsafe"
     docs = RuleDocs(
         what=(
             "Flags a durable-queue task object (a function decorated with Celery's "
-            "`@app.task` or `@shared_task`, Dramatiq's `@actor`/`@broker.actor`, or "
-            "Taskiq's `@broker.task`) given to `BackgroundTasks.add_task` or "
+            "`@app.task` or `@shared_task`, Dramatiq's `@actor`/`@broker.actor`, "
+            "Taskiq's `@broker.task`, or RQ's `@job(queue)`) given to "
+            "`BackgroundTasks.add_task` or "
             "`BackgroundTask(...)`, directly, through an aliased import, inside a "
             "`functools.partial`, or through a project helper that schedules its parameter."
         ),
@@ -46,7 +52,8 @@ class QueueTaskRunInProcess(Rule):
         ),
         remedy=(
             "Send it to its queue: `render_receipt_pdf.delay(order.id)` (Celery), "
-            "`actor.send(...)` (Dramatiq), `await task.kiq(...)` (Taskiq). If running in the "
+            "`actor.send(...)` (Dramatiq), `await task.kiq(...)` (Taskiq), `job.delay(...)` "
+            "(RQ). If running in the "
             "web process was meant, schedule a plain function instead."
         ),
         fix_safety=(
@@ -91,7 +98,7 @@ def _message(model: ModuleModel, site: SchedulingSite, queue: Mechanism, defined
     enqueue = _ENQUEUE[queue]
     awaited = "await " if queue is Mechanism.TASKIQ else ""
     return (
-        f"{quote(name)} is a {queue.value} task ({defined}), but {site.reference(model)} "
+        f"{quote(name)} is {queue.with_article} task ({defined}), but {site.reference(model)} "
         f"runs it in the web process: no broker, no worker, no retries, and it is lost if "
         f"the process stops. Queue it with `{awaited}{name}.{enqueue}(...)`, or schedule a "
         f"plain function if in-process was meant"

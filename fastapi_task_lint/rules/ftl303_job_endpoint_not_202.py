@@ -25,7 +25,8 @@ class JobEndpointNot202(Rule):
     docs = RuleDocs(
         what=(
             "Flags a route that submits a durable job (Celery `.delay`/`.apply_async`/"
-            "`send_task`, ARQ `enqueue_job`, RQ `enqueue`, Dramatiq `.send`, Taskiq `.kiq`) and "
+            "`send_task`, ARQ `enqueue_job`, RQ `enqueue` and the `.delay` of an `@job(queue)` "
+            "function, Dramatiq `.send`, Taskiq `.kiq`) and "
             "returns the job, its id (also through locals like `task_id = task.id`, or from a "
             "project helper that submits the job and returns it) or a "
             'queued-status payload (`"queued"`, `"pending"`, ...), while the status code is '

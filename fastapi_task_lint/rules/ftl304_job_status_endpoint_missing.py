@@ -33,7 +33,8 @@ class JobStatusEndpointMissing(Rule):
             "return its id (as in FTL303) but no `GET` route with a path parameter that looks "
             "a job up (Celery `AsyncResult(id)` or `app.AsyncResult(id)`, ARQ `Job(id, redis)`, "
             "RQ `Job.fetch(id)`, a database lookup of an ORM model named like `Job`/`Task`, "
-            "or a raw SQL `SELECT ... FROM` a table named so, `distill_jobs`), "
+            "or a raw SQL `SELECT ... FROM` a table named so, `distill_jobs`; in the route "
+            "itself or in a project function it calls), "
             "reports once, at the first submission route (in path order)."
         ),
         why=(
@@ -65,7 +66,7 @@ class JobStatusEndpointMissing(Rule):
         others = "" if len(found) == 1 else f" ({len(found) - 1} more in this run)"
         ctx.report(
             submission.route.decorator,
-            f"`{submission.function.name}` returns a {submission.site.mechanism.value} job "
+            f"`{submission.function.name}` returns {submission.site.mechanism.with_article} job "
             f"to poll{others}, but no route reports a job's status; add e.g. "
             "`GET /tasks/{task_id}` that looks the job up and returns "
             "pending/running/completed/failed",

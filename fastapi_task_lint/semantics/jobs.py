@@ -235,10 +235,23 @@ def _waits_for_result(call: cst.Call) -> bool:
 
 def is_status_route(model: ModuleModel, route: Route) -> bool:
     """A `GET` route with a path parameter (or a path not written as a literal) that looks a
-    job up."""
+    job up, itself or in a project helper it calls (argilla's `_get_job(job_id)`, which
+    turns `Job.fetch`'s `NoSuchJobError` into a 404)."""
     if "get" not in route.methods or (route.path is not None and "{" not in route.path):
         return False
-    return job_lookup(model, route.function) is not None
+    if job_lookup(model, route.function) is not None:
+        return True
+    helpers = callees(model, route.function, defined_where(_may_look_jobs_up))
+    return any(job_lookup(edge.target.model, edge.target.function) for edge in helpers)
+
+
+def _may_look_jobs_up(data: bytes) -> bool:
+    """Whether a module's bytes can hold a `job_lookup`: a queue's lookup, a job model or
+    table (named for jobs or tasks)."""
+    return _JOB_OR_TASK(data) is not None
+
+
+_JOB_OR_TASK = re.compile(rb"job|task|asyncresult", re.IGNORECASE).search
 
 
 def job_lookup(model: ModuleModel, function: FunctionInfo) -> cst.Call | None:

@@ -96,6 +96,23 @@ def _union_members(annotation: cst.BaseExpression) -> list[cst.BaseExpression]:
     return [annotation]
 
 
+# What the app's `state` is, as a type: `_app_state_type` answers its attributes.
+_APP_STATE = "starlette.applications.Starlette.state"
+_APP_TYPES = frozenset({"fastapi.FastAPI", "starlette.applications.Starlette"})
+# Attributes of library classes that the analysis follows: a request's app, an app's state.
+_LIBRARY_ATTRIBUTES: dict[tuple[str, str], str] = {
+    **{
+        (connection, "app"): "starlette.applications.Starlette"
+        for connection in (
+            "starlette.requests.Request",
+            "starlette.requests.HTTPConnection",
+            "starlette.websockets.WebSocket",
+        )
+    },
+    **{(app, "state"): _APP_STATE for app in _APP_TYPES},
+}
+
+
 class ModuleModel:
     def __init__(
         self,
@@ -1009,7 +1026,35 @@ class ModuleModel:
                 return owner._assigned_type(assignments)
             if declared is not None and declared.kind is BindingKind.ASSIGN and declared.value:
                 return owner.infer_type(declared.value, klass.scope, declared.order)
-        return None
+        if receiver.qualname == _APP_STATE:
+            return self._app_state_type(name)
+        library = (_LIBRARY_ATTRIBUTES.get((k, name)) for k in self.ancestors(receiver.qualname))
+        found = next((qualname for qualname in library if qualname is not None), None)
+        return TypeRef(found) if found is not None else None
+
+    def _app_state_type(self, name: str) -> TypeRef | None:
+        """The class every `app.state.<name> = ...` of the run gives, when they agree: the
+        object a route reads as `request.app.state.<name>` (truss's process controller,
+        assigned in the app factory of another module). Only assignments to the state of an
+        app count: `request.state` is the request's own."""
+        given: list[TypeRef | None] = []
+        for model in self.project.models(containing=(f"state.{name}".encode(),)):
+            for owner, assignment in model.assignments_to(name):
+                base, _, last = owner.rpartition(".")
+                if last == "state" and model.is_instance(
+                    model._dotted_type(base, assignment.scope, assignment.order), _APP_TYPES
+                ):
+                    given.append(model._assigned_type([assignment]))
+        return agreed(given) if given else None
+
+    def _dotted_type(self, dotted: str, scope: Scope, order: int) -> TypeRef | None:
+        """The class of `a.b.c` read in `scope` at walk order `order`."""
+        first, *rest = dotted.split(".")
+        binding = scope.lookup(first, order)
+        found = self.binding_type(binding) if binding is not None else None
+        for attribute in rest:
+            found = self.attribute_type(found, attribute)
+        return found
 
     def _property_getter(self, klass: ClassInfo, name: str) -> FunctionInfo | None:
         """The method `@property` or `@functools.cached_property` makes `name` of `klass`."""

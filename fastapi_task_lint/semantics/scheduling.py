@@ -39,6 +39,13 @@ class Mechanism(Enum):
     APSCHEDULER = "APScheduler"
 
     @property
+    def with_article(self) -> str:
+        """`a Celery`, `an ARQ`, `an RQ`: the name after the article it is read with."""
+        name = self.value
+        spelled = name.isupper() and name[0] in "AEFHILMNORSX"  # letter by letter
+        return f"an {name}" if spelled else f"a {name}"
+
+    @property
     def kind(self) -> str:
         """`in-process`, `durable` (a broker keeps the job) or `scheduler`."""
         if self in (Mechanism.BACKGROUND_TASKS, Mechanism.BACKGROUND_TASK):
@@ -178,6 +185,7 @@ class SchedulingSite:
 
 _CELERY_TASK_DECORATORS = frozenset({"celery.shared_task", "celery.Celery.task"})
 _DRAMATIQ_DECORATORS = frozenset({"dramatiq.actor"})
+_RQ_DECORATORS = frozenset({"rq.decorators.job"})  # `@job(queue)`: the function gets `.delay`
 
 
 def find_scheduling_sites(model: ModuleModel) -> list[SchedulingSite]:
@@ -293,7 +301,8 @@ class _SiteFinder:
             ),
             Mechanism.DRAMATIQ: ("send", "send_with_options"),
             Mechanism.TASKIQ: ("kiq",),
-        }[mechanism]
+            Mechanism.RQ: ("delay",),
+        }.get(mechanism, ())
         if method not in allowed:
             return None
         args = call.node.args
@@ -507,11 +516,12 @@ def task_decorator(
     for decorator in function.decorators:
         target = decorator.func if isinstance(decorator, cst.Call) else decorator
         qualname = model.qualified_name(target, function.parent_scope)
-        if qualname in _CELERY_TASK_DECORATORS or qualname in _DRAMATIQ_DECORATORS:
-            mechanism = (
-                Mechanism.CELERY if qualname in _CELERY_TASK_DECORATORS else Mechanism.DRAMATIQ
-            )
-            return decorator, mechanism
+        if qualname in _CELERY_TASK_DECORATORS:
+            return decorator, Mechanism.CELERY
+        if qualname in _DRAMATIQ_DECORATORS:
+            return decorator, Mechanism.DRAMATIQ
+        if qualname in _RQ_DECORATORS:
+            return decorator, Mechanism.RQ
         if isinstance(target, cst.Attribute):
             receiver_type = model.infer_type(target.value, function.parent_scope)
             if receiver_type is None:

@@ -179,6 +179,8 @@ _NAMED_DECORATORS = (
     re.compile(rb"task\s+as\s"),
     re.compile(rb"actor\s+as\s"),
 )
+# RQ's `@job(queue)`, as written: `job` alone is a common word in routes' paths.
+_RQ_DECORATOR = re.compile(rb"@\s*(?:[\w.]+\.)?job\s*\(|\bjob\s+as\s")
 _PARENTHESIZED_DECORATOR = re.compile(rb"@\s*\(")
 _CONTINUED_DECORATOR = re.compile(rb"@[^\n]*\\\r?\n")
 
@@ -189,6 +191,8 @@ def may_define_decorated_tasks(data: bytes) -> bool:
     Substring tests first: each regex scans every decorator line to its end.
     """
     if (b"task" in data or b"actor" in data) and any(p.search(data) for p in _NAMED_DECORATORS):
+        return True
+    if b"job" in data and _RQ_DECORATOR.search(data) is not None:
         return True
     return _PARENTHESIZED_DECORATOR.search(data) is not None or (
         b"\\" in data and _CONTINUED_DECORATOR.search(data) is not None
