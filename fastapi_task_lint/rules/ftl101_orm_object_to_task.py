@@ -36,7 +36,8 @@ class OrmObjectToTask(Rule):
             "(`db.get(User, id)`, `db.query(User).first()`, `db.scalars(select(User)).one()`, "
             "also with the query or statement built in a local first), "
             "constructors (`User(...)`), loops over query results and project functions "
-            "annotated `-> User` or `-> list[User]`/`Sequence[User]`."
+            "annotated `-> User` or `-> list[User]`/`Sequence[User]`, or `-> Self` on the "
+            "model or a base (`await Webhook.get_or_raise(db, id)` from a CRUD mixin)."
         ),
         why=(
             "The instance belongs to the request's session. By the time an in-process task "

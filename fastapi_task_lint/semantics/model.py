@@ -96,6 +96,8 @@ def _union_members(annotation: cst.BaseExpression) -> list[cst.BaseExpression]:
     return [annotation]
 
 
+# `-> Self`: what a method returns is of the class it is called on.
+_SELF = "typing.Self"
 # What the app's `state` is, as a type: `_app_state_type` answers its attributes.
 _APP_STATE = "starlette.applications.Starlette.state"
 _APP_TYPES = frozenset({"fastapi.FastAPI", "starlette.applications.Starlette"})
@@ -851,16 +853,35 @@ class ModuleModel:
                 declared = found.model.annotation_type(
                     found.function.returns, found.function.parent_scope
                 )
+                if declared is not None and declared.qualname == _SELF:
+                    owner = qualname.rpartition(".")[0]  # `Webhook.get_or_raise(db, id)`
+                    return TypeRef(owner) if self.project.resolve_class(owner) else None
                 if declared is not None and declared.qualname != names.ANY:
                     return declared
                 return found.model.returned_type(found.function, depth, awaited)
             return None
+        inherited = self._inherited_result_type(qualname)
+        if inherited is not None:
+            return inherited
         last = qualname.rsplit(".", 1)[-1]
         if last[:1].isupper() or qualname in names.SESSION_FACTORY_TYPES:
             return TypeRef(qualname)
         # `manager.get(1)` on a module-level `manager = Manager()`: the name resolves, the
         # method is found through the receiver's type.
         return self._method_result_type(func, scope, order, depth)
+
+    def _inherited_result_type(self, qualname: str) -> TypeRef | None:
+        """What `Model.method(...)` returns when `method` is a project base's classmethod
+        declared `-> Self` (argilla's `Webhook.get_or_raise(db, id)` from a CRUD mixin): an
+        instance of `Model`. Told by a capitalized owner first: most calls name no class."""
+        owner, _, name = qualname.rpartition(".")
+        if not owner.rpartition(".")[2][:1].isupper() or self.project.resolve_class(owner) is None:
+            return None
+        method = self.method_of(TypeRef(owner), name)
+        if method is None:
+            return None
+        declared = method[0].annotation_type(method[1].returns, method[1].parent_scope)
+        return TypeRef(owner) if declared is not None and declared.qualname == _SELF else None
 
     def own_class_named(self, name: cst.Name, scope: Scope, order: int | None) -> ClassInfo | None:
         """The class `name` is when it is the first parameter of a method that receives its
@@ -928,7 +949,10 @@ class ModuleModel:
         if method is None:
             return None
         owner, function = method
-        return owner.annotation_type(function.returns, function.parent_scope)
+        declared = owner.annotation_type(function.returns, function.parent_scope)
+        if declared is not None and declared.qualname == _SELF:
+            return receiver  # `-> Self`: the receiver's own class, a subclass's included
+        return declared
 
     # -- dependencies ----------------------------------------------------------------------
     def depends_target(self, call: cst.Call, scope: Scope) -> cst.BaseExpression | None:
