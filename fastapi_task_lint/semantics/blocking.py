@@ -148,6 +148,10 @@ BLOCKING_FUNCTIONS: tuple[str, ...] = (
     "alembic.script.ScriptDirectory.from_config",
     "alembic.script.base.ScriptDirectory.from_config",
     "alembic.command.*",
+    # RQ's job lookups read the job's hash on a sync Redis connection, as `redis.Redis` does.
+    "rq.job.Job.fetch",
+    "rq.job.Job.fetch_many",
+    "rq.job.Job.exists",
     "psycopg2.connect",
     "psycopg.connect",
     "pymysql.connect",
@@ -266,6 +270,8 @@ BLOCKING_METHODS: dict[str, frozenset[str]] = {
     # Extracting writes every member to disk, whether the archive was read from disk or bytes.
     "zipfile.ZipFile": frozenset({"extract", "extractall"}),
     "tarfile.TarFile": frozenset({"extract", "extractall"}),
+    # An RQ job reads and writes its hash on the queue's sync Redis connection.
+    "rq.job.Job": frozenset({"refresh", "get_status", "latest_result", "save", "cancel"}),
     # Waiting for another thread: the loop stops until it acts (`_THREAD_WAITS`).
     "threading.Thread": frozenset({"join"}),
     "threading.Event": frozenset({"wait"}),
@@ -339,6 +345,7 @@ _TYPE_ALIASES: dict[str, str] = {
     "queue.LifoQueue": "queue.Queue",
     "queue.PriorityQueue": "queue.Queue",
     "concurrent.futures._base.Future": "concurrent.futures.Future",
+    "rq.Job": "rq.job.Job",
 }
 
 # Query methods that return a new Query without running SQL.
@@ -392,6 +399,7 @@ _FACTORIES: dict[str, str] = {
     "sqlalchemy.create_engine": "sqlalchemy.engine.Engine",
     "sqlalchemy.engine.create_engine": "sqlalchemy.engine.Engine",
     "sqlite3.connect": "sqlite3.Connection",
+    "rq.job.Job.fetch": "rq.job.Job",
     "psycopg2.connect": "psycopg2.extensions.connection",
     "socket.socket": "socket.socket",
     "socket.create_connection": "socket.socket",
