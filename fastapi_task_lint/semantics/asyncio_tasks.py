@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from fastapi_task_lint.semantics import names
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
 from fastapi_task_lint.semantics.uses import NameUse, call_parents, is_local, local_uses
@@ -223,6 +224,9 @@ def _is_loop(
         return False
     if isinstance(expr, cst.Call):
         return model.qualified_name(expr.func, scope, order) in _LOOP_FACTORIES
+    if isinstance(expr, cst.IfExp):  # `get_running_loop() if running else None`
+        arms = [arm for arm in (expr.body, expr.orelse) if not names.is_none(arm)]
+        return bool(arms) and all(_is_loop(model, arm, scope, order, depth + 1) for arm in arms)
     if isinstance(expr, cst.Name):
         assigned = model.assigned_value(expr, scope, order)
         if assigned is not None and _is_loop(model, *assigned, depth + 1):
