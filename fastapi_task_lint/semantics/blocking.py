@@ -272,11 +272,12 @@ BLOCKING_METHODS: dict[str, frozenset[str]] = {
     "tarfile.TarFile": frozenset({"extract", "extractall"}),
     # An RQ job reads and writes its hash on the queue's sync Redis connection.
     "rq.job.Job": frozenset({"refresh", "get_status", "latest_result", "save", "cancel"}),
+    "rq.Queue": frozenset({"fetch_job"}),
     # Waiting for another thread: the loop stops until it acts (`_THREAD_WAITS`).
     "threading.Thread": frozenset({"join"}),
+    # (Not `Condition.wait`: read-write locks are built on it, and lock waits are short,
+    # as `Lock.acquire`'s are.)
     "threading.Event": frozenset({"wait"}),
-    "threading.Condition": frozenset({"wait", "wait_for"}),
-    "threading.Barrier": frozenset({"wait"}),
     "queue.Queue": frozenset({"get", "join"}),
     "queue.SimpleQueue": frozenset({"get"}),
     "concurrent.futures.Future": frozenset({"result", "exception"}),
@@ -287,8 +288,6 @@ _THREAD_WAITS = frozenset(
     {
         "threading.Thread",
         "threading.Event",
-        "threading.Condition",
-        "threading.Barrier",
         "queue.Queue",
         "queue.SimpleQueue",
         "concurrent.futures.Future",
@@ -409,6 +408,9 @@ _FACTORIES: dict[str, str] = {
     "huggingface_hub.utils.get_session": "requests.Session",
     "asyncio.create_task": "asyncio.Task",
     "asyncio.ensure_future": "asyncio.Future",
+    # A coroutine handed to another thread's loop: the caller gets a thread's future.
+    "asyncio.run_coroutine_threadsafe": "concurrent.futures.Future",
+    "asyncio.tasks.run_coroutine_threadsafe": "concurrent.futures.Future",
 }
 # Methods whose result has a known blocking type (`engine.connect()` gives a Connection).
 _METHOD_RESULTS: dict[tuple[str, str], str] = {
@@ -572,7 +574,9 @@ def _method_call(
     owner = policy.method_blocks(model.ancestors(receiver), method)
     if owner == _SOCKET and _would_block_caught(model, call):
         return None
-    if owner in _THREAD_WAITS and not _waits(call.node):
+    if owner in _THREAD_WAITS and (not _waits(call.node) or _known_finished(model, call)):
+        return None
+    if owner == _SOCKET and method == "connect" and _datagram(model, call):
         return None
     if owner is not None:
         return BlockingCall(call.node, f"{_class_label(owner)}.{method}")
@@ -594,6 +598,63 @@ def _waits(call: cst.Call) -> bool:
         if flag and value is Value.FALSY and isinstance(arg.value, cst.Name):  # `False`
             return False
     return True
+
+
+# Tests that a future, thread or event is done: a wait after one on the same object (in a
+# loop that exits only then, or a branch) finds it finished.
+_FINISHED_TESTS = frozenset({"done", "is_alive", "is_set"})
+_WRAPS_FUTURE = frozenset({"asyncio.wrap_future", "asyncio.futures.wrap_future"})
+
+
+def _known_finished(model: ModuleModel, call: CallInfo) -> bool:
+    """Whether the object a wait is called on (`fut.result()`, `thread.join()`) was tested
+    for being finished (`fut.done()`, `thread.is_alive()`) or awaited (`await
+    asyncio.wrap_future(fut)`) earlier in the same function: written that way, the wait
+    returns at once. The object is told by the binding its name reads."""
+    func = call.node.func
+    assert isinstance(func, cst.Attribute)
+    receiver = _receiver_binding(func.value, call)
+    function = call.scope.enclosing_function()
+    if receiver is None or function is None:
+        return False
+    for earlier in function.calls:
+        if earlier.order >= call.order:
+            continue
+        tested = earlier.node.func
+        if isinstance(tested, cst.Attribute) and tested.attr.value in _FINISHED_TESTS:
+            checked: cst.BaseExpression | None = tested.value
+        elif earlier.awaited and earlier.node.args and model.resolve_call(earlier) in _WRAPS_FUTURE:
+            checked = earlier.node.args[0].value
+        else:
+            checked = None
+        if checked is not None and _receiver_binding(checked, earlier) == receiver:
+            return True
+    return False
+
+
+def _receiver_binding(expression: cst.BaseExpression, call: CallInfo) -> object | None:
+    """What names the object `expression` is: its local's binding, or `self.<name>`."""
+    if isinstance(expression, cst.Name):
+        return call.scope.lookup(expression.value, call.order)
+    if isinstance(expression, cst.Attribute) and isinstance(expression.value, cst.Name):
+        owner = call.scope.lookup(expression.value.value, call.order)
+        return None if owner is None else (owner, expression.attr.value)
+    return None
+
+
+def _datagram(model: ModuleModel, call: CallInfo) -> bool:
+    """Whether the socket `connect` is called on was built for datagrams (`SOCK_DGRAM`):
+    connecting one only records the address ("what is my IP" lookups), with nothing sent."""
+    func = call.node.func
+    assert isinstance(func, cst.Attribute)
+    built = model.building_calls(func.value, call.scope, call.order)
+    return bool(built) and all(
+        any(
+            owner.qualified_name(arg.value, scope, position) == "socket.SOCK_DGRAM"
+            for arg in node.args
+        )
+        for owner, node, scope, position in built or ()
+    )
 
 
 def _is_number(expression: cst.BaseExpression) -> bool:

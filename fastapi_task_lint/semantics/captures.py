@@ -14,12 +14,15 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from fastapi_task_lint.semantics.callgraph import resolve_function_ref
 from fastapi_task_lint.semantics.calls import resolve_callee, returned_function
 from fastapi_task_lint.semantics.functions import FunctionInfo
-from fastapi_task_lint.semantics.origins import Origin, value_origin
+from fastapi_task_lint.semantics.model import TypeRef
+from fastapi_task_lint.semantics.origins import Origin, held_session, value_origin
 from fastapi_task_lint.semantics.scheduling import SchedulingSite, bind_arguments, partial_parts
 from fastapi_task_lint.semantics.scope import Binding, BindingKind, Scope, ScopeKind
 from fastapi_task_lint.semantics.values import captured_names, flatten_literal
+from fastapi_task_lint.semantics.walk import walk
 from fastapi_task_lint.semantics.wrappers import (
     has_callers,
     own_param,
@@ -116,7 +119,9 @@ class _Walker:
             self._handed_function(target, scope, order)
             return
         if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
-            if target.attr.value in _CLEANUP_METHODS:
+            if target.attr.value in _CLEANUP_METHODS or self._leaves_held_session(
+                target, scope, order
+            ):
                 return
             # A bound method takes its object along: `service.release_stock`.
             how = f"through its object `{target.value.value}`"
@@ -139,6 +144,18 @@ class _Walker:
         ):
             owner = model.scope_of_binding(binding)
             self._helper_built(target, binding.value, owner, binding.order)
+
+    def _leaves_held_session(self, target: cst.Attribute, scope: Scope, order: int | None) -> bool:
+        """Whether the bound method `target` (`svc.execute_sync_job`) of an object that keeps
+        a DB session never reads it: the method opens its own, which is the fix FTL102
+        asks for (fastapi-payments). Only the session the object keeps is left out."""
+        model = self.model
+        type_ref = model.infer_type(target.value, scope, order)
+        held = None if type_ref is None or type_ref.container else held_session(model, type_ref)
+        method = resolve_function_ref(model, target, scope, order) if held else None
+        return method is not None and not reads_own_attribute(
+            method.model, method.function, held or "", 0
+        )
 
     def _handed_function(self, value: cst.BaseExpression, scope: Scope, order: int | None) -> None:
         """A lambda or nested `def` handed to the task as an argument (a progress callback):
@@ -287,3 +304,55 @@ def _short(model: ModuleModel, node: cst.CSTNode | None) -> str:
         return ""
     code = one_line(model.code_for(node))
     return code if len(code) <= 50 else code[:47] + "..."
+
+
+def reads_own_attribute(
+    model: ModuleModel, method: FunctionInfo, attribute: str, depth: int
+) -> bool:
+    """Whether `method` reads `self.<attribute>`, itself or through the methods it calls on
+    `self` (three deep). Any other use of `self` (handed on, `getattr`, `super()`) may read
+    it, and counts."""
+    if method.klass is None or not method.params or depth > _MAX_DEPTH:
+        return True
+    finder = _OwnAttributeReads(method.params[0].name, attribute)
+    walk(method.node.body, finder)
+    if finder.other_use:
+        return True
+    for name in finder.methods_called:
+        found = model.method_of(TypeRef(method.klass.qualname), name)
+        if found is not None and reads_own_attribute(found[0], found[1], attribute, depth + 1):
+            return True
+    return False
+
+
+class _OwnAttributeReads(cst.CSTVisitor):
+    """What a method body does with its `self`: reads the attribute, calls its own methods,
+    or uses `self` otherwise (`other_use`, which stands for reading anything)."""
+
+    def __init__(self, receiver: str, attribute: str) -> None:
+        self.receiver = receiver
+        self.attribute = attribute
+        self.methods_called: set[str] = set()
+        self.other_use = False
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if (
+            isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Name)
+            and func.value.value == self.receiver
+        ):
+            self.methods_called.add(func.attr.value)
+        elif isinstance(func, cst.Name) and func.value == "super":
+            self.other_use = True
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        if isinstance(node.value, cst.Name) and node.value.value == self.receiver:
+            if node.attr.value == self.attribute:
+                self.other_use = True
+            return False  # `self.x`: not a use of `self` on its own
+        return True
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value == self.receiver:
+            self.other_use = True

@@ -260,6 +260,11 @@ def job_lookup(model: ModuleModel, function: FunctionInfo) -> cst.Call | None:
         qualname = model.qualified_name(func, call.scope, call.order)
         if qualname in _LOOKUPS:
             return call.node
+        if isinstance(func, cst.Attribute) and func.attr.value == "fetch_job":
+            # `queue.fetch_job(id)`: RQ's other lookup, on the queue
+            receiver = model.infer_type(func.value, call.scope, call.order)
+            if model.is_instance(receiver, {"rq.Queue"}):
+                return call.node
         if isinstance(func, cst.Attribute) and func.attr.value == "AsyncResult":
             # `celery_app.AsyncResult(id)` / `my_task.AsyncResult(id)`
             receiver = model.infer_type(func.value, call.scope, call.order)

@@ -81,7 +81,7 @@ def _held_by_parameter(
     binding = scope.lookup(expr.value, order) if isinstance(expr, cst.Name) else None
     if binding is None or binding.kind is not BindingKind.PARAM:
         return None
-    held = None if type_ref is None or type_ref.container else _held_session(model, type_ref)
+    held = None if type_ref is None or type_ref.container else held_session(model, type_ref)
     if type_ref is None or held is None:
         return None
     short = type_ref.qualname.rsplit(".", 1)[-1]
@@ -108,7 +108,7 @@ def _origin_from_type(model: ModuleModel, type_ref: TypeRef | None) -> Origin | 
     return None
 
 
-def _held_session(model: ModuleModel, type_ref: TypeRef) -> str | None:
+def held_session(model: ModuleModel, type_ref: TypeRef) -> str | None:
     """The attribute in which an instance of a project class keeps a DB session (`self.db =
     db` in a repository or DAO), if any: handing the instance hands the session."""
     found = model.project.resolve_class(type_ref.qualname)
