@@ -79,10 +79,20 @@ class Member:
     name: str
 
 
+@dataclass(frozen=True, slots=True)
+class Built:
+    """An object a caller built by calling a project class and hands a parameter
+    (`manager.handle(QueryInstMsg(ip))`): of that class exactly, so `isinstance` tests of
+    the parameter are decided by its bases. Never None; its truth is not known."""
+
+    klass: str
+
+
 # What is known of a value: one of `Value`, the text of a string literal it is (`"oidc/x"`),
-# which `truth` can test with `startswith`, `endswith`, `==` and `in`, an `Instance`, or an
-# enum `Member`, which `truth` can test with `==`, `is` and `in` against its class's members.
-Known = Value | str | Instance | Member
+# which `truth` can test with `startswith`, `endswith`, `==` and `in`, an `Instance`, an
+# enum `Member`, which `truth` can test with `==`, `is` and `in` against its class's
+# members, or a `Built` object, which it can test with `isinstance`.
+Known = Value | str | Instance | Member | Built
 # What a search knows on entering a function: (parameter, value) pairs, sorted (a memo key).
 Context = tuple[tuple[str, Known], ...]
 # Per parameter that matters: its name, and what its literal default and annotation tell.
@@ -131,7 +141,7 @@ def tested_names(test: cst.BaseExpression) -> set[str]:
     if kind == "BooleanOperation" and isinstance(test, cst.BooleanOperation):
         return tested_names(test.left) | tested_names(test.right)
     if kind == "Call":
-        tested = _text_method_test(test)
+        tested = _text_method_test(test) or _isinstance_test(test)
         return {tested[0]} if tested is not None else set()
     if kind != "Comparison":
         return set()
@@ -157,6 +167,8 @@ def _subject(expression: cst.BaseExpression) -> str | None:
 Constants = Callable[[cst.Name], tuple[str, ...] | None]
 # The enum member an expression names where a test reads it (`enum_member`).
 Members = Callable[[cst.BaseExpression], Member | None]
+# Whether a built object is an instance of one of the classes a test names (`instance_of`).
+Classes = Callable[[Built, cst.Call], bool | None]
 
 
 def truth(
@@ -164,10 +176,12 @@ def truth(
     values: Mapping[str, Known],
     constants: Constants | None = None,
     members: Members | None = None,
+    classes: Classes | None = None,
 ) -> bool | None:
     """The test's outcome under `values`; None when they do not decide it. `constants`
     tells the texts of a constant it may test against (`key in PROMPTS`), `members` the
-    enum member an attribute names (`kind == NodeType.SOURCE`)."""
+    enum member an attribute names (`kind == NodeType.SOURCE`), `classes` whether a built
+    object passes an `isinstance` test."""
     if isinstance(test, cst.Name | cst.Attribute):
         subject = _subject(test)
         value = values.get(subject) if subject is not None else None
@@ -177,16 +191,22 @@ def truth(
             return True
         return False if value in (Value.NONE, Value.FALSY) else None
     if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
-        inner = truth(test.expression, values, constants, members)
+        inner = truth(test.expression, values, constants, members, classes)
         return None if inner is None else not inner
     if isinstance(test, cst.BooleanOperation):
-        left = truth(test.left, values, constants, members)
-        right = truth(test.right, values, constants, members)
+        left = truth(test.left, values, constants, members, classes)
+        right = truth(test.right, values, constants, members, classes)
         deciding = isinstance(test.operator, cst.Or)  # what settles it: True for or
         if deciding in (left, right):
             return deciding
         return None if None in (left, right) else not deciding
     if isinstance(test, cst.Call):
+        dispatch = _isinstance_test(test)
+        if dispatch is not None:
+            built = values.get(dispatch[0])
+            if not isinstance(built, Built) or classes is None:
+                return None
+            return classes(built, test)
         method_test = _text_method_test(test)
         if method_test is None:
             return None
@@ -222,6 +242,49 @@ def truth(
     if texts is None or not isinstance(value, str):
         return None
     return (value in texts) != is_negated
+
+
+def _isinstance_test(test: cst.BaseExpression) -> tuple[str, tuple[cst.BaseExpression, ...]] | None:
+    """`(p, classes)` for `isinstance(p, C)` and `isinstance(p, (C, D))`, each class a
+    dotted name (whether `isinstance` is the builtin, `instance_of` tells)."""
+    if not isinstance(test, cst.Call) or len(test.args) != 2:
+        return None
+    func, (subject_arg, classes_arg) = test.func, test.args
+    if not isinstance(func, cst.Name) or func.value != "isinstance":
+        return None
+    if subject_arg.keyword or classes_arg.keyword or subject_arg.star or classes_arg.star:
+        return None
+    subject = _subject(subject_arg.value)
+    kinds = classes_arg.value
+    found = tuple(e.value for e in kinds.elements) if isinstance(kinds, cst.Tuple) else (kinds,)
+    if subject is None or not all(_dotted(kind) for kind in found):
+        return None
+    return subject, found
+
+
+def _dotted(expression: cst.BaseExpression) -> bool:
+    """Whether `expression` is a name or an attribute of a dotted name."""
+    return isinstance(expression, cst.Name) or _dotted_attribute(expression)
+
+
+def instance_of(model: ModuleModel, scope: Scope, built: Built, test: cst.Call) -> bool | None:
+    """Whether the object `built` passes `isinstance(p, ...)` read in `scope` of `model`:
+    True when a class the test names is among its class's bases; False when none is and
+    each is a project class (a library class may be a virtual base: `collections.abc`'s
+    register theirs); None when that is not known."""
+    if model.qualified_name(test.func, scope) != "builtins.isinstance":
+        return None
+    found = _isinstance_test(test)
+    assert found is not None
+    kinds = [model.qualified_name(kind, scope) for kind in found[1]]
+    if any(kind is None for kind in kinds):
+        return None
+    ancestors = model.ancestors(built.klass)
+    if any(kind in ancestors for kind in kinds):
+        return True
+    if all(model.project.resolve_class(kind or "") is not None for kind in kinds):
+        return False
+    return None
 
 
 def _text_method_test(test: cst.BaseExpression) -> tuple[str, str, tuple[str, ...]] | None:
@@ -458,6 +521,7 @@ def ruled_out(model: ModuleModel, function: FunctionInfo, context: Context) -> S
     values = dict(context)
     constants = functools.partial(_constant_texts, model, function.scope)
     members = functools.partial(enum_member, model, function.scope)
+    classes = functools.partial(instance_of, model, function.scope)
     spans: list[tuple[int, int]] = list(function.unreachable)
     # In the order of the tests: an assignment in code an earlier test rules out does not
     # happen (`if name.startswith("os.environ/"): name = ...` before `if name.startswith(...)`).
@@ -472,7 +536,7 @@ def ruled_out(model: ModuleModel, function: FunctionInfo, context: Context) -> S
                 value = _attribute_value(function, name, branch, values)
                 if value is not None:
                     holding[name] = value
-        verdict = truth(branch.test, holding, constants, members) if holding else None
+        verdict = truth(branch.test, holding, constants, members, classes) if holding else None
         if verdict is None:
             continue
         if not verdict:
@@ -542,7 +606,7 @@ def _defaulted(
     before = _value_at(function, name, binding.order, False, spans, passed)
     if default is None or before is None or before is Value.SOME:
         return None
-    if isinstance(before, Instance | Member):
+    if isinstance(before, Instance | Member | Built):
         return None  # its truth is not known
     truthy = before is Value.TRUTHY or (isinstance(before, str) and before != "")
     return before if truthy else default
@@ -718,7 +782,9 @@ def _argument_context(
     inputs = _inputs(target.model, target.function)
     if not inputs:
         return ()
-    if not _tells(call, known) and all(default is None for _, default, _ in inputs):
+    dispatched = _dispatched(target.function)
+    told_nothing = all(default is None for _, default, _ in inputs) and not dispatched
+    if told_nothing and not _tells(call, known):
         return ()
     bound_self = _binds_self(call, target.function)
     if bound_self is None or any(arg.star for arg in call.node.args):
@@ -731,13 +797,35 @@ def _argument_context(
                 forwarded[name] = normalized
     passed = _passed(target.function, call.node.args, bound_self)
 
-    def told(expression: cst.BaseExpression) -> Known | None:
+    def told(name: str, expression: cst.BaseExpression) -> Known | None:
         member = enum_member(model, call.scope, expression)
         if member is not None:
             return member
-        return Value.SOME if _builds_instance(model, expression, call, caller) else None
+        built = _built_class(model, expression, call, caller)
+        if built is None:
+            return None
+        klass, in_project = built
+        # Only a parameter an `isinstance` test reads is told the class: each class passed
+        # would split the searches of the function for nothing anywhere else.
+        return Built(klass) if in_project and name in dispatched else Value.SOME
 
     return _context(inputs, passed, forwarded, told)
+
+
+def _dispatched(function: FunctionInfo) -> frozenset[str]:
+    """The parameters an `isinstance` test of `function`'s branches reads."""
+    found: set[str] = set()
+    for branch in function.branches:
+        pending = [branch.test]
+        while pending:
+            test = pending.pop()
+            if isinstance(test, cst.BooleanOperation):
+                pending += [test.left, test.right]
+            elif isinstance(test, cst.UnaryOperation):
+                pending.append(test.expression)
+            elif (dispatch := _isinstance_test(test)) is not None:
+                found.add(dispatch[0])
+    return frozenset(found)
 
 
 def _normalized(
@@ -768,22 +856,22 @@ def _normalized(
     return literal if replaced else passed
 
 
-def _builds_instance(
+def _built_class(
     model: ModuleModel, expression: cst.BaseExpression, call: CallInfo, caller: FunctionInfo
-) -> bool:
-    """Whether `expression`, an argument of `call`, is an object a class call built, which
-    is never None: `Repo()`, or a local bound once to one (`repo = Repo()`). A project
-    class, or a library name spelled as a class (`Path(p)`)."""
+) -> tuple[str, bool] | None:
+    """The class that built `expression`, an argument of `call`, and whether it is the
+    project's: `Repo()`, or a local bound once to one (`repo = Repo()`); a project class,
+    or a library name spelled as a class (`Path(p)`). Such an object is never None."""
     built = expression if isinstance(expression, cst.Call) else built_once(caller, expression, call)
     if built is None:
-        return False
+        return None
     qualname = model.qualified_name(built.func, call.scope, call.order)
     if qualname is None:
-        return False
+        return None
     found = model.project.resolve(qualname)
     if found is not None:
-        return found.klass is not None
-    return qualname.rpartition(".")[2][:1].isupper()
+        return (found.klass.qualname, True) if found.klass is not None else None
+    return (qualname, False) if qualname.rpartition(".")[2][:1].isupper() else None
 
 
 def _instance_context(
@@ -1034,7 +1122,7 @@ def _context(
     inputs: Inputs,
     passed: Mapping[str, cst.BaseExpression],
     forwarded: Mapping[str, Known],
-    told: Callable[[cst.BaseExpression], Known | None] | None = None,
+    told: Callable[[str, cst.BaseExpression], Known | None] | None = None,
     omitted_known: bool = True,
     annotations: bool = False,
 ) -> Context:
@@ -1047,7 +1135,7 @@ def _context(
         if expression is not None:
             value = _argument_value(expression, forwarded)
             if value is None and told is not None:
-                value = told(expression)
+                value = told(name, expression)
         else:
             value = default if omitted_known else None
         if value is None and annotations:
