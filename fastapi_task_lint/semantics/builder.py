@@ -77,6 +77,10 @@ class ModelBuilder(cst.CSTVisitor):
         self.loops = 0  # loops around this point, within the innermost function
         # The statements of the innermost function's own body (not nested in a block).
         self.top_level: frozenset[int] = frozenset()
+        # Each loop around this point in the innermost function: the statements of its own
+        # body, and the branches whose taken arm leaves it (`Branch.breaks_until`). None for
+        # a loop with an `else:`, which a `continue` would still run.
+        self.loop_bodies: list[tuple[frozenset[int], list[Branch]] | None] = []
         # Cache fills being walked (`_fills_once`): the `if`, its function, and where the
         # span it runs once starts (None: after the `if`, to the function's end).
         self.filling: list[tuple[cst.If, FunctionInfo, int | None]] = []
@@ -232,9 +236,10 @@ class ModelBuilder(cst.CSTVisitor):
         self.qual_stack.append(node.name.value)
         loops, self.loops = self.loops, 0
         top_level, self.top_level = self.top_level, _statement_ids(node.body)
+        loop_bodies, self.loop_bodies = self.loop_bodies, []
         walk(node.body, self)
         info.end_order = self.order
-        self.loops, self.top_level = loops, top_level
+        self.loops, self.top_level, self.loop_bodies = loops, top_level, loop_bodies
         self.qual_stack.pop()
         self.function_stack.pop()
         self._pop()
@@ -387,7 +392,7 @@ class ModelBuilder(cst.CSTVisitor):
         if node.asynchronous is not None and self.function_stack:
             self.function_stack[-1].awaits += 1
         self._bind_target(node.target, BindingKind.LOOP, None, iterable=node.iter)
-        self.loops += 1
+        self._enter_loop(node)
         subject = _iterated_name(node.iter)
         function = self._testing_function(subject) if subject is not None else None
         if subject is None or function is None:
@@ -406,13 +411,25 @@ class ModelBuilder(cst.CSTVisitor):
         return False
 
     def leave_For(self, original_node: cst.For) -> None:
-        self.loops -= 1
+        self._leave_loop()
 
     def visit_While(self, node: cst.While) -> None:
-        self.loops += 1
+        self._enter_loop(node)
 
     def leave_While(self, original_node: cst.While) -> None:
+        self._leave_loop()
+
+    def _enter_loop(self, node: cst.For | cst.While) -> None:
+        self.loops += 1
+        pending: list[Branch] = []
+        self.loop_bodies.append(None if node.orelse else (_statement_ids(node.body), pending))
+
+    def _leave_loop(self) -> None:
+        """The loop's body ends here: what a `break` or `continue` in it skips ends too."""
         self.loops -= 1
+        body = self.loop_bodies.pop() if self.loop_bodies else None
+        for branch in body[1] if body is not None else ():
+            branch.breaks_until = self.order
 
     # -- branches on parameters (`guards`) --------------------------------------------
     def _testing_function(self, test: cst.BaseExpression) -> FunctionInfo | None:
@@ -473,7 +490,9 @@ class ModelBuilder(cst.CSTVisitor):
         if filling is not None:
             filled, inside = filling
             self.filling.append((node, filled, self.order if inside else None))
-        pending: list[tuple[FunctionInfo, cst.BaseExpression, int, tuple[int, int], bool]] = []
+        pending: list[
+            tuple[FunctionInfo, cst.BaseExpression, int, tuple[int, int], bool, bool]
+        ] = []
         in_body = id(node) in self.top_level  # a `return` in an arm leaves the rest unrun
         current = node
         while True:
@@ -494,16 +513,30 @@ class ModelBuilder(cst.CSTVisitor):
                 # Only the first test of a chain is always read: an `elif` whose arm returns
                 # leaves the rest unrun only when every test before it failed.
                 leaves = in_body and current is node and _leaves(current.body)
-                pending.append((function, current.test, test, taken, leaves))
+                breaks = not leaves and current is node and self._breaks_loop(node)
+                pending.append((function, current.test, test, taken, leaves, breaks))
             if isinstance(current.orelse, cst.If):
                 current = current.orelse
                 continue
             if current.orelse is not None:
                 walk(current.orelse, self)
             break
-        for function, test_node, test, taken, leaves in reversed(pending):
-            self._branch(function, test_node, test, taken, leaves)  # its other arm ends here
+        for function, test_node, test, taken, leaves, breaks in reversed(pending):
+            branch = self._branch(function, test_node, test, taken, leaves)  # other arm ends
+            loop = self.loop_bodies[-1] if breaks else None
+            if loop is not None:
+                loop[1].append(branch)
         return False
+
+    def _breaks_loop(self, node: cst.If) -> bool:
+        """Whether `node` stands in the innermost loop's own body (one without `else:`) and
+        its body ends in `break` or `continue`: once its test holds, the rest of the loop's
+        body does not run."""
+        loop = self.loop_bodies[-1] if self.loop_bodies else None
+        last = _last_statement(node.body)
+        return (
+            loop is not None and id(node) in loop[0] and isinstance(last, cst.Break | cst.Continue)
+        )
 
     def leave_If(self, original_node: cst.If) -> None:
         """Record what a cache fill (`_fills_once`) runs once: the `if`, or what follows."""
@@ -551,13 +584,15 @@ class ModelBuilder(cst.CSTVisitor):
         *,
         in_loop: bool | None = None,
         one_armed: bool = False,
-    ) -> None:
+    ) -> Branch:
         """Record a branch whose other arm ends here (it began where the test was read, or
         where the taken arm ended; a one-armed branch has none). `in_loop` defaults to
         whether a loop is around this point."""
         skipped = (max(order, taken[1]), self.order)
         in_loop = self.loops > 0 if in_loop is None else in_loop
-        function.branches += (Branch(test, order, in_loop, taken, skipped, leaves, one_armed),)
+        branch = Branch(test, order, in_loop, taken, skipped, leaves, one_armed)
+        function.branches += (branch,)
+        return branch
 
     def leave_WithItem(self, original_node: cst.WithItem) -> None:
         if original_node.asname is not None:
