@@ -341,15 +341,27 @@ _STATUS_NAMES = {202: ("HTTP_202_ACCEPTED", "ACCEPTED"), 201: ("HTTP_201_CREATED
 def _is_status(
     model: ModuleModel, expr: cst.BaseExpression | None, scope: Scope, code: int = 202
 ) -> bool:
-    """`202`, `status.HTTP_202_ACCEPTED` or `HTTPStatus.ACCEPTED` (or the same for 201)."""
+    """`202`, `status.HTTP_202_ACCEPTED` or `HTTPStatus.ACCEPTED` (or the same for 201), or
+    a project constant bound once to one (`ACCEPTED = 202`, here or imported)."""
     if expr is None:
         return False
     if isinstance(expr, cst.Integer):
         return expr.evaluated_value == code
     constant, member = _STATUS_NAMES[code]
     qualname = model.qualified_name(expr, scope)
-    return qualname is not None and (
-        qualname.endswith("." + constant) or qualname == f"http.HTTPStatus.{member}"
+    if qualname is None:
+        return False
+    if qualname.endswith("." + constant) or qualname == f"http.HTTPStatus.{member}":
+        return True
+    found = model.project.resolve(qualname)
+    binding = found.binding if found is not None else None
+    return (
+        binding is not None
+        and binding.kind is BindingKind.ASSIGN
+        and isinstance(binding.value, cst.Integer)
+        and found is not None
+        and found.model.module_scope.bindings.get(binding.name) == [binding]
+        and binding.value.evaluated_value == code
     )
 
 

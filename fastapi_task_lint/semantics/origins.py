@@ -38,7 +38,9 @@ _INSTANCE_TERMINALS = frozenset(
     }
 )
 _COLLECTION_TERMINALS = frozenset({"all", "fetchall", "to_list", "filter", "filter_by"})
-_QUERY_ENTRY = frozenset({"query", "get", "select", "scalars", "execute", "scalar", "get_one"})
+_QUERY_ENTRY = frozenset(
+    {"query", "get", "select", "scalars", "execute", "exec", "scalar", "get_one"}  # exec: SQLModel
+)
 
 
 class OriginKind(Enum):
