@@ -93,8 +93,10 @@ class FunctionInfo:
     unreachable: tuple[tuple[int, int], ...] = ()
     # Its names that a nested function assigns (`nonlocal`): their value may change anywhere.
     rebound_inside: frozenset[str] = frozenset()
-    # What a call can tell this function of its parameters (`guards`), once asked.
+    # What a call can tell this function of its parameters (`guards`), once asked, and the
+    # parameters its `isinstance` tests read.
     guard_inputs: tuple[tuple[str, Any, Any], ...] | None = None
+    dispatched: frozenset[str] | None = None
 
     @property
     def is_lambda(self) -> bool:

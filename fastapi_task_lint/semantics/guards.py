@@ -815,7 +815,14 @@ def _argument_context(
 
 
 def _dispatched(function: FunctionInfo) -> frozenset[str]:
-    """The parameters an `isinstance` test of `function`'s branches reads."""
+    """The parameters an `isinstance` test of `function`'s branches reads (kept on it: asked
+    at every call a search passes)."""
+    if function.dispatched is None:
+        function.dispatched = _isinstance_tested(function)
+    return function.dispatched
+
+
+def _isinstance_tested(function: FunctionInfo) -> frozenset[str]:
     found: set[str] = set()
     for branch in function.branches:
         pending = [branch.test]

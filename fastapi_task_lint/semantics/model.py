@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import itertools
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from fastapi_task_lint.built_tree import Span as BuiltSpan
 from fastapi_task_lint.built_tree import is_built, span_of
 from fastapi_task_lint.semantics import indentation, names, originals, parentheses
 from fastapi_task_lint.semantics.builder import build_facts
+from fastapi_task_lint.semantics.byte_filters import static_filter
 from fastapi_task_lint.semantics.functions import (
     AttributeAssignment,
     CallInfo,
@@ -101,6 +103,16 @@ _SELF = "typing.Self"
 # What the app's `state` is, as a type: `_app_state_type` answers its attributes.
 _APP_STATE = "starlette.applications.Starlette.state"
 _APP_TYPES = frozenset({"fastapi.FastAPI", "starlette.applications.Starlette"})
+_STATE_ASSIGNMENT = re.compile(rb"\.state\.\w+\s*(?::[^=\n]*)?=(?!=)").search
+
+
+def _assigns_state(data: bytes) -> bool:
+    """A file without an assignment to some `<x>.state.<name>` sets nothing on an app's
+    state (`app.state.controller = Controller()`)."""
+    return _STATE_ASSIGNMENT(data) is not None
+
+
+_ASSIGNS_STATE = static_filter("assigns state", _assigns_state)
 # Attributes of library classes that the analysis follows: a request's app, an app's state.
 _LIBRARY_ATTRIBUTES: dict[tuple[str, str], str] = {
     **{
@@ -1061,15 +1073,30 @@ class ModuleModel:
         object a route reads as `request.app.state.<name>` (truss's process controller,
         assigned in the app factory of another module). Only assignments to the state of an
         app count: `request.state` is the request's own."""
-        given: list[TypeRef | None] = []
-        for model in self.project.models(containing=(f"state.{name}".encode(),)):
-            for owner, assignment in model.assignments_to(name):
-                base, _, last = owner.rpartition(".")
-                if last == "state" and model.is_instance(
-                    model._dotted_type(base, assignment.scope, assignment.order), _APP_TYPES
-                ):
-                    given.append(model._assigned_type([assignment]))
+        # Filled on first use, as the chain searches' tables are: few runs ask at all.
+        table: dict[str, list[tuple[ModuleModel, AttributeAssignment]]] = self.project.memo(
+            f"{__name__}.app state", dict
+        )
+        if not table:
+            table[""] = []  # filled: no state attribute has an empty name
+            self._app_state_assignments(table)
+        given = [model._assigned_type([assignment]) for model, assignment in table.get(name, ())]
         return agreed(given) if given else None
+
+    def _app_state_assignments(
+        self, found: dict[str, list[tuple[ModuleModel, AttributeAssignment]]]
+    ) -> None:
+        """Every `<app>.state.<name> = ...` of the run into `found`, by name (one scan of the
+        run's bytes; the modules that can hold one are parsed)."""
+        for model in self.project.models(where=_ASSIGNS_STATE):
+            for (owner, name), assignments in model._name_attributes.items():
+                base, _, last = owner.rpartition(".")
+                if last != "state":
+                    continue
+                for assignment in assignments:
+                    held = model._dotted_type(base, assignment.scope, assignment.order)
+                    if model.is_instance(held, _APP_TYPES):
+                        found.setdefault(name, []).append((model, assignment))
 
     def _dotted_type(self, dotted: str, scope: Scope, order: int) -> TypeRef | None:
         """The class of `a.b.c` read in `scope` at walk order `order`."""
