@@ -53,7 +53,8 @@ class LoopTaskNeverCancelled(Rule):
             "keeping it in a local cancels itself (in its `finally` or `except "
             "CancelledError:`; not the lifespan): it lives as long as that function. A "
             "local that is only tested (`assert task is not None`) hands it to nobody. The "
-            "lifespan is found as FTL502 finds it: also through an app factory's parameter "
+            "lifespan is found as FTL502 finds it: also given to a project subclass of "
+            "`FastAPI`, wrapped in `functools.partial`, through an app factory's parameter "
             "(`app = create_app(lifespan=lifespan)`), nested in the factory, made by a "
             "factory's call, or set as `app.router.lifespan_context`."
         ),

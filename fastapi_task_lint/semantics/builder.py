@@ -463,15 +463,22 @@ class ModelBuilder(cst.CSTVisitor):
         if function is None or self.scope is not function.scope or node.orelse is not None:
             return None
         found = _cache_test(node.test)
-        if found is None or not _persistent(function, found[0]):
+        if found is None:
             return None
         target, unset = found
+        read_into = target  # what the function gives back when it gives the entry
+        entry = _read_entry(function, target, self.order) if unset else None
+        if entry is not None:  # `model = _models.get(name)`, then `if model is None:`
+            target = entry
+        if not _persistent(function, target):
+            return None
         # A dict that only marks keys seen runs once per key: once where the key stays the
         # same between calls (the thread's id), each time where a caller hands it.
         marks_once = "[" not in target or not _handed_key(function, target)
         if unset:
             filled = _fills(node.body, target)
-            return (function, True) if filled and (marks_once or _gives(function, target)) else None
+            gives = _gives(function, target) or (entry is not None and _gives(function, read_into))
+            return (function, True) if filled and (marks_once or gives) else None
         body = function.node.body
         last = _last_statement(node.body)
         if id(node) not in self.top_level or not isinstance(last, cst.Return):
@@ -765,6 +772,25 @@ def _persistent(function: FunctionInfo, target: str) -> bool:
     if function.klass is not None and function.params and root == function.params[0].name:
         return not function.is_static
     return root not in function.scope.bindings
+
+
+def _read_entry(function: FunctionInfo, local: str, before: int) -> str | None:
+    """The cache entry (`_models[name]`) the local `local` was read from by its one binding
+    up to walk order `before` (where its `if` is): `model = _models.get(name)` (no default,
+    or `None`)."""
+    if "." in local or "[" in local:
+        return None
+    earlier = [b for b in function.scope.bindings.get(local, ()) if b.order <= before]
+    value = earlier[0].value if len(earlier) == 1 else None
+    if not isinstance(value, cst.Call) or not isinstance(value.func, cst.Attribute):
+        return None
+    args = value.args
+    if value.func.attr.value != "get" or not 1 <= len(args) <= 2 or any(a.keyword for a in args):
+        return None
+    if len(args) == 2 and not names.is_none(args[1].value):
+        return None
+    key, container = dotted_name(args[0].value), dotted_name(value.func.value)
+    return f"{container}[{key}]" if key and container else None
 
 
 def _handed_key(function: FunctionInfo, target: str) -> bool:

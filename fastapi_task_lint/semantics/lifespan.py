@@ -32,7 +32,7 @@ from fastapi_task_lint.semantics.calls import made_function
 from fastapi_task_lint.semantics.functions import CallInfo, FunctionInfo, ParamInfo
 from fastapi_task_lint.semantics.mentions import assigning, naming
 from fastapi_task_lint.semantics.routes import _APP_TYPES
-from fastapi_task_lint.semantics.scheduling import bind_call_arguments
+from fastapi_task_lint.semantics.scheduling import bind_call_arguments, partial_parts
 from fastapi_task_lint.semantics.scope import BindingKind, Scope
 from fastapi_task_lint.semantics.uses import assigned_targets, call_parents, is_local, local_uses
 from fastapi_task_lint.semantics.walk import OwnCodeVisitor, walk
@@ -275,7 +275,10 @@ def _module_hooks(model: ModuleModel) -> list[Hook]:
             if kind in ("startup", "shutdown") and len(args) > 1:
                 hooks.extend(_hook(model, args[1], call.scope, call.order, kind, call.node))
         elif next(_hook_arguments(call.node), None) is not None:
-            hooks.extend(_factory_hooks(model, call))
+            if _app_subclass(model, qualname):  # `LoggingApp(lifespan=lifespan)`
+                hooks.extend(_constructor_hooks(model, call))
+            else:
+                hooks.extend(_factory_hooks(model, call))
     for owner, assignment in model.assignments_to(_LIFESPAN_ATTRIBUTE):
         if owner.rpartition(".")[2] == "router" and assignment.value is not None:
             value = assignment.value
@@ -291,6 +294,13 @@ def _module_hooks(model: ModuleModel) -> list[Hook]:
             if kind in ("startup", "shutdown"):
                 hooks.append(Hook(model, function, kind, decorator))
     return hooks
+
+
+def _app_subclass(model: ModuleModel, qualname: str | None) -> bool:
+    """Whether `qualname` is a project subclass of an app or router class (cowork-server's
+    `class LoggingApp(FastAPI)`): its constructor takes the same hooks."""
+    bases = model.ancestors(qualname) if qualname is not None else frozenset()
+    return bool(bases & APP_CLASSES or bases & _ROUTER_CLASSES)
 
 
 def _constructor_hooks(model: ModuleModel, call: CallInfo) -> list[Hook]:
@@ -340,7 +350,9 @@ def _factory_hooks(model: ModuleModel, call: CallInfo) -> list[Hook]:
     for inner in factory.function.calls:
         qualname = factory.model.resolve_call(inner)
         if qualname not in APP_CLASSES and qualname not in _ROUTER_CLASSES:
-            continue
+            subclass = _app_subclass(factory.model, qualname)
+            if not (subclass and next(_hook_arguments(inner.node), None)):
+                continue
         for keyword, value in _hook_arguments(inner.node):
             param = _parameter_named(factory.model, factory.function, value, inner)
             if param is None:
@@ -375,8 +387,12 @@ def _hook(
     registration: cst.CSTNode,
 ) -> list[Hook]:
     """The hook `expr` names: a function by any name, a `def` nested in the app factory
-    (`FastAPI(lifespan=lifespan)` in `create_app`), or the one a factory's call makes
-    (`FastAPI(lifespan=build_lifespan())`)."""
+    (`FastAPI(lifespan=lifespan)` in `create_app`), one a `functools.partial` wraps
+    (llamafactory's `partial(lifespan, chat_model=...)`), or the one a factory's call
+    makes (`FastAPI(lifespan=build_lifespan())`)."""
+    partial = partial_parts(model, expr, scope, order)
+    if partial is not None:
+        expr = partial.wrapped
     if isinstance(expr, cst.Call):
         found = made_function(model, expr, scope, order)
     else:
