@@ -480,13 +480,14 @@ class ModelBuilder(cst.CSTVisitor):
             gives = _gives(function, target) or (entry is not None and _gives(function, read_into))
             return (function, True) if filled and (marks_once or gives) else None
         body = function.node.body
+        statements = list(body.body) if isinstance(body, cst.IndentedBlock) else []
+        anchor = node if id(node) in self.top_level else _locked_alone(statements, node)
         last = _last_statement(node.body)
-        if id(node) not in self.top_level or not isinstance(last, cst.Return):
+        if anchor is None or not isinstance(last, cst.Return):
             return None  # a `raise` is a guard (`if key in sessions: raise Exists`), no cache
         if not marks_once and (last.value is None or _spelled(last.value) != target):
             return None
-        statements = list(body.body) if isinstance(body, cst.IndentedBlock) else []
-        later = statements[statements.index(node) + 1 :]
+        later = statements[statements.index(anchor) + 1 :]
         return (function, False) if any(_fills(s, target) for s in later) else None
 
     def visit_If(self, node: cst.If) -> bool:
@@ -772,6 +773,17 @@ def _persistent(function: FunctionInfo, target: str) -> bool:
     if function.klass is not None and function.params and root == function.params[0].name:
         return not function.is_static
     return root not in function.scope.bindings
+
+
+def _locked_alone(statements: list[cst.BaseStatement], node: cst.If) -> cst.With | None:
+    """The `with` among a function's top-level `statements` whose body is `node` alone: a
+    lock held for the test (`with _lock: if _initialized: return`, whisperlivekit)."""
+    for statement in statements:
+        if isinstance(statement, cst.With) and isinstance(statement.body, cst.IndentedBlock):
+            inner = statement.body.body
+            if len(inner) == 1 and inner[0] is node:
+                return statement
+    return None
 
 
 def _read_entry(function: FunctionInfo, local: str, before: int) -> str | None:
