@@ -77,10 +77,9 @@ class ModelBuilder(cst.CSTVisitor):
         self.loops = 0  # loops around this point, within the innermost function
         # The statements of the innermost function's own body (not nested in a block).
         self.top_level: frozenset[int] = frozenset()
-        # Each loop around this point in the innermost function: the statements of its own
-        # body, and the branches whose taken arm leaves it (`Branch.breaks_until`). None for
-        # a loop with an `else:`, which a `continue` would still run.
-        self.loop_bodies: list[tuple[frozenset[int], list[Branch]] | None] = []
+        # The blocks being walked, innermost last, each with the branches whose taken arm
+        # leaves it (`Branch.rest_until`, set when the block ends).
+        self.blocks: list[list[Branch]] = []
         # Cache fills being walked (`_fills_once`): the `if`, its function, and where the
         # span it runs once starts (None: after the `if`, to the function's end).
         self.filling: list[tuple[cst.If, FunctionInfo, int | None]] = []
@@ -236,10 +235,9 @@ class ModelBuilder(cst.CSTVisitor):
         self.qual_stack.append(node.name.value)
         loops, self.loops = self.loops, 0
         top_level, self.top_level = self.top_level, _statement_ids(node.body)
-        loop_bodies, self.loop_bodies = self.loop_bodies, []
         walk(node.body, self)
         info.end_order = self.order
-        self.loops, self.top_level, self.loop_bodies = loops, top_level, loop_bodies
+        self.loops, self.top_level = loops, top_level
         self.qual_stack.pop()
         self.function_stack.pop()
         self._pop()
@@ -392,7 +390,7 @@ class ModelBuilder(cst.CSTVisitor):
         if node.asynchronous is not None and self.function_stack:
             self.function_stack[-1].awaits += 1
         self._bind_target(node.target, BindingKind.LOOP, None, iterable=node.iter)
-        self._enter_loop(node)
+        self.loops += 1
         subject = _iterated_name(node.iter)
         function = self._testing_function(subject) if subject is not None else None
         if subject is None or function is None:
@@ -411,25 +409,13 @@ class ModelBuilder(cst.CSTVisitor):
         return False
 
     def leave_For(self, original_node: cst.For) -> None:
-        self._leave_loop()
+        self.loops -= 1
 
     def visit_While(self, node: cst.While) -> None:
-        self._enter_loop(node)
+        self.loops += 1
 
     def leave_While(self, original_node: cst.While) -> None:
-        self._leave_loop()
-
-    def _enter_loop(self, node: cst.For | cst.While) -> None:
-        self.loops += 1
-        pending: list[Branch] = []
-        self.loop_bodies.append(None if node.orelse else (_statement_ids(node.body), pending))
-
-    def _leave_loop(self) -> None:
-        """The loop's body ends here: what a `break` or `continue` in it skips ends too."""
         self.loops -= 1
-        body = self.loop_bodies.pop() if self.loop_bodies else None
-        for branch in body[1] if body is not None else ():
-            branch.breaks_until = self.order
 
     # -- branches on parameters (`guards`) --------------------------------------------
     def _testing_function(self, test: cst.BaseExpression) -> FunctionInfo | None:
@@ -521,30 +507,20 @@ class ModelBuilder(cst.CSTVisitor):
                 # Only the first test of a chain is always read: an `elif` whose arm returns
                 # leaves the rest unrun only when every test before it failed.
                 leaves = in_body and current is node and _leaves(current.body)
-                breaks = not leaves and current is node and self._breaks_loop(node)
-                pending.append((function, current.test, test, taken, leaves, breaks))
+                # Nested in a block, an arm that leaves it skips the rest of that block.
+                skips = not leaves and current is node and _leaves(current.body, loops=True)
+                pending.append((function, current.test, test, taken, leaves, skips))
             if isinstance(current.orelse, cst.If):
                 current = current.orelse
                 continue
             if current.orelse is not None:
                 walk(current.orelse, self)
             break
-        for function, test_node, test, taken, leaves, breaks in reversed(pending):
+        for function, test_node, test, taken, leaves, skips in reversed(pending):
             branch = self._branch(function, test_node, test, taken, leaves)  # other arm ends
-            loop = self.loop_bodies[-1] if breaks else None
-            if loop is not None:
-                loop[1].append(branch)
+            if skips and self.blocks:
+                self.blocks[-1].append(branch)
         return False
-
-    def _breaks_loop(self, node: cst.If) -> bool:
-        """Whether `node` stands in the innermost loop's own body (one without `else:`) and
-        its body ends in `break` or `continue`: once its test holds, the rest of the loop's
-        body does not run."""
-        loop = self.loop_bodies[-1] if self.loop_bodies else None
-        last = _last_statement(node.body)
-        return (
-            loop is not None and id(node) in loop[0] and isinstance(last, cst.Break | cst.Continue)
-        )
 
     def leave_If(self, original_node: cst.If) -> None:
         """Record what a cache fill (`_fills_once`) runs once: the `if`, or what follows."""
@@ -643,6 +619,7 @@ class ModelBuilder(cst.CSTVisitor):
     def visit_IndentedBlock(self, node: cst.IndentedBlock) -> bool:
         """Walk the block, and record on the function what follows a statement that always
         leaves the block (`FunctionInfo.unreachable`): the searches do not follow it."""
+        self.blocks.append([])
         function = self.function_stack[-1] if self.function_stack else None
         if function is None or self.scope is not function.scope:
             return True
@@ -661,6 +638,11 @@ class ModelBuilder(cst.CSTVisitor):
             walk(statement, self)
         function.unreachable += ((start, self.order),)
         return False
+
+    def leave_IndentedBlock(self, original_node: cst.IndentedBlock) -> None:
+        """The block ends here: so does what an `if` in it whose arm leaves it skips."""
+        for branch in self.blocks.pop():
+            branch.rest_until = self.order
 
     # -- calls, returns, awaits ------------------------------------------------------
     def visit_Await(self, node: cst.Await) -> None:
@@ -858,10 +840,13 @@ def _iterated_name(iterable: cst.BaseExpression) -> cst.Name | None:
     return iterable if isinstance(iterable, cst.Name) else None
 
 
-def _leaves(body: cst.BaseSuite) -> bool:
-    """Whether a block ends in `return` or `raise`: the code after its `if` does not run
-    once it has."""
-    return isinstance(_last_statement(body), cst.Return | cst.Raise)
+def _leaves(body: cst.BaseSuite, loops: bool = False) -> bool:
+    """Whether a block ends in `return` or `raise` (with `loops`, also `break` or
+    `continue`): the code after its `if` does not run once it has."""
+    last = _last_statement(body)
+    if loops:
+        return isinstance(last, cst.Return | cst.Raise | cst.Break | cst.Continue)
+    return isinstance(last, cst.Return | cst.Raise)
 
 
 def _last_statement(body: cst.BaseSuite) -> cst.CSTNode | None:

@@ -58,9 +58,10 @@ class Branch:
     # (`for k, v in p.items():`, run only if `p` is not empty), or the right operand of
     # `p and f()` (`p or f()` tests `not p`). A test that holds rules nothing out.
     one_armed: bool = False
-    # The taken arm ends in `break`/`continue` and the `if` is in a loop's own body: once
-    # the test holds, the rest of that body does not run, to this walk order (0: no such).
-    breaks_until: int = 0
+    # The taken arm ends in `return`, `raise`, `break` or `continue` and the `if` is nested
+    # in a block (a loop's body, another `if`'s arm): once the test holds, the rest of that
+    # block does not run, to this walk order (0: no such).
+    rest_until: int = 0
 
 
 @dataclass(eq=False, slots=True)

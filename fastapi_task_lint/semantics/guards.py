@@ -545,8 +545,8 @@ def ruled_out(model: ModuleModel, function: FunctionInfo, context: Context) -> S
             continue  # the taken arm runs: nothing is ruled out
         elif branch.leaves and function.end_order:
             spans.append((branch.skipped[0], function.end_order))  # the rest of the body too
-        elif branch.breaks_until:
-            spans.append((branch.skipped[0], branch.breaks_until))  # the rest of the loop's
+        elif branch.rest_until:
+            spans.append((branch.skipped[0], branch.rest_until))  # the rest of its block
         else:
             spans.append(branch.skipped)
     return tuple(spans)
