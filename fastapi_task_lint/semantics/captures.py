@@ -153,7 +153,7 @@ class _Walker:
         type_ref = model.infer_type(target.value, scope, order)
         held = None if type_ref is None or type_ref.container else held_session(model, type_ref)
         method = resolve_function_ref(model, target, scope, order) if held else None
-        return method is not None and not reads_own_attribute(
+        return method is not None and not _reads_own_attribute(
             method.model, method.function, held or "", 0
         )
 
@@ -306,7 +306,7 @@ def _short(model: ModuleModel, node: cst.CSTNode | None) -> str:
     return code if len(code) <= 50 else code[:47] + "..."
 
 
-def reads_own_attribute(
+def _reads_own_attribute(
     model: ModuleModel, method: FunctionInfo, attribute: str, depth: int
 ) -> bool:
     """Whether `method` reads `self.<attribute>`, itself or through the methods it calls on
@@ -316,24 +316,25 @@ def reads_own_attribute(
         return True
     finder = _OwnAttributeReads(method.params[0].name, attribute)
     walk(method.node.body, finder)
-    if finder.other_use:
+    if finder.may_read:
         return True
     for name in finder.methods_called:
         found = model.method_of(TypeRef(method.klass.qualname), name)
-        if found is not None and reads_own_attribute(found[0], found[1], attribute, depth + 1):
+        if found is not None and _reads_own_attribute(found[0], found[1], attribute, depth + 1):
             return True
     return False
 
 
 class _OwnAttributeReads(cst.CSTVisitor):
-    """What a method body does with its `self`: reads the attribute, calls its own methods,
-    or uses `self` otherwise (`other_use`, which stands for reading anything)."""
+    """What a method body does with its `self`: the methods of its own it calls, and whether
+    it may read the attribute (`may_read`): it reads it, or uses `self` otherwise (hands it
+    on, `getattr`, `super()`), which may read anything."""
 
     def __init__(self, receiver: str, attribute: str) -> None:
         self.receiver = receiver
         self.attribute = attribute
         self.methods_called: set[str] = set()
-        self.other_use = False
+        self.may_read = False
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
@@ -344,15 +345,15 @@ class _OwnAttributeReads(cst.CSTVisitor):
         ):
             self.methods_called.add(func.attr.value)
         elif isinstance(func, cst.Name) and func.value == "super":
-            self.other_use = True
+            self.may_read = True
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
         if isinstance(node.value, cst.Name) and node.value.value == self.receiver:
             if node.attr.value == self.attribute:
-                self.other_use = True
+                self.may_read = True
             return False  # `self.x`: not a use of `self` on its own
         return True
 
     def visit_Name(self, node: cst.Name) -> None:
         if node.value == self.receiver:
-            self.other_use = True
+            self.may_read = True

@@ -490,7 +490,8 @@ def _member_value(model: ModuleModel, klass: ClassInfo, name: str) -> object | N
     value = bindings[0].value
     if isinstance(value, cst.SimpleString | cst.Integer | cst.Float):
         try:
-            return (type(value).__name__, ast.literal_eval(value.value))
+            literal: object = ast.literal_eval(value.value)
+            return literal  # equal values alias, as `Enum` has it (`1` and `1.0`)
         except (ValueError, SyntaxError):
             return None
     if isinstance(value, cst.Call) and not value.args:

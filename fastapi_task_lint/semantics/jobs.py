@@ -355,14 +355,10 @@ def _is_status(
         return True
     found = model.project.resolve(qualname)
     binding = found.binding if found is not None else None
-    return (
-        binding is not None
-        and binding.kind is BindingKind.ASSIGN
-        and isinstance(binding.value, cst.Integer)
-        and found is not None
-        and found.model.module_scope.bindings.get(binding.name) == [binding]
-        and binding.value.evaluated_value == code
-    )
+    if found is None or binding is None or binding.kind is not BindingKind.ASSIGN:
+        return False
+    once = found.model.module_scope.bindings.get(binding.name) == [binding]
+    return once and isinstance(binding.value, cst.Integer) and binding.value.evaluated_value == code
 
 
 def _assigned_status(model: ModuleModel, function: FunctionInfo) -> cst.BaseExpression | None:

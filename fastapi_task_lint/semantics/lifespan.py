@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from fastapi_task_lint.semantics.model import ModuleModel
     from fastapi_task_lint.semantics.project import ProjectIndex
 
-APP_CLASSES = frozenset({"fastapi.FastAPI", "starlette.applications.Starlette"})
+APP_CLASSES = names.APP_CLASSES
 _ROUTER_CLASSES = frozenset({"fastapi.APIRouter", "starlette.routing.Router"})
 # How far calls are followed from a hook (the lifespan calls `start_jobs()`, which calls ...).
 _MAX_LEVELS = 3

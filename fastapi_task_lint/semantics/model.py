@@ -102,7 +102,6 @@ def _union_members(annotation: cst.BaseExpression) -> list[cst.BaseExpression]:
 _SELF = "typing.Self"
 # What the app's `state` is, as a type: `_app_state_type` answers its attributes.
 _APP_STATE = "starlette.applications.Starlette.state"
-_APP_TYPES = frozenset({"fastapi.FastAPI", "starlette.applications.Starlette"})
 _STATE_ASSIGNMENT = re.compile(rb"\.state\.\w+\s*(?::[^=\n]*)?=(?!=)").search
 
 
@@ -123,7 +122,7 @@ _LIBRARY_ATTRIBUTES: dict[tuple[str, str], str] = {
             "starlette.websockets.WebSocket",
         )
     },
-    **{(app, "state"): _APP_STATE for app in _APP_TYPES},
+    **{(app, "state"): _APP_STATE for app in names.APP_CLASSES},
 }
 
 
@@ -1095,7 +1094,7 @@ class ModuleModel:
                     continue
                 for assignment in assignments:
                     held = model._dotted_type(base, assignment.scope, assignment.order)
-                    if model.is_instance(held, _APP_TYPES):
+                    if model.is_instance(held, names.APP_CLASSES):
                         found.setdefault(name, []).append((model, assignment))
 
     def _dotted_type(self, dotted: str, scope: Scope, order: int) -> TypeRef | None:

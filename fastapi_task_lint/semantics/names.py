@@ -84,6 +84,8 @@ def canonical(qualname: str) -> str:
 _MODULE_ALIASES: tuple[tuple[str, str], ...] = (("typing_extensions.", "typing."),)
 
 BACKGROUND_TASKS = "starlette.background.BackgroundTasks"
+# The application classes: what `FastAPI(...)` and `Starlette(...)` build.
+APP_CLASSES = frozenset({"fastapi.FastAPI", "starlette.applications.Starlette"})
 BACKGROUND_TASK = "starlette.background.BackgroundTask"
 PARTIAL = "functools.partial"
 # Awaiting one of these awaits the coroutines handed to it, on the same loop.
