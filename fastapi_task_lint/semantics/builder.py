@@ -522,6 +522,24 @@ class ModelBuilder(cst.CSTVisitor):
                 self.blocks[-1].append(branch)
         return False
 
+    def leave_Try(self, original_node: cst.Try) -> None:
+        """`try: return _icons[name]` / `except KeyError: pass`, then a fill of
+        `_icons[name]` (rio-ui's icon registry): what follows runs once per key, as after
+        `if name in _icons: return _icons[name]`."""
+        function = self.function_stack[-1] if self.function_stack else None
+        if function is None or self.scope is not function.scope:
+            return
+        if id(original_node) not in self.top_level:
+            return
+        target = _returned_on_hit(original_node)
+        if target is None or not _persistent(function, target):
+            return
+        body = function.node.body
+        statements = list(body.body) if isinstance(body, cst.IndentedBlock) else []
+        later = statements[statements.index(original_node) + 1 :]
+        if any(_fills(statement, target) for statement in later):
+            function.once += ((self.order, _TO_THE_END),)
+
     def leave_If(self, original_node: cst.If) -> None:
         """Record what a cache fill (`_fills_once`) runs once: the `if`, or what follows."""
         if self.filling and self.filling[-1][0] is original_node:
@@ -755,6 +773,29 @@ def _persistent(function: FunctionInfo, target: str) -> bool:
     if function.klass is not None and function.params and root == function.params[0].name:
         return not function.is_static
     return root not in function.scope.bindings
+
+
+def _returned_on_hit(node: cst.Try) -> str | None:
+    """The entry (`_icons[name]`) a `try` whose body only returns it gives back, when its
+    one handler catches the `KeyError` of a miss (or `LookupError`) and falls through."""
+    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+    line = body[0] if len(body) == 1 else None
+    only = (
+        line.body[0] if isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1 else None
+    )
+    if not isinstance(only, cst.Return) or only.value is None or node.orelse or node.finalbody:
+        return None
+    handler = node.handlers[0] if len(node.handlers) == 1 else None
+    if handler is None or handler.type is None:
+        return None
+    if dotted_name(handler.type) not in ("KeyError", "LookupError"):
+        return None
+    handled = handler.body.body if isinstance(handler.body, cst.IndentedBlock) else ()
+    line = handled[0] if len(handled) == 1 else None
+    if not (isinstance(line, cst.SimpleStatementLine) and isinstance(line.body[0], cst.Pass)):
+        return None
+    target = _spelled(only.value)
+    return target if "[" in target else None
 
 
 def _locked_alone(statements: list[cst.BaseStatement], node: cst.If) -> cst.With | None:
