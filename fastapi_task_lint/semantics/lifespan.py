@@ -266,8 +266,7 @@ _CONTEXT_MANAGER_DECORATORS = frozenset(
 def _module_hooks(model: ModuleModel) -> list[Hook]:
     hooks: list[Hook] = []
     for call in model.calls:
-        qualname = model.resolve_call(call)
-        if qualname in APP_CLASSES or qualname in _ROUTER_CLASSES:
+        if _builds_app(model, call):
             hooks.extend(_constructor_hooks(model, call))
         elif _is_app_method(model, call.node, call.scope, call.order, "add_event_handler"):
             args = [a.value for a in call.node.args if a.keyword is None]
@@ -275,10 +274,7 @@ def _module_hooks(model: ModuleModel) -> list[Hook]:
             if kind in ("startup", "shutdown") and len(args) > 1:
                 hooks.extend(_hook(model, args[1], call.scope, call.order, kind, call.node))
         elif next(_hook_arguments(call.node), None) is not None:
-            if _app_subclass(model, qualname):  # `LoggingApp(lifespan=lifespan)`
-                hooks.extend(_constructor_hooks(model, call))
-            else:
-                hooks.extend(_factory_hooks(model, call))
+            hooks.extend(_factory_hooks(model, call))
     for owner, assignment in model.assignments_to(_LIFESPAN_ATTRIBUTE):
         if owner.rpartition(".")[2] == "router" and assignment.value is not None:
             value = assignment.value
@@ -296,10 +292,16 @@ def _module_hooks(model: ModuleModel) -> list[Hook]:
     return hooks
 
 
-def _app_subclass(model: ModuleModel, qualname: str | None) -> bool:
-    """Whether `qualname` is a project subclass of an app or router class (cowork-server's
-    `class LoggingApp(FastAPI)`): its constructor takes the same hooks."""
-    bases = model.ancestors(qualname) if qualname is not None else frozenset()
+def _builds_app(model: ModuleModel, call: CallInfo) -> bool:
+    """Whether `call` builds an app or a router: of their classes, or, when it is given
+    hooks, of a project subclass of one (cowork-server's `LoggingApp(lifespan=...)`, whose
+    constructor takes the same hooks; most calls are not asked for their bases)."""
+    qualname = model.resolve_call(call)
+    if qualname in APP_CLASSES or qualname in _ROUTER_CLASSES:
+        return True
+    if qualname is None or next(_hook_arguments(call.node), None) is None:
+        return False
+    bases = model.ancestors(qualname)
     return bool(bases & APP_CLASSES or bases & _ROUTER_CLASSES)
 
 
@@ -348,11 +350,8 @@ def _factory_hooks(model: ModuleModel, call: CallInfo) -> list[Hook]:
     bound = bind_call_arguments(factory.function, call.node.func, call.node.args)
     hooks: list[Hook] = []
     for inner in factory.function.calls:
-        qualname = factory.model.resolve_call(inner)
-        if qualname not in APP_CLASSES and qualname not in _ROUTER_CLASSES:
-            subclass = _app_subclass(factory.model, qualname)
-            if not (subclass and next(_hook_arguments(inner.node), None)):
-                continue
+        if not _builds_app(factory.model, inner):
+            continue
         for keyword, value in _hook_arguments(inner.node):
             param = _parameter_named(factory.model, factory.function, value, inner)
             if param is None:
